@@ -1,0 +1,165 @@
+"""Grants and authority endpoints (/api/v1/grants, /api/v1/authority/…)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fuquan.authority import services
+from fuquan.authority.registry import AuthorityRegistry
+from fuquan.authority.repositories import GrantRepository
+from fuquan.authority.schemas import (
+    Action,
+    CheckRead,
+    GrantCreate,
+    GrantRead,
+    GrantRevoke,
+    GrantStatus,
+    MatrixRead,
+    MatrixUnit,
+    RevocationRead,
+    UnitCode,
+)
+from fuquan.platform.accounts.actor import Actor
+from fuquan.platform.catalog.services import Catalog
+from fuquan.platform.core.audit.services import AuditEntry, rejections_audited
+from fuquan.platform.core.errors import NotFound
+from fuquan.platform.core.timeutil import as_utc, utcnow
+from fuquan.tenants.scope import TenantScope
+
+Depth = Annotated[int, QueryParameter(ge=0, le=5)]
+Limit = Annotated[int, QueryParameter(ge=1, le=500)]
+Offset = Annotated[int, QueryParameter(ge=0)]
+
+
+def _request_id(request: Request) -> str | None:  # type: ignore[type-arg]
+    return request.scope.get("state", {}).get("request_id")
+
+
+class GrantController(Controller):
+    path = "/api/v1/grants"
+    tags = ["grants 赋权"]
+
+    @post("/", summary="赋权（向下级单位下放权限）", opt={"permission": "grants.manage"})
+    async def create_grant(
+        self,
+        request: Request,  # type: ignore[type-arg]
+        data: JSONBody[GrantCreate],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
+        catalog: NamedDependency[Catalog],
+        authority_registry: NamedDependency[AuthorityRegistry],
+    ) -> GrantRead:
+        entry = AuditEntry(
+            action="grant.create", tenant_id=actor.tenant_id, actor=actor.username, actor_id=actor.staff_id,
+            role=actor.role_label, unit=actor.unit_code, request_id=_request_id(request),
+            detail={"item": data.item, "action": data.action, "unit": data.unit, "scope": data.scope},
+        )  # fmt: skip
+        async with rejections_audited(db_session, entry):
+            grant = await services.delegate(
+                db_session, actor, data, catalog, authority_registry, _request_id(request)
+            )
+        return services.grant_read(grant, actor.scope.timezone, utcnow())
+
+    @post("/{grant_id:int}/revoke", summary="撤销赋权（连同其下级派生赋权）", status_code=200,
+          opt={"permission": "grants.manage"})  # fmt: skip
+    async def revoke_grant(
+        self,
+        request: Request,  # type: ignore[type-arg]
+        grant_id: FromPath[int],
+        data: JSONBody[GrantRevoke],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
+        authority_registry: NamedDependency[AuthorityRegistry],
+    ) -> RevocationRead:
+        entry = AuditEntry(
+            action="grant.revoke", tenant_id=actor.tenant_id, actor=actor.username, actor_id=actor.staff_id,
+            role=actor.role_label, unit=actor.unit_code, resource=f"grant:{grant_id}",
+            request_id=_request_id(request), detail={"reason": data.reason},
+        )  # fmt: skip
+        async with rejections_audited(db_session, entry):
+            revoked, at = await services.revoke(
+                db_session, actor, grant_id, data.reason, authority_registry, _request_id(request)
+            )
+        return RevocationRead(revoked=[g.id for g in revoked], revoked_at=at)
+
+    @get("/", summary="赋权记录", opt={"permission": "grants.read"})
+    async def list_grants(
+        self,
+        db_session: NamedDependency[AsyncSession],
+        tenant_scope: NamedDependency[TenantScope],
+        unit: FromQuery[UnitCode | None] = None,
+        item: FromQuery[str | None] = None,
+        action: FromQuery[Action | None] = None,
+        status: FromQuery[GrantStatus | None] = None,
+        limit: Limit = 100,
+        offset: Offset = 0,
+    ) -> list[GrantRead]:
+        now = utcnow()
+        rows = await GrantRepository(db_session).search(
+            tenant_scope, unit=unit, item=item, action=action, status=status, now=now, limit=limit, offset=offset
+        )
+        return [services.grant_read(grant, tenant_scope.timezone, now) for grant in rows]
+
+    @get("/{grant_id:int}", summary="一条赋权记录", opt={"permission": "grants.read"})
+    async def get_grant(
+        self, grant_id: FromPath[int], db_session: NamedDependency[AsyncSession], tenant_scope: NamedDependency[TenantScope]
+    ) -> GrantRead:
+        grant = await GrantRepository(db_session).get(tenant_scope, grant_id)
+        if grant is None:
+            raise NotFound(f"赋权记录 #{grant_id} 不存在或不在您的管辖范围内")
+        return services.grant_read(grant, tenant_scope.timezone, utcnow())
+
+
+class AuthorityController(Controller):
+    path = "/api/v1/authority"
+    tags = ["authority 权限查询"]
+
+    @get("/check", summary="某单位某时刻能否受理/办理某事项，及其依据", opt={"permission": "authority.read"})
+    async def check(
+        self,
+        unit: FromQuery[UnitCode],
+        item: FromQuery[str],
+        action: FromQuery[Action],
+        db_session: NamedDependency[AsyncSession],
+        tenant_scope: NamedDependency[TenantScope],
+        catalog: NamedDependency[Catalog],
+        authority_registry: NamedDependency[AuthorityRegistry],
+        at: FromQuery[datetime | None] = None,
+    ) -> CheckRead:
+        when = utcnow() if at is None else as_utc(at, tenant_scope.timezone)
+        decision = await services.check(
+            db_session, tenant_scope, catalog, authority_registry, unit=unit, item=item, action=action, at=when
+        )
+        return CheckRead(
+            allowed=decision.allowed, unit=unit, item=item, action=action, at=when,
+            chain=decision.chain, reason=decision.reason, rule=decision.rule,
+        )  # fmt: skip
+
+    @get("/matrix", summary="单位及其下级的权限矩阵", opt={"permission": "authority.read"})
+    async def matrix(
+        self,
+        unit: FromQuery[UnitCode],
+        db_session: NamedDependency[AsyncSession],
+        tenant_scope: NamedDependency[TenantScope],
+        catalog: NamedDependency[Catalog],
+        authority_registry: NamedDependency[AuthorityRegistry],
+        depth: Depth = 1,
+        at: FromQuery[datetime | None] = None,
+    ) -> MatrixRead:
+        when = utcnow() if at is None else as_utc(at, tenant_scope.timezone)
+        units, allowed = await services.matrix(
+            db_session, tenant_scope, catalog, authority_registry, unit=unit, depth=depth, at=when
+        )
+        rows = []
+        for u in units:
+            by_item: dict[str, list[str]] = {}
+            for item_code, action in sorted(allowed.get(u.code, ())):
+                by_item.setdefault(item_code, []).append(action)
+            rows.append(MatrixUnit(u.code, u.name, u.level, u.parent_code, by_item))
+        return MatrixRead(unit=unit, depth=depth, at=when, items=sorted(catalog.items), units=rows)

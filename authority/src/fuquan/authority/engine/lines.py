@@ -1,0 +1,256 @@
+"""Grants (赋权) compiled to Casbin policy lines.
+
+A policy line is ``(bucket, perm, scope, win, eft)`` (see model.conf):
+
+- ``bucket`` is ``code[:9]`` of the units the line may match: the township, or the unit itself
+  above township level. Requests carry ``node[:9]``, so a bucket×perm set stays small even at
+  ~1M lines (a county×item bucket would hold hundreds).
+- ``perm`` is ``"ITEM|act"``: the action is folded into the keyed field (measured faster).
+- ``scope`` is the unit code (that unit only) or ``"CODE*"`` (keyMatch prefix: the whole subtree).
+- ``win`` is ``"LO/HI#GRANT_ID"``: the grant chain's window plus the grant id, which makes every
+  line unique per grant (FastPolicy keeps lines in sets) and lets a matched line name its grant.
+
+Instants are whole seconds formatted ``%Y-%m-%dT%H:%M:%SZ``, so string order is time order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+
+PolicyLine = tuple[str, str, str, str, str]
+RoleLine = tuple[str, str]
+BucketCodes = Callable[[str], Iterable[str]]
+
+ACTIONS: tuple[str, str] = ("accept", "decide")
+ALLOW = "allow"
+FOREVER = "9999-12-31T23:59:59Z"
+BEGINNING = "0001-01-01T00:00:00Z"
+INSTANT_WIDTH = len(FOREVER)
+BUCKET_LENGTH = 9
+CODE_LENGTHS: tuple[int, ...] = (2, 4, 6, 9, 12, 15)
+STATUTORY_GRANT_ID = 0
+_HI_START = INSTANT_WIDTH + 1
+_ID_START = 2 * INSTANT_WIDTH + 2
+
+
+def is_code(code: str) -> bool:
+    """A division code: 2, 4, 6, 9, 12 or 15 ASCII digits."""
+    return len(code) in CODE_LENGTHS and code.isascii() and code.isdigit()
+
+
+@dataclass(frozen=True, slots=True)
+class GrantSpec:
+    """What the engine needs of a grant: who, what, where, when, and its parent in the chain."""
+
+    id: int
+    item: str
+    action: str
+    unit: str
+    subtree: bool
+    valid_from: datetime
+    valid_until: datetime | None = None
+    revoked_at: datetime | None = None
+    parent_id: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("valid_from", "valid_until", "revoked_at"):
+            value = getattr(self, name)
+            if value is not None and value.utcoffset() is None:
+                raise ValueError(f"grant {self.id}: {name} must be timezone-aware")
+        if self.action not in ACTIONS:
+            raise ValueError(f"grant {self.id}: unknown action {self.action!r}")
+        if not is_code(self.unit):
+            raise ValueError(f"grant {self.id}: unit {self.unit!r} is not a division code")
+        if not self.item or any(c in self.item for c in "|*,"):
+            raise ValueError(f"grant {self.id}: item {self.item!r} may not contain '|', '*' or ','")
+
+    @property
+    def perm(self) -> str:
+        return perm_of(self.item, self.action)
+
+
+def perm_of(item: str, act: str) -> str:
+    """The keyed ``perm`` field: ``"ITEM|act"``."""
+    return f"{item}|{act}"
+
+
+@lru_cache(maxsize=65536)
+def instant(dt: datetime) -> str:
+    """Fixed-width UTC instant of an aware datetime, floored to the second."""
+    if dt.utcoffset() is None:
+        raise ValueError("instant() needs a timezone-aware datetime")
+    u = dt.astimezone(UTC)
+    # strftime("%Y") does not zero-pad years < 1000 on glibc; fixed width is what makes str order work
+    return f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:{u.second:02d}Z"
+
+
+def bucket_of(code: str) -> str:
+    """The keyed location field of a unit: its township, or itself above township level."""
+    return code[:BUCKET_LENGTH]
+
+
+def chain_window(grant: GrantSpec, grants_by_id: Mapping[int, GrantSpec]) -> tuple[str, str]:
+    """[lo, hi) during which the grant and every ancestor are in force and unrevoked.
+
+    Effective-at-t is a conjunction of half-open intervals along the chain, i.e. their
+    intersection. lo >= hi means never effective (e.g. revoked before valid_from).
+    """
+    lo, hi = BEGINNING, FOREVER
+    seen: set[int] = set()
+    g: GrantSpec | None = grant
+    while g is not None:
+        if g.id in seen:
+            raise ValueError(f"grant {grant.id}: parent chain has a cycle at {g.id}")
+        seen.add(g.id)
+        lo = max(lo, instant(g.valid_from))
+        if g.valid_until is not None:
+            hi = min(hi, instant(g.valid_until))
+        if g.revoked_at is not None:
+            hi = min(hi, instant(g.revoked_at))
+        if g.parent_id is None:
+            break
+        parent_id = g.parent_id
+        g = grants_by_id.get(parent_id)
+        if g is None:
+            raise KeyError(f"grant {grant.id}: ancestor grant {parent_id} is unknown")
+    return lo, hi
+
+
+def window_field(lo: str, hi: str, grant_id: int) -> str:
+    return f"{lo}/{hi}#{grant_id}"
+
+
+def parse_window(win: str) -> tuple[str, str, int]:
+    """(lo, hi, grant_id) of a ``win`` field; ValueError unless it is exactly what we write."""
+    lo, hi = win[:INSTANT_WIDTH], win[_HI_START:_ID_START - 1]
+    gid = int(win[_ID_START:])
+    if window_field(lo, hi, gid) != win or not lo < hi:
+        raise ValueError(f"malformed window field {win!r}")
+    return lo, hi, gid
+
+
+def grant_id_of(win: str) -> int:
+    return int(win[_ID_START:])
+
+
+def in_window(now: str, win: str) -> bool:
+    """Casbin matcher function: LO <= now < HI (fixed-width instants compare as strings)."""
+    return win[:INSTANT_WIDTH] <= now < win[_HI_START:_ID_START - 1]
+
+
+def compile_grant(
+    grant: GrantSpec, window: tuple[str, str], bucket_codes_under: BucketCodes
+) -> list[PolicyLine]:
+    """The policy lines of one grant for its chain window (none if the window is empty).
+
+    ``bucket_codes_under(code)`` yields the unit codes of length <= 9 inside ``code``'s subtree;
+    it is only called for subtree grants above township level, which need one line per bucket.
+    Units created later are covered only once the grant is recompiled.
+    """
+    lo, hi = window
+    if lo >= hi:
+        return []
+    win = window_field(lo, hi, grant.id)
+    unit, perm = grant.unit, grant.perm
+    if not grant.subtree:
+        return [(bucket_of(unit), perm, unit, win, ALLOW)]
+    scope = unit + "*"
+    if len(unit) >= BUCKET_LENGTH:
+        return [(bucket_of(unit), perm, scope, win, ALLOW)]
+    buckets = {c for c in bucket_codes_under(unit) if len(c) <= BUCKET_LENGTH and c.startswith(unit)}
+    buckets.add(unit)
+    return [(b, perm, scope, win, ALLOW) for b in sorted(buckets)]
+
+
+def compile_grants(
+    grants: Iterable[GrantSpec],
+    grants_by_id: Mapping[int, GrantSpec],
+    bucket_codes_under: BucketCodes,
+) -> dict[int, list[PolicyLine]]:
+    """The grant → policy lines table for some grants (each compiled on its chain window)."""
+    return {
+        g.id: compile_grant(g, chain_window(g, grants_by_id), bucket_codes_under) for g in grants
+    }
+
+
+def chain_descendants(grant_id: int, grants_by_id: Mapping[int, GrantSpec]) -> list[int]:
+    """The grant and every grant derived from it: what a revocation must recompile."""
+    children: dict[int, list[int]] = {}
+    for g in grants_by_id.values():
+        if g.parent_id is not None:
+            children.setdefault(g.parent_id, []).append(g.id)
+    out, todo = [], [grant_id]
+    while todo:
+        gid = todo.pop()
+        out.append(gid)
+        todo.extend(children.get(gid, ()))
+    return out
+
+
+def statutory_lines(
+    root: str, items: Iterable[str], actions: Iterable[str] = ACTIONS
+) -> list[PolicyLine]:
+    """The tenant root's statutory authority (法定本级行使): every item, for itself only, forever."""
+    win = window_field(BEGINNING, FOREVER, STATUTORY_GRANT_ID)
+    return [(root, perm_of(item, act), root, win, ALLOW) for item in items for act in actions]
+
+
+def role_line(role: str, item: str, act: str) -> RoleLine:
+    """g-line granting post authority (岗位权限) for item|act to a role."""
+    line = (role, perm_of(item, act))
+    check_role_line(line)
+    return line
+
+
+def check_role_line(line: RoleLine) -> None:
+    """Role names may not contain '|', so no role can alias a perm and g-links never chain."""
+    role, perm = line
+    if not role or "|" in role or perm.count("|") != 1:
+        raise ValueError(f"malformed role line {line!r}")
+
+
+def check_line(line: PolicyLine) -> None:
+    """ValueError unless the line has exactly the shape compile_grant writes.
+
+    Both engines refuse anything else, so they cannot disagree over odd lines (a pattern in a
+    keyed field, a bucket the scope can never reach, a deny line the effect would ignore).
+    """
+    if len(line) != 5:
+        raise ValueError(f"policy line needs 5 fields: {line!r}")
+    bucket, perm, scope, win, eft = line
+    item, _, act = perm.partition("|")
+    code = scope[:-1] if scope.endswith("*") else scope
+    ok = (
+        eft == ALLOW
+        and act in ACTIONS
+        and bool(item)
+        and not any(c in item for c in "|*,")
+        and is_code(code)
+        and is_code(bucket)
+    )
+    if ok:
+        if len(code) >= BUCKET_LENGTH or scope == code:
+            ok = bucket == code[:BUCKET_LENGTH]
+        else:
+            ok = len(bucket) <= BUCKET_LENGTH and bucket.startswith(code)
+    if not ok:
+        raise ValueError(f"malformed policy line {line!r}")
+    parse_window(win)
+
+
+def bucket_index(codes: Iterable[str]) -> Callable[[str], list[str]]:
+    """``bucket_codes_under`` over a known set of unit codes (only codes of length <= 9 are kept)."""
+    under: dict[str, list[str]] = {}
+    for code in sorted({c for c in codes if len(c) <= BUCKET_LENGTH}):
+        for n in CODE_LENGTHS:
+            if n > len(code):
+                break
+            under.setdefault(code[:n], []).append(code)
+
+    def bucket_codes_under(code: str) -> list[str]:
+        return under.get(code, [code])
+
+    return bucket_codes_under

@@ -1,0 +1,109 @@
+"""One decision engine per tenant (sharding by province), kept in step with the database.
+
+Changes made by this process are applied right after their transaction commits (a
+SQLAlchemy ``after_commit`` hook), so the next decision sees them; changes made by other
+processes are caught by ``reconcile`` comparing the per-tenant policy version.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+import structlog
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from fuquan.authority.engine.facade import TenantAuthority
+from fuquan.authority.repositories import PolicyLine, PolicyRepository
+from fuquan.tenants.repositories import UnitRepository
+
+log = structlog.get_logger()
+
+_PENDING = "fuquan.authority.pending"
+BUCKET_LEVEL = 4  # policy lines are bucketed by township (code[:9]); see engine/model.conf
+
+
+@dataclass
+class LoadedTenant:
+    authority: TenantAuthority
+    version: int
+    bucket_codes: list[str]  # sorted codes of units at township level or above
+
+    def bucket_codes_under(self, code: str) -> list[str]:
+        start = bisect.bisect_left(self.bucket_codes, code)
+        end = bisect.bisect_left(self.bucket_codes, code + "~")  # "~" sorts after every digit
+        return self.bucket_codes[start:end]
+
+
+@dataclass
+class PendingChange:
+    registry: AuthorityRegistry
+    tenant_id: int
+    added: list[PolicyLine] = field(default_factory=list)
+    removed: list[PolicyLine] = field(default_factory=list)
+    version: int = 0
+
+
+class AuthorityRegistry:
+    def __init__(self) -> None:
+        self._tenants: dict[int, LoadedTenant] = {}
+
+    async def get(self, session: AsyncSession, tenant_id: int) -> LoadedTenant:
+        loaded = self._tenants.get(tenant_id)
+        if loaded is None:
+            loaded = await self._load(session, tenant_id)
+            self._tenants[tenant_id] = loaded  # an atomic swap: readers see the old or the new engine
+        return loaded
+
+    async def _load(self, session: AsyncSession, tenant_id: int) -> LoadedTenant:
+        policy = PolicyRepository(session)
+        version = await policy.version(tenant_id)
+        p_lines, g_lines = await policy.lines(tenant_id)
+        authority = TenantAuthority()
+        authority.load(p_lines, g_lines)
+        codes = await UnitRepository(session).codes_up_to_level(tenant_id, BUCKET_LEVEL)
+        log.info("policy_loaded", tenant_id=tenant_id, lines=len(p_lines), version=version)
+        return LoadedTenant(authority, version, sorted(codes))
+
+    def stage(self, session: AsyncSession, change: PendingChange) -> None:
+        """Apply ``change`` to the in-memory engine once (and only if) the session commits."""
+        session.sync_session.info.setdefault(_PENDING, []).append(change)
+
+    def apply(self, change: PendingChange) -> None:
+        loaded = self._tenants.get(change.tenant_id)
+        if loaded is None:
+            return  # not loaded yet: the first use will load the committed state
+        if change.version != loaded.version + 1:
+            # another process changed the policy in between: rebuild on next use
+            self._tenants.pop(change.tenant_id, None)
+            return
+        loaded.authority.apply(change.added, change.removed)
+        loaded.version = change.version
+
+    def forget(self, tenant_id: int) -> None:
+        self._tenants.pop(tenant_id, None)
+
+    async def reconcile(self, session: AsyncSession) -> list[int]:
+        """Drop engines whose version lags the database (changed by another process)."""
+        stale = [
+            tenant_id
+            for tenant_id, version in (await PolicyRepository(session).versions()).items()
+            if tenant_id in self._tenants and self._tenants[tenant_id].version != version
+        ]
+        for tenant_id in stale:
+            self.forget(tenant_id)
+            log.info("policy_reloaded_after_external_change", tenant_id=tenant_id)
+        return stale
+
+
+@event.listens_for(Session, "after_commit")
+def _apply_after_commit(session: Session) -> None:
+    for change in session.info.pop(_PENDING, []):
+        change.registry.apply(change)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _discard_after_rollback(session: Session, _previous_transaction: object) -> None:
+    session.info.pop(_PENDING, None)

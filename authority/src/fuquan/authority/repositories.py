@@ -1,0 +1,190 @@
+"""All SQL of grants and the policy store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, delete, insert, or_, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fuquan.authority.models import Grant, PolicyRule, PolicyVersion
+from fuquan.tenants.divisions import ancestor_codes
+from fuquan.tenants.scope import TenantScope
+
+PolicyLine = tuple[str, ...]
+_VALUE_COLUMNS = ("v0", "v1", "v2", "v3", "v4", "v5")
+
+
+class GrantRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, grant: Grant) -> Grant:
+        self.session.add(grant)
+        await self.session.flush()
+        return grant
+
+    async def get(self, scope: TenantScope, grant_id: int) -> Grant | None:
+        """A grant whose grantee lies in the caller's scope; anything else reads as absent."""
+        grant = await self.session.get(Grant, grant_id)
+        if grant is None or grant.tenant_id != scope.tenant_id or not scope.covers(grant.unit_code):
+            return None
+        return grant
+
+    async def by_ids(self, tenant_id: int, ids: Iterable[int]) -> dict[int, Grant]:
+        wanted = list(set(ids))
+        if not wanted:
+            return {}
+        rows = await self.session.scalars(select(Grant).where(Grant.tenant_id == tenant_id, Grant.id.in_(wanted)))
+        return {grant.id: grant for grant in rows}
+
+    async def covering(self, tenant_id: int, item: str, action: str, code: str) -> list[Grant]:
+        """Every grant (any state) for (item, action) that covers ``code``: on it, or a subtree above it."""
+        return list(
+            await self.session.scalars(
+                select(Grant)
+                .where(
+                    Grant.tenant_id == tenant_id,
+                    Grant.item_code == item,
+                    Grant.action == action,
+                    or_(
+                        Grant.unit_code == code,
+                        and_(Grant.scope == "subtree", Grant.unit_code.in_(ancestor_codes(code))),
+                    ),
+                )
+                .order_by(Grant.id)
+            )
+        )
+
+    async def unrevoked_descendants(self, root: Grant) -> list[Grant]:
+        """Every grant derived from ``root`` (children, grandchildren, …) not yet revoked."""
+        found: list[Grant] = []
+        frontier = [root.id]
+        while frontier:
+            children = list(
+                await self.session.scalars(
+                    select(Grant).where(Grant.parent_id.in_(frontier), Grant.revoked_at.is_(None)).order_by(Grant.id)
+                )
+            )
+            found.extend(children)
+            frontier = [child.id for child in children]
+        return found
+
+    async def search(
+        self,
+        scope: TenantScope,
+        *,
+        unit: str | None,
+        item: str | None,
+        action: str | None,
+        status: str | None,
+        now: datetime,
+        limit: int,
+        offset: int,
+    ) -> list[Grant]:
+        query = select(Grant).where(
+            Grant.tenant_id == scope.tenant_id, Grant.unit_code.startswith(scope.root_code, autoescape=True)
+        )
+        if unit is not None:
+            query = query.where(Grant.unit_code == unit)
+        if item is not None:
+            query = query.where(Grant.item_code == item)
+        if action is not None:
+            query = query.where(Grant.action == action)
+        if status == "revoked":
+            query = query.where(Grant.revoked_at.is_not(None))
+        elif status is not None:
+            query = query.where(Grant.revoked_at.is_(None))
+            if status == "active":
+                query = query.where(Grant.valid_from <= now, or_(Grant.valid_until.is_(None), Grant.valid_until > now))
+            elif status == "scheduled":
+                query = query.where(Grant.valid_from > now)
+            elif status == "expired":
+                query = query.where(Grant.valid_until <= now)
+        return list(await self.session.scalars(query.order_by(Grant.id).limit(limit).offset(offset)))
+
+    async def record_revocations(self, grants: Sequence[Grant], *, at: datetime, by: str, reason: str, via: int) -> None:
+        await self.session.execute(
+            update(Grant)
+            .where(Grant.id.in_([grant.id for grant in grants]))
+            .values(revoked_at=at, revoked_by_name=by, revoke_reason=reason, revoked_via=via)
+        )
+        for grant in grants:  # keep the loaded objects in step with the rows
+            grant.revoked_at, grant.revoked_by_name, grant.revoke_reason, grant.revoked_via = at, by, reason, via
+
+
+class PolicyRepository:
+    """The Casbin policy store: ``casbin_rule`` rows, plus the per-tenant version counter."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def lines(self, tenant_id: int) -> tuple[list[PolicyLine], list[PolicyLine]]:
+        """All (p, g) lines of a tenant — the filtered load of one tenant's enforcer."""
+        result = await self.session.execute(
+            select(PolicyRule.ptype, *(getattr(PolicyRule, c) for c in _VALUE_COLUMNS)).where(
+                PolicyRule.tenant_id == tenant_id
+            )
+        )
+        p_lines: list[PolicyLine] = []
+        g_lines: list[PolicyLine] = []
+        for ptype, *values in result.tuples():
+            line = tuple(value for value in values if value)  # unused trailing columns are ""
+            (p_lines if ptype == "p" else g_lines).append(line)
+        return p_lines, g_lines
+
+    async def add(self, tenant_id: int, ptype: str, lines: Sequence[PolicyLine], grant_id: int | None = None) -> None:
+        if not lines:
+            return
+        rows = [
+            {"tenant_id": tenant_id, "ptype": ptype, "grant_id": grant_id, **dict(zip(_VALUE_COLUMNS, line, strict=False))}
+            for line in lines
+        ]
+        await self.session.execute(insert(PolicyRule), rows)
+
+    async def lines_of_grants(self, grant_ids: Sequence[int]) -> dict[int, list[PolicyLine]]:
+        result = await self.session.execute(
+            select(PolicyRule.grant_id, *(getattr(PolicyRule, c) for c in _VALUE_COLUMNS)).where(
+                PolicyRule.grant_id.in_(list(grant_ids))
+            )
+        )
+        found: dict[int, list[PolicyLine]] = {grant_id: [] for grant_id in grant_ids}
+        for grant_id, *values in result.tuples():
+            found[grant_id].append(tuple(value for value in values if value))
+        return found
+
+    async def remove_for_grants(self, grant_ids: Sequence[int]) -> None:
+        await self.session.execute(delete(PolicyRule).where(PolicyRule.grant_id.in_(list(grant_ids))))
+
+    async def remove_g(self, tenant_id: int, lines: Sequence[PolicyLine]) -> None:
+        if lines:
+            await self.session.execute(
+                delete(PolicyRule).where(
+                    PolicyRule.tenant_id == tenant_id,
+                    PolicyRule.ptype == "g",
+                    tuple_(PolicyRule.v0, PolicyRule.v1).in_([(line[0], line[1]) for line in lines]),
+                )
+            )
+
+    async def bump_version(self, tenant_id: int) -> int:
+        result = await self.session.execute(
+            update(PolicyVersion)
+            .where(PolicyVersion.tenant_id == tenant_id)
+            .values(version=PolicyVersion.version + 1)
+            .returning(PolicyVersion.version)
+        )
+        version = result.scalar_one_or_none()
+        if version is None:
+            self.session.add(PolicyVersion(tenant_id=tenant_id, version=1))
+            await self.session.flush()
+            return 1
+        return int(version)
+
+    async def version(self, tenant_id: int) -> int:
+        found = await self.session.get(PolicyVersion, tenant_id, populate_existing=True)
+        return 0 if found is None else found.version
+
+    async def versions(self) -> dict[int, int]:
+        rows = await self.session.execute(select(PolicyVersion.tenant_id, PolicyVersion.version))
+        return dict(rows.tuples())

@@ -1,0 +1,51 @@
+"""Roles (岗位) of DESIGN §6.2 and the platform permissions each carries.
+
+What a role may do on a catalogue item (accept / decide) is post authority and lives in the
+Casbin policy (fuquan.authority); this table covers the platform's own functions. The three
+admin roles are separated (三员分立): none of them holds another's permissions.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+ROLE_NAMES: Final = {
+    "grid_specialist": "网格人社专员",
+    "village_agent": "村（社区）代办员",
+    "window_clerk": "综合窗口受理人员",
+    "approver": "审批人员",
+    "supervisor": "电子监察人员",
+    "unit_admin": "单位管理员",
+    "tenant_admin": "系统管理员",
+    "security_admin": "安全保密管理员",
+    "auditor": "安全审计员",
+}
+
+_FRONT_DESK = {"units.read", "catalog.read", "authority.read"}
+
+PERMISSIONS: Final[dict[str, frozenset[str]]] = {
+    "grid_specialist": frozenset(_FRONT_DESK),
+    "village_agent": frozenset(_FRONT_DESK),
+    "window_clerk": frozenset(_FRONT_DESK),
+    "approver": frozenset(_FRONT_DESK),
+    "supervisor": frozenset(_FRONT_DESK | {"grants.read"}),
+    "unit_admin": frozenset(_FRONT_DESK | {"grants.read", "grants.manage"}),
+    "tenant_admin": frozenset(_FRONT_DESK | {"grants.read", "grants.manage", "catalog.manage"}),
+    "security_admin": frozenset({"units.read", "staff.manage"}),
+    "auditor": frozenset({"audit.read"}),
+}
+
+PERMISSION_NAMES: Final = {
+    "units.read": "查看单位",
+    "catalog.read": "查看事项目录",
+    "catalog.manage": "维护事项目录",
+    "authority.read": "查询赋权",
+    "grants.read": "查看赋权记录",
+    "grants.manage": "赋权与撤销",
+    "staff.manage": "管理人员账号",
+    "audit.read": "查看审计日志",
+}
+
+
+def permissions_of(roles: frozenset[str]) -> frozenset[str]:
+    return frozenset().union(*(PERMISSIONS.get(role, frozenset()) for role in roles))

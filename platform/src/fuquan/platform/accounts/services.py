@@ -1,0 +1,189 @@
+"""Account verbs: enrol staff, log in (issue a bearer token), authenticate a token, log out."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+import structlog
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from litestar.stores.base import Store
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fuquan.platform.accounts.actor import Actor
+from fuquan.platform.accounts.models import ApiToken, RoleAssignment, Staff
+from fuquan.platform.accounts.repositories import StaffRepository, TokenRepository
+from fuquan.platform.accounts.roles import ROLE_NAMES
+from fuquan.platform.core.audit.services import AuditEntry, append
+from fuquan.platform.core.crypto import sm3_hex
+from fuquan.platform.core.errors import Conflict, TooManyRequests, Unauthenticated, ValidationFailed
+from fuquan.platform.core.timeutil import utcnow
+from fuquan.tenants.repositories import TenantRepository, UnitRepository
+from fuquan.tenants.scope import scope_for
+
+log = structlog.get_logger()
+
+# argon2id with the library's RFC 9106 "low memory" profile defaults
+_hasher = PasswordHasher()
+# Verified when the username is unknown, so timing does not reveal which usernames exist.
+_DUMMY_HASH = _hasher.hash("fuquan-dummy-password")
+MIN_PASSWORD_LENGTH = 10
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(f"密码至少需要 {MIN_PASSWORD_LENGTH} 个字符", rule="password_length")
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def token_digest(token: str) -> str:
+    return sm3_hex(token.encode())
+
+
+async def add_staff(
+    session: AsyncSession,
+    *,
+    username: str,
+    tenant_code: str,
+    unit_code: str,
+    roles: list[str],
+    password: str,
+    display_name: str = "",
+    added_by: str = "cli",
+) -> Staff:
+    """Enrol a staff member at a unit with one or more roles (audited)."""
+    unknown = [role for role in roles if role not in ROLE_NAMES]
+    if unknown or not roles:
+        raise ValidationFailed(f"未知岗位 {', '.join(unknown) or '（未指定）'}；可选：{', '.join(ROLE_NAMES)}")
+    tenant = await TenantRepository(session).by_code(tenant_code)
+    if tenant is None:
+        raise ValidationFailed(f"租户 {tenant_code} 不存在")
+    await UnitRepository(session).get(scope_for(tenant.id, tenant.code, tenant.code), unit_code)
+    staff_repository = StaffRepository(session)
+    if await staff_repository.by_username(username) is not None:
+        raise Conflict(f"用户名 {username} 已被使用")
+    staff = Staff(
+        tenant_id=tenant.id,
+        username=username,
+        display_name=display_name or username,
+        password_hash=hash_password(password),
+        unit_code=unit_code,
+        created_at=utcnow(),
+        roles=[RoleAssignment(tenant_id=tenant.id, unit_code=unit_code, role=role) for role in roles],
+    )
+    await staff_repository.add(staff)
+    await append(
+        session,
+        AuditEntry(
+            action="staff.add", tenant_id=tenant.id, actor=added_by, unit=unit_code,
+            resource=f"staff:{staff.id}", detail={"username": username, "roles": sorted(roles)},
+        ),
+    )  # fmt: skip
+    log.info("staff_added", staff_id=staff.id, unit=unit_code, roles=sorted(roles))
+    return staff
+
+
+class LoginThrottle:
+    """Failed logins per username, counted in a Litestar store (memory or Redis)."""
+
+    def __init__(self, store: Store, max_failures: int, lockout_seconds: int) -> None:
+        self.store = store
+        self.max_failures = max_failures
+        self.lockout_seconds = lockout_seconds
+
+    @staticmethod
+    def _key(username: str) -> str:
+        return "login-failures:" + sm3_hex(username.casefold().encode())
+
+    async def check(self, username: str) -> None:
+        failures = await self.store.get(self._key(username))
+        if failures is not None and int(failures) >= self.max_failures:
+            minutes = max(1, self.lockout_seconds // 60)
+            raise TooManyRequests(f"该账号连续登录失败次数过多，已暂时锁定，请 {minutes} 分钟后再试", rule="login_lockout")
+
+    async def failed(self, username: str) -> None:
+        key = self._key(username)
+        failures = await self.store.get(key)
+        await self.store.set(key, str(int(failures or 0) + 1), expires_in=self.lockout_seconds)
+
+    async def succeeded(self, username: str) -> None:
+        await self.store.delete(self._key(username))
+
+
+async def issue_token(
+    session: AsyncSession,
+    *,
+    username: str,
+    password: str,
+    throttle: LoginThrottle,
+    ttl_seconds: int,
+    request_id: str | None,
+    client: str | None,
+) -> tuple[str, int]:
+    """Check the password and issue a bearer token (the success is audited here, failures by the caller)."""
+    await throttle.check(username)
+    staff = await StaffRepository(session).by_username(username)
+    valid = verify_password(staff.password_hash if staff else _DUMMY_HASH, password)
+    if staff is None or not valid or not staff.active:
+        await throttle.failed(username)
+        # the caller's rejections_audited() records the attempt under the staff member's tenant
+        raise Unauthenticated(
+            "用户名或密码不正确", rule="credentials", audit_tenant_id=staff.tenant_id if staff else None
+        )
+    await throttle.succeeded(username)
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    record = await TokenRepository(session).add(
+        ApiToken(staff_id=staff.id, digest=token_digest(token), issued_at=now, expires_at=now + timedelta(seconds=ttl_seconds))
+    )
+    await append(
+        session,
+        AuditEntry(
+            action="auth.login", tenant_id=staff.tenant_id, actor=staff.username, actor_id=staff.id,
+            role=",".join(sorted(r.role for r in staff.roles)), unit=staff.unit_code,
+            resource=f"token:{record.id}", request_id=request_id, detail={"client": client or ""},
+        ),
+    )  # fmt: skip
+    log.info("staff_logged_in", staff_id=staff.id)
+    return token, ttl_seconds
+
+
+async def authenticate(session: AsyncSession, token: str) -> Actor:
+    found = await TokenRepository(session).live(token_digest(token), utcnow())
+    if found is None:
+        raise Unauthenticated("登录已失效，请重新登录", rule="token")
+    api_token, staff = found
+    tenant = await TenantRepository(session).by_id(staff.tenant_id)
+    if tenant is None:  # pragma: no cover - a staff row always has its tenant (FK)
+        raise Unauthenticated("登录已失效，请重新登录", rule="token")
+    roles = frozenset(r.role for r in staff.roles if r.unit_code == staff.unit_code)
+    return Actor(
+        staff_id=staff.id,
+        username=staff.username,
+        display_name=staff.display_name,
+        unit_code=staff.unit_code,
+        roles=roles,
+        scope=scope_for(tenant.id, tenant.code, staff.unit_code, tenant.timezone),
+        token_id=api_token.id,
+    )
+
+
+async def revoke_token(session: AsyncSession, actor: Actor, request_id: str | None) -> None:
+    if actor.token_id is None:
+        return
+    await TokenRepository(session).revoke(actor.token_id, utcnow())
+    await append(
+        session,
+        AuditEntry(
+            action="auth.logout", tenant_id=actor.tenant_id, actor=actor.username, actor_id=actor.staff_id,
+            role=actor.role_label, unit=actor.unit_code, resource=f"token:{actor.token_id}", request_id=request_id,
+        ),
+    )  # fmt: skip

@@ -1,0 +1,171 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import structlog
+from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyAsyncConfig, SQLAlchemyPlugin
+from litestar import Litestar, Request
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.logging.config import LoggingConfig, StructLoggingConfig, default_structlog_processors
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.logging import LoggingMiddlewareConfig
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
+from litestar.static_files import create_static_files_router
+from litestar.stores.base import Store
+from litestar.stores.memory import MemoryStore
+from litestar.stores.redis import RedisStore
+from litestar.stores.registry import StoreRegistry
+
+from fuquan.authority.controllers import AuthorityController, GrantController
+from fuquan.authority.registry import AuthorityRegistry
+from fuquan.platform.accounts.controllers import AuthController
+from fuquan.platform.accounts.services import LoginThrottle
+from fuquan.platform.app.health import HealthController
+from fuquan.platform.app.problems import EXCEPTION_HANDLERS
+from fuquan.platform.app.request_id import request_id_middleware
+from fuquan.platform.app.security import BearerTokenMiddleware, permission_guard, provide_actor, provide_scope
+from fuquan.platform.catalog.controllers import ItemController
+from fuquan.platform.catalog.services import provide_catalog
+from fuquan.platform.core.config import Settings, load_settings
+from fuquan.platform.core.db import create_engine, session_factory
+from fuquan.tenants.controllers import UnitController
+
+log = structlog.get_logger()
+
+STATIC_DIR = Path(__file__).parent / "static"
+LOGIN_PATH = "/api/v1/auth/token"
+
+
+def _store_factory(settings: Settings) -> Any:
+    if settings.redis_url:
+        redis_root = RedisStore.with_client(url=settings.redis_url, namespace=settings.redis_namespace)
+
+        def redis_store(name: str) -> Store:
+            return redis_root.with_namespace(name)
+
+        return redis_store
+
+    def memory_store(_name: str) -> Store:
+        return MemoryStore()
+
+    return memory_store
+
+
+def _is_login(request: Request[Any, Any, Any]) -> bool:
+    return request.url.path == LOGIN_PATH and request.method == "POST"
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or load_settings()
+    engine = create_engine(settings.database_url)
+    session_maker = session_factory(engine)
+    registry = AuthorityRegistry()
+    stores = StoreRegistry(default_factory=_store_factory(settings))
+    throttle = LoginThrottle(
+        stores.get("login_failures"), settings.login_failures_per_username, settings.login_lockout_seconds
+    )
+
+    @contextlib.asynccontextmanager
+    async def reconcile_policies(_app: Litestar) -> AsyncIterator[None]:
+        """Catch policy changes made by other processes (a lost notification cannot last)."""
+
+        async def loop() -> None:
+            while True:
+                await anyio.sleep(settings.policy_reconcile_seconds)
+                try:
+                    async with session_maker() as session:
+                        await registry.reconcile(session)
+                except Exception:  # keep reconciling; the next round retries
+                    log.exception("policy_reconcile_failed")
+
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(loop)
+            yield
+            tasks.cancel_scope.cancel()
+        await engine.dispose()
+
+    sqlalchemy = SQLAlchemyAsyncConfig(
+        engine_instance=engine,
+        session_maker=session_maker,
+        session_dependency_key="db_session",
+        before_send_handler="autocommit",
+        session_config=AsyncSessionConfig(expire_on_commit=False),
+    )
+    logging_config = StructLoggingConfig(
+        processors=default_structlog_processors(as_json=settings.log_json),
+        standard_lib_logging_config=LoggingConfig(log_exceptions="never", root={"level": settings.log_level, "handlers": ["queue_listener"]}),
+        log_exceptions="never",
+        pretty_print_tty=False,
+    )
+    structlog_plugin = StructlogPlugin(
+        StructlogConfig(
+            structlog_logging_config=logging_config,
+            middleware_logging_config=LoggingMiddlewareConfig(
+                request_log_fields=("path", "method"),  # never bodies, headers or query: they can carry personal data
+                response_log_fields=("status_code",),
+            ),
+        )
+    )
+    rate_limit = RateLimitConfig(rate_limit=("minute", settings.login_attempts_per_minute), check_throttle_handler=_is_login)
+    openapi = OpenAPIConfig(
+        title="Fuquan 赋权 API",
+        version="1",
+        description="赋权与办件平台接口。除登录与健康检查外，均需 Authorization: Bearer <令牌>。",
+        path="/schema",
+        render_plugins=[
+            SwaggerRenderPlugin(
+                js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+                css_url="/static/vendor/swagger-ui/swagger-ui.css",
+                standalone_preset_js_url="/static/vendor/swagger-ui/swagger-ui-standalone-preset.js",
+                favicon="<link rel='icon' type='image/png' href='/static/vendor/swagger-ui/favicon-32x32.png'>",
+            )
+        ],
+        components=Components(
+            security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer", description="POST /api/v1/auth/token 取得")}
+        ),
+        security=[{"BearerToken": []}],
+    )
+    return Litestar(
+        route_handlers=[
+            HealthController,
+            AuthController,
+            UnitController,
+            ItemController,
+            GrantController,
+            AuthorityController,
+            create_static_files_router(path="/static", directories=[STATIC_DIR], opt={"public": True, "exclude_from_auth": True}, include_in_schema=False),
+        ],
+        middleware=[
+            request_id_middleware,
+            rate_limit.middleware,
+            DefineMiddleware(BearerTokenMiddleware, exclude=["^/schema", "^/static"], exclude_from_auth_key="exclude_from_auth"),
+        ],
+        guards=[permission_guard],
+        dependencies={
+            "actor": Provide(provide_actor),
+            "tenant_scope": Provide(provide_scope),
+            "catalog": Provide(provide_catalog),
+            "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
+            "login_throttle": Provide(lambda: throttle, use_cache=True, sync_to_thread=False),
+            "authority_registry": Provide(lambda: registry, use_cache=True, sync_to_thread=False),
+            "session_maker": Provide(lambda: session_maker, use_cache=True, sync_to_thread=False),
+        },
+        exception_handlers=EXCEPTION_HANDLERS,
+        plugins=[SQLAlchemyPlugin(config=sqlalchemy), structlog_plugin],
+        stores=stores,
+        openapi_config=openapi,
+        lifespan=[reconcile_policies],
+        state=State({"session_maker": session_maker, "settings": settings, "authority_registry": registry}),
+        debug=settings.debug,
+    )

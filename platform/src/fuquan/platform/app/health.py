@@ -1,0 +1,32 @@
+"""GET /health (the process is alive) and GET /ready (it can reach its database)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Response, get
+from litestar.di import NamedDependency
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+_PUBLIC = {"public": True, "exclude_from_auth": True}
+
+
+class HealthController(Controller):
+    tags = ["ops 运维"]
+    include_in_schema = True
+
+    @get("/health", summary="存活检查", opt=_PUBLIC)
+    async def health(self) -> dict[str, str]:
+        return {"status": "ok"}
+
+    @get("/ready", summary="就绪检查（数据库可达）", opt=_PUBLIC)
+    async def ready(self, session_maker: NamedDependency[async_sessionmaker[AsyncSession]]) -> Response[Any]:
+        try:
+            async with session_maker() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception as error:  # any failure to reach the database means "not ready"
+            return Response(
+                {"status": "unavailable", "database": "unreachable", "error": type(error).__name__}, status_code=503
+            )
+        return Response({"status": "ready", "database": "ok"})

@@ -1,0 +1,96 @@
+"""Every error leaves as RFC 9457 problem details (application/problem+json), in Chinese."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from fuquan.platform.core.errors import FuquanError
+
+log = structlog.get_logger()
+
+PROBLEM_JSON = "application/problem+json"
+_TYPE_BASE = "https://fuquan.example/problems/"
+
+_HTTP_TITLES = {
+    400: "请求格式有误",
+    401: "需要登录",
+    403: "没有权限",
+    404: "未找到",
+    405: "不支持该请求方法",
+    409: "状态冲突",
+    413: "上传内容过大",
+    415: "不支持的内容类型",
+    429: "请求过于频繁",
+}
+
+
+def _problem(request: Request[Any, Any, Any], status: int, title: str, detail: str, slug: str, **extra: Any) -> Response[Any]:
+    body: dict[str, Any] = {
+        "type": _TYPE_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+    }
+    request_id = request.scope.get("state", {}).get("request_id")
+    if request_id:
+        body["request_id"] = request_id
+    body.update({key: value for key, value in extra.items() if value is not None})
+    return Response(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def fuquan_error_handler(request: Request[Any, Any, Any], error: FuquanError) -> Response[Any]:
+    return _problem(request, error.status, error.title, error.detail, error.type_slug, rule=error.rule)
+
+
+def _validation_detail(extra: Any) -> tuple[str, list[dict[str, Any]]]:
+    errors = [e for e in (extra or []) if isinstance(e, dict)]
+    if not errors:
+        return "请求内容不符合要求", []
+    parts = []
+    for error in errors:
+        where = error.get("key") or error.get("source") or "请求"
+        parts.append(f"{where}：{error.get('message', '格式不正确')}")
+    return "；".join(parts), errors
+
+
+def http_error_handler(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
+    status = error.status_code
+    if isinstance(error, ValidationException):
+        detail, errors = _validation_detail(error.extra)
+        return _problem(request, 400, "输入不符合要求", detail, "validation-failed", errors=errors or None)
+    if isinstance(error, NotAuthorizedException):
+        return _problem(request, 401, "需要登录", "请先登录（缺少或无效的访问令牌）", "unauthenticated")
+    if isinstance(error, NotFoundException):
+        return _problem(request, 404, "未找到", "请求的地址不存在", "not-found")
+    title = _HTTP_TITLES.get(status, "请求未能完成")
+    detail = error.detail if error.detail and not error.detail.isascii() else title
+    headers = error.headers or {}
+    response = _problem(request, status, title, detail, f"http-{status}")
+    response.headers.update(headers)
+    return response
+
+
+def unexpected_error_handler(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    log.exception("request_failed", error_type=type(error).__name__)
+    return _problem(
+        request,
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        "系统内部错误",
+        "系统处理出错，已记录。请稍后重试或联系管理员，并提供请求编号。",
+        "internal-error",
+    )
+
+
+EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+    FuquanError: fuquan_error_handler,
+    HTTPException: http_error_handler,
+    Exception: unexpected_error_handler,
+}
+
+__all__ = ["EXCEPTION_HANDLERS", "PROBLEM_JSON", "MediaType"]

@@ -1,0 +1,47 @@
+"""All SQL of the catalogue."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fuquan.platform.catalog.models import CatalogEdition, CatalogItem
+
+
+class CatalogRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def current_edition(self, tenant_id: int) -> CatalogEdition | None:
+        return await self.session.scalar(
+            select(CatalogEdition)
+            .where(CatalogEdition.tenant_id == tenant_id)
+            .order_by(CatalogEdition.number.desc())
+            .limit(1)
+        )
+
+    async def next_edition_number(self, tenant_id: int) -> int:
+        latest = await self.session.scalar(
+            select(func.max(CatalogEdition.number)).where(CatalogEdition.tenant_id == tenant_id)
+        )
+        return (latest or 0) + 1
+
+    async def items(self, edition_id: int) -> list[CatalogItem]:
+        rows = await self.session.scalars(
+            select(CatalogItem).where(CatalogItem.edition_id == edition_id).order_by(CatalogItem.code)
+        )
+        return list(rows)
+
+    async def item(self, edition_id: int, code: str) -> CatalogItem | None:
+        return await self.session.scalar(
+            select(CatalogItem).where(CatalogItem.edition_id == edition_id, CatalogItem.code == code)
+        )
+
+    async def add_edition(self, edition: CatalogEdition, items: list[CatalogItem]) -> CatalogEdition:
+        self.session.add(edition)
+        await self.session.flush()
+        for item in items:
+            item.edition_id = edition.id
+        self.session.add_all(items)
+        await self.session.flush()
+        return edition

@@ -1,0 +1,65 @@
+"""Catalogue shapes: the YAML source file and the API."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+Category = Literal["employment", "social_insurance", "labor_relations", "social_security_card"]
+Source = Literal["public_security", "civil_affairs", "market_regulation", "disabled_persons", "veterans", "hrss"]
+Level = msgspec.Meta(ge=1, le=6)
+
+
+class SharedSource(msgspec.Struct, frozen=True):
+    source: Source
+    evidence: str
+
+
+class Material(msgspec.Struct, frozen=True, omit_defaults=True):
+    name: str
+    required: bool
+    shared: SharedSource | None = None
+    pledge: bool = False
+    deferrable: bool = False
+
+
+class ItemSpec(msgspec.Struct, frozen=True, kw_only=True):
+    """One item as the catalogue file (and an edit) states it."""
+
+    code: str
+    name: str
+    name_en: str = ""
+    category: Category
+    item_type: Literal["05", "07", "10", "20"]
+    handling: Literal["immediate", "promised"]
+    statutory_days: int = msgspec.field(default=0)
+    promised_days: int = msgspec.field(default=0)
+    accept_floor: int
+    decide_floor: int
+    separation: bool
+    legal_basis: str = ""
+    id_only: bool = False
+    materials: list[Material] = msgspec.field(default_factory=list)
+
+
+class CatalogFile(msgspec.Struct, frozen=True):
+    items: list[ItemSpec]
+
+
+class ItemRead(msgspec.Struct, frozen=True, kw_only=True):
+    code: str
+    name: str
+    name_en: str
+    category: str
+    item_type: str
+    handling: str
+    statutory_days: int
+    promised_days: int
+    accept_floor: int
+    decide_floor: int
+    separation: bool
+    legal_basis: str
+    id_only: bool
+    materials: list[Material]
+    edition: int

@@ -1,0 +1,103 @@
+"""Catalogue verbs: publish the default catalogue, revise an item (a new edition), look items up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+
+import msgspec
+from litestar.di import NamedDependency
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fuquan.platform.catalog.models import CatalogEdition, CatalogItem
+from fuquan.platform.catalog.repositories import CatalogRepository
+from fuquan.platform.catalog.schemas import CatalogFile, ItemRead, ItemSpec, Material
+from fuquan.platform.core.errors import NotFound, ValidationFailed
+from fuquan.platform.core.timeutil import utcnow
+from fuquan.tenants.scope import TenantScope
+
+DEFAULT_CATALOG = "catalog_hrss_township_20.yaml"
+ACTIONS = ("accept", "decide")
+
+
+def default_catalog() -> list[ItemSpec]:
+    """The 20 HRSS items devolved to townships, villages and grids (shipped with the package)."""
+    text = (resources.files("fuquan.platform.catalog") / "data" / DEFAULT_CATALOG).read_bytes()
+    return msgspec.yaml.decode(text, type=CatalogFile).items
+
+
+def _check(spec: ItemSpec) -> None:
+    for floor in (spec.accept_floor, spec.decide_floor):
+        if not 1 <= floor <= 6:
+            raise ValidationFailed(f"事项 {spec.code} 的层级下限必须在 1（省）到 6（网格）之间", rule="floor_range")
+
+
+def _row(tenant_id: int, spec: ItemSpec) -> CatalogItem:
+    _check(spec)
+    values = msgspec.to_builtins(spec)
+    return CatalogItem(tenant_id=tenant_id, **values)
+
+
+def item_spec(item: CatalogItem) -> ItemSpec:
+    return ItemSpec(
+        code=item.code, name=item.name, name_en=item.name_en, category=item.category,  # type: ignore[arg-type]
+        item_type=item.item_type, handling=item.handling,  # type: ignore[arg-type]
+        statutory_days=item.statutory_days, promised_days=item.promised_days,
+        accept_floor=item.accept_floor, decide_floor=item.decide_floor, separation=item.separation,
+        legal_basis=item.legal_basis, id_only=item.id_only,
+        materials=msgspec.convert(item.materials, list[Material]),
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    """One edition of a tenant's catalogue, loaded."""
+
+    edition: CatalogEdition
+    items: dict[str, CatalogItem]
+
+    def get(self, code: str) -> CatalogItem:
+        item = self.items.get(code)
+        if item is None:
+            raise NotFound(f"事项 {code} 不在目录中")
+        return item
+
+    def read(self, item: CatalogItem) -> ItemRead:
+        spec = msgspec.to_builtins(item_spec(item))
+        return msgspec.convert({**spec, "edition": self.edition.number}, ItemRead)
+
+
+async def publish(
+    session: AsyncSession, tenant_id: int, specs: list[ItemSpec], *, actor: str | None, note: str
+) -> CatalogEdition:
+    """Publish a whole new edition."""
+    repository = CatalogRepository(session)
+    codes = [spec.code for spec in specs]
+    if len(set(codes)) != len(codes):
+        raise ValidationFailed("目录中有重复的事项编码", rule="unique_item_code")
+    number = await repository.next_edition_number(tenant_id)
+    edition = CatalogEdition(tenant_id=tenant_id, number=number, created_at=utcnow(), created_by=actor, note=note)
+    return await repository.add_edition(edition, [_row(tenant_id, spec) for spec in specs])
+
+
+async def current(session: AsyncSession, tenant_id: int) -> Catalog:
+    repository = CatalogRepository(session)
+    edition = await repository.current_edition(tenant_id)
+    if edition is None:
+        raise NotFound("该租户尚未发布事项目录")
+    return Catalog(edition, {item.code: item for item in await repository.items(edition.id)})
+
+
+async def revise(session: AsyncSession, tenant_id: int, spec: ItemSpec, *, actor: str | None, note: str) -> Catalog:
+    """Edit (or add) one item: the result is a new edition holding every item."""
+    catalog = await current(session, tenant_id)
+    specs = [item_spec(item) for code, item in catalog.items.items() if code != spec.code]
+    await publish(session, tenant_id, [*specs, spec], actor=actor, note=note)
+    return await current(session, tenant_id)
+
+
+async def provide_catalog(
+    db_session: NamedDependency[AsyncSession], tenant_scope: NamedDependency[TenantScope]
+) -> Catalog:
+    """The caller's tenant's current catalogue (a request dependency)."""
+    return await current(db_session, tenant_scope.tenant_id)

@@ -1,0 +1,256 @@
+"""The ``fuquan`` command: demo, serve, db, seed, tenants, staff, audit, bench."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import sys
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from fuquan.platform.core.config import Settings, load_settings, sqlite_url
+from fuquan.platform.core.db import create_engine, session_factory, session_scope
+from fuquan.platform.core.errors import FuquanError
+
+T = TypeVar("T")
+console = Console(stderr=True)
+LEVEL_LABELS = {1: "省", 2: "市", 3: "县（区）", 4: "乡镇/街道", 5: "村/社区", 6: "网格"}
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    try:
+        return asyncio.run(coro)
+    except FuquanError as error:
+        console.print(f"[red]错误：{error.detail}[/red]")
+        raise SystemExit(2) from error
+
+
+async def _with_sessions(settings: Settings, work: Any) -> Any:
+    engine = create_engine(settings.database_url)
+    try:
+        return await work(session_factory(engine))
+    finally:
+        await engine.dispose()
+
+
+@click.group()
+def cli() -> None:
+    """Fuquan 赋权 — delegate HRSS authority down to townships, villages and grids."""
+
+
+@cli.group()
+def db() -> None:
+    """Database migrations."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Migrate the database to the latest schema."""
+    from fuquan.platform.migrations.runner import upgrade
+
+    settings = load_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.database_url, revision)
+    console.print("数据库已迁移到最新版本")
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console)
+
+
+def _print_counts(name: str, code: str, counts: dict[int, int]) -> None:
+    table = Table(title=f"{name}（{code}）")
+    table.add_column("层级")
+    table.add_column("单位数", justify="right")
+    for level in sorted(counts):
+        table.add_row(LEVEL_LABELS[level], f"{counts[level]:,}")
+    console.print(table)
+
+
+async def _seed(settings: Settings, demo: bool) -> None:
+    from fuquan.authority.registry import AuthorityRegistry
+    from fuquan.platform.setup.demo import add_demo_grants, add_demo_staff
+    from fuquan.platform.setup.seed import seed
+
+    async def work(session_maker: Any) -> None:
+        with _progress() as progress:
+            task = progress.add_task("导入区划与网格", total=None)
+            tenants = await seed(session_maker, lambda done, total: progress.update(task, completed=done, total=total))
+        for tenant in tenants:
+            _print_counts(tenant.name, tenant.code, tenant.counts_by_level)
+        if demo:
+            async with session_scope(session_maker) as session:
+                staff = await add_demo_staff(session)
+            await add_demo_grants(session_maker, AuthorityRegistry(), lambda step: console.print(f"· {step}"))
+            table = Table(title="演示账号（仅供开发演示）")
+            for column in ("用户名", "密码", "岗位", "单位"):
+                table.add_column(column)
+            from fuquan.platform.accounts.roles import ROLE_NAMES
+            from fuquan.platform.setup.demo import DEMO_PASSWORD
+
+            for member in staff:
+                table.add_row(member.username, DEMO_PASSWORD, ROLE_NAMES[member.role], f"{member.display_name}（{member.unit}）")
+            console.print(table)
+
+    await _with_sessions(settings, work)
+
+
+@cli.command("seed")
+@click.option("--demo", is_flag=True, help="Also create demo staff and demo grants.")
+def seed_command(demo: bool) -> None:
+    """Create tenant 64 (Ningxia) and a second tenant on real division codes, with the catalogue."""
+    from fuquan.platform.migrations.runner import upgrade
+
+    settings = load_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.database_url)
+    _run(_seed(settings, demo))
+
+
+@cli.group()
+def tenants() -> None:
+    """Tenants (province-level departments)."""
+
+
+@tenants.command("import")
+@click.option("--province", required=True, help="2-digit province code from the national division file, e.g. 37.")
+def tenants_import(province: str) -> None:
+    """Load every unit of a province (plus generated grids) as a tenant."""
+    from fuquan.platform.setup.seed import seed_tenant
+
+    settings = load_settings()
+
+    async def work(session_maker: Any) -> None:
+        with _progress() as progress:
+            task = progress.add_task(f"导入 {province} 的区划与网格", total=None)
+            async with session_scope(session_maker) as session:
+                result = await seed_tenant(
+                    session, province, progress=lambda done, total: progress.update(task, completed=done, total=total)
+                )
+        _print_counts(result.name, result.code, result.counts_by_level)
+
+    _run(_with_sessions(settings, work))
+
+
+@cli.group()
+def staff() -> None:
+    """Staff accounts."""
+
+
+@staff.command("add")
+@click.argument("username")
+@click.option("--tenant", "tenant_code", required=True)
+@click.option("--unit", "unit_code", required=True)
+@click.option("--role", "roles", required=True, multiple=True, help="Repeat for several roles.")
+@click.option("--name", "display_name", default="")
+@click.option("--password-stdin", is_flag=True, required=True, help="Read the password from standard input.")
+def staff_add(username: str, tenant_code: str, unit_code: str, roles: tuple[str, ...], display_name: str, password_stdin: bool) -> None:
+    """Enrol a staff member at a unit with a role."""
+    from fuquan.platform.accounts.services import add_staff
+
+    password = sys.stdin.readline().rstrip("\r\n")
+    settings = load_settings()
+
+    async def work(session_maker: Any) -> None:
+        async with session_scope(session_maker) as session:
+            await add_staff(
+                session, username=username, tenant_code=tenant_code, unit_code=unit_code, roles=list(roles),
+                password=password, display_name=display_name,
+            )  # fmt: skip
+
+    _run(_with_sessions(settings, work))
+    console.print(f"已添加 {username}（{', '.join(roles)}，单位 {unit_code}）")
+
+
+@cli.group()
+def audit() -> None:
+    """Audit log."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Recompute every tenant's hash chain; exit 1 naming the first broken record."""
+    from fuquan.platform.core.audit.services import verify
+
+    settings = load_settings()
+
+    async def work(session_maker: Any) -> Any:
+        async with session_maker() as session:
+            return await verify(session)
+
+    checked, breaks = _run(_with_sessions(settings, work))
+    if not breaks:
+        click.echo(f"OK: {checked} audit records, every chain intact")
+        return
+    for broken in breaks:
+        click.echo(f"BROKEN: chain {broken.chain} at record id={broken.record_id} seq={broken.seq}: {broken.problem}")
+    raise SystemExit(1)
+
+
+def _serve(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from fuquan.platform.app.factory import create_app
+
+    console.print(f"Fuquan 赋权 正在运行：http://{host}:{port}  （接口文档 http://{host}:{port}/schema/swagger）")
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Serve the web application and API."""
+    _serve(load_settings(), host, port)
+
+
+@cli.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def demo(host: str, port: int) -> None:
+    """A fresh SQLite database with demo tenants, staff and grants, then serve it."""
+    import os
+
+    from fuquan.platform.migrations.runner import upgrade
+
+    base = load_settings()
+    demo_dir = base.data_dir / "demo"
+    if demo_dir.exists():
+        shutil.rmtree(demo_dir)
+    demo_dir.mkdir(parents=True)
+    os.environ["FUQUAN_DATABASE_URL"] = sqlite_url(demo_dir / "fuquan.db")
+    settings = load_settings()
+    upgrade(settings.database_url)
+    _run(_seed(settings, demo=True))
+    _serve(settings, host, port)
+
+
+@cli.group()
+def bench() -> None:
+    """Benchmarks that print figures."""
+
+
+@bench.command("authority")
+@click.option("--dataset", type=click.Choice(["ningxia", "shandong", "all"]), default="all", show_default=True)
+def bench_authority(dataset: str) -> None:
+    """Decision latency through Casbin and the hot path, load time, RSS, matrix and update times."""
+    from fuquan.authority.engine.bench import run_benchmark
+
+    names = ["ningxia", "shandong"] if dataset == "all" else [dataset]
+    results = {name: run_benchmark(name) for name in names}
+    click.echo(json.dumps(results, ensure_ascii=False, indent=2))
+
+
+def main() -> None:  # pragma: no cover
+    cli()
+
+
+__all__ = ["Path", "cli", "main"]

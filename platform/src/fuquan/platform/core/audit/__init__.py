@@ -1,0 +1,1 @@
+"""Append-only audit log with a per-tenant SM3 hash chain (DESIGN §10)."""

@@ -1,0 +1,68 @@
+"""Settings read once from ``FUQUAN_*`` environment variables (DESIGN §4).
+
+Nothing but the defaults is needed to start: a SQLite file and a generated secret key
+under ``FUQUAN_DATA_DIR`` (default ``./.fuquan/``), in-process stores.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import msgspec
+
+_SECRET_FILE = "secret_key"
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    data_dir: Path
+    database_url: str
+    secret_key: str
+    redis_url: str | None = None
+    redis_namespace: str = "fuquan"
+    timezone: str = "Asia/Shanghai"
+    token_ttl_seconds: int = 8 * 3600
+    log_level: str = "INFO"
+    log_json: bool = True
+    login_attempts_per_minute: int = 10
+    login_failures_per_username: int = 5
+    login_lockout_seconds: int = 900
+    policy_reconcile_seconds: float = 30.0
+    debug: bool = False
+
+
+def _secret_key(data_dir: Path) -> str:
+    """The configured key, else one generated once into the data dir (mode 0600)."""
+    configured = os.environ.get("FUQUAN_SECRET_KEY")
+    if configured:
+        return configured
+    path = data_dir / _SECRET_FILE
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path.resolve()}"
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Build settings from the environment; unknown ``FUQUAN_*`` names are ignored."""
+    source = os.environ if env is None else env
+    data_dir = Path(source.get("FUQUAN_DATA_DIR", ".fuquan"))
+    values: dict[str, object] = {
+        "data_dir": data_dir,
+        "database_url": source.get("FUQUAN_DATABASE_URL") or sqlite_url(data_dir / "fuquan.db"),
+        "secret_key": _secret_key(data_dir),
+    }
+    for field in msgspec.structs.fields(Settings):
+        env_name = f"FUQUAN_{field.name.upper()}"
+        if field.name not in values and env_name in source:
+            values[field.name] = source[env_name]
+    return msgspec.convert(values, Settings, strict=False)

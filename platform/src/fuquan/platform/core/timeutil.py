@@ -1,0 +1,30 @@
+"""Instants and local dates.
+
+Every instant the platform stores is timezone-aware UTC. A date in the API (a grant's
+``valid_from``) means local midnight in the tenant's time zone (Asia/Shanghai).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+
+def utcnow() -> datetime:
+    """Now, floored to the second (the resolution of policy windows)."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def local_midnight(day: date, tz: str) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(tz)).astimezone(UTC)
+
+
+def local_date(instant: datetime, tz: str) -> date:
+    return instant.astimezone(ZoneInfo(tz)).date()
+
+
+def as_utc(value: datetime, tz: str) -> datetime:
+    """An aware instant in UTC; a naive one is read as local time in ``tz``."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo(tz))
+    return value.astimezone(UTC)

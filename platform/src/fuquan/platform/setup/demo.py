@@ -1,0 +1,123 @@
+"""Demo data: one staff member per role at representative units, and a realistic set of grants.
+
+The grants are made through the same service as the API (``delegate``), as the demo admins,
+so every chain, window and audit record is real.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from fuquan.authority import services as authority
+from fuquan.authority.registry import AuthorityRegistry
+from fuquan.authority.schemas import GrantCreate
+from fuquan.platform.accounts.actor import Actor
+from fuquan.platform.accounts.repositories import StaffRepository
+from fuquan.platform.accounts.services import add_staff
+from fuquan.platform.catalog import services as catalog_services
+from fuquan.platform.core.db import session_scope
+from fuquan.tenants.repositories import TenantRepository, UnitRepository
+from fuquan.tenants.scope import scope_for
+
+log = structlog.get_logger()
+
+DEMO_PASSWORD = "fuquan-demo-2026"  # development only; printed by `fuquan demo`
+PILOT_START = date(2026, 1, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoStaff:
+    username: str
+    tenant: str
+    unit: str
+    role: str
+    display_name: str
+
+
+DEMO_STAFF = (
+    DemoStaff("nx_admin", "64", "64", "tenant_admin", "宁夏人社厅系统管理员"),
+    DemoStaff("nx_security", "64", "64", "security_admin", "宁夏人社厅安全保密管理员"),
+    DemoStaff("nx_auditor", "64", "64", "auditor", "宁夏人社厅安全审计员"),
+    DemoStaff("nx_supervisor", "64", "64", "supervisor", "宁夏人社厅电子监察"),
+    DemoStaff("dwk_admin", "64", "640202", "unit_admin", "大武口区人社局管理员"),
+    DemoStaff("dwk_approver", "64", "640202", "approver", "大武口区人社局审批员"),
+    DemoStaff("dwk_supervisor", "64", "640202", "supervisor", "大武口区电子监察"),
+    DemoStaff("cs_admin", "64", "640202001", "unit_admin", "长胜街道管理员"),
+    DemoStaff("cs_clerk", "64", "640202001", "window_clerk", "长胜街道综合窗口"),
+    DemoStaff("cs_approver", "64", "640202001", "approver", "长胜街道审批员"),
+    DemoStaff("jm_agent", "64", "640202001001", "village_agent", "骏马社区代办员"),
+    DemoStaff("jm_grid", "64", "640202001001001", "grid_specialist", "骏马社区第1网格人社专员"),
+    DemoStaff("dw_admin", "64", "640424203", "unit_admin", "泾源县大湾乡管理员"),
+    DemoStaff("ny_agent", "64", "640424203209", "village_agent", "牛营村代办员"),
+    DemoStaff("dzc_clerk", "64", "640521105", "window_clerk", "中宁县大战场镇综合窗口"),
+    DemoStaff("dzc_approver", "64", "640521105", "approver", "中宁县大战场镇审批员"),
+    DemoStaff("zbb_clerk", "64", "640105101", "window_clerk", "西夏区镇北堡镇综合窗口"),
+    DemoStaff("hn_admin", "46", "46", "tenant_admin", "海南人社厅系统管理员"),
+)
+
+
+async def _actor(session: AsyncSession, tenant_code: str, username: str, unit: str, role: str) -> Actor:
+    tenant = await TenantRepository(session).by_code(tenant_code)
+    staff = await StaffRepository(session).by_username(username)
+    assert tenant is not None and staff is not None, "demo staff are added before demo grants"
+    scope = scope_for(tenant.id, tenant.code, unit, tenant.timezone)
+    return Actor(staff.id, username, staff.display_name, unit, frozenset({role}), scope)
+
+
+async def add_demo_staff(session: AsyncSession) -> list[DemoStaff]:
+    for staff in DEMO_STAFF:
+        await add_staff(
+            session, username=staff.username, tenant_code=staff.tenant, unit_code=staff.unit, roles=[staff.role],
+            password=DEMO_PASSWORD, display_name=staff.display_name, added_by="demo",
+        )  # fmt: skip
+    return list(DEMO_STAFF)
+
+
+async def add_demo_grants(
+    session_maker: async_sessionmaker[AsyncSession], registry: AuthorityRegistry, progress: Callable[[str], None]
+) -> int:
+    """The province devolves; 大武口区 and 大湾乡 pilot acceptance in their villages, communities and grids."""
+    made = 0
+
+    async def grant(actor: Actor, item: str, action: str, unit: str, scope: str, redelegable: bool, doc: str) -> None:
+        nonlocal made
+        request = GrantCreate(
+            item=item, action=action, unit=unit, scope=scope, valid_from=PILOT_START,  # type: ignore[arg-type]
+            instrument=doc, basis="devolved" if actor.unit_code == "64" else "entrusted", redelegable=redelegable,
+        )  # fmt: skip
+        await authority.delegate(session, actor, request, catalog, registry, request_id="demo")
+        made += 1
+
+    async with session_scope(session_maker) as session:
+        catalog = await catalog_services.current(session, (await TenantRepository(session).by_code("64")).id)  # type: ignore[union-attr]
+        province = await _actor(session, "64", "nx_admin", "64", "tenant_admin")
+        units = UnitRepository(session)
+        townships = await units.subtree(province.scope, "64", max_level=4)
+        items = list(catalog.items.values())
+        progress("省厅向全部乡镇（街道）下放受理权和乡镇级事项的审批权")
+        for township in (u for u in townships if u.level == 4):
+            for item in items:
+                await grant(province, item.code, "accept", township.code, "unit", False, "宁人社发〔2026〕1号")
+                if item.decide_floor >= 4:
+                    await grant(province, item.code, "decide", township.code, "unit", False, "宁人社发〔2026〕1号")
+        progress("县级审批事项下放到各县（区）")
+        for county in (u for u in townships if u.level == 3):
+            for item in (i for i in items if i.decide_floor == 3):
+                await grant(province, item.code, "decide", county.code, "unit", False, "宁人社发〔2026〕2号")
+        village_items = [i for i in items if i.accept_floor >= 5]
+        progress("大武口区、大湾乡试点村（社区）和网格受理")
+        for pilot, admin, doc in (("640202", "dwk_admin", "大人社发〔2026〕3号"), ("640424203", "dw_admin", "大湾乡发〔2026〕1号")):
+            for item in village_items:
+                await grant(province, item.code, "accept", pilot, "subtree", True, "宁人社发〔2026〕3号")
+            pilot_admin = await _actor(session, "64", admin, pilot, "unit_admin")
+            villages = [u for u in await units.subtree(province.scope, pilot, max_level=5) if u.level == 5]
+            for village in villages:
+                for item in village_items:
+                    await grant(pilot_admin, item.code, "accept", village.code, "subtree", False, doc)
+    log.info("demo_grants_created", grants=made)
+    return made

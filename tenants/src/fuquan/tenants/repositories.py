@@ -1,0 +1,99 @@
+"""All SQL about tenants and units. Every unit query is bounded by a TenantScope."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fuquan.platform.core.errors import NotFound
+from fuquan.tenants.divisions import ancestor_codes
+from fuquan.tenants.models import Tenant, Unit
+from fuquan.tenants.scope import TenantScope
+
+
+class TenantRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def by_code(self, code: str) -> Tenant | None:
+        return await self.session.scalar(select(Tenant).where(Tenant.code == code))
+
+    async def by_id(self, tenant_id: int) -> Tenant | None:
+        return await self.session.get(Tenant, tenant_id)
+
+    async def all(self) -> list[Tenant]:
+        return list(await self.session.scalars(select(Tenant).order_by(Tenant.code)))
+
+    async def add(self, tenant: Tenant) -> Tenant:
+        self.session.add(tenant)
+        await self.session.flush()
+        return tenant
+
+
+class UnitRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, scope: TenantScope, code: str) -> Unit:
+        """The unit, or NotFound when it is absent, in another tenant, or outside the scope."""
+        unit = await self.find(scope, code)
+        if unit is None:
+            raise NotFound(f"单位 {code} 不存在或不在您的管辖范围内")
+        return unit
+
+    async def find(self, scope: TenantScope, code: str) -> Unit | None:
+        if not scope.covers(code):
+            return None
+        return await self.session.scalar(select(Unit).where(Unit.tenant_id == scope.tenant_id, Unit.code == code))
+
+    async def children(self, scope: TenantScope, code: str) -> list[Unit]:
+        await self.get(scope, code)
+        rows = await self.session.scalars(
+            select(Unit).where(Unit.tenant_id == scope.tenant_id, Unit.parent_code == code).order_by(Unit.code)
+        )
+        return list(rows)
+
+    async def subtree(self, scope: TenantScope, code: str, max_level: int | None = None) -> list[Unit]:
+        """The unit and everything below it (down to ``max_level``), parents before children."""
+        await self.get(scope, code)
+        query = select(Unit).where(Unit.tenant_id == scope.tenant_id, Unit.code.startswith(code, autoescape=True))
+        if max_level is not None:
+            query = query.where(Unit.level <= max_level)
+        return list(await self.session.scalars(query.order_by(Unit.level, Unit.code)))
+
+    async def ancestors(self, scope: TenantScope, code: str) -> list[Unit]:
+        """The units above ``code`` up to the tenant root, root first (within the tenant, not the scope)."""
+        await self.get(scope, code)
+        codes = ancestor_codes(code)
+        rows = await self.session.scalars(
+            select(Unit).where(Unit.tenant_id == scope.tenant_id, Unit.code.in_(codes)).order_by(Unit.level)
+        )
+        return list(rows)
+
+    async def codes_up_to_level(self, tenant_id: int, max_level: int) -> list[str]:
+        rows = await self.session.scalars(
+            select(Unit.code).where(Unit.tenant_id == tenant_id, Unit.level <= max_level).order_by(Unit.code)
+        )
+        return list(rows)
+
+    async def count_by_level(self, tenant_id: int) -> dict[int, int]:
+        rows = await self.session.execute(
+            select(Unit.level, func.count()).where(Unit.tenant_id == tenant_id).group_by(Unit.level)
+        )
+        return {level: count for level, count in rows.tuples()}
+
+    async def names(self, tenant_id: int, codes: Sequence[str]) -> dict[str, str]:
+        if not codes:
+            return {}
+        rows = await self.session.execute(
+            select(Unit.code, Unit.name).where(Unit.tenant_id == tenant_id, Unit.code.in_(list(codes)))
+        )
+        return dict(rows.tuples())
+
+    async def insert_many(self, rows: Sequence[dict[str, object]]) -> None:
+        await self.session.execute(insert(Unit), list(rows))
+
+    async def existing_codes(self, tenant_id: int) -> set[str]:
+        return set(await self.session.scalars(select(Unit.code).where(Unit.tenant_id == tenant_id)))

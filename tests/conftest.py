@@ -1,0 +1,156 @@
+"""Test databases: every database test runs on SQLite, and on PostgreSQL when configured.
+
+``FUQUAN_TEST_DATABASE_URL`` (PostgreSQL) and ``FUQUAN_TEST_REDIS_URL`` are optional locally and
+set by CI; when set but unreachable the run fails at once instead of skipping.
+Each test gets its own copy of a database seeded once per run: a file copy on SQLite, a
+``CREATE DATABASE … TEMPLATE`` on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from fuquan.platform.core.config import Settings, sqlite_url
+from fuquan.platform.core.db import create_engine, session_factory, session_scope
+from fuquan.platform.migrations.runner import upgrade
+
+PG_URL = os.environ.get("FUQUAN_TEST_DATABASE_URL") or None
+REDIS_URL = os.environ.get("FUQUAN_TEST_REDIS_URL") or None
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+_counter = itertools.count()
+
+
+async def _probe_services() -> list[str]:
+    problems = []
+    if PG_URL:
+        try:
+            engine = create_async_engine(PG_URL)
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+            await engine.dispose()
+        except Exception as error:
+            problems.append(f"FUQUAN_TEST_DATABASE_URL is set but PostgreSQL is unreachable: {error!r}")
+    if REDIS_URL:
+        try:
+            from redis.asyncio import Redis
+
+            client = Redis.from_url(REDIS_URL)
+            await client.ping()
+            await client.aclose()
+        except Exception as error:
+            problems.append(f"FUQUAN_TEST_REDIS_URL is set but Redis is unreachable: {error!r}")
+    return problems
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    problems = asyncio.run(_probe_services())
+    if problems:
+        pytest.exit("\n".join(problems), returncode=3)
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+async def _admin_execute(statement: str) -> None:
+    assert PG_URL
+    engine = create_async_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+def _pg_database_url(name: str) -> str:
+    assert PG_URL
+    return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
+
+async def _seed(url: str) -> None:
+    from fuquan.platform.setup.demo import add_demo_staff
+    from fuquan.platform.setup.seed import seed
+
+    engine = create_engine(url)
+    try:
+        maker = session_factory(engine)
+        await seed(maker)
+        async with session_scope(maker) as session:
+            await add_demo_staff(session)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def seeded_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """Per backend: a migrated database holding both tenants, the catalogue and the demo staff (no grants)."""
+    templates: dict[str, str] = {}
+    sqlite_file = tmp_path_factory.mktemp("template") / "seeded.db"
+    upgrade(sqlite_url(sqlite_file))
+    asyncio.run(_seed(sqlite_url(sqlite_file)))
+    templates["sqlite"] = str(sqlite_file)
+    if PG_URL:
+        name = f"fuquan_tpl_{os.getpid()}"
+        asyncio.run(_admin_execute(f"DROP DATABASE IF EXISTS {name}"))
+        asyncio.run(_admin_execute(f"CREATE DATABASE {name}"))
+        upgrade(_pg_database_url(name))
+        asyncio.run(_seed(_pg_database_url(name)))
+        templates["postgresql"] = name
+    yield templates
+    if PG_URL:
+        asyncio.run(_admin_execute(f"DROP DATABASE IF EXISTS {templates['postgresql']} WITH (FORCE)"))
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def database_url(backend: str, seeded_templates: dict[str, str], tmp_path: Path) -> Iterator[str]:
+    """A private copy of the seeded database for one test."""
+    if backend == "sqlite":
+        target = tmp_path / "fuquan.db"
+        shutil.copyfile(seeded_templates["sqlite"], target)
+        yield sqlite_url(target)
+        return
+    name = f"fuquan_t_{os.getpid()}_{next(_counter)}"
+    asyncio.run(_admin_execute(f"CREATE DATABASE {name} TEMPLATE {seeded_templates['postgresql']}"))
+    yield _pg_database_url(name)
+    asyncio.run(_admin_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture
+def settings(database_url: str, backend: str, tmp_path: Path) -> Settings:
+    return Settings(
+        data_dir=tmp_path,
+        database_url=database_url,
+        secret_key="test-secret-key",
+        redis_url=REDIS_URL if backend == "postgresql" else None,
+        redis_namespace=f"fuquan-test-{os.getpid()}-{next(_counter)}",
+        log_json=True,
+    )
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[Any]:
+    from litestar.testing import AsyncTestClient
+
+    from fuquan.platform.app.factory import create_app
+
+    app = create_app(settings)
+    async with AsyncTestClient(app=app) as test_client:
+        yield test_client
+    if settings.redis_url:
+        await app.stores.get("login_failures").delete_all()  # type: ignore[attr-defined]

@@ -1,0 +1,251 @@
+"""Differential property tests: Casbin vs compiled hot path vs the plain-Python oracle."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from authority_engine_oracle import allowed, allowing_grants
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fuquan.authority.engine import TenantAuthority
+from fuquan.authority.engine.lines import (
+    ACTIONS,
+    GrantSpec,
+    PolicyLine,
+    RoleLine,
+    bucket_index,
+    chain_descendants,
+    compile_grants,
+    instant,
+    statutory_lines,
+)
+
+ROOT = "37"
+ITEMS = ("HRSS-01", "HRSS-02")
+ROLES = ("clerk", "approver")
+QUERY_ROLES = ("", "", *ROLES, "nobody")
+BASE = datetime(2026, 1, 1, tzinfo=UTC)
+TIMES = [BASE + timedelta(days=k) for k in range(6)]
+ITEM_S = st.sampled_from(ITEMS)
+ACT_S = st.sampled_from(ACTIONS)
+ROLE_S = st.sampled_from(QUERY_ROLES)
+MOMENT_S = st.sampled_from(TIMES)
+# instants on window edges, and one second either side
+TIME_S = st.builds(lambda t, d: t + timedelta(seconds=d), MOMENT_S, st.sampled_from((-1, 0, 0, 1)))
+PROPERTY = settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+
+
+@st.composite
+def hierarchies(draw: st.DrawFn) -> list[str]:
+    """A small random tree with the real code lengths (province … grid)."""
+    codes, frontier = [ROOT], [ROOT]
+    for length in (4, 6, 9, 12, 15):
+        below = []
+        for parent in frontier:
+            for n in range(1, draw(st.integers(1 if length <= 9 else 0, 2)) + 1):
+                below.append(parent + str(n).zfill(length - len(parent)))
+        codes += below
+        frontier = below
+    return codes
+
+
+@st.composite
+def grant_sets(draw: st.DrawFn, codes: list[str]) -> dict[int, GrantSpec]:
+    grants: dict[int, GrantSpec] = {}
+    code_s = st.sampled_from(codes)
+    revoked_s = st.none() | st.none() | MOMENT_S  # may well precede valid_from
+    for gid in range(1, draw(st.integers(0, 12)) + 1):
+        valid_from = draw(MOMENT_S)
+        # open-ended, a few days, or any moment at all (possibly an empty window)
+        until_s = st.none() | st.integers(1, 3).map(lambda k, v=valid_from: v + timedelta(days=k)) | MOMENT_S
+        grants[gid] = GrantSpec(
+            id=gid,
+            item=draw(ITEM_S),
+            action=draw(ACT_S),
+            unit=draw(code_s),
+            subtree=draw(st.booleans()),
+            valid_from=valid_from,
+            valid_until=draw(until_s),
+            revoked_at=draw(revoked_s),
+            parent_id=draw(st.none() | st.none() | st.integers(1, gid - 1)) if gid > 1 else None,
+        )
+    return grants
+
+
+@st.composite
+def worlds(draw: st.DrawFn) -> tuple[list[str], dict[int, GrantSpec], set[RoleLine]]:
+    codes = draw(hierarchies())
+    grants = draw(grant_sets(codes))
+    perms = [(role, f"{item}|{act}") for role in ROLES for item in ITEMS for act in ACTIONS]
+    roles = {p for p in perms if draw(st.booleans() | st.just(True))}  # mostly permitted
+    return codes, grants, roles
+
+
+Query = tuple[str, str, str, str, datetime]
+
+
+def edges(grant: GrantSpec) -> st.SearchStrategy[datetime]:
+    """The grant's own boundaries, a second either side, or a day into its window."""
+    marks = [m for m in (grant.valid_from, grant.valid_until, grant.revoked_at) if m is not None]
+    return st.builds(lambda t, d: t + d, st.sampled_from(marks),
+                     st.sampled_from([timedelta(seconds=-1), timedelta(0), timedelta(seconds=1), timedelta(days=1)]))
+
+
+def queries(codes: list[str], grants: dict[int, GrantSpec]) -> st.SearchStrategy[Query]:
+    """Any question, or (as often) one aimed at a grant: a unit below it, its item and action."""
+    anything = st.tuples(st.sampled_from(codes), ITEM_S, ACT_S, ROLE_S, TIME_S)
+    aimed = [
+        st.tuples(st.sampled_from([c for c in codes if c.startswith(g.unit)]),
+                  st.just(g.item), st.just(g.action), ROLE_S, edges(g))
+        for g in grants.values()
+    ]
+    return anything | st.one_of(aimed) if aimed else anything
+
+
+def compile_all(codes: list[str], grants: dict[int, GrantSpec]) -> dict[int, list[PolicyLine]]:
+    return compile_grants(grants.values(), grants, bucket_index(codes))
+
+
+def build(codes: list[str], grants: dict[int, GrantSpec], roles: set[RoleLine]) -> TenantAuthority:
+    authority = TenantAuthority()
+    lines = [line for ls in compile_all(codes, grants).values() for line in ls]
+    authority.load(lines + statutory_lines(ROOT, ITEMS), sorted(roles))
+    return authority
+
+
+def check_agreement(
+    authority: TenantAuthority, codes: list[str], grants: dict[int, GrantSpec], roles: set[RoleLine],
+    node: str, item: str, act: str, role: str, t: datetime,
+) -> bool:
+    now = instant(t)
+    expected = allowed(grants, roles, ROOT, ITEMS, node, item, act, role, t)
+    reasons = allowing_grants(grants, ROOT, ITEMS, node, item, act, t)
+    for engine in ("casbin", "hot"):
+        ok, gid = authority.decide(node, item, act, role, now, engine=engine)
+        assert ok == expected, (engine, node, item, act, role, now)
+        assert (gid in reasons) if ok else gid is None, (engine, gid, reasons)
+    return expected
+
+
+@PROPERTY
+@given(world=worlds(), data=st.data())
+def test_casbin_hot_path_and_oracle_agree(world: tuple[list[str], dict[int, GrantSpec], set[RoleLine]],
+                                          data: st.DataObject) -> None:
+    codes, grants, roles = world
+    authority = build(codes, grants, roles)
+    assert authority.casbin.lines() == authority.hot.lines()
+    for node, item, act, role, t in data.draw(st.lists(queries(codes, grants), min_size=30, max_size=30)):
+        check_agreement(authority, codes, grants, roles, node, item, act, role, t)
+
+
+@PROPERTY
+@given(world=worlds(), data=st.data())
+def test_matrix_equals_per_unit_decisions(world: tuple[list[str], dict[int, GrantSpec], set[RoleLine]],
+                                          data: st.DataObject) -> None:
+    codes, grants, roles = world
+    authority = build(codes, grants, roles)
+    now = instant(data.draw(TIME_S))
+    role = data.draw(ROLE_S)
+    top = data.draw(st.sampled_from(codes))
+    subtree = [c for c in codes if c.startswith(top)]
+    shuffled = data.draw(st.permutations(subtree))
+    matrix = authority.matrix(shuffled, now, ITEMS, role)
+    assert set(matrix) == set(subtree)
+    for code in subtree:
+        expected = {
+            (item, act) for item in ITEMS for act in ACTIONS if authority.decide(code, item, act, role, now)[0]
+        }
+        assert matrix[code] == expected, code
+
+
+@PROPERTY
+@given(world=worlds(), data=st.data())
+def test_revocation_never_rewrites_history(world: tuple[list[str], dict[int, GrantSpec], set[RoleLine]],
+                                           data: st.DataObject) -> None:
+    codes, grants, roles = world
+    if not grants:
+        return
+    authority = build(codes, grants, roles)
+    nodes = data.draw(st.lists(st.sampled_from(codes), min_size=1, max_size=8, unique=True))
+    questions = [
+        (node, item, act, role, t)
+        for node in nodes for item in ITEMS for act in ACTIONS for role in ("", "clerk") for t in TIMES
+    ]
+    before = {q: authority.decide(*q[:4], instant(q[4]))[0] for q in questions}
+
+    victim = data.draw(st.sampled_from(sorted(grants)))
+    at = data.draw(TIME_S)
+    old = grants[victim]
+    revoked_at = at if old.revoked_at is None else min(old.revoked_at, at)
+    after = dict(grants)
+    after[victim] = replace(old, revoked_at=revoked_at)
+    affected = chain_descendants(victim, after)
+    bucket_codes = bucket_index(codes)
+    removed = [line for ls in compile_grants((grants[g] for g in affected), grants, bucket_codes).values()
+               for line in ls]
+    added = [line for ls in compile_grants((after[g] for g in affected), after, bucket_codes).values()
+             for line in ls]
+    authority.apply(added, removed)
+
+    expected_lines = {line for ls in compile_all(codes, after).values() for line in ls}
+    expected_lines |= set(statutory_lines(ROOT, ITEMS))
+    assert authority.casbin.lines() == authority.hot.lines() == expected_lines
+    for q in questions:
+        node, item, act, role, t = q
+        now_allowed = check_agreement(authority, codes, after, roles, node, item, act, role, t)
+        if t < revoked_at:
+            assert now_allowed == before[q], q
+        elif before[q] != now_allowed:
+            assert before[q] and not now_allowed  # a revocation only ever takes authority away
+
+
+@PROPERTY
+@given(world=worlds(), data=st.data())
+def test_add_and_remove_keep_engines_identical(world: tuple[list[str], dict[int, GrantSpec], set[RoleLine]],
+                                               data: st.DataObject) -> None:
+    codes, grants, roles = world
+    compiled = compile_all(codes, grants)
+    authority = TenantAuthority()
+    authority.load([], [])
+    present: set[int] = set()
+    present_roles: set[RoleLine] = set()
+    queries = st.tuples(st.sampled_from(codes), ITEM_S, ACT_S, ROLE_S, TIME_S)
+    steps = st.tuples(
+        st.sampled_from(sorted(compiled)) if compiled else st.none(),
+        st.sampled_from(sorted(roles)) if roles else st.none(),
+        st.booleans(),
+        st.booleans(),
+    )
+    for gid, role_perm, grant_step, remove in data.draw(st.lists(steps, min_size=1, max_size=12)):
+        if gid is not None and grant_step:
+            if gid in present and remove:
+                authority.apply(removed_lines=compiled[gid])
+                present.discard(gid)
+            else:
+                authority.apply(added_lines=compiled[gid])  # adding twice is a no-op
+                present.add(gid)
+        elif role_perm is not None:
+            if role_perm in present_roles:
+                authority.apply(removed_roles=[role_perm])
+                present_roles.discard(role_perm)
+            else:
+                authority.apply(added_roles=[role_perm])
+                present_roles.add(role_perm)
+        expected = {line for g in present for line in compiled[g]}
+        assert authority.casbin.lines() == authority.hot.lines() == expected
+        assert set(authority.casbin.role_permissions()) == authority.hot.role_permissions() == present_roles
+        live = {g: grants[g] for g in present}
+        for node, item, act, role, t in data.draw(st.lists(queries, min_size=5, max_size=5)):
+            now = instant(t)
+            assert authority.decide(node, item, act, role, now, "casbin")[0] == \
+                authority.decide(node, item, act, role, now, "hot")[0]
+            # lines were compiled against every grant, so a present child keeps its chain window:
+            # the oracle only applies when the present set is closed under parents
+            if all(g.parent_id is None or g.parent_id in present for g in live.values()):
+                assert authority.decide(node, item, act, role, now)[0] == allowed(
+                    live, present_roles, "none", (), node, item, act, role, datetime.fromisoformat(now)
+                )
