@@ -30,6 +30,7 @@ from fuquan.platform.catalog.services import Catalog
 from fuquan.platform.core.audit.services import AuditEntry, rejections_audited
 from fuquan.platform.core.errors import NotFound
 from fuquan.platform.core.timeutil import as_utc, utcnow
+from fuquan.tenants.repositories import UnitRepository
 from fuquan.tenants.scope import TenantScope
 
 Depth = Annotated[int, QueryParameter(ge=0, le=5)]
@@ -101,6 +102,8 @@ class GrantController(Controller):
         offset: Offset = 0,
     ) -> list[GrantRead]:
         now = utcnow()
+        if unit is not None:
+            await UnitRepository(db_session).get(tenant_scope, unit)  # outside the scope reads as absent
         rows = await GrantRepository(db_session).search(
             tenant_scope, unit=unit, item=item, action=action, status=status, now=now, limit=limit, offset=offset
         )

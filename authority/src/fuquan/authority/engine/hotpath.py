@@ -169,7 +169,7 @@ class CompiledAuthority:
         by_perm = local.get(node)
         if by_perm is not None:
             for lo, hi, gid in by_perm.get(perm, ()):
-                if lo <= now <= hi:
+                if lo <= now < hi:
                     return True, gid
         n = len(node)
         for k in _LOCAL_PATTERN_LENGTHS:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 
 import msgspec
 
-_SECRET_FILE = "secret_key"
+_SECRET_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -32,9 +33,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     debug: bool = False
 
 
-def _secret_key(data_dir: Path) -> str:
+def _secret_key(source: Mapping[str, str], data_dir: Path) -> str:
     """The configured key, else one generated once into the data dir (mode 0600)."""
-    configured = os.environ.get("FUQUAN_SECRET_KEY")
+    configured = source.get("FUQUAN_SECRET_KEY")
     if configured:
         return configured
     path = data_dir / _SECRET_FILE
@@ -52,14 +53,14 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite+aiosqlite:///{path.resolve()}"
 
 
-def load_settings(env: dict[str, str] | None = None) -> Settings:
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build settings from the environment; unknown ``FUQUAN_*`` names are ignored."""
     source = os.environ if env is None else env
     data_dir = Path(source.get("FUQUAN_DATA_DIR", ".fuquan"))
     values: dict[str, object] = {
         "data_dir": data_dir,
         "database_url": source.get("FUQUAN_DATABASE_URL") or sqlite_url(data_dir / "fuquan.db"),
-        "secret_key": _secret_key(data_dir),
+        "secret_key": _secret_key(source, data_dir),
     }
     for field in msgspec.structs.fields(Settings):
         env_name = f"FUQUAN_{field.name.upper()}"

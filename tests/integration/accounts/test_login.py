@@ -1,0 +1,77 @@
+"""Login: bearer tokens that expire and can be revoked, throttling per username and per client."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import msgspec
+import pytest
+from helpers import login
+from litestar.testing import AsyncTestClient
+from sqlalchemy import select, update
+
+from fuquan.platform.accounts.models import ApiToken
+from fuquan.platform.core.audit.models import AuditRecord
+from fuquan.platform.core.config import Settings
+from fuquan.platform.core.db import create_engine, session_factory, session_scope
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_token_login_me_logout(client: Any) -> None:
+    response = await client.post("/api/v1/auth/token", json={"username": "cs_clerk", "password": "fuquan-demo-2026"})
+    body = response.json()
+    assert response.status_code == 200
+    assert body["token_type"] == "bearer" and body["expires_in"] > 0 and len(body["access_token"]) > 30
+    headers = {"Authorization": f"Bearer {body['access_token']}"}
+    me = (await client.get("/api/v1/auth/me", headers=headers)).json()
+    assert me["unit"] == "640202001" and me["roles"] == ["window_clerk"] and me["tenant"] == "64"
+    assert (await client.delete("/api/v1/auth/token", headers=headers)).status_code == 204
+    assert (await client.get("/api/v1/auth/me", headers=headers)).status_code == 401
+
+
+async def test_wrong_password_and_unknown_user_look_alike(client: Any) -> None:
+    wrong = await client.post("/api/v1/auth/token", json={"username": "cs_clerk", "password": "not-the-password"})
+    unknown = await client.post("/api/v1/auth/token", json={"username": "nobody", "password": "not-the-password"})
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json()["detail"] == unknown.json()["detail"] == "用户名或密码不正确"
+
+
+async def test_expired_token_is_refused(client: Any, database_url: str) -> None:
+    headers = await login(client, "cs_clerk")
+    engine = create_engine(database_url)
+    async with session_scope(session_factory(engine)) as session:
+        await session.execute(update(ApiToken).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    await engine.dispose()
+    response = await client.get("/api/v1/auth/me", headers=headers)
+    assert response.status_code == 401 and "重新登录" in response.json()["detail"]
+
+
+async def test_failed_logins_lock_the_username(client: Any, database_url: str) -> None:
+    bad = {"username": "cs_clerk", "password": "wrong-password"}
+    for _ in range(5):
+        assert (await client.post("/api/v1/auth/token", json=bad)).status_code == 401
+    locked = await client.post("/api/v1/auth/token", json={"username": "cs_clerk", "password": "fuquan-demo-2026"})
+    assert locked.status_code == 429 and "锁定" in locked.json()["detail"]
+    # another account from the same client is unaffected
+    assert (await client.post("/api/v1/auth/token", json={"username": "jm_agent", "password": "fuquan-demo-2026"})).status_code == 200
+    engine = create_engine(database_url)
+    async with session_factory(engine)() as session:
+        outcomes = list(
+            await session.scalars(select(AuditRecord.outcome).where(AuditRecord.action == "auth.login", AuditRecord.actor == "cs_clerk"))
+        )
+    await engine.dispose()
+    assert outcomes.count("rejected") == 6  # five bad passwords and the locked attempt, each audited
+
+
+async def test_login_rate_limited_per_client(settings: Settings) -> None:
+    from fuquan.platform.app.factory import create_app
+
+    app = create_app(msgspec.structs.replace(settings, login_attempts_per_minute=3))
+    async with AsyncTestClient(app=app) as client:
+        statuses = [
+            (await client.post("/api/v1/auth/token", json={"username": f"user{n}", "password": "whatever-123"})).status_code
+            for n in range(5)
+        ]
+    assert statuses[:3] == [401, 401, 401] and statuses[3:] == [429, 429]

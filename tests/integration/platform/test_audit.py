@@ -1,0 +1,103 @@
+"""The audit log's per-tenant SM3 chain: verify passes, and names the first record edited, deleted or reordered."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from helpers import login
+from sqlalchemy import delete, select, update
+
+from fuquan.platform.cli.main import cli
+from fuquan.platform.core.audit.models import AuditChainHead, AuditRecord
+from fuquan.platform.core.audit.services import verify
+from fuquan.platform.core.db import create_engine, session_factory, session_scope
+
+GRANT = {
+    "item": "HRSS-04", "action": "accept", "unit": "640202", "scope": "subtree", "valid_from": "2026-01-01",
+    "valid_until": None, "redelegable": True, "basis": "devolved", "instrument": "宁人社发〔2026〕9号",
+}  # fmt: skip
+
+
+async def _activity(client: Any) -> None:
+    headers = await login(client, "nx_admin")
+    created = await client.post("/api/v1/grants", json=GRANT, headers=headers)
+    assert created.status_code == 201
+    rejected = await client.post("/api/v1/grants", json={**GRANT, "unit": "640202001001", "item": "HRSS-07"}, headers=headers)
+    assert rejected.status_code == 422
+    revoked = await client.post(f"/api/v1/grants/{created.json()['id']}/revoke", json={"reason": "测试撤销"}, headers=headers)
+    assert revoked.status_code == 200
+
+
+async def _records(database_url: str) -> list[AuditRecord]:
+    engine = create_engine(database_url)
+    async with session_factory(engine)() as session:
+        tenant_chain = select(AuditChainHead.chain).where(AuditChainHead.chain != 0).order_by(AuditChainHead.chain).limit(1)
+        rows = list(await session.scalars(select(AuditRecord).where(AuditRecord.chain.in_(tenant_chain)).order_by(AuditRecord.seq)))
+    await engine.dispose()
+    return rows
+
+
+async def _tamper(database_url: str, statement: Any) -> tuple[int, list[Any]]:
+    engine = create_engine(database_url)
+    maker = session_factory(engine)
+    async with session_scope(maker) as session:
+        await session.execute(statement)
+    async with maker() as session:
+        result = await verify(session)
+    await engine.dispose()
+    return result
+
+
+def _cli_verify(database_url: str, tmp_path: Any) -> Any:
+    env = {"FUQUAN_DATABASE_URL": database_url, "FUQUAN_DATA_DIR": str(tmp_path)}
+    return CliRunner().invoke(cli, ["audit", "verify"], env=env)
+
+
+@pytest.mark.anyio
+async def test_actions_are_audited_in_an_intact_chain(client: Any, database_url: str) -> None:
+    await _activity(client)
+    actions = [(r.action, r.outcome) for r in await _records(database_url)]
+    assert ("grant.create", "success") in actions
+    assert ("grant.create", "rejected") in actions
+    assert ("grant.revoke", "success") in actions
+    assert ("auth.login", "success") in actions
+    checked, breaks = await _tamper(database_url, select(1))
+    assert checked >= len(actions) and breaks == []
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("how", ["edit", "delete", "reorder", "delete_last"])
+async def test_tampering_is_named(client: Any, database_url: str, how: str) -> None:
+    await _activity(client)
+    records = await _records(database_url)
+    victim = records[len(records) // 2]
+    other = records[len(records) // 2 + 1]
+    if how == "edit":
+        statement = update(AuditRecord).where(AuditRecord.id == victim.id).values(outcome="rejected" if victim.outcome == "success" else "success")
+        expected_id = victim.id
+    elif how == "delete":
+        statement = delete(AuditRecord).where(AuditRecord.id == victim.id)
+        expected_id = other.id
+    elif how == "reorder":  # swap two records' contents in place
+        statement = update(AuditRecord).where(AuditRecord.id == victim.id).values(action=other.action, detail=other.detail, resource=other.resource)
+        expected_id = victim.id
+    else:
+        statement = delete(AuditRecord).where(AuditRecord.id == records[-1].id)
+        expected_id = None
+    _, breaks = await _tamper(database_url, statement)
+    assert len(breaks) == 1
+    assert breaks[0].record_id == expected_id, breaks
+
+
+def test_cli_verify_ok_then_broken(database_url: str, tmp_path: Any) -> None:
+    ok = _cli_verify(database_url, tmp_path)
+    assert ok.exit_code == 0, ok.output
+    assert ok.output.startswith("OK")
+    records = asyncio.run(_records(database_url))
+    asyncio.run(_tamper(database_url, update(AuditRecord).where(AuditRecord.id == records[1].id).values(actor="someone-else")))
+    broken = _cli_verify(database_url, tmp_path)
+    assert broken.exit_code == 1
+    assert f"id={records[1].id}" in broken.output and "篡改" in broken.output

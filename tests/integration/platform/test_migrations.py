@@ -1,0 +1,62 @@
+"""Migrations upgrade an empty database to head, and the models and migrations agree."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from conftest import PG_URL, _admin_execute, _pg_database_url
+from sqlalchemy import inspect
+
+from fuquan.platform.core.config import sqlite_url
+from fuquan.platform.core.db import create_engine
+from fuquan.platform.migrations.metadata import metadata
+from fuquan.platform.migrations.runner import downgrade, upgrade
+
+
+@pytest.fixture
+def empty_database(backend: str, tmp_path: Path) -> Iterator[str]:
+    if backend == "sqlite":
+        yield sqlite_url(tmp_path / "empty.db")
+        return
+    assert PG_URL
+    name = f"fuquan_empty_{os.getpid()}"
+    asyncio.run(_admin_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    asyncio.run(_admin_execute(f"CREATE DATABASE {name}"))
+    yield _pg_database_url(name)
+    asyncio.run(_admin_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+async def _diff_and_tables(url: str) -> tuple[list[object], set[str]]:
+    engine = create_engine(url)
+    async with engine.connect() as connection:
+
+        def inspect_sync(sync_connection: object) -> tuple[list[object], set[str]]:
+            context = MigrationContext.configure(sync_connection, opts={"compare_type": True})  # type: ignore[arg-type]
+            return compare_metadata(context, metadata), set(inspect(sync_connection).get_table_names())
+
+        result = await connection.run_sync(inspect_sync)
+    await engine.dispose()
+    return result
+
+
+def test_upgrade_empty_database_matches_models(empty_database: str) -> None:
+    upgrade(empty_database)
+    diff, tables = asyncio.run(_diff_and_tables(empty_database))
+    assert diff == [], f"models and migrations disagree: {diff}"
+    assert set(metadata.tables) <= tables
+
+
+def test_downgrade_to_base_and_up_again(empty_database: str) -> None:
+    upgrade(empty_database)
+    downgrade(empty_database, "base")
+    _, tables = asyncio.run(_diff_and_tables(empty_database))
+    assert tables <= {"alembic_version"}
+    upgrade(empty_database)
+    diff, _ = asyncio.run(_diff_and_tables(empty_database))
+    assert diff == []

@@ -1,0 +1,90 @@
+"""Every endpoint: anonymous → 401, in scope without the permission → 403, other tenant or outside scope → 404."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from helpers import login
+
+pytestmark = pytest.mark.anyio
+
+GRANT = {
+    "item": "HRSS-04", "action": "accept", "unit": "640202", "scope": "subtree", "valid_from": "2026-01-01",
+    "valid_until": None, "redelegable": True, "basis": "devolved", "instrument": "宁人社发〔2026〕9号",
+}  # fmt: skip
+
+# (method, path template, body, a user in scope lacking the permission, path/query for a foreign or out-of-scope target)
+ENDPOINTS: list[tuple[str, str, Any, str | None, str | None]] = [
+    ("GET", "/api/v1/units/640202", None, "nx_auditor", "/api/v1/units/4601"),
+    ("GET", "/api/v1/units/640202/children", None, "nx_auditor", "/api/v1/units/46/children"),
+    ("GET", "/api/v1/items", None, "nx_auditor", None),
+    ("GET", "/api/v1/items/HRSS-04", None, "nx_auditor", "/api/v1/items/NOPE-99"),
+    ("POST", "/api/v1/grants", GRANT, "nx_supervisor", "/api/v1/grants#unit=4601"),
+    ("POST", "/api/v1/grants/{grant}/revoke", {"reason": "调整范围"}, "nx_supervisor", "/api/v1/grants/{foreign}/revoke"),
+    ("GET", "/api/v1/grants", None, "nx_auditor", "/api/v1/grants?unit=4601"),
+    ("GET", "/api/v1/grants/{grant}", None, "nx_auditor", "/api/v1/grants/{foreign}"),
+    ("GET", "/api/v1/authority/check?unit=640202&item=HRSS-04&action=accept", None, "nx_auditor",
+     "/api/v1/authority/check?unit=4601&item=HRSS-04&action=accept"),
+    ("GET", "/api/v1/authority/matrix?unit=640202&depth=1", None, "nx_auditor", "/api/v1/authority/matrix?unit=46"),
+    ("GET", "/api/v1/auth/me", None, None, None),
+    ("DELETE", "/api/v1/auth/token", None, None, None),
+]  # fmt: skip
+
+
+async def _grants(client: Any) -> dict[str, int]:
+    """One grant in tenant 64 and one in tenant 46."""
+    ningxia = await client.post("/api/v1/grants", json=GRANT, headers=await login(client, "nx_admin"))
+    hainan = await client.post(
+        "/api/v1/grants", json={**GRANT, "unit": "460105"}, headers=await login(client, "hn_admin")
+    )
+    assert ningxia.status_code == hainan.status_code == 201, (ningxia.text, hainan.text)
+    return {"grant": ningxia.json()["id"], "foreign": hainan.json()["id"]}
+
+
+async def _call(client: Any, method: str, path: str, body: Any, headers: dict[str, str] | None) -> Any:
+    if "#unit=" in path:  # a body whose target unit lies in another tenant
+        path, unit = path.split("#unit=")
+        body = {**body, "unit": unit}
+    return await client.request(method, path, json=body, headers=headers or {})
+
+
+async def test_every_endpoint_guards_access(client: Any) -> None:
+    ids = await _grants(client)
+    for method, template, body, unprivileged, foreign in ENDPOINTS:
+        path = template.format(**ids)
+        anonymous = await _call(client, method, path, body, None)
+        assert anonymous.status_code == 401, (method, path, anonymous.text)
+        assert anonymous.headers["content-type"].startswith("application/problem+json")
+        if unprivileged:
+            denied = await _call(client, method, path, body, await login(client, unprivileged))
+            assert denied.status_code == 403, (method, path, unprivileged, denied.text)
+        if foreign:
+            hidden = await _call(client, method, foreign.format(**ids), body, await login(client, "nx_admin"))
+            assert hidden.status_code == 404, (method, foreign, hidden.text)
+
+
+async def test_outside_scope_reads_as_not_found(client: Any) -> None:
+    """A street's clerk sees their own subtree only; a sibling county looks like it does not exist."""
+    clerk = await login(client, "cs_clerk")
+    assert (await client.get("/api/v1/units/640202001001", headers=clerk)).status_code == 200
+    for path in ("/api/v1/units/640205", "/api/v1/units/640202002", "/api/v1/units/64"):
+        response = await client.get(path, headers=clerk)
+        assert response.status_code == 404, path
+    check = "/api/v1/authority/check?unit=640205001&item=HRSS-04&action=accept"
+    assert (await client.get(check, headers=clerk)).status_code == 404
+
+
+async def test_every_route_is_public_or_names_a_permission(client: Any) -> None:
+    """New endpoints cannot slip in unguarded: each is public on purpose or names its permission."""
+    covered = {template.split("?")[0].split("#")[0] for _, template, *_ in ENDPOINTS}
+    for route in client.app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if route.path.startswith(("/schema", "/static")) or handler.http_methods == {"OPTIONS"}:
+                continue  # the OpenAPI pages, vendored assets and Litestar's automatic OPTIONS answers
+            if handler.opt.get("public"):
+                assert route.path in {"/health", "/ready", "/api/v1/auth/token"}, route.path
+                continue
+            assert handler.opt.get("permission"), f"{route.path} names no permission"
+            normalised = route.path.replace("{grant_id:int}", "{grant}").replace("{code:str}", "640202")
+            assert normalised in covered or route.path.endswith("{code:str}"), f"{route.path} missing from ENDPOINTS"
