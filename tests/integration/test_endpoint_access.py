@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from helpers import login
 
 pytestmark = pytest.mark.anyio
@@ -21,7 +22,9 @@ ENDPOINTS: list[tuple[str, str, Any, str | None, str | None]] = [
     ("GET", "/api/v1/items", None, "nx_auditor", None),
     ("GET", "/api/v1/items/HRSS-04", None, "nx_auditor", "/api/v1/items/NOPE-99"),
     ("POST", "/api/v1/grants", GRANT, "nx_supervisor", "/api/v1/grants#unit=4601"),
-    ("POST", "/api/v1/grants/{grant}/revoke", {"reason": "调整范围"}, "nx_supervisor", "/api/v1/grants/{foreign}/revoke"),
+    ("POST", "/api/v1/grants/batch", {"grants": [GRANT]}, "nx_supervisor", None),
+    ("POST", "/api/v1/grants/{grant}/revoke", {"reason": "调整范围"}, "nx_supervisor",
+     "/api/v1/grants/{foreign}/revoke"),
     ("GET", "/api/v1/grants", None, "nx_auditor", "/api/v1/grants?unit=4601"),
     ("GET", "/api/v1/grants/{grant}", None, "nx_auditor", "/api/v1/grants/{foreign}"),
     ("GET", "/api/v1/authority/check?unit=640202&item=HRSS-04&action=accept", None, "nx_auditor",

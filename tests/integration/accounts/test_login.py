@@ -7,7 +7,6 @@ from typing import Any
 
 import msgspec
 import pytest
-from helpers import login
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select, update
 
@@ -15,6 +14,7 @@ from fuquan.platform.accounts.models import ApiToken
 from fuquan.platform.core.audit.models import AuditRecord
 from fuquan.platform.core.config import Settings
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
+from helpers import login
 
 pytestmark = pytest.mark.anyio
 
@@ -55,11 +55,15 @@ async def test_failed_logins_lock_the_username(client: Any, database_url: str) -
     locked = await client.post("/api/v1/auth/token", json={"username": "cs_clerk", "password": "fuquan-demo-2026"})
     assert locked.status_code == 429 and "锁定" in locked.json()["detail"]
     # another account from the same client is unaffected
-    assert (await client.post("/api/v1/auth/token", json={"username": "jm_agent", "password": "fuquan-demo-2026"})).status_code == 200
+    assert (
+        await client.post("/api/v1/auth/token", json={"username": "jm_agent", "password": "fuquan-demo-2026"})
+    ).status_code == 200
     engine = create_engine(database_url)
     async with session_factory(engine)() as session:
         outcomes = list(
-            await session.scalars(select(AuditRecord.outcome).where(AuditRecord.action == "auth.login", AuditRecord.actor == "cs_clerk"))
+            await session.scalars(
+                select(AuditRecord.outcome).where(AuditRecord.action == "auth.login", AuditRecord.actor == "cs_clerk")
+            )
         )
     await engine.dispose()
     assert outcomes.count("rejected") == 6  # five bad passwords and the locked attempt, each audited
@@ -71,7 +75,9 @@ async def test_login_rate_limited_per_client(settings: Settings) -> None:
     app = create_app(msgspec.structs.replace(settings, login_attempts_per_minute=3))
     async with AsyncTestClient(app=app) as client:
         statuses = [
-            (await client.post("/api/v1/auth/token", json={"username": f"user{n}", "password": "whatever-123"})).status_code
+            (
+                await client.post("/api/v1/auth/token", json={"username": f"user{n}", "password": "whatever-123"})
+            ).status_code
             for n in range(5)
         ]
     assert statuses[:3] == [401, 401, 401] and statuses[3:] == [429, 429]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from helpers import login
 
 pytestmark = pytest.mark.anyio
@@ -19,7 +20,9 @@ async def _grant(client: Any, headers: dict[str, str], **changes: Any) -> Any:
     return await client.post("/api/v1/grants", json={**BASE, **changes}, headers=headers)
 
 
-async def _check(client: Any, headers: dict[str, str], unit: str, at: str | None = None, **extra: str) -> dict[str, Any]:
+async def _check(
+    client: Any, headers: dict[str, str], unit: str, at: str | None = None, **extra: str
+) -> dict[str, Any]:
     params = {"unit": unit, "item": "HRSS-04", "action": "accept", **extra}
     if at:
         params["at"] = at
@@ -75,7 +78,9 @@ async def test_only_the_grantor_side_may_revoke(client: Any) -> None:
         ({"unit": "640202", "instrument": ""}, 400, None),
     ],
 )
-async def test_bad_grants_are_refused_with_a_reason(client: Any, changes: dict[str, Any], status: int, rule: str | None) -> None:
+async def test_bad_grants_are_refused_with_a_reason(
+    client: Any, changes: dict[str, Any], status: int, rule: str | None
+) -> None:
     admin = await login(client, "nx_admin")
     response = await _grant(client, admin, **changes)
     assert response.status_code == status, response.text
@@ -89,9 +94,13 @@ async def test_bad_grants_are_refused_with_a_reason(client: Any, changes: dict[s
 
 async def test_malformed_json_is_a_400(client: Any) -> None:
     admin = await login(client, "nx_admin")
-    response = await client.post("/api/v1/grants", content=b"{not json", headers={**admin, "content-type": "application/json"})
+    response = await client.post(
+        "/api/v1/grants", content=b"{not json", headers={**admin, "content-type": "application/json"}
+    )
     assert response.status_code == 400 and response.json()["title"]
-    assert (await client.get("/api/v1/authority/check?unit=640202&item=HRSS-04&action=accept&at=yesterday", headers=admin)).status_code == 400
+    assert (
+        await client.get("/api/v1/authority/check?unit=640202&item=HRSS-04&action=accept&at=yesterday", headers=admin)
+    ).status_code == 400
 
 
 async def test_tenants_are_isolated(client: Any) -> None:
@@ -116,7 +125,9 @@ async def test_matrix_drills_down(client: Any) -> None:
     assert by_code["640202001001"]["allowed"] == {}
     assert by_code["640202"]["allowed"] == {} and len(body["items"]) == 20
     assert max(u["level"] for u in body["units"]) == 5
-    assert (await client.get("/api/v1/authority/matrix", params={"unit": "640202", "depth": 9}, headers=admin)).status_code == 400
+    assert (
+        await client.get("/api/v1/authority/matrix", params={"unit": "640202", "depth": 9}, headers=admin)
+    ).status_code == 400
 
 
 async def test_grant_filters(client: Any) -> None:
@@ -129,3 +140,19 @@ async def test_grant_filters(client: Any) -> None:
     assert len((await client.get("/api/v1/grants", params={"status": "scheduled"}, headers=admin)).json()) == 1
     assert len((await client.get("/api/v1/grants", params={"status": "active"}, headers=admin)).json()) == 2
     assert (await client.get("/api/v1/grants", params={"status": "odd"}, headers=admin)).status_code == 400
+
+
+async def test_batch_is_all_or_nothing(client: Any) -> None:
+    admin = await login(client, "nx_admin")
+    towns = ["640202001", "640202002", "640202003"]
+    good = [{**BASE, "unit": town, "scope": "unit", "redelegable": False} for town in towns]
+    bad = [*good, {**BASE, "unit": "640202001001", "item": "HRSS-07"}]
+    refused = await client.post("/api/v1/grants/batch", json={"grants": bad}, headers=admin)
+    assert refused.status_code == 422 and refused.json()["rule"] == "floor"
+    assert refused.json()["detail"].startswith("第 4 条")
+    assert (await client.get("/api/v1/grants", headers=admin)).json() == []
+    created = await client.post("/api/v1/grants/batch", json={"grants": good}, headers=admin)
+    assert created.status_code == 201 and [g["unit"] for g in created.json()] == towns
+    for town in towns:
+        assert (await _check(client, admin, town))["allowed"]
+    assert not (await _check(client, admin, "640202004"))["allowed"]

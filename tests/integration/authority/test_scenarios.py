@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 import yaml
-from helpers import login
 from sqlalchemy import func, select
 
 from fuquan.authority.models import Grant, PolicyRule
 from fuquan.platform.accounts.services import add_staff
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
+from helpers import login
 
 pytestmark = pytest.mark.anyio
 
@@ -33,7 +33,9 @@ async def _admins(database_url: str, tenant: str, units: set[str]) -> dict[str, 
         for unit in sorted(units):
             username = f"scenario_admin_{unit}"
             role = "tenant_admin" if unit == tenant else "unit_admin"
-            await add_staff(session, username=username, tenant_code=tenant, unit_code=unit, roles=[role], password=PASSWORD)
+            await add_staff(
+                session, username=username, tenant_code=tenant, unit_code=unit, roles=[role], password=PASSWORD
+            )
             usernames[unit] = username
     await engine.dispose()
     return usernames
@@ -48,9 +50,11 @@ async def _counts(database_url: str) -> tuple[int, int]:
     return int(grants or 0), int(lines or 0)
 
 
-@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
-async def test_scenario(path: Path, client: Any, database_url: str) -> None:
-    scenario = yaml.safe_load(path.read_text(encoding="utf-8"))
+@pytest.mark.parametrize(
+    "scenario", [yaml.safe_load(p.read_text(encoding="utf-8")) for p in SCENARIOS], ids=[p.stem for p in SCENARIOS]
+)
+async def test_scenario(scenario: dict[str, Any], client: Any, database_url: str) -> None:
+    path = Path(scenario.get("name", "scenario"))
     tenant = scenario["tenant"]
     steps: list[dict[str, Any]] = scenario["steps"]
     acting_units = {step[kind]["by"] for step in steps for kind in ("grant", "revoke") if kind in step}
@@ -77,7 +81,9 @@ async def test_scenario(path: Path, client: Any, database_url: str) -> None:
         elif "revoke" in step:
             spec = step["revoke"]
             response = await client.post(
-                f"/api/v1/grants/{names[spec['target']]}/revoke", json={"reason": spec["reason"]}, headers=headers[spec["by"]]
+                f"/api/v1/grants/{names[spec['target']]}/revoke",
+                json={"reason": spec["reason"]},
+                headers=headers[spec["by"]],
             )
             assert response.status_code == 200, f"{where} → {response.status_code} {response.text}"
             expected = sorted(names[n] for n in step["expect_revoked"])

@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from helpers import login
 from sqlalchemy import delete, select, update
 
 from fuquan.platform.cli.main import cli
 from fuquan.platform.core.audit.models import AuditChainHead, AuditRecord
 from fuquan.platform.core.audit.services import verify
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
+from helpers import login
 
 GRANT = {
     "item": "HRSS-04", "action": "accept", "unit": "640202", "scope": "subtree", "valid_from": "2026-01-01",
@@ -25,17 +25,27 @@ async def _activity(client: Any) -> None:
     headers = await login(client, "nx_admin")
     created = await client.post("/api/v1/grants", json=GRANT, headers=headers)
     assert created.status_code == 201
-    rejected = await client.post("/api/v1/grants", json={**GRANT, "unit": "640202001001", "item": "HRSS-07"}, headers=headers)
+    rejected = await client.post(
+        "/api/v1/grants", json={**GRANT, "unit": "640202001001", "item": "HRSS-07"}, headers=headers
+    )
     assert rejected.status_code == 422
-    revoked = await client.post(f"/api/v1/grants/{created.json()['id']}/revoke", json={"reason": "测试撤销"}, headers=headers)
+    revoked = await client.post(
+        f"/api/v1/grants/{created.json()['id']}/revoke", json={"reason": "测试撤销"}, headers=headers
+    )
     assert revoked.status_code == 200
 
 
 async def _records(database_url: str) -> list[AuditRecord]:
     engine = create_engine(database_url)
     async with session_factory(engine)() as session:
-        tenant_chain = select(AuditChainHead.chain).where(AuditChainHead.chain != 0).order_by(AuditChainHead.chain).limit(1)
-        rows = list(await session.scalars(select(AuditRecord).where(AuditRecord.chain.in_(tenant_chain)).order_by(AuditRecord.seq)))
+        tenant_chain = (
+            select(AuditChainHead.chain).where(AuditChainHead.chain != 0).order_by(AuditChainHead.chain).limit(1)
+        )
+        rows = list(
+            await session.scalars(
+                select(AuditRecord).where(AuditRecord.chain.in_(tenant_chain)).order_by(AuditRecord.seq)
+            )
+        )
     await engine.dispose()
     return rows
 
@@ -76,13 +86,21 @@ async def test_tampering_is_named(client: Any, database_url: str, how: str) -> N
     victim = records[len(records) // 2]
     other = records[len(records) // 2 + 1]
     if how == "edit":
-        statement = update(AuditRecord).where(AuditRecord.id == victim.id).values(outcome="rejected" if victim.outcome == "success" else "success")
+        statement = (
+            update(AuditRecord)
+            .where(AuditRecord.id == victim.id)
+            .values(outcome="rejected" if victim.outcome == "success" else "success")
+        )
         expected_id = victim.id
     elif how == "delete":
         statement = delete(AuditRecord).where(AuditRecord.id == victim.id)
         expected_id = other.id
     elif how == "reorder":  # swap two records' contents in place
-        statement = update(AuditRecord).where(AuditRecord.id == victim.id).values(action=other.action, detail=other.detail, resource=other.resource)
+        statement = (
+            update(AuditRecord)
+            .where(AuditRecord.id == victim.id)
+            .values(action=other.action, detail=other.detail, resource=other.resource)
+        )
         expected_id = victim.id
     else:
         statement = delete(AuditRecord).where(AuditRecord.id == records[-1].id)
@@ -97,7 +115,9 @@ def test_cli_verify_ok_then_broken(database_url: str, tmp_path: Any) -> None:
     assert ok.exit_code == 0, ok.output
     assert ok.output.startswith("OK")
     records = asyncio.run(_records(database_url))
-    asyncio.run(_tamper(database_url, update(AuditRecord).where(AuditRecord.id == records[1].id).values(actor="someone-else")))
+    asyncio.run(
+        _tamper(database_url, update(AuditRecord).where(AuditRecord.id == records[1].id).values(actor="someone-else"))
+    )
     broken = _cli_verify(database_url, tmp_path)
     assert broken.exit_code == 1
     assert f"id={records[1].id}" in broken.output and "篡改" in broken.output

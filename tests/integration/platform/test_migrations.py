@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from conftest import PG_URL, _admin_execute, _pg_database_url
 from sqlalchemy import inspect
 
+from conftest import PG_URL, _admin_execute, _pg_database_url
 from fuquan.platform.core.config import sqlite_url
 from fuquan.platform.core.db import create_engine
 from fuquan.platform.migrations.metadata import metadata

@@ -7,12 +7,12 @@ import io
 from typing import Any
 
 import pytest
-from helpers import login
 from sqlalchemy import func, select
 
 from fuquan.platform.core.db import create_engine, session_factory
 from fuquan.tenants.divisions import grid_count
 from fuquan.tenants.models import Tenant, Unit
+from helpers import login
 
 pytestmark = pytest.mark.anyio
 

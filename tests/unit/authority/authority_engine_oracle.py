@@ -28,8 +28,13 @@ def covers(grant: GrantSpec, node: str) -> bool:
 
 
 def allowing_grants(
-    grants_by_id: Mapping[int, GrantSpec], root: str, items: Collection[str],
-    node: str, item: str, act: str, t: datetime,
+    grants_by_id: Mapping[int, GrantSpec],
+    root: str,
+    items: Collection[str],
+    node: str,
+    item: str,
+    act: str,
+    t: datetime,
 ) -> set[int]:
     """Ids of grants that let ``node`` perform item/act at t (0 = the root's statutory authority)."""
     found = {
@@ -43,8 +48,15 @@ def allowing_grants(
 
 
 def allowed(
-    grants_by_id: Mapping[int, GrantSpec], roles: Collection[tuple[str, str]], root: str,
-    items: Collection[str], node: str, item: str, act: str, role: str, t: datetime,
+    grants_by_id: Mapping[int, GrantSpec],
+    roles: Collection[tuple[str, str]],
+    root: str,
+    items: Collection[str],
+    node: str,
+    item: str,
+    act: str,
+    role: str,
+    t: datetime,
 ) -> bool:
     if role and (role, f"{item}|{act}") not in roles:
         return False

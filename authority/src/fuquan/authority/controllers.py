@@ -16,6 +16,7 @@ from fuquan.authority.repositories import GrantRepository
 from fuquan.authority.schemas import (
     Action,
     CheckRead,
+    GrantBatch,
     GrantCreate,
     GrantRead,
     GrantRevoke,
@@ -62,10 +63,30 @@ class GrantController(Controller):
             detail={"item": data.item, "action": data.action, "unit": data.unit, "scope": data.scope},
         )  # fmt: skip
         async with rejections_audited(db_session, entry):
-            grant = await services.delegate(
-                db_session, actor, data, catalog, authority_registry, _request_id(request)
-            )
+            grant = await services.delegate(db_session, actor, data, catalog, authority_registry, _request_id(request))
         return services.grant_read(grant, actor.scope.timezone, utcnow())
+
+    @post("/batch", summary="批量赋权（全部成功或全部不写入）", opt={"permission": "grants.manage"})
+    async def create_grants(
+        self,
+        request: Request,  # type: ignore[type-arg]
+        data: JSONBody[GrantBatch],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
+        catalog: NamedDependency[Catalog],
+        authority_registry: NamedDependency[AuthorityRegistry],
+    ) -> list[GrantRead]:
+        entry = AuditEntry(
+            action="grant.create_batch", tenant_id=actor.tenant_id, actor=actor.username, actor_id=actor.staff_id,
+            role=actor.role_label, unit=actor.unit_code, request_id=_request_id(request),
+            detail={"count": len(data.grants)},
+        )  # fmt: skip
+        async with rejections_audited(db_session, entry):
+            grants = await services.delegate_many(
+                db_session, actor, data.grants, catalog, authority_registry, _request_id(request)
+            )
+        now = utcnow()
+        return [services.grant_read(grant, actor.scope.timezone, now) for grant in grants]
 
     @post("/{grant_id:int}/revoke", summary="撤销赋权（连同其下级派生赋权）", status_code=200,
           opt={"permission": "grants.manage"})  # fmt: skip
@@ -111,7 +132,10 @@ class GrantController(Controller):
 
     @get("/{grant_id:int}", summary="一条赋权记录", opt={"permission": "grants.read"})
     async def get_grant(
-        self, grant_id: FromPath[int], db_session: NamedDependency[AsyncSession], tenant_scope: NamedDependency[TenantScope]
+        self,
+        grant_id: FromPath[int],
+        db_session: NamedDependency[AsyncSession],
+        tenant_scope: NamedDependency[TenantScope],
     ) -> GrantRead:
         grant = await GrantRepository(db_session).get(tenant_scope, grant_id)
         if grant is None:

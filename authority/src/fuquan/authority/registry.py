@@ -8,6 +8,7 @@ processes are caught by ``reconcile`` comparing the per-tenant policy version.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import structlog
@@ -39,11 +40,12 @@ class LoadedTenant:
 
 @dataclass
 class PendingChange:
+    """One transaction's policy changes to one tenant: one version, steps applied in order."""
+
     registry: AuthorityRegistry
     tenant_id: int
-    added: list[PolicyLine] = field(default_factory=list)
-    removed: list[PolicyLine] = field(default_factory=list)
-    version: int = 0
+    version: int
+    steps: list[tuple[list[PolicyLine], list[PolicyLine]]] = field(default_factory=list)
 
 
 class AuthorityRegistry:
@@ -67,9 +69,20 @@ class AuthorityRegistry:
         log.info("policy_loaded", tenant_id=tenant_id, lines=len(p_lines), version=version)
         return LoadedTenant(authority, version, sorted(codes))
 
-    def stage(self, session: AsyncSession, change: PendingChange) -> None:
-        """Apply ``change`` to the in-memory engine once (and only if) the session commits."""
-        session.sync_session.info.setdefault(_PENDING, []).append(change)
+    async def record(
+        self, session: AsyncSession, tenant_id: int, added: Sequence[PolicyLine], removed: Sequence[PolicyLine] = ()
+    ) -> None:
+        """Note a policy change made in ``session``'s transaction.
+
+        The first change of a transaction bumps the tenant's policy version (in the same
+        transaction); the in-memory engine applies the changes once, and only if, it commits.
+        """
+        pending: dict[int, PendingChange] = session.sync_session.info.setdefault(_PENDING, {})
+        change = pending.get(tenant_id)
+        if change is None:
+            version = await PolicyRepository(session).bump_version(tenant_id)
+            change = pending[tenant_id] = PendingChange(self, tenant_id, version)
+        change.steps.append((list(added), list(removed)))
 
     def apply(self, change: PendingChange) -> None:
         loaded = self._tenants.get(change.tenant_id)
@@ -79,7 +92,8 @@ class AuthorityRegistry:
             # another process changed the policy in between: rebuild on next use
             self._tenants.pop(change.tenant_id, None)
             return
-        loaded.authority.apply(change.added, change.removed)
+        for added, removed in change.steps:
+            loaded.authority.apply(added, removed)
         loaded.version = change.version
 
     def forget(self, tenant_id: int) -> None:
@@ -100,7 +114,7 @@ class AuthorityRegistry:
 
 @event.listens_for(Session, "after_commit")
 def _apply_after_commit(session: Session) -> None:
-    for change in session.info.pop(_PENDING, []):
+    for change in session.info.pop(_PENDING, {}).values():
         change.registry.apply(change)
 
 

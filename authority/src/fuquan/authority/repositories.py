@@ -20,10 +20,21 @@ class GrantRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, grant: Grant) -> Grant:
-        self.session.add(grant)
+    async def add_all(self, grants: list[Grant]) -> list[Grant]:
+        """Insert and flush, so every grant has its id."""
+        self.session.add_all(grants)
         await self.session.flush()
-        return grant
+        return grants
+
+    async def held_by(self, tenant_id: int, unit: str) -> list[Grant]:
+        """Unrevoked grants made to ``unit`` — what it may pass on (if re-delegable)."""
+        return list(
+            await self.session.scalars(
+                select(Grant)
+                .where(Grant.tenant_id == tenant_id, Grant.unit_code == unit, Grant.revoked_at.is_(None))
+                .order_by(Grant.id)
+            )
+        )
 
     async def get(self, scope: TenantScope, grant_id: int) -> Grant | None:
         """A grant whose grantee lies in the caller's scope; anything else reads as absent."""
@@ -104,7 +115,9 @@ class GrantRepository:
                 query = query.where(Grant.valid_until <= now)
         return list(await self.session.scalars(query.order_by(Grant.id).limit(limit).offset(offset)))
 
-    async def record_revocations(self, grants: Sequence[Grant], *, at: datetime, by: str, reason: str, via: int) -> None:
+    async def record_revocations(
+        self, grants: Sequence[Grant], *, at: datetime, by: str, reason: str, via: int
+    ) -> None:
         await self.session.execute(
             update(Grant)
             .where(Grant.id.in_([grant.id for grant in grants]))
@@ -138,10 +151,29 @@ class PolicyRepository:
         if not lines:
             return
         rows = [
-            {"tenant_id": tenant_id, "ptype": ptype, "grant_id": grant_id, **dict(zip(_VALUE_COLUMNS, line, strict=False))}
+            {
+                "tenant_id": tenant_id,
+                "ptype": ptype,
+                "grant_id": grant_id,
+                **dict(zip(_VALUE_COLUMNS, line, strict=False)),
+            }
             for line in lines
         ]
         await self.session.execute(insert(PolicyRule), rows)
+
+    async def add_for_grants(self, tenant_id: int, lines_by_grant: dict[int, list[PolicyLine]]) -> None:
+        rows = [
+            {
+                "tenant_id": tenant_id,
+                "ptype": "p",
+                "grant_id": grant_id,
+                **dict(zip(_VALUE_COLUMNS, line, strict=False)),
+            }
+            for grant_id, lines in lines_by_grant.items()
+            for line in lines
+        ]
+        if rows:
+            await self.session.execute(insert(PolicyRule), rows)
 
     async def lines_of_grants(self, grant_ids: Sequence[int]) -> dict[int, list[PolicyLine]]:
         result = await self.session.execute(
@@ -187,4 +219,4 @@ class PolicyRepository:
 
     async def versions(self) -> dict[int, int]:
         rows = await self.session.execute(select(PolicyVersion.tenant_id, PolicyVersion.version))
-        return dict(rows.tuples())
+        return {tenant_id: version for tenant_id, version in rows.tuples()}  # noqa: C416 - Result has keys()

@@ -26,6 +26,12 @@ class GrantCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     redelegable: bool = False
 
 
+class GrantBatch(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Several grants by the caller's unit, written all together or not at all."""
+
+    grants: Annotated[list[GrantCreate], msgspec.Meta(min_length=1, max_length=20_000)]
+
+
 class GrantRevoke(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     reason: Annotated[str, msgspec.Meta(min_length=2, max_length=512)]
 

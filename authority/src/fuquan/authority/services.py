@@ -7,6 +7,7 @@ Rules of DESIGN §6.1, each with the name a 4xx answer carries when it is broken
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -24,13 +25,13 @@ from fuquan.authority.engine.lines import (
     statutory_lines,
 )
 from fuquan.authority.models import Grant
-from fuquan.authority.registry import AuthorityRegistry, LoadedTenant, PendingChange
+from fuquan.authority.registry import AuthorityRegistry, LoadedTenant
 from fuquan.authority.repositories import GrantRepository, PolicyLine, PolicyRepository
 from fuquan.authority.schemas import GrantCreate, GrantRead
 from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.catalog.services import Catalog
 from fuquan.platform.core.audit.services import AuditEntry, append
-from fuquan.platform.core.errors import Conflict, NotFound, PermissionDenied, RuleViolation
+from fuquan.platform.core.errors import Conflict, FuquanError, NotFound, PermissionDenied, RuleViolation
 from fuquan.platform.core.timeutil import local_date, local_midnight, utcnow
 from fuquan.tenants.divisions import LEVEL_NAMES
 from fuquan.tenants.models import Unit
@@ -96,19 +97,26 @@ def _fmt(day: datetime | None, tz: str) -> str:
     return "长期" if day is None else local_date(day, tz).isoformat()
 
 
-async def _chain_specs(grants: GrantRepository, tenant_id: int, grant: Grant) -> dict[int, GrantSpec]:
-    """The grant and its ancestors as specs, for computing the chain's effective window."""
+async def _chain_specs(
+    grants: GrantRepository, tenant_id: int, grant: Grant, known: dict[int, Grant]
+) -> dict[int, GrantSpec]:
+    """The grant and its ancestors as specs (loading ancestors not yet in ``known``)."""
     specs = {grant.id: spec_of(grant)}
     parent_id = grant.parent_id
     while parent_id is not None and parent_id not in specs:
-        parent = (await grants.by_ids(tenant_id, [parent_id]))[parent_id]
+        if parent_id not in known:
+            known.update(await grants.by_ids(tenant_id, [parent_id]))
+        parent = known[parent_id]
         specs[parent.id] = spec_of(parent)
         parent_id = parent.parent_id
     return specs
 
 
-async def _compile(grants: GrantRepository, loaded: LoadedTenant, grant: Grant) -> list[PolicyLine]:
-    specs = await _chain_specs(grants, grant.tenant_id, grant)
+async def _compile(
+    grants: GrantRepository, loaded: LoadedTenant, grant: Grant, known: dict[int, Grant] | None = None
+) -> list[PolicyLine]:
+    """The policy lines of ``grant`` on its chain's effective window."""
+    specs = await _chain_specs(grants, grant.tenant_id, grant, {} if known is None else known)
     return compile_grant(specs[grant.id], chain_window(specs[grant.id], specs), loaded.bucket_codes_under)
 
 
@@ -160,70 +168,90 @@ async def delegate(
     request_id: str | None,
 ) -> Grant:
     """赋权: the actor's unit grants (item, action) to a unit below it, under a grant it holds."""
+    return (await delegate_many(session, actor, [request], catalog, registry, request_id))[0]
+
+
+def _numbered(error: FuquanError, index: int, total: int) -> FuquanError:
+    if total > 1:
+        error.detail = f"第 {index + 1} 条：{error.detail}"
+        error.extra["index"] = index
+    return error
+
+
+async def delegate_many(
+    session: AsyncSession,
+    actor: Actor,
+    requests: Sequence[GrantCreate],
+    catalog: Catalog,
+    registry: AuthorityRegistry,
+    request_id: str | None,
+) -> list[Grant]:
+    """Several grants by one unit, all or nothing (e.g. 20 items to every township under one 文件号).
+
+    Every request is checked against every rule before anything is written.
+    """
     actor.require("grants.manage")
     scope, tz, now = actor.scope, actor.scope.timezone, utcnow()
-    item = catalog.get(request.item)
-    target = await UnitRepository(session).get(scope, request.unit)
     grantor = actor.unit_code
-    what = f"“{item.name}”的{ACTION_NAMES[request.action]}"
-    if target.code == grantor or not target.code.startswith(grantor):
-        raise RuleViolation("只能向本单位的下级单位赋权", rule="target_below_grantor")
-    floor = item.floor(request.action)
-    if target.level > floor:
-        raise RuleViolation(
-            f"“{item.name}”的{ACTION_NAMES[request.action]}权限最低只能下放到{LEVEL_NAMES[floor]}级，"
-            f"{target.name}是{LEVEL_NAMES[target.level]}级",
-            rule="floor",
-        )
-    window = _requested_window(request, tz)
     grants = GrantRepository(session)
-    parent: Grant | None = None
-    if grantor != scope.tenant_code:
-        # Re-delegation draws on grants made *to* the grantor unit: a subtree grant to a county
-        # lets its streets act, but only the county may pass it on.
-        held = [
-            g
-            for g in await grants.covering(scope.tenant_id, item.code, request.action, grantor)
-            if g.unit_code == grantor and g.revoked_at is None
+    codes = sorted({request.unit for request in requests})
+    targets = await UnitRepository(session).get_many(scope, codes)
+    held = [] if grantor == scope.tenant_code else await grants.held_by(scope.tenant_id, grantor)
+    planned: list[tuple[GrantCreate, Window, Grant | None]] = []
+    for index, request in enumerate(requests):
+        try:
+            item = catalog.get(request.item)
+            target = targets[request.unit]
+            what = f"“{item.name}”的{ACTION_NAMES[request.action]}"
+            if target.code == grantor or not target.code.startswith(grantor):
+                raise RuleViolation("只能向本单位的下级单位赋权", rule="target_below_grantor")
+            floor = item.floor(request.action)
+            if target.level > floor:
+                raise RuleViolation(
+                    f"{what}权限最低只能下放到{LEVEL_NAMES[floor]}级，{target.name}是{LEVEL_NAMES[target.level]}级",
+                    rule="floor",
+                )
+            window = _requested_window(request, tz)
+            parent = None
+            if grantor != scope.tenant_code:
+                # Re-delegation draws on grants made *to* the grantor unit: a subtree grant to a
+                # county lets its streets act, but only the county may pass it on.
+                candidates = [g for g in held if g.item_code == item.code and g.action == request.action]
+                parent = _choose_parent(candidates, target.code, window, tz, what)
+        except FuquanError as error:
+            raise _numbered(error, index, len(requests)) from None
+        planned.append((request, window, parent))
+    created = await grants.add_all(
+        [
+            Grant(
+                tenant_id=scope.tenant_id, item_code=request.item, action=request.action, unit_code=request.unit,
+                scope=request.scope, valid_from=window.start, valid_until=window.end, basis=request.basis,
+                instrument=request.instrument, redelegable=request.redelegable,
+                parent_id=None if parent is None else parent.id, grantor_unit_code=grantor,
+                granted_by=actor.staff_id, granted_by_name=actor.username,
+                catalog_edition=catalog.edition.number, created_at=now,
+            )
+            for request, window, parent in planned
         ]
-        parent = _choose_parent(held, target.code, window, tz, what)
-    grant = await grants.add(
-        Grant(
-            tenant_id=scope.tenant_id,
-            item_code=item.code,
-            action=request.action,
-            unit_code=target.code,
-            scope=request.scope,
-            valid_from=window.start,
-            valid_until=window.end,
-            basis=request.basis,
-            instrument=request.instrument,
-            redelegable=request.redelegable,
-            parent_id=None if parent is None else parent.id,
-            grantor_unit_code=grantor,
-            granted_by=actor.staff_id,
-            granted_by_name=actor.username,
-            catalog_edition=catalog.edition.number,
-            created_at=now,
-        )
-    )
-    loaded = await registry.get(session, scope.tenant_id)
-    lines = await _compile(grants, loaded, grant)
-    policy = PolicyRepository(session)
-    await policy.add(scope.tenant_id, "p", lines, grant_id=grant.id)
-    version = await policy.bump_version(scope.tenant_id)
-    await append(
-        session,
-        AuditEntry(
-            action="grant.create", tenant_id=scope.tenant_id, actor=actor.username, actor_id=actor.staff_id,
-            role=actor.role_label, unit=actor.unit_code, resource=f"grant:{grant.id}", request_id=request_id,
-            detail={"item": item.code, "action": request.action, "unit": target.code, "scope": request.scope,
-                    "parent_id": grant.parent_id, "instrument": request.instrument, "lines": len(lines)},
-        ),
     )  # fmt: skip
-    registry.stage(session, PendingChange(registry, scope.tenant_id, added=lines, version=version))
-    log.info("grant_created", grant_id=grant.id, item=item.code, action=request.action, unit=target.code)
-    return grant
+    loaded = await registry.get(session, scope.tenant_id)
+    known = {g.id: g for g in held}
+    lines_by_grant = {grant.id: await _compile(grants, loaded, grant, known) for grant in created}
+    await PolicyRepository(session).add_for_grants(scope.tenant_id, lines_by_grant)
+    await registry.record(session, scope.tenant_id, added=[line for ls in lines_by_grant.values() for line in ls])
+    for grant in created:
+        await append(
+            session,
+            AuditEntry(
+                action="grant.create", tenant_id=scope.tenant_id, actor=actor.username, actor_id=actor.staff_id,
+                role=actor.role_label, unit=actor.unit_code, resource=f"grant:{grant.id}", request_id=request_id,
+                detail={"item": grant.item_code, "action": grant.action, "unit": grant.unit_code,
+                        "scope": grant.scope, "parent_id": grant.parent_id, "instrument": grant.instrument,
+                        "lines": len(lines_by_grant[grant.id])},
+            ),
+        )  # fmt: skip
+    log.info("grants_created", count=len(created), first_id=created[0].id if created else None)
+    return created
 
 
 async def revoke(
@@ -256,12 +284,11 @@ async def revoke(
     await grants.record_revocations(cascade, at=now, by=actor.username, reason=reason, via=grant.id)
     loaded = await registry.get(session, scope.tenant_id)
     await policy.remove_for_grants(ids)
-    new_lines: list[PolicyLine] = []
-    for revoked in cascade:
-        lines = await _compile(grants, loaded, revoked)
-        await policy.add(scope.tenant_id, "p", lines, grant_id=revoked.id)
-        new_lines.extend(lines)
-    version = await policy.bump_version(scope.tenant_id)
+    known = {g.id: g for g in cascade}
+    lines_by_grant = {g.id: await _compile(grants, loaded, g, known) for g in cascade}
+    await policy.add_for_grants(scope.tenant_id, lines_by_grant)
+    new_lines = [line for lines in lines_by_grant.values() for line in lines]
+    await registry.record(session, scope.tenant_id, added=new_lines, removed=old_lines)
     for revoked in cascade:
         await append(
             session,
@@ -271,9 +298,6 @@ async def revoke(
                 detail={"reason": reason, "via": grant.id, "cascade": revoked.id != grant.id},
             ),
         )  # fmt: skip
-    registry.stage(
-        session, PendingChange(registry, scope.tenant_id, added=new_lines, removed=old_lines, version=version)
-    )
     log.info("grant_revoked", grant_id=grant.id, cascade=len(cascade) - 1)
     return cascade, now
 
@@ -347,8 +371,6 @@ async def check(
     parents = await grants.by_ids(scope.tenant_id, [g.parent_id for g in covering if g.parent_id])
     reason, rule = _denial(covering, parents, when, scope.timezone, what)
     return Decision(False, [], reason, rule)
-
-
 
 
 MAX_MATRIX_UNITS = 60_000

@@ -28,8 +28,10 @@ from casbin.persist.adapters.adapter_filtered import FilteredAdapter
 from casbin.util import SimpleEval
 
 from fuquan.authority.engine.lines import (
+    BUCKET_LENGTH,
     PolicyLine,
     RoleLine,
+    bulk_load,
     bucket_of,
     check_line,
     check_role_line,
@@ -94,7 +96,7 @@ class RowsAdapter(FilteredAdapter):  # type: ignore[misc]
         self._filtered = False
         self._load(model, None)
 
-    def load_filtered_policy(self, model: Any, filter: RowFilter) -> None:  # noqa: A002 (casbin's name)
+    def load_filtered_policy(self, model: Any, filter: RowFilter) -> None:
         self._filtered = True
         self._load(model, filter)
 
@@ -119,7 +121,7 @@ class RowsAdapter(FilteredAdapter):  # type: ignore[misc]
 
 
 class CasbinAuthority:
-    """A tenant's authority decided by pycasbin (FastEnforcer keyed by bucket and perm)."""
+    """A tenant's authority decided by pycasbin (FastEnforcer keyed by unit or bucket, and perm)."""
 
     def __init__(self, adapter: RowsAdapter | None = None, row_filter: RowFilter | None = None) -> None:
         model = FastModel(list(CACHE_KEY_ORDER))
@@ -147,6 +149,11 @@ class CasbinAuthority:
         self.enforcer.clear_policy()
         self.enforcer.get_role_manager().clear()
         self._bind()
+        with bulk_load():
+            self._fill(p_lines, check)
+        self.add_role_permissions(g_lines)
+
+    def _fill(self, p_lines: Iterable[PolicyLine], check: bool) -> None:
         cache = self._policy_cache
         for line in p_lines:
             if check:
@@ -159,22 +166,23 @@ class CasbinAuthority:
             if lines is None:
                 lines = by_perm[line[1]] = set()
             lines.add(line)
-        self.add_role_permissions(g_lines)
 
-    def add_lines(self, lines: Iterable[PolicyLine]) -> None:
+    def add_lines(self, lines: Iterable[PolicyLine], *, check: bool = True) -> None:
         """Add policy lines (already present ones are left as they are: lines form a set)."""
         batch = list(lines)
-        for line in batch:
-            check_line(line)
+        if check:
+            for line in batch:
+                check_line(line)
         cache = self._policy_cache
         for line in batch:
             cache.setdefault(line[0], {}).setdefault(line[1], set()).add(tuple(line))  # type: ignore[arg-type]
 
-    def remove_lines(self, lines: Iterable[PolicyLine]) -> None:
+    def remove_lines(self, lines: Iterable[PolicyLine], *, check: bool = True) -> None:
         """Remove exactly these lines (absent ones are ignored)."""
         batch = list(lines)
-        for line in batch:
-            check_line(line)
+        if check:
+            for line in batch:
+                check_line(line)
         cache = self._policy_cache
         for line in batch:
             by_perm = cache.get(line[0])
@@ -213,14 +221,20 @@ class CasbinAuthority:
     def decide(self, node: str, item: str, act: str, role: str, now: str) -> tuple[bool, int | None]:
         """May ``node`` perform item/act at ``now`` (as ``role``; "" = the unit's authority only)?
 
-        Returns the decision and the id of a grant whose line matched.
+        Returns the decision and the id of a grant whose line matched. One enforce per key: the
+        node's own unit lines, then (below township level) the subtree lines of its bucket.
         """
         if "|" in role:
             return False, None
-        bucket, perm = bucket_of(node), perm_of(item, act)
-        enforcer = self.enforcer
-        with fast_policy_filter(self._policy, bucket, perm):
-            allowed, rule = enforcer.enforce_ex(bucket, perm, node, role, now)
-        if not allowed:
-            return False, None
-        return True, grant_id_of(rule[3])
+        perm = perm_of(item, act)
+        for key in (node, bucket_of(node)) if len(node) > BUCKET_LENGTH else (node,):
+            by_perm = self._policy_cache.get(key)
+            if by_perm is None or perm not in by_perm:
+                # an empty filter leaves casbin nothing to match (keyMatch(node, "") is false):
+                # the call could only deny, so it is skipped
+                continue
+            with fast_policy_filter(self._policy, key, perm):
+                allowed, rule = self.enforcer.enforce_ex(key, perm, node, role, now)
+            if allowed:
+                return True, grant_id_of(rule[3])
+        return False, None

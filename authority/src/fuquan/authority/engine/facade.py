@@ -54,8 +54,8 @@ class TenantAuthority:
         for role in (*roles_added, *roles_removed):
             check_role_line(role)
         for engine in (self.casbin, self.hot):
-            engine.remove_lines(removed)
-            engine.add_lines(added)
+            engine.remove_lines(removed, check=False)
+            engine.add_lines(added, check=False)
             engine.remove_role_permissions(roles_removed)
             engine.add_role_permissions(roles_added)
 

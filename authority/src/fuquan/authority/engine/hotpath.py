@@ -1,18 +1,18 @@
 """Compiled hot path: the same policy lines as the Casbin enforcer, in plain dicts.
 
 A decision walks the node's ≤6 ancestor prefixes instead of evaluating a matcher per line, and
-reproduces Casbin's answer exactly, including its bucket semantics: a subtree line above township
+reproduces Casbin's answer exactly, including its key semantics: a subtree line above township
 level only reaches units in the buckets it was written for.
 
 Index (scope first, so a bulk matrix gets every perm of a unit in one lookup):
 
-- ``_local[scope][perm]`` → entries ``(lo, hi, grant_id)`` — unit lines and subtree lines at
-  township level or below (their bucket is implied by the scope).
-- ``_wide["CODE*"][perm][entry]`` → buckets — subtree lines above township level, one line per
+- ``_local[scope][perm]`` → ``win`` fields — unit lines and subtree lines at township level or
+  below (their key is implied by the scope).
+- ``_wide["CODE*"][perm][win]`` → buckets — subtree lines above township level, one line per
   bucket; the bucket set gives set semantics per line, so removing a grant's lines is exact.
 
-Entries are tuples (not sets): nearly every (scope, perm) holds one entry, and at ~1M lines a
-one-element set costs 4x a tuple.
+Entries are the lines' own ``win`` strings (shared with the Casbin lines, parsed by slicing when
+asked), held in tuples: nearly every (scope, perm) has one, and a one-element set costs 4x.
 """
 
 from __future__ import annotations
@@ -26,14 +26,14 @@ from fuquan.authority.engine.lines import (
     INSTANT_WIDTH,
     PolicyLine,
     RoleLine,
+    bulk_load,
     check_line,
     check_role_line,
     perm_of,
-    window_field,
 )
 
-Entry = tuple[str, str, int]
-_HI = slice(INSTANT_WIDTH + 1, 2 * INSTANT_WIDTH + 1)
+# win = "LO/HI#ID": LO is win[:20], HI is win[21:41], ID is win[42:]; literal slices are fastest
+assert INSTANT_WIDTH == 20
 _LOCAL_PATTERN_LENGTHS = (9, 12, 15)
 _WIDE_PATTERN_LENGTHS = (2, 4, 6)
 
@@ -45,10 +45,9 @@ class CompiledAuthority:
         self._reset()
 
     def _reset(self) -> None:
-        self._local: dict[str, dict[str, tuple[Entry, ...]]] = {}
-        self._wide: dict[str, dict[str, dict[Entry, set[str]]]] = {}
+        self._local: dict[str, dict[str, tuple[str, ...]]] = {}
+        self._wide: dict[str, dict[str, dict[str, set[str]]]] = {}
         self._roles: set[RoleLine] = set()
-        self._strings: dict[str, str] = {}  # instants repeat across lines: keep one copy each
         self._count = 0
 
     def __len__(self) -> int:
@@ -60,76 +59,80 @@ class CompiledAuthority:
     def load(self, p_lines: Iterable[PolicyLine], g_lines: Iterable[RoleLine] = (), *, check: bool = True) -> None:
         """Replace everything with these lines."""
         self._reset()
-        self._add(p_lines, check)
+        with bulk_load():
+            self._add(p_lines, check)
         self.add_role_permissions(g_lines)
 
-    def add_lines(self, lines: Iterable[PolicyLine]) -> None:
+    def add_lines(self, lines: Iterable[PolicyLine], *, check: bool = True) -> None:
         """Add policy lines (lines form a set: adding a present one changes nothing)."""
         batch = list(lines)
-        for line in batch:
-            check_line(line)
+        if check:
+            for line in batch:
+                check_line(line)
         self._add(batch, False)
-
-    def _entry(self, win: str) -> Entry:
-        s = self._strings
-        lo, hi = win[:INSTANT_WIDTH], win[_HI]
-        return (s.setdefault(lo, lo), s.setdefault(hi, hi), int(win[2 * INSTANT_WIDTH + 2 :]))
 
     def _add(self, lines: Iterable[PolicyLine], check: bool) -> None:
         local, wide = self._local, self._wide
+        added = 0
         for line in lines:
             if check:
                 check_line(line)
-            bucket, perm, scope, win, _ = line
-            entry = self._entry(win)
+            key, perm, scope, win, _ = line
             if scope[-1] == "*" and len(scope) <= BUCKET_LENGTH:
-                buckets = wide.setdefault(scope, {}).setdefault(perm, {}).setdefault(entry, set())
-                if bucket not in buckets:
-                    buckets.add(bucket)
-                    self._count += 1
+                buckets = wide.setdefault(scope, {}).setdefault(perm, {}).setdefault(win, set())
+                if key not in buckets:
+                    buckets.add(key)
+                    added += 1
             else:
                 by_perm = local.get(scope)
                 if by_perm is None:
                     by_perm = local[scope] = {}
-                entries = by_perm.get(perm, ())
-                if entry not in entries:
-                    by_perm[perm] = (*entries, entry)
-                    self._count += 1
+                wins = by_perm.get(perm)
+                if wins is None:
+                    by_perm[perm] = (win,)
+                    added += 1
+                elif win not in wins:
+                    by_perm[perm] = (*wins, win)
+                    added += 1
+        self._count += added
 
-    def remove_lines(self, lines: Iterable[PolicyLine]) -> None:
+    def remove_lines(self, lines: Iterable[PolicyLine], *, check: bool = True) -> None:
         """Remove exactly these lines (absent ones are ignored)."""
         batch = list(lines)
-        for line in batch:
-            check_line(line)
-        for bucket, perm, scope, win, _ in batch:
-            entry = self._entry(win)
+        if check:
+            for line in batch:
+                check_line(line)
+        for key, perm, scope, win, _ in batch:
             if scope[-1] == "*" and len(scope) <= BUCKET_LENGTH:
-                w_perms = self._wide.get(scope)
-                by_entry = w_perms.get(perm) if w_perms else None
-                buckets = by_entry.get(entry) if by_entry else None
-                if not buckets or bucket not in buckets:
-                    continue
-                buckets.discard(bucket)
-                self._count -= 1
-                if not buckets:
-                    del by_entry[entry]  # type: ignore[union-attr]
-                    if not by_entry:
-                        del w_perms[perm]  # type: ignore[union-attr]
-                        if not w_perms:
-                            del self._wide[scope]
+                self._remove_wide(key, perm, scope, win)
+                continue
+            by_perm = self._local.get(scope)
+            wins = by_perm.get(perm, ()) if by_perm is not None else ()
+            if by_perm is None or win not in wins:
+                continue
+            self._count -= 1
+            rest = tuple(w for w in wins if w != win)
+            if rest:
+                by_perm[perm] = rest
             else:
-                by_perm = self._local.get(scope)
-                entries = by_perm.get(perm, ()) if by_perm else ()
-                if entry not in entries:
-                    continue
-                self._count -= 1
-                rest = tuple(e for e in entries if e != entry)
-                if rest:
-                    by_perm[perm] = rest  # type: ignore[index]
-                else:
-                    del by_perm[perm]  # type: ignore[union-attr]
-                    if not by_perm:
-                        del self._local[scope]
+                del by_perm[perm]
+                if not by_perm:
+                    del self._local[scope]
+
+    def _remove_wide(self, key: str, perm: str, scope: str, win: str) -> None:
+        w_perms = self._wide.get(scope)
+        by_win = w_perms.get(perm) if w_perms is not None else None
+        buckets = by_win.get(win) if by_win is not None else None
+        if w_perms is None or by_win is None or buckets is None or key not in buckets:
+            return
+        self._count -= 1
+        buckets.discard(key)
+        if not buckets:
+            del by_win[win]
+            if not by_win:
+                del w_perms[perm]
+                if not w_perms:
+                    del self._wide[scope]
 
     def add_role_permissions(self, lines: Iterable[RoleLine]) -> None:
         batch = list(lines)
@@ -148,13 +151,12 @@ class CompiledAuthority:
         """Every policy line, rebuilt from the index (O(N); for tests and reconciliation)."""
         out: set[PolicyLine] = set()
         for scope, by_perm in self._local.items():
-            bucket = scope.rstrip("*")[:BUCKET_LENGTH]
-            for perm, entries in by_perm.items():
-                out.update((bucket, perm, scope, window_field(*e), ALLOW) for e in entries)
+            key = scope[:BUCKET_LENGTH] if scope[-1] == "*" else scope
+            for perm, wins in by_perm.items():
+                out.update((key, perm, scope, win, ALLOW) for win in wins)
         for scope, w_perms in self._wide.items():
-            for perm, by_entry in w_perms.items():
-                for e, buckets in by_entry.items():
-                    win = window_field(*e)
+            for perm, by_win in w_perms.items():
+                for win, buckets in by_win.items():
                     out.update((b, perm, scope, win, ALLOW) for b in buckets)
         return out
 
@@ -166,22 +168,22 @@ class CompiledAuthority:
         if role and (role, perm) not in self._roles:
             return False, None
         local = self._local
-        by_perm = local.get(node)
+        by_perm = local.get(node)  # the node's own unit lines
         if by_perm is not None:
-            for lo, hi, gid in by_perm.get(perm, ()):
-                if lo <= now < hi:
-                    return True, gid
+            for win in by_perm.get(perm, ()):
+                if win[:20] <= now < win[21:41]:
+                    return True, int(win[42:])
         n = len(node)
-        for k in _LOCAL_PATTERN_LENGTHS:
+        for k in _LOCAL_PATTERN_LENGTHS:  # subtree lines from township level down
             if k > n:
                 break
             by_perm = local.get(node[:k] + "*")
             if by_perm is not None:
-                for lo, hi, gid in by_perm.get(perm, ()):
-                    if lo <= now < hi:
-                        return True, gid
+                for win in by_perm.get(perm, ()):
+                    if win[:20] <= now < win[21:41]:
+                        return True, int(win[42:])
         wide = self._wide
-        if wide:
+        if wide:  # subtree lines above township level, if written for the node's bucket
             bucket = node[:BUCKET_LENGTH]
             for k in _WIDE_PATTERN_LENGTHS:
                 if k > n:
@@ -189,12 +191,12 @@ class CompiledAuthority:
                 w_perms = wide.get(node[:k] + "*")
                 if w_perms is None:
                     continue
-                by_entry = w_perms.get(perm)
-                if by_entry is None:
+                by_win = w_perms.get(perm)
+                if by_win is None:
                     continue
-                for (lo, hi, gid), buckets in by_entry.items():
-                    if lo <= now < hi and bucket in buckets:
-                        return True, gid
+                for win, buckets in by_win.items():
+                    if win[:20] <= now < win[21:41] and bucket in buckets:
+                        return True, int(win[42:])
         return False, None
 
     def matrix(
@@ -238,10 +240,10 @@ class CompiledAuthority:
                 w_perms = self._wide.get(code[:k] + "*")
                 if w_perms is None:
                     continue
-                for perm, by_entry in w_perms.items():
+                for perm, by_win in w_perms.items():
                     if perm in wanted and perm not in acc:
-                        for (lo, hi, _), buckets in by_entry.items():
-                            if lo <= now < hi and code in buckets:
+                        for win, buckets in by_win.items():
+                            if win[:20] <= now < win[21:41] and code in buckets:
                                 acc.add(perm)
                                 break
             perms = frozenset(acc)
@@ -253,9 +255,7 @@ class CompiledAuthority:
         return perms
 
 
-def _effective(by_perm: dict[str, tuple[Entry, ...]], now: str, wanted: frozenset[str]) -> frozenset[str]:
+def _effective(by_perm: dict[str, tuple[str, ...]], now: str, wanted: frozenset[str]) -> frozenset[str]:
     return frozenset(
-        perm
-        for perm, entries in by_perm.items()
-        if perm in wanted and any(lo <= now < hi for lo, hi, _ in entries)
+        perm for perm, wins in by_perm.items() if perm in wanted and any(w[:20] <= now < w[21:41] for w in wins)
     )

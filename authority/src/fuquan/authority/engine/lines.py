@@ -1,10 +1,16 @@
 """Grants (赋权) compiled to Casbin policy lines.
 
-A policy line is ``(bucket, perm, scope, win, eft)`` (see model.conf):
+A policy line is ``(key, perm, scope, win, eft)`` (see model.conf); ``key`` and ``perm`` are
+the two keyed fields of Casbin's FastPolicy index:
 
-- ``bucket`` is ``code[:9]`` of the units the line may match: the township, or the unit itself
-  above township level. Requests carry ``node[:9]``, so a bucket×perm set stays small even at
-  ~1M lines (a county×item bucket would hold hundreds).
+- a unit-scope grant is one line keyed by its unit: ``(unit, perm, unit, win, allow)``;
+- a subtree grant is keyed by bucket — ``code[:9]``, the township, or the unit itself above
+  township level: one line ``(unit[:9], perm, "UNIT*", …)`` at township level or below, else one
+  line per unit code of length <= 9 inside the subtree (the unit included).
+
+A decision looks up the node's own key (its unit lines), then, below township level, its
+bucket (every subtree line that can reach it). Nothing large is ever scanned: ~1M lines are
+mostly unit lines of villages and grids, and a township bucket would hold hundreds of them.
 - ``perm`` is ``"ITEM|act"``: the action is folded into the keyed field (measured faster).
 - ``scope`` is the unit code (that unit only) or ``"CODE*"`` (keyMatch prefix: the whole subtree).
 - ``win`` is ``"LO/HI#GRANT_ID"``: the grant chain's window plus the grant id, which makes every
@@ -15,7 +21,10 @@ Instants are whole seconds formatted ``%Y-%m-%dT%H:%M:%SZ``, so string order is 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import gc
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -60,6 +69,8 @@ class GrantSpec:
             value = getattr(self, name)
             if value is not None and value.utcoffset() is None:
                 raise ValueError(f"grant {self.id}: {name} must be timezone-aware")
+        if self.id < 0:
+            raise ValueError(f"grant ids are non-negative, not {self.id}")
         if self.action not in ACTIONS:
             raise ValueError(f"grant {self.id}: unknown action {self.action!r}")
         if not is_code(self.unit):
@@ -88,7 +99,7 @@ def instant(dt: datetime) -> str:
 
 
 def bucket_of(code: str) -> str:
-    """The keyed location field of a unit: its township, or itself above township level."""
+    """The bucket of a unit: its township, or itself above township level."""
     return code[:BUCKET_LENGTH]
 
 
@@ -125,7 +136,7 @@ def window_field(lo: str, hi: str, grant_id: int) -> str:
 
 def parse_window(win: str) -> tuple[str, str, int]:
     """(lo, hi, grant_id) of a ``win`` field; ValueError unless it is exactly what we write."""
-    lo, hi = win[:INSTANT_WIDTH], win[_HI_START:_ID_START - 1]
+    lo, hi = win[:INSTANT_WIDTH], win[_HI_START : _ID_START - 1]
     gid = int(win[_ID_START:])
     if window_field(lo, hi, gid) != win or not lo < hi:
         raise ValueError(f"malformed window field {win!r}")
@@ -138,12 +149,10 @@ def grant_id_of(win: str) -> int:
 
 def in_window(now: str, win: str) -> bool:
     """Casbin matcher function: LO <= now < HI (fixed-width instants compare as strings)."""
-    return win[:INSTANT_WIDTH] <= now < win[_HI_START:_ID_START - 1]
+    return win[:INSTANT_WIDTH] <= now < win[_HI_START : _ID_START - 1]
 
 
-def compile_grant(
-    grant: GrantSpec, window: tuple[str, str], bucket_codes_under: BucketCodes
-) -> list[PolicyLine]:
+def compile_grant(grant: GrantSpec, window: tuple[str, str], bucket_codes_under: BucketCodes) -> list[PolicyLine]:
     """The policy lines of one grant for its chain window (none if the window is empty).
 
     ``bucket_codes_under(code)`` yields the unit codes of length <= 9 inside ``code``'s subtree;
@@ -156,7 +165,7 @@ def compile_grant(
     win = window_field(lo, hi, grant.id)
     unit, perm = grant.unit, grant.perm
     if not grant.subtree:
-        return [(bucket_of(unit), perm, unit, win, ALLOW)]
+        return [(unit, perm, unit, win, ALLOW)]
     scope = unit + "*"
     if len(unit) >= BUCKET_LENGTH:
         return [(bucket_of(unit), perm, scope, win, ALLOW)]
@@ -171,17 +180,20 @@ def compile_grants(
     bucket_codes_under: BucketCodes,
 ) -> dict[int, list[PolicyLine]]:
     """The grant → policy lines table for some grants (each compiled on its chain window)."""
-    return {
-        g.id: compile_grant(g, chain_window(g, grants_by_id), bucket_codes_under) for g in grants
-    }
+    return {g.id: compile_grant(g, chain_window(g, grants_by_id), bucket_codes_under) for g in grants}
 
 
-def chain_descendants(grant_id: int, grants_by_id: Mapping[int, GrantSpec]) -> list[int]:
-    """The grant and every grant derived from it: what a revocation must recompile."""
+def children_index(grants: Iterable[GrantSpec]) -> dict[int, list[int]]:
+    """parent id → ids of the grants derived directly from it."""
     children: dict[int, list[int]] = {}
-    for g in grants_by_id.values():
+    for g in grants:
         if g.parent_id is not None:
             children.setdefault(g.parent_id, []).append(g.id)
+    return children
+
+
+def chain_descendants(grant_id: int, children: Mapping[int, Iterable[int]]) -> list[int]:
+    """The grant and every grant derived from it: what a revocation must recompile."""
     out, todo = [], [grant_id]
     while todo:
         gid = todo.pop()
@@ -190,9 +202,7 @@ def chain_descendants(grant_id: int, grants_by_id: Mapping[int, GrantSpec]) -> l
     return out
 
 
-def statutory_lines(
-    root: str, items: Iterable[str], actions: Iterable[str] = ACTIONS
-) -> list[PolicyLine]:
+def statutory_lines(root: str, items: Iterable[str], actions: Iterable[str] = ACTIONS) -> list[PolicyLine]:
     """The tenant root's statutory authority (法定本级行使): every item, for itself only, forever."""
     win = window_field(BEGINNING, FOREVER, STATUTORY_GRANT_ID)
     return [(root, perm_of(item, act), root, win, ALLOW) for item in items for act in actions]
@@ -212,33 +222,58 @@ def check_role_line(line: RoleLine) -> None:
         raise ValueError(f"malformed role line {line!r}")
 
 
+_INSTANT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", re.ASCII)
+_PERM = re.compile(r"[^|*,]+\|(?:accept|decide)")
+# perms and instants repeat across ~1M lines: validate each distinct value once (bounded)
+_good_perms: set[str] = set()
+_good_instants: set[str] = set()
+_MEMO_LIMIT = 100_000
+
+
+def _memo_ok(value: str, good: set[str], pattern: re.Pattern[str]) -> bool:
+    if value in good:
+        return True
+    if pattern.fullmatch(value) is None:
+        return False
+    if len(good) < _MEMO_LIMIT:
+        good.add(value)
+    return True
+
+
 def check_line(line: PolicyLine) -> None:
     """ValueError unless the line has exactly the shape compile_grant writes.
 
     Both engines refuse anything else, so they cannot disagree over odd lines (a pattern in a
-    keyed field, a bucket the scope can never reach, a deny line the effect would ignore).
+    keyed field, a key the scope can never be looked up under, a deny line the effect ignores).
     """
     if len(line) != 5:
         raise ValueError(f"policy line needs 5 fields: {line!r}")
-    bucket, perm, scope, win, eft = line
-    item, _, act = perm.partition("|")
-    code = scope[:-1] if scope.endswith("*") else scope
+    key, perm, scope, win, eft = line
+    code = scope[:-1] if scope[-1:] == "*" else scope
+    gid = win[_ID_START:]
     ok = (
         eft == ALLOW
-        and act in ACTIONS
-        and bool(item)
-        and not any(c in item for c in "|*,")
         and is_code(code)
-        and is_code(bucket)
+        and is_code(key)
+        and _memo_ok(perm, _good_perms, _PERM)
+        and win[INSTANT_WIDTH:_HI_START] == "/"
+        and win[_ID_START - 1 : _ID_START] == "#"
+        and gid.isascii()
+        and gid.isdigit()
+        and (gid == "0" or gid[0] != "0")  # so that the field round-trips through int()
+        and _memo_ok(win[:INSTANT_WIDTH], _good_instants, _INSTANT)
+        and _memo_ok(win[_HI_START : _ID_START - 1], _good_instants, _INSTANT)
+        and win[:INSTANT_WIDTH] < win[_HI_START : _ID_START - 1]
     )
     if ok:
-        if len(code) >= BUCKET_LENGTH or scope == code:
-            ok = bucket == code[:BUCKET_LENGTH]
+        if scope == code:
+            ok = key == code
+        elif len(code) >= BUCKET_LENGTH:
+            ok = key == code[:BUCKET_LENGTH]
         else:
-            ok = len(bucket) <= BUCKET_LENGTH and bucket.startswith(code)
+            ok = len(key) <= BUCKET_LENGTH and key.startswith(code)
     if not ok:
         raise ValueError(f"malformed policy line {line!r}")
-    parse_window(win)
 
 
 def bucket_index(codes: Iterable[str]) -> Callable[[str], list[str]]:
@@ -254,3 +289,19 @@ def bucket_index(codes: Iterable[str]) -> Callable[[str], list[str]]:
         return under.get(code, [code])
 
     return bucket_codes_under
+
+
+@contextmanager
+def bulk_load() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building ~1M long-lived objects.
+
+    Every allocation-triggered collection would rescan everything built so far (halves load
+    time at 1M lines); the previous state is restored afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

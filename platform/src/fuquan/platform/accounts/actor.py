@@ -8,7 +8,6 @@ from fuquan.platform.accounts.roles import PERMISSION_NAMES, permissions_of
 from fuquan.platform.core.errors import PermissionDenied
 from fuquan.tenants.scope import TenantScope
 
-
 SELF = "self"  # a route about the caller's own session needs no further permission
 
 

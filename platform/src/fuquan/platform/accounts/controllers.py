@@ -31,7 +31,9 @@ class AuthController(Controller):
     ) -> TokenRead:
         request_id = request.scope.get("state", {}).get("request_id")
         client = request.client.host if request.client else None
-        entry = AuditEntry(action="auth.login", actor=data.username, request_id=request_id, detail={"client": client or ""})
+        entry = AuditEntry(
+            action="auth.login", actor=data.username, request_id=request_id, detail={"client": client or ""}
+        )
         async with rejections_audited(db_session, entry):
             token, ttl = await issue_token(
                 db_session, username=data.username, password=data.password, throttle=login_throttle,
@@ -41,7 +43,10 @@ class AuthController(Controller):
 
     @delete("/token", summary="退出登录（吊销当前令牌）", opt={"permission": "self"})
     async def logout(
-        self, request: Request[Actor, Any, Any], db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor]
+        self,
+        request: Request[Actor, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
     ) -> None:
         await revoke_token(db_session, actor, request.scope.get("state", {}).get("request_id"))
 

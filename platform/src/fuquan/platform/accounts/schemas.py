@@ -15,7 +15,7 @@ class TokenRequest(msgspec.Struct, frozen=True):
 class TokenRead(msgspec.Struct, frozen=True):
     access_token: str
     expires_in: int
-    token_type: Literal["bearer"] = "bearer"
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth token type, not a secret
 
 
 class MeRead(msgspec.Struct, frozen=True):

@@ -107,7 +107,9 @@ class LoginThrottle:
         failures = await self.store.get(self._key(username))
         if failures is not None and int(failures) >= self.max_failures:
             minutes = max(1, self.lockout_seconds // 60)
-            raise TooManyRequests(f"该账号连续登录失败次数过多，已暂时锁定，请 {minutes} 分钟后再试", rule="login_lockout")
+            raise TooManyRequests(
+                f"该账号连续登录失败次数过多，已暂时锁定，请 {minutes} 分钟后再试", rule="login_lockout"
+            )
 
     async def failed(self, username: str) -> None:
         key = self._key(username)
@@ -142,7 +144,12 @@ async def issue_token(
     token = secrets.token_urlsafe(32)
     now = utcnow()
     record = await TokenRepository(session).add(
-        ApiToken(staff_id=staff.id, digest=token_digest(token), issued_at=now, expires_at=now + timedelta(seconds=ttl_seconds))
+        ApiToken(
+            staff_id=staff.id,
+            digest=token_digest(token),
+            issued_at=now,
+            expires_at=now + timedelta(seconds=ttl_seconds),
+        )
     )
     await append(
         session,

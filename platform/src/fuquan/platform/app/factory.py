@@ -104,7 +104,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     logging_config = StructLoggingConfig(
         processors=default_structlog_processors(as_json=settings.log_json),
-        standard_lib_logging_config=LoggingConfig(log_exceptions="never", root={"level": settings.log_level, "handlers": ["queue_listener"]}),
+        standard_lib_logging_config=LoggingConfig(
+            log_exceptions="never", root={"level": settings.log_level, "handlers": ["queue_listener"]}
+        ),
         log_exceptions="never",
         pretty_print_tty=False,
     )
@@ -113,11 +115,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             structlog_logging_config=logging_config,
             middleware_logging_config=LoggingMiddlewareConfig(
                 request_log_fields=("path", "method"),  # never bodies, headers or query: they can carry personal data
-                response_log_fields=("status_code",),
+                response_log_fields=["status_code"],
             ),
         )
     )
-    rate_limit = RateLimitConfig(rate_limit=("minute", settings.login_attempts_per_minute), check_throttle_handler=_is_login)
+    rate_limit = RateLimitConfig(
+        rate_limit=("minute", settings.login_attempts_per_minute), check_throttle_handler=_is_login
+    )
     openapi = OpenAPIConfig(
         title="Fuquan 赋权 API",
         version="1",
@@ -132,7 +136,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             )
         ],
         components=Components(
-            security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer", description="POST /api/v1/auth/token 取得")}
+            security_schemes={
+                "BearerToken": SecurityScheme(type="http", scheme="bearer", description="POST /api/v1/auth/token 取得")
+            }
         ),
         security=[{"BearerToken": []}],
     )
@@ -144,12 +150,19 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ItemController,
             GrantController,
             AuthorityController,
-            create_static_files_router(path="/static", directories=[STATIC_DIR], opt={"public": True, "exclude_from_auth": True}, include_in_schema=False),
+            create_static_files_router(
+                path="/static",
+                directories=[STATIC_DIR],
+                opt={"public": True, "exclude_from_auth": True},
+                include_in_schema=False,
+            ),
         ],
         middleware=[
             request_id_middleware,
             rate_limit.middleware,
-            DefineMiddleware(BearerTokenMiddleware, exclude=["^/schema", "^/static"], exclude_from_auth_key="exclude_from_auth"),
+            DefineMiddleware(
+                BearerTokenMiddleware, exclude=["^/schema", "^/static"], exclude_from_auth_key="exclude_from_auth"
+            ),
         ],
         guards=[permission_guard],
         dependencies={

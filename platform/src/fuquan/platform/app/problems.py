@@ -8,6 +8,7 @@ import structlog
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import ExceptionHandlersMap
 
 from fuquan.platform.core.errors import FuquanError
 
@@ -29,7 +30,9 @@ _HTTP_TITLES = {
 }
 
 
-def _problem(request: Request[Any, Any, Any], status: int, title: str, detail: str, slug: str, **extra: Any) -> Response[Any]:
+def _problem(
+    request: Request[Any, Any, Any], status: int, title: str, detail: str, slug: str, **extra: Any
+) -> Response[Any]:
     body: dict[str, Any] = {
         "type": _TYPE_BASE + slug,
         "title": title,
@@ -87,7 +90,7 @@ def unexpected_error_handler(request: Request[Any, Any, Any], error: Exception) 
     )
 
 
-EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     FuquanError: fuquan_error_handler,
     HTTPException: http_error_handler,
     Exception: unexpected_error_handler,

@@ -19,7 +19,7 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
             return
         incoming = next((v.decode() for k, v in scope["headers"] if k == b"x-request-id"), "")
         request_id = incoming if _SANE.match(incoming) else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id  # type: ignore[typeddict-item]
+        scope.setdefault("state", {})["request_id"] = request_id
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
 

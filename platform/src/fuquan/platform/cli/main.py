@@ -63,7 +63,9 @@ def db_upgrade(revision: str) -> None:
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console)
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    )
 
 
 def _print_counts(name: str, code: str, counts: dict[int, int]) -> None:
@@ -97,7 +99,9 @@ async def _seed(settings: Settings, demo: bool) -> None:
             from fuquan.platform.setup.demo import DEMO_PASSWORD
 
             for member in staff:
-                table.add_row(member.username, DEMO_PASSWORD, ROLE_NAMES[member.role], f"{member.display_name}（{member.unit}）")
+                table.add_row(
+                    member.username, DEMO_PASSWORD, ROLE_NAMES[member.role], f"{member.display_name}（{member.unit}）"
+                )
             console.print(table)
 
     await _with_sessions(settings, work)
@@ -152,7 +156,9 @@ def staff() -> None:
 @click.option("--role", "roles", required=True, multiple=True, help="Repeat for several roles.")
 @click.option("--name", "display_name", default="")
 @click.option("--password-stdin", is_flag=True, required=True, help="Read the password from standard input.")
-def staff_add(username: str, tenant_code: str, unit_code: str, roles: tuple[str, ...], display_name: str, password_stdin: bool) -> None:
+def staff_add(
+    username: str, tenant_code: str, unit_code: str, roles: tuple[str, ...], display_name: str, password_stdin: bool
+) -> None:
     """Enrol a staff member at a unit with a role."""
     from fuquan.platform.accounts.services import add_staff
 

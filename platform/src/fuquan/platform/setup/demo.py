@@ -26,7 +26,7 @@ from fuquan.tenants.scope import scope_for
 
 log = structlog.get_logger()
 
-DEMO_PASSWORD = "fuquan-demo-2026"  # development only; printed by `fuquan demo`
+DEMO_PASSWORD = "fuquan-demo-2026"  # noqa: S105 - development only; printed by `fuquan demo`
 PILOT_START = date(2026, 1, 1)
 
 
@@ -82,42 +82,53 @@ async def add_demo_grants(
     session_maker: async_sessionmaker[AsyncSession], registry: AuthorityRegistry, progress: Callable[[str], None]
 ) -> int:
     """The province devolves; 大武口区 and 大湾乡 pilot acceptance in their villages, communities and grids."""
-    made = 0
 
-    async def grant(actor: Actor, item: str, action: str, unit: str, scope: str, redelegable: bool, doc: str) -> None:
-        nonlocal made
-        request = GrantCreate(
+    def request(item: str, action: str, unit: str, scope: str, redelegable: bool, doc: str, basis: str) -> GrantCreate:
+        return GrantCreate(
             item=item, action=action, unit=unit, scope=scope, valid_from=PILOT_START,  # type: ignore[arg-type]
-            instrument=doc, basis="devolved" if actor.unit_code == "64" else "entrusted", redelegable=redelegable,
+            instrument=doc, basis=basis, redelegable=redelegable,  # type: ignore[arg-type]
         )  # fmt: skip
-        await authority.delegate(session, actor, request, catalog, registry, request_id="demo")
-        made += 1
 
+    made = 0
     async with session_scope(session_maker) as session:
-        catalog = await catalog_services.current(session, (await TenantRepository(session).by_code("64")).id)  # type: ignore[union-attr]
+        tenant = await TenantRepository(session).by_code("64")
+        assert tenant is not None
+        catalog = await catalog_services.current(session, tenant.id)
         province = await _actor(session, "64", "nx_admin", "64", "tenant_admin")
-        units = UnitRepository(session)
-        townships = await units.subtree(province.scope, "64", max_level=4)
+        units = await UnitRepository(session).subtree(province.scope, "64", max_level=4)
         items = list(catalog.items.values())
-        progress("省厅向全部乡镇（街道）下放受理权和乡镇级事项的审批权")
-        for township in (u for u in townships if u.level == 4):
-            for item in items:
-                await grant(province, item.code, "accept", township.code, "unit", False, "宁人社发〔2026〕1号")
-                if item.decide_floor >= 4:
-                    await grant(province, item.code, "decide", township.code, "unit", False, "宁人社发〔2026〕1号")
-        progress("县级审批事项下放到各县（区）")
-        for county in (u for u in townships if u.level == 3):
-            for item in (i for i in items if i.decide_floor == 3):
-                await grant(province, item.code, "decide", county.code, "unit", False, "宁人社发〔2026〕2号")
         village_items = [i for i in items if i.accept_floor >= 5]
+        pilots = (("640202", "dwk_admin", "大人社发〔2026〕3号"), ("640424203", "dw_admin", "大湾乡发〔2026〕1号"))
+
+        progress("省厅向全部乡镇（街道）下放受理权和乡镇级事项的审批权，县级审批事项下放到各县（区）")
+        doc = "宁人社发〔2026〕1号"
+        batch = [
+            request(item.code, action, unit.code, "unit", False, doc, "devolved")
+            for unit in units
+            for item in items
+            for action in ("accept", "decide")
+            if (unit.level == 4 and (action == "accept" or item.decide_floor >= 4))
+            or (unit.level == 3 and action == "decide" and item.decide_floor == 3)
+        ]
+        batch += [
+            request(item.code, "accept", pilot, "subtree", True, "宁人社发〔2026〕3号", "devolved")
+            for pilot, _admin, _doc in pilots
+            for item in village_items
+        ]
+        made += len(await authority.delegate_many(session, province, batch, catalog, registry, request_id="demo"))
+
         progress("大武口区、大湾乡试点村（社区）和网格受理")
-        for pilot, admin, doc in (("640202", "dwk_admin", "大人社发〔2026〕3号"), ("640424203", "dw_admin", "大湾乡发〔2026〕1号")):
-            for item in village_items:
-                await grant(province, item.code, "accept", pilot, "subtree", True, "宁人社发〔2026〕3号")
+        for pilot, admin, pilot_doc in pilots:
             pilot_admin = await _actor(session, "64", admin, pilot, "unit_admin")
-            villages = [u for u in await units.subtree(province.scope, pilot, max_level=5) if u.level == 5]
-            for village in villages:
-                for item in village_items:
-                    await grant(pilot_admin, item.code, "accept", village.code, "subtree", False, doc)
+            villages = await UnitRepository(session).subtree(province.scope, pilot, max_level=5)
+            batch = [
+                request(item.code, "accept", village.code, "subtree", False, pilot_doc, "entrusted")
+                for village in villages
+                if village.level == 5
+                for item in village_items
+            ]
+            made += len(
+                await authority.delegate_many(session, pilot_admin, batch, catalog, registry, request_id="demo")
+            )
     log.info("demo_grants_created", grants=made)
     return made

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fuquan.platform.core.audit.models import AuditChainHead, AuditRecord
 
 GENESIS_HASH = "0" * 64
+_LOCKED_HEADS = "fuquan.audit.locked_heads"  # session.info: (transaction, {chain: head})
 
 
 class AuditRepository:
@@ -17,22 +18,37 @@ class AuditRepository:
         self.session = session
 
     async def lock_head(self, chain: int) -> AuditChainHead:
-        """Take the chain's write lock (a row lock on PostgreSQL, the write lock on SQLite)."""
-        bumped = await self.session.execute(
-            update(AuditChainHead).where(AuditChainHead.chain == chain).values(seq=AuditChainHead.seq + 1)
+        """The chain's head, locked for the rest of the transaction.
+
+        The first call in a transaction takes the lock (a row lock on PostgreSQL, the write
+        lock on SQLite) by touching the row; later calls in the same transaction reuse the
+        loaded head, so a transaction appending many records issues no further SQL for it.
+        """
+        transaction = self.session.sync_session.get_transaction()
+        info = self.session.sync_session.info
+        owner, cache = info.get(_LOCKED_HEADS, (None, {}))
+        if owner is not transaction:
+            cache = {}
+            info[_LOCKED_HEADS] = (transaction, cache)
+        head = cache.get(chain)
+        if head is not None:
+            return head
+        locked = await self.session.execute(
+            update(AuditChainHead).where(AuditChainHead.chain == chain).values(seq=AuditChainHead.seq)
         )
-        if bumped.rowcount == 0:  # type: ignore[attr-defined]
-            head = AuditChainHead(chain=chain, seq=1, hash=GENESIS_HASH)
+        if locked.rowcount == 0:  # type: ignore[attr-defined]
+            head = AuditChainHead(chain=chain, seq=0, hash=GENESIS_HASH)
             self.session.add(head)
             await self.session.flush()
-            return head
-        head = await self.session.get_one(AuditChainHead, chain, populate_existing=True)
+        else:
+            head = await self.session.get_one(AuditChainHead, chain, populate_existing=True)
+        cache[chain] = head
         return head
 
-    async def append(self, record: AuditRecord, head: AuditChainHead) -> None:
+    def append(self, record: AuditRecord, head: AuditChainHead) -> None:
+        """Queue the record and move the head; both are written at the next flush or commit."""
         self.session.add(record)
-        head.hash = record.hash
-        await self.session.flush()
+        head.seq, head.hash = record.seq, record.hash
 
     async def chains(self) -> list[int]:
         result = await self.session.scalars(select(AuditChainHead.chain).order_by(AuditChainHead.chain))

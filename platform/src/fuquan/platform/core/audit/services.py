@@ -62,7 +62,7 @@ async def append(session: AsyncSession, entry: AuditEntry) -> AuditRecord:
     prev_hash = head.hash
     record = AuditRecord(
         chain=chain,
-        seq=head.seq,
+        seq=head.seq + 1,
         tenant_id=entry.tenant_id,
         occurred_at=datetime.now(UTC),
         actor=entry.actor,
@@ -79,7 +79,7 @@ async def append(session: AsyncSession, entry: AuditEntry) -> AuditRecord:
         hash="",
     )
     record.hash = chain_hash(prev_hash, record)
-    await repository.append(record, head)
+    repository.append(record, head)
     return record
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
 from advanced_alchemy.types import DateTimeUTC
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0001"
@@ -29,9 +29,7 @@ def upgrade() -> None:
             autoincrement=False,
             nullable=False,
         ),
-        sa.Column(
-            "seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("hash", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("chain", name=op.f("pk_audit_chain_head")),
     )
@@ -57,9 +55,7 @@ def upgrade() -> None:
             sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
             nullable=False,
         ),
-        sa.Column(
-            "seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column(
             "tenant_id",
             sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
@@ -81,9 +77,7 @@ def upgrade() -> None:
         sa.Column("request_id", sa.String(length=64), nullable=True),
         sa.Column(
             "detail",
-            sa.JSON().with_variant(
-                postgresql.JSONB(astext_type=sa.Text()), "postgresql"
-            ),
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
         sa.Column("prev_hash", sa.String(length=64), nullable=False),
@@ -94,16 +88,12 @@ def upgrade() -> None:
             autoincrement=True,
             nullable=False,
         ),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"], ["tenant.id"], name=op.f("fk_audit_log_tenant_id_tenant")
-        ),
+        sa.ForeignKeyConstraint(["tenant_id"], ["tenant.id"], name=op.f("fk_audit_log_tenant_id_tenant")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
         sa.UniqueConstraint("chain", "seq", name=op.f("uq_audit_log_chain_seq")),
     )
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_audit_log_tenant_time", ["tenant_id", "occurred_at"], unique=False
-        )
+        batch_op.create_index("ix_audit_log_tenant_time", ["tenant_id", "occurred_at"], unique=False)
 
     op.create_table(
         "catalog_edition",
@@ -129,9 +119,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_catalog_edition")),
-        sa.UniqueConstraint(
-            "tenant_id", "number", name=op.f("uq_catalog_edition_tenant_id_number")
-        ),
+        sa.UniqueConstraint("tenant_id", "number", name=op.f("uq_catalog_edition_tenant_id_number")),
     )
     op.create_table(
         "policy_version",
@@ -182,9 +170,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("username", name=op.f("uq_staff_username")),
     )
     with op.batch_alter_table("staff", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_staff_tenant_id"), ["tenant_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_staff_tenant_id"), ["tenant_id"], unique=False)
 
     op.create_table(
         "unit",
@@ -213,9 +199,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("tenant_id", "code", name=op.f("uq_unit_tenant_id_code")),
     )
     with op.batch_alter_table("unit", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_unit_tenant_parent", ["tenant_id", "parent_code"], unique=False
-        )
+        batch_op.create_index("ix_unit_tenant_parent", ["tenant_id", "parent_code"], unique=False)
 
     op.create_table(
         "api_token",
@@ -244,9 +228,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("digest", name=op.f("uq_api_token_digest")),
     )
     with op.batch_alter_table("api_token", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_api_token_staff_id"), ["staff_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_api_token_staff_id"), ["staff_id"], unique=False)
 
     op.create_table(
         "authority_grant",
@@ -345,9 +327,7 @@ def upgrade() -> None:
         sa.Column("id_only", sa.Boolean(), nullable=False),
         sa.Column(
             "materials",
-            sa.JSON().with_variant(
-                postgresql.JSONB(astext_type=sa.Text()), "postgresql"
-            ),
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
         sa.Column(
@@ -369,14 +349,10 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_catalog_item")),
-        sa.UniqueConstraint(
-            "edition_id", "code", name=op.f("uq_catalog_item_edition_id_code")
-        ),
+        sa.UniqueConstraint("edition_id", "code", name=op.f("uq_catalog_item_edition_id_code")),
     )
     with op.batch_alter_table("catalog_item", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_catalog_item_tenant_id"), ["tenant_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_catalog_item_tenant_id"), ["tenant_id"], unique=False)
 
     op.create_table(
         "role_assignment",
@@ -419,9 +395,7 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("role_assignment", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_role_assignment_tenant_id"), ["tenant_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_role_assignment_tenant_id"), ["tenant_id"], unique=False)
 
     op.create_table(
         "casbin_rule",
@@ -462,12 +436,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_casbin_rule")),
     )
     with op.batch_alter_table("casbin_rule", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_casbin_rule_grant_id"), ["grant_id"], unique=False
-        )
-        batch_op.create_index(
-            "ix_casbin_rule_tenant_ptype", ["tenant_id", "ptype"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_casbin_rule_grant_id"), ["grant_id"], unique=False)
+        batch_op.create_index("ix_casbin_rule_tenant_ptype", ["tenant_id", "ptype"], unique=False)
 
 
 def downgrade() -> None:
