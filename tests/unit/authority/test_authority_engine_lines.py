@@ -12,8 +12,8 @@ from fuquan.authority.engine.lines import (
     bucket_index,
     chain_descendants,
     chain_window,
-    children_index,
     check_line,
+    children_index,
     compile_grant,
     grant_id_of,
     instant,
@@ -43,16 +43,16 @@ def test_instant_is_fixed_width_utc_floored() -> None:
     assert instant(datetime(2026, 1, 1, 8, 0, 0, 999_999, tzinfo=CST)) == "2026-01-01T00:00:00Z"
     assert instant(datetime(999, 3, 4, 5, 6, 7, tzinfo=UTC)) == "0999-03-04T05:06:07Z"
     assert len(instant(datetime(2026, 7, 1, tzinfo=UTC))) == len(FOREVER)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="timezone-aware"):
         instant(datetime(2026, 1, 1))
 
 
 def test_grant_spec_rejects_naive_datetimes_and_bad_codes() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="timezone-aware"):
         GrantSpec(1, "HRSS-04", "accept", "640202", True, datetime(2026, 1, 1))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a division code"):
         GrantSpec(1, "HRSS-04", "accept", "6402021", True, datetime(2026, 1, 1, tzinfo=UTC))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="may not contain"):
         GrantSpec(1, "HRSS-0*", "accept", "640202", True, datetime(2026, 1, 1, tzinfo=UTC))
 
 
@@ -109,7 +109,7 @@ def test_line_shapes() -> None:
     ],
 )
 def test_check_line_refuses_what_compile_never_writes(line: tuple[str, str, str, str, str]) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="policy line"):
         check_line(line)
 
 
@@ -119,5 +119,5 @@ def test_statutory_and_role_lines() -> None:
         ("64", "HRSS-01|decide", "64", "0001-01-01T00:00:00Z/9999-12-31T23:59:59Z#0", "allow"),
     ]
     assert role_line("approver", "HRSS-01", "decide") == ("approver", "HRSS-01|decide")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="malformed role line"):
         role_line("HRSS-01|decide", "HRSS-01", "decide")

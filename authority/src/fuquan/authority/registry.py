@@ -2,7 +2,8 @@
 
 Changes made by this process are applied right after their transaction commits (a
 SQLAlchemy ``after_commit`` hook), so the next decision sees them; changes made by other
-processes are caught by ``reconcile`` comparing the per-tenant policy version.
+processes (replicas) show as a newer per-tenant policy version, checked on every use and by
+the periodic ``reconcile``, and the engine is rebuilt from the database.
 """
 
 from __future__ import annotations
@@ -53,8 +54,17 @@ class AuthorityRegistry:
         self._tenants: dict[int, LoadedTenant] = {}
 
     async def get(self, session: AsyncSession, tenant_id: int) -> LoadedTenant:
+        """The tenant's engine, current with the database.
+
+        One primary-key read of the policy version per call: if another process (replica)
+        changed the policy, the engine is rebuilt from the database and swapped in.
+        """
         loaded = self._tenants.get(tenant_id)
-        if loaded is None:
+        if loaded is not None and tenant_id in session.sync_session.info.get(_PENDING, {}):
+            return loaded  # this transaction is changing the policy; it is applied on commit
+        if loaded is None or loaded.version != await PolicyRepository(session).version(tenant_id):
+            if loaded is not None:
+                log.info("policy_reloaded_after_external_change", tenant_id=tenant_id)
             loaded = await self._load(session, tenant_id)
             self._tenants[tenant_id] = loaded  # an atomic swap: readers see the old or the new engine
         return loaded

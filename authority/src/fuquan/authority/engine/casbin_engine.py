@@ -31,8 +31,8 @@ from fuquan.authority.engine.lines import (
     BUCKET_LENGTH,
     PolicyLine,
     RoleLine,
-    bulk_load,
     bucket_of,
+    bulk_load,
     check_line,
     check_role_line,
     grant_id_of,
@@ -155,10 +155,10 @@ class CasbinAuthority:
 
     def _fill(self, p_lines: Iterable[PolicyLine], check: bool) -> None:
         cache = self._policy_cache
-        for line in p_lines:
+        for given in p_lines:
             if check:
-                check_line(line)
-            line = tuple(line)  # type: ignore[assignment]  # FastPolicy stores tuples
+                check_line(given)
+            line: PolicyLine = tuple(given)  # type: ignore[assignment]  # FastPolicy stores tuples (no copy if one)
             by_perm = cache.get(line[0])
             if by_perm is None:
                 by_perm = cache[line[0]] = {}

@@ -1,18 +1,19 @@
 """Compiled hot path: the same policy lines as the Casbin enforcer, in plain dicts.
 
-A decision walks the node's ≤6 ancestor prefixes instead of evaluating a matcher per line, and
-reproduces Casbin's answer exactly, including its key semantics: a subtree line above township
-level only reaches units in the buckets it was written for.
+It is Casbin's own index with the matcher compiled away: the same two keyed lookups (the node's
+unit lines, then the subtree lines of its bucket ``node[:9]``), each followed by a plain test
+instead of a simpleeval walk per line. So it reproduces Casbin's answer exactly, bucket semantics
+included (a subtree line above township level reaches only the buckets it was written for).
+Walking the node's ≤6 ancestor prefixes instead would cost 7 probes into dicts of ~400k units
+where this needs 2.
 
-Index (scope first, so a bulk matrix gets every perm of a unit in one lookup):
+- ``_units[unit][perm]`` → the ``win`` fields of that unit's unit-scope lines;
+- ``_subtrees[bucket][perm]`` → ``(prefix, win)`` of each subtree line keyed there
+  (``prefix`` is the scope without its ``*``).
 
-- ``_local[scope][perm]`` → ``win`` fields — unit lines and subtree lines at township level or
-  below (their key is implied by the scope).
-- ``_wide["CODE*"][perm][win]`` → buckets — subtree lines above township level, one line per
-  bucket; the bucket set gives set semantics per line, so removing a grant's lines is exact.
-
-Entries are the lines' own ``win`` strings (shared with the Casbin lines, parsed by slicing when
-asked), held in tuples: nearly every (scope, perm) has one, and a one-element set costs 4x.
+``win`` strings are the lines' own (shared with the Casbin lines), parsed by slicing when
+asked; entries sit in tuples: nearly every (unit, perm) holds one, and a one-element set costs
+4x a one-element tuple.
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ from fuquan.authority.engine.lines import (
 
 # win = "LO/HI#ID": LO is win[:20], HI is win[21:41], ID is win[42:]; literal slices are fastest
 assert INSTANT_WIDTH == 20
-_LOCAL_PATTERN_LENGTHS = (9, 12, 15)
-_WIDE_PATTERN_LENGTHS = (2, 4, 6)
+
+Index = dict[str, dict[str, tuple[str, ...]]]
+PatternIndex = dict[str, dict[str, tuple[tuple[str, str], ...]]]
 
 
 class CompiledAuthority:
@@ -45,8 +47,8 @@ class CompiledAuthority:
         self._reset()
 
     def _reset(self) -> None:
-        self._local: dict[str, dict[str, tuple[str, ...]]] = {}
-        self._wide: dict[str, dict[str, dict[str, set[str]]]] = {}
+        self._units: Index = {}
+        self._subtrees: PatternIndex = {}
         self._roles: set[RoleLine] = set()
         self._count = 0
 
@@ -72,28 +74,28 @@ class CompiledAuthority:
         self._add(batch, False)
 
     def _add(self, lines: Iterable[PolicyLine], check: bool) -> None:
-        local, wide = self._local, self._wide
+        units, subtrees = self._units, self._subtrees
         added = 0
         for line in lines:
             if check:
                 check_line(line)
             key, perm, scope, win, _ = line
-            if scope[-1] == "*" and len(scope) <= BUCKET_LENGTH:
-                buckets = wide.setdefault(scope, {}).setdefault(perm, {}).setdefault(win, set())
-                if key not in buckets:
-                    buckets.add(key)
-                    added += 1
+            index: Index | PatternIndex
+            entry: str | tuple[str, str]
+            if scope[-1] == "*":
+                index, entry = subtrees, (scope[:-1], win)
             else:
-                by_perm = local.get(scope)
-                if by_perm is None:
-                    by_perm = local[scope] = {}
-                wins = by_perm.get(perm)
-                if wins is None:
-                    by_perm[perm] = (win,)
-                    added += 1
-                elif win not in wins:
-                    by_perm[perm] = (*wins, win)
-                    added += 1
+                index, entry = units, win
+            by_perm = index.get(key)
+            if by_perm is None:
+                by_perm = index[key] = {}
+            entries = by_perm.get(perm)
+            if entries is None:
+                by_perm[perm] = (entry,)  # type: ignore[assignment]
+                added += 1
+            elif entry not in entries:
+                by_perm[perm] = (*entries, entry)  # type: ignore[assignment]
+                added += 1
         self._count += added
 
     def remove_lines(self, lines: Iterable[PolicyLine], *, check: bool = True) -> None:
@@ -103,36 +105,24 @@ class CompiledAuthority:
             for line in batch:
                 check_line(line)
         for key, perm, scope, win, _ in batch:
-            if scope[-1] == "*" and len(scope) <= BUCKET_LENGTH:
-                self._remove_wide(key, perm, scope, win)
-                continue
-            by_perm = self._local.get(scope)
-            wins = by_perm.get(perm, ()) if by_perm is not None else ()
-            if by_perm is None or win not in wins:
+            index: Index | PatternIndex
+            entry: str | tuple[str, str]
+            if scope[-1] == "*":
+                index, entry = self._subtrees, (scope[:-1], win)
+            else:
+                index, entry = self._units, win
+            by_perm = index.get(key)
+            entries = by_perm.get(perm, ()) if by_perm is not None else ()
+            if by_perm is None or entry not in entries:
                 continue
             self._count -= 1
-            rest = tuple(w for w in wins if w != win)
+            rest = tuple(e for e in entries if e != entry)
             if rest:
-                by_perm[perm] = rest
+                by_perm[perm] = rest  # type: ignore[assignment]
             else:
                 del by_perm[perm]
                 if not by_perm:
-                    del self._local[scope]
-
-    def _remove_wide(self, key: str, perm: str, scope: str, win: str) -> None:
-        w_perms = self._wide.get(scope)
-        by_win = w_perms.get(perm) if w_perms is not None else None
-        buckets = by_win.get(win) if by_win is not None else None
-        if w_perms is None or by_win is None or buckets is None or key not in buckets:
-            return
-        self._count -= 1
-        buckets.discard(key)
-        if not buckets:
-            del by_win[win]
-            if not by_win:
-                del w_perms[perm]
-                if not w_perms:
-                    del self._wide[scope]
+                    del index[key]
 
     def add_role_permissions(self, lines: Iterable[RoleLine]) -> None:
         batch = list(lines)
@@ -150,14 +140,12 @@ class CompiledAuthority:
     def lines(self) -> set[PolicyLine]:
         """Every policy line, rebuilt from the index (O(N); for tests and reconciliation)."""
         out: set[PolicyLine] = set()
-        for scope, by_perm in self._local.items():
-            key = scope[:BUCKET_LENGTH] if scope[-1] == "*" else scope
+        for unit, by_perm in self._units.items():
             for perm, wins in by_perm.items():
-                out.update((key, perm, scope, win, ALLOW) for win in wins)
-        for scope, w_perms in self._wide.items():
-            for perm, by_win in w_perms.items():
-                for win, buckets in by_win.items():
-                    out.update((b, perm, scope, win, ALLOW) for b in buckets)
+                out.update((unit, perm, unit, win, ALLOW) for win in wins)
+        for bucket, by_perm_p in self._subtrees.items():
+            for perm, entries in by_perm_p.items():
+                out.update((bucket, perm, prefix + "*", win, ALLOW) for prefix, win in entries)
         return out
 
     # -- decisions -------------------------------------------------------------------------
@@ -167,36 +155,17 @@ class CompiledAuthority:
         perm = f"{item}|{act}"
         if role and (role, perm) not in self._roles:
             return False, None
-        local = self._local
-        by_perm = local.get(node)  # the node's own unit lines
+        by_perm = self._units.get(node)
         if by_perm is not None:
             for win in by_perm.get(perm, ()):
                 if win[:20] <= now < win[21:41]:
                     return True, int(win[42:])
-        n = len(node)
-        for k in _LOCAL_PATTERN_LENGTHS:  # subtree lines from township level down
-            if k > n:
-                break
-            by_perm = local.get(node[:k] + "*")
-            if by_perm is not None:
-                for win in by_perm.get(perm, ()):
-                    if win[:20] <= now < win[21:41]:
-                        return True, int(win[42:])
-        wide = self._wide
-        if wide:  # subtree lines above township level, if written for the node's bucket
-            bucket = node[:BUCKET_LENGTH]
-            for k in _WIDE_PATTERN_LENGTHS:
-                if k > n:
-                    break
-                w_perms = wide.get(node[:k] + "*")
-                if w_perms is None:
-                    continue
-                by_win = w_perms.get(perm)
-                if by_win is None:
-                    continue
-                for win, buckets in by_win.items():
-                    if win[:20] <= now < win[21:41] and bucket in buckets:
-                        return True, int(win[42:])
+        by_perm_p = self._subtrees.get(node[:BUCKET_LENGTH])
+        if by_perm_p is not None:
+            for prefix, win in by_perm_p.get(perm, ()):
+                # keyMatch(node, prefix + "*") is exactly startswith
+                if win[:20] <= now < win[21:41] and node.startswith(prefix):
+                    return True, int(win[42:])
         return False, None
 
     def matrix(
@@ -204,58 +173,56 @@ class CompiledAuthority:
     ) -> dict[str, set[tuple[str, str]]]:
         """Every unit's allowed (item, act) pairs at ``now``: a county's whole authority view.
 
-        Codes are visited parents first; a unit inherits the perms its parent's subtree lines
-        cover (computed on the side when the parent itself was not asked for).
+        Codes are visited parents first: below township level a unit inherits what its parent's
+        subtree lines cover and adds its own (computed on the side for a parent not asked for).
         """
         pairs = {perm_of(item, act): (item, act) for item in items for act in ACTIONS}
         if role:
             pairs = {p: pair for p, pair in pairs.items() if (role, p) in self._roles}
         wanted = frozenset(pairs)
-        subtree: dict[str, frozenset[str]] = {}
+        by_prefix: dict[str, dict[str, frozenset[str]]] = {}
+        inherited: dict[str, frozenset[str]] = {}
         out: dict[str, set[tuple[str, str]]] = {}
         for code in sorted(set(codes), key=len):
-            perms = self._subtree_perms(code, now, wanted, subtree)
-            by_perm = self._local.get(code)
+            perms = self._subtree_perms(code, now, wanted, by_prefix, inherited)
+            by_perm = self._units.get(code)
             if by_perm is not None:
-                perms = perms | _effective(by_perm, now, wanted)
+                perms = perms | frozenset(
+                    p for p, wins in by_perm.items() if p in wanted and any(w[:20] <= now < w[21:41] for w in wins)
+                )
             out[code] = {pairs[p] for p in perms}
         return out
 
     def _subtree_perms(
-        self, code: str, now: str, wanted: frozenset[str], memo: dict[str, frozenset[str]]
+        self,
+        code: str,
+        now: str,
+        wanted: frozenset[str],
+        by_prefix: dict[str, dict[str, frozenset[str]]],
+        memo: dict[str, frozenset[str]],
     ) -> frozenset[str]:
-        """Perms ``code`` holds through subtree lines of itself or its ancestors."""
+        """Perms ``code`` holds through subtree lines (of itself or an ancestor) in its bucket."""
         found = memo.get(code)
         if found is not None:
             return found
-        n = len(code)
-        if n > BUCKET_LENGTH:
-            parent = code[: 12 if n > 12 else BUCKET_LENGTH]
-            perms = self._subtree_perms(parent, now, wanted, memo)
+        bucket = code[:BUCKET_LENGTH]
+        groups = by_prefix.get(bucket)
+        if groups is None:
+            groups = by_prefix[bucket] = self._effective_by_prefix(bucket, now, wanted)
+        if len(code) <= BUCKET_LENGTH:  # the bucket itself: every prefix of it counts
+            perms = frozenset(p for prefix, ps in groups.items() if code.startswith(prefix) for p in ps)
         else:
-            acc: set[str] = set()
-            for k in _WIDE_PATTERN_LENGTHS:
-                if k > n:
-                    break
-                w_perms = self._wide.get(code[:k] + "*")
-                if w_perms is None:
-                    continue
-                for perm, by_win in w_perms.items():
-                    if perm in wanted and perm not in acc:
-                        for win, buckets in by_win.items():
-                            if win[:20] <= now < win[21:41] and code in buckets:
-                                acc.add(perm)
-                                break
-            perms = frozenset(acc)
-        if n >= BUCKET_LENGTH:
-            by_perm = self._local.get(code + "*")
-            if by_perm is not None:
-                perms = perms | _effective(by_perm, now, wanted)
+            parent = code[: 12 if len(code) > 12 else BUCKET_LENGTH]
+            perms = self._subtree_perms(parent, now, wanted, by_prefix, memo) | groups.get(code, frozenset())
         memo[code] = perms
         return perms
 
-
-def _effective(by_perm: dict[str, tuple[str, ...]], now: str, wanted: frozenset[str]) -> frozenset[str]:
-    return frozenset(
-        perm for perm, wins in by_perm.items() if perm in wanted and any(w[:20] <= now < w[21:41] for w in wins)
-    )
+    def _effective_by_prefix(self, bucket: str, now: str, wanted: frozenset[str]) -> dict[str, frozenset[str]]:
+        """prefix → perms of the bucket's subtree lines in force at ``now``."""
+        groups: dict[str, set[str]] = {}
+        for perm, entries in self._subtrees.get(bucket, {}).items():
+            if perm in wanted:
+                for prefix, win in entries:
+                    if win[:20] <= now < win[21:41]:
+                        groups.setdefault(prefix, set()).add(perm)
+        return {prefix: frozenset(ps) for prefix, ps in groups.items()}

@@ -20,6 +20,11 @@ class CatalogRepository:
             .limit(1)
         )
 
+    async def edition(self, tenant_id: int, number: int) -> CatalogEdition | None:
+        return await self.session.scalar(
+            select(CatalogEdition).where(CatalogEdition.tenant_id == tenant_id, CatalogEdition.number == number)
+        )
+
     async def next_edition_number(self, tenant_id: int) -> int:
         latest = await self.session.scalar(
             select(func.max(CatalogEdition.number)).where(CatalogEdition.tenant_id == tenant_id)

@@ -88,6 +88,15 @@ async def current(session: AsyncSession, tenant_id: int) -> Catalog:
     return Catalog(edition, {item.code: item for item in await repository.items(edition.id)})
 
 
+async def edition(session: AsyncSession, tenant_id: int, number: int) -> Catalog:
+    """An earlier (or the current) edition, as it was published."""
+    repository = CatalogRepository(session)
+    found = await repository.edition(tenant_id, number)
+    if found is None:
+        raise NotFound(f"事项目录第 {number} 版不存在")
+    return Catalog(found, {item.code: item for item in await repository.items(found.id)})
+
+
 async def revise(session: AsyncSession, tenant_id: int, spec: ItemSpec, *, actor: str | None, note: str) -> Catalog:
     """Edit (or add) one item: the result is a new edition holding every item."""
     catalog = await current(session, tenant_id)

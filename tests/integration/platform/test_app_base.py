@@ -1,0 +1,38 @@
+"""Health, readiness, request ids and problem details."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_health_and_ready(client: Any) -> None:
+    assert (await client.get("/health")).json() == {"status": "ok"}
+    ready = await client.get("/ready")
+    assert ready.status_code == 200 and ready.json()["database"] == "ok"
+
+
+async def test_request_id_is_echoed_or_made(client: Any) -> None:
+    given = await client.get("/health", headers={"X-Request-Id": "case-4711-abcdef"})
+    assert given.headers["x-request-id"] == "case-4711-abcdef"
+    made = await client.get("/health", headers={"X-Request-Id": "bad id with spaces"})
+    assert len(made.headers["x-request-id"]) == 32
+
+
+async def test_unknown_route_is_a_problem(client: Any) -> None:
+    response = await client.get("/api/v1/nothing-here", headers={"Authorization": "Bearer x"})
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["title"] == "未找到"
+
+
+async def test_openapi_ui_uses_only_vendored_assets(client: Any) -> None:
+    page = (await client.get("/schema/swagger")).text
+    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in page
+    assert "cdn" not in page.lower() and "unpkg" not in page.lower()
+    assert (await client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js")).status_code == 200
+    spec = (await client.get("/schema/openapi.json")).json()
+    assert "/api/v1/grants" in spec["paths"] and "/api/v1/authority/check" in spec["paths"]
