@@ -76,6 +76,7 @@ async def test_only_the_grantor_side_may_revoke(client: Any) -> None:
         ({"unit": "640202", "valid_from": "2026-02-30"}, 400, None),
         ({"unit": "640202", "surprise": 1}, 400, None),
         ({"unit": "640202", "instrument": ""}, 400, None),
+        ({"unit": "640202", "valid_from": "0001-01-01"}, 422, "time_range"),
     ],
 )
 async def test_bad_grants_are_refused_with_a_reason(
@@ -98,9 +99,9 @@ async def test_malformed_json_is_a_400(client: Any) -> None:
         "/api/v1/grants", content=b"{not json", headers={**admin, "content-type": "application/json"}
     )
     assert response.status_code == 400 and response.json()["title"]
-    assert (
-        await client.get("/api/v1/authority/check?unit=640202&item=HRSS-04&action=accept&at=yesterday", headers=admin)
-    ).status_code == 400
+    check = "/api/v1/authority/check?unit=640202&item=HRSS-04&action=accept&at="
+    assert (await client.get(check + "yesterday", headers=admin)).status_code == 400
+    assert (await client.get(check + "0001-01-01T00:00:00%2B08:00", headers=admin)).status_code == 422
 
 
 async def test_tenants_are_isolated(client: Any) -> None:

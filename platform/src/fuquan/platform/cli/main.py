@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import shutil
 import sys
 from collections.abc import Coroutine
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+import structlog
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -41,8 +43,13 @@ async def _with_sessions(settings: Settings, work: Any) -> Any:
 
 
 @click.group()
-def cli() -> None:
+@click.option("--verbose", is_flag=True, help="Show informational log events too.")
+def cli(verbose: bool) -> None:
     """Fuquan 赋权 — delegate HRSS authority down to townships, villages and grids."""
+    # Commands talk to the operator through rich output; the server reconfigures logging as JSON.
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO if verbose else logging.WARNING)
+    )
 
 
 @cli.group()
@@ -69,7 +76,8 @@ def _progress() -> Progress:
 
 
 def _print_counts(name: str, code: str, counts: dict[int, int]) -> None:
-    table = Table(title=f"{name}（{code}）")
+    console.print(f"[bold]{name}（{code}）[/bold]")
+    table = Table()
     table.add_column("层级")
     table.add_column("单位数", justify="right")
     for level in sorted(counts):
