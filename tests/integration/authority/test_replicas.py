@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from helpers import login
 from litestar.testing import AsyncTestClient
 
 from fuquan.platform.app.factory import create_app
 from fuquan.platform.core.config import Settings
+from helpers import login
 
 pytestmark = pytest.mark.anyio
 

@@ -6,11 +6,11 @@ from typing import Any
 
 import msgspec
 import pytest
-from helpers import login
 
 from fuquan.platform.catalog import services as catalog
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
 from fuquan.tenants.repositories import TenantRepository
+from helpers import login
 
 pytestmark = pytest.mark.anyio
 

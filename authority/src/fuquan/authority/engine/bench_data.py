@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -44,6 +45,7 @@ class World:
     grants: dict[int, GrantSpec] = field(default_factory=dict)
     lines_by_grant: dict[int, list[PolicyLine]] = field(default_factory=dict)
     role_lines: list[RoleLine] = field(default_factory=list)
+    bucket_codes_under: Callable[[str], list[str]] = field(init=False, repr=False)
 
     def add(self, grant: GrantSpec) -> None:
         self.grants[grant.id] = grant

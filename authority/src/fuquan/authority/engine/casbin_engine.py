@@ -3,7 +3,8 @@
 pycasbin internals this module works around (2.8):
 
 - ``CoreEnforcer.enforce_ex`` re-parses the matcher (``ast.parse`` + a new simpleeval
-  evaluator) on every call: ~70 µs of a ~90 µs decision. ``_Enforcer`` caches the evaluator.
+  evaluator) on every call: ~70 µs of a ~90 µs decision on a one-line filter. ``_Enforcer``
+  caches the evaluator (the matcher text never changes).
 - ``Policy.add_policy`` records ``len(policy)``, and ``FastPolicy.__len__`` materialises every
   line, so adding N lines one by one is O(N²). Lines go straight into the FastPolicy index.
 - ``remove_filtered_policy`` replaces the FastPolicy with a plain list (the index is gone).
@@ -17,10 +18,10 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
 import casbin
 from casbin.model import FastModel, FastPolicy, fast_policy_filter
@@ -47,12 +48,17 @@ _silent = logging.Logger("fuquan.authority.casbin.silent", logging.CRITICAL + 1)
 _silent.disabled = True
 
 
+def _as_line(line: Sequence[str]) -> PolicyLine:
+    """FastPolicy stores lines as tuples (and compares them as such); a tuple is not copied."""
+    return cast(PolicyLine, tuple(line))
+
+
 def model_text() -> str:
     """The Casbin model (model.conf shipped with this package)."""
     return _MODEL_TEXT
 
 
-class _Enforcer(casbin.FastEnforcer):  # type: ignore[misc]
+class _Enforcer(casbin.FastEnforcer):  # type: ignore[misc,unused-ignore]  # casbin is untyped
     """FastEnforcer that compiles each matcher once instead of on every enforce."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -74,17 +80,17 @@ class _Enforcer(casbin.FastEnforcer):  # type: ignore[misc]
 
 @dataclass(frozen=True, slots=True)
 class RowFilter:
-    """Filter for RowsAdapter.load_filtered_policy: p rows whose bucket starts with a prefix
+    """Filter for RowsAdapter.load_filtered_policy: p rows whose key starts with a prefix
     (a tenant's province code), and the g rows when ``roles`` is set."""
 
-    bucket_prefix: str = ""
+    key_prefix: str = ""
     roles: bool = True
 
 
-class RowsAdapter(FilteredAdapter):  # type: ignore[misc]
+class RowsAdapter(FilteredAdapter):  # type: ignore[misc,unused-ignore]  # casbin is untyped
     """Casbin adapter over rows already fetched elsewhere (the database layer is async).
 
-    Rows are ``("p", bucket, perm, scope, win, eft)`` or ``("g", role, perm)``. Read-only:
+    Rows are ``("p", key, perm, scope, win, eft)`` or ``("g", role, perm)``. Read-only:
     changes are written by the repositories, not through the enforcer.
     """
 
@@ -109,12 +115,14 @@ class RowsAdapter(FilteredAdapter):  # type: ignore[misc]
         for row in self._rows:
             ptype, values = row[0], tuple(row[1:])
             if ptype == "p":
-                if row_filter is None or values[0].startswith(row_filter.bucket_prefix):
-                    check_line(values)  # type: ignore[arg-type]
+                if row_filter is None or values[0].startswith(row_filter.key_prefix):
+                    check_line(_as_line(values))
                     p_policy.append(values)
             elif ptype == "g":
                 if row_filter is None or row_filter.roles:
-                    check_role_line(values)  # type: ignore[arg-type]
+                    if len(values) != 2:
+                        raise ValueError(f"g row needs role and perm: {row!r}")
+                    check_role_line((values[0], values[1]))
                     g_policy.append(list(values))
             else:
                 raise ValueError(f"unknown policy type {ptype!r}")
@@ -158,7 +166,7 @@ class CasbinAuthority:
         for given in p_lines:
             if check:
                 check_line(given)
-            line: PolicyLine = tuple(given)  # type: ignore[assignment]  # FastPolicy stores tuples (no copy if one)
+            line = _as_line(given)
             by_perm = cache.get(line[0])
             if by_perm is None:
                 by_perm = cache[line[0]] = {}
@@ -175,7 +183,7 @@ class CasbinAuthority:
                 check_line(line)
         cache = self._policy_cache
         for line in batch:
-            cache.setdefault(line[0], {}).setdefault(line[1], set()).add(tuple(line))  # type: ignore[arg-type]
+            cache.setdefault(line[0], {}).setdefault(line[1], set()).add(_as_line(line))
 
     def remove_lines(self, lines: Iterable[PolicyLine], *, check: bool = True) -> None:
         """Remove exactly these lines (absent ones are ignored)."""
@@ -191,7 +199,7 @@ class CasbinAuthority:
             found = by_perm.get(line[1])
             if found is None:
                 continue
-            found.discard(tuple(line))  # type: ignore[arg-type]
+            found.discard(_as_line(line))
             # prune, so memory follows the live policy (no filter is active between calls)
             if not found:
                 del by_perm[line[1]]

@@ -19,6 +19,7 @@ asked; entries sit in tuples: nearly every (unit, perm) holds one, and a one-ele
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TypeVar
 
 from fuquan.authority.engine.lines import (
     ACTIONS,
@@ -36,8 +37,10 @@ from fuquan.authority.engine.lines import (
 # win = "LO/HI#ID": LO is win[:20], HI is win[21:41], ID is win[42:]; literal slices are fastest
 assert INSTANT_WIDTH == 20
 
+E = TypeVar("E", str, tuple[str, str])
 Index = dict[str, dict[str, tuple[str, ...]]]
 PatternIndex = dict[str, dict[str, tuple[tuple[str, str], ...]]]
+_NO_PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {}
 
 
 class CompiledAuthority:
@@ -80,22 +83,10 @@ class CompiledAuthority:
             if check:
                 check_line(line)
             key, perm, scope, win, _ = line
-            index: Index | PatternIndex
-            entry: str | tuple[str, str]
             if scope[-1] == "*":
-                index, entry = subtrees, (scope[:-1], win)
+                added += _insert(subtrees, key, perm, (scope[:-1], win))
             else:
-                index, entry = units, win
-            by_perm = index.get(key)
-            if by_perm is None:
-                by_perm = index[key] = {}
-            entries = by_perm.get(perm)
-            if entries is None:
-                by_perm[perm] = (entry,)  # type: ignore[assignment]
-                added += 1
-            elif entry not in entries:
-                by_perm[perm] = (*entries, entry)  # type: ignore[assignment]
-                added += 1
+                added += _insert(units, key, perm, win)
         self._count += added
 
     def remove_lines(self, lines: Iterable[PolicyLine], *, check: bool = True) -> None:
@@ -105,24 +96,10 @@ class CompiledAuthority:
             for line in batch:
                 check_line(line)
         for key, perm, scope, win, _ in batch:
-            index: Index | PatternIndex
-            entry: str | tuple[str, str]
             if scope[-1] == "*":
-                index, entry = self._subtrees, (scope[:-1], win)
+                self._count -= _delete(self._subtrees, key, perm, (scope[:-1], win))
             else:
-                index, entry = self._units, win
-            by_perm = index.get(key)
-            entries = by_perm.get(perm, ()) if by_perm is not None else ()
-            if by_perm is None or entry not in entries:
-                continue
-            self._count -= 1
-            rest = tuple(e for e in entries if e != entry)
-            if rest:
-                by_perm[perm] = rest  # type: ignore[assignment]
-            else:
-                del by_perm[perm]
-                if not by_perm:
-                    del index[key]
+                self._count -= _delete(self._units, key, perm, win)
 
     def add_role_permissions(self, lines: Iterable[RoleLine]) -> None:
         batch = list(lines)
@@ -187,9 +164,15 @@ class CompiledAuthority:
             perms = self._subtree_perms(code, now, wanted, by_prefix, inherited)
             by_perm = self._units.get(code)
             if by_perm is not None:
-                perms = perms | frozenset(
-                    p for p, wins in by_perm.items() if p in wanted and any(w[:20] <= now < w[21:41] for w in wins)
-                )
+                own = set()
+                for perm, wins in by_perm.items():
+                    if perm in wanted:
+                        for win in wins:
+                            if win[:20] <= now < win[21:41]:
+                                own.add(perm)
+                                break
+                if own:
+                    perms = perms | own
             out[code] = {pairs[p] for p in perms}
         return out
 
@@ -220,9 +203,40 @@ class CompiledAuthority:
     def _effective_by_prefix(self, bucket: str, now: str, wanted: frozenset[str]) -> dict[str, frozenset[str]]:
         """prefix → perms of the bucket's subtree lines in force at ``now``."""
         groups: dict[str, set[str]] = {}
-        for perm, entries in self._subtrees.get(bucket, {}).items():
+        for perm, entries in self._subtrees.get(bucket, _NO_PATTERNS).items():
             if perm in wanted:
                 for prefix, win in entries:
                     if win[:20] <= now < win[21:41]:
                         groups.setdefault(prefix, set()).add(perm)
         return {prefix: frozenset(ps) for prefix, ps in groups.items()}
+
+
+def _insert(index: dict[str, dict[str, tuple[E, ...]]], key: str, perm: str, entry: E) -> int:
+    """Add one entry (set semantics); 1 if it was new."""
+    by_perm: dict[str, tuple[E, ...]] | None = index.get(key)
+    if by_perm is None:
+        by_perm = {}
+        index[key] = by_perm
+    entries: tuple[E, ...] | None = by_perm.get(perm)
+    if entries is None:
+        by_perm[perm] = (entry,)
+    elif entry not in entries:
+        by_perm[perm] = entries + (entry,)  # noqa: RUF005 (mypy rejects the unpacking form with a TypeVar)
+    else:
+        return 0
+    return 1
+
+
+def _delete(index: dict[str, dict[str, tuple[E, ...]]], key: str, perm: str, entry: E) -> int:
+    """Remove one entry, pruning what empties; 1 if it was there."""
+    by_perm = index.get(key)
+    if by_perm is None or entry not in by_perm.get(perm, ()):
+        return 0
+    rest = tuple(e for e in by_perm[perm] if e != entry)
+    if rest:
+        by_perm[perm] = rest
+    else:
+        del by_perm[perm]
+        if not by_perm:
+            del index[key]
+    return 1

@@ -1,22 +1,21 @@
 """Grants (赋权) compiled to Casbin policy lines.
 
-A policy line is ``(key, perm, scope, win, eft)`` (see model.conf); ``key`` and ``perm`` are
-the two keyed fields of Casbin's FastPolicy index:
+A policy line is ``(key, perm, scope, win, eft)`` (the model is model.conf):
 
-- a unit-scope grant is one line keyed by its unit: ``(unit, perm, unit, win, allow)``;
-- a subtree grant is keyed by bucket — ``code[:9]``, the township, or the unit itself above
-  township level: one line ``(unit[:9], perm, "UNIT*", …)`` at township level or below, else one
-  line per unit code of length <= 9 inside the subtree (the unit included).
-
-A decision looks up the node's own key (its unit lines), then, below township level, its
-bucket (every subtree line that can reach it). Nothing large is ever scanned: ~1M lines are
-mostly unit lines of villages and grids, and a township bucket would hold hundreds of them.
-- ``perm`` is ``"ITEM|act"``: the action is folded into the keyed field (measured faster).
+- ``key`` and ``perm`` are the two keyed fields of Casbin's FastPolicy index. A unit-scope grant
+  is one line keyed by its unit: ``(unit, perm, unit, win, "allow")``. A subtree grant is keyed
+  by bucket — ``code[:9]``: the township, or the unit itself above township level — one line
+  ``(unit[:9], perm, "UNIT*", win, "allow")`` at township level or below, else one line per unit
+  code of length <= 9 inside the subtree (the unit included). A decision looks up the node's own
+  key (its unit lines), then, below township level, its bucket (the subtree lines that can reach
+  it), so nothing large is ever scanned: ~1M lines are mostly unit lines of villages and grids.
+- ``perm`` is ``"ITEM|act"``: the action folded into the keyed field (measured faster).
 - ``scope`` is the unit code (that unit only) or ``"CODE*"`` (keyMatch prefix: the whole subtree).
 - ``win`` is ``"LO/HI#GRANT_ID"``: the grant chain's window plus the grant id, which makes every
   line unique per grant (FastPolicy keeps lines in sets) and lets a matched line name its grant.
 
 Instants are whole seconds formatted ``%Y-%m-%dT%H:%M:%SZ``, so string order is time order.
+Grant id 0 is reserved for the tenant root's statutory authority.
 """
 
 from __future__ import annotations
@@ -69,8 +68,8 @@ class GrantSpec:
             value = getattr(self, name)
             if value is not None and value.utcoffset() is None:
                 raise ValueError(f"grant {self.id}: {name} must be timezone-aware")
-        if self.id < 0:
-            raise ValueError(f"grant ids are non-negative, not {self.id}")
+        if self.id <= STATUTORY_GRANT_ID:
+            raise ValueError(f"grant ids are positive (0 is the root's statutory authority), not {self.id}")
         if self.action not in ACTIONS:
             raise ValueError(f"grant {self.id}: unknown action {self.action!r}")
         if not is_code(self.unit):
@@ -156,8 +155,8 @@ def compile_grant(grant: GrantSpec, window: tuple[str, str], bucket_codes_under:
     """The policy lines of one grant for its chain window (none if the window is empty).
 
     ``bucket_codes_under(code)`` yields the unit codes of length <= 9 inside ``code``'s subtree;
-    it is only called for subtree grants above township level, which need one line per bucket.
-    Units created later are covered only once the grant is recompiled.
+    it is only called for subtree grants above township level, which need one line per bucket —
+    so a township or county created later is covered by them once they are recompiled.
     """
     lo, hi = window
     if lo >= hi:
