@@ -72,11 +72,10 @@ class AuthorityRegistry:
     async def _load(self, session: AsyncSession, tenant_id: int) -> LoadedTenant:
         policy = PolicyRepository(session)
         version = await policy.version(tenant_id)
-        p_lines, g_lines = await policy.lines(tenant_id)
-        authority = TenantAuthority()
-        authority.load(p_lines, g_lines)
+        rows = await policy.rows(tenant_id)
+        authority = TenantAuthority.from_store(rows)
         codes = await UnitRepository(session).codes_up_to_level(tenant_id, BUCKET_LEVEL)
-        log.info("policy_loaded", tenant_id=tenant_id, lines=len(p_lines), version=version)
+        log.info("policy_loaded", tenant_id=tenant_id, rows=len(rows), version=version)
         return LoadedTenant(authority, version, sorted(codes))
 
     async def record(

@@ -133,19 +133,15 @@ class PolicyRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def lines(self, tenant_id: int) -> tuple[list[PolicyLine], list[PolicyLine]]:
-        """All (p, g) lines of a tenant — the filtered load of one tenant's enforcer."""
+    async def rows(self, tenant_id: int) -> list[tuple[str, ...]]:
+        """A tenant's stored policy rows, ``(ptype, v0, …)`` — the filtered load of its enforcer."""
         result = await self.session.execute(
             select(PolicyRule.ptype, *(getattr(PolicyRule, c) for c in _VALUE_COLUMNS)).where(
                 PolicyRule.tenant_id == tenant_id
             )
         )
-        p_lines: list[PolicyLine] = []
-        g_lines: list[PolicyLine] = []
-        for ptype, *values in result.tuples():
-            line = tuple(value for value in values if value)  # unused trailing columns are ""
-            (p_lines if ptype == "p" else g_lines).append(line)
-        return p_lines, g_lines
+        # unused trailing columns are stored as ""
+        return [tuple(value for value in row if value) for row in result.tuples()]
 
     async def add(self, tenant_id: int, ptype: str, lines: Sequence[PolicyLine], grant_id: int | None = None) -> None:
         if not lines:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, cast
@@ -139,10 +139,11 @@ class CasbinAuthority:
         if adapter is not None:
             # casbin's own loading path, for rows straight from a store
             self.enforcer.set_adapter(adapter)
-            if row_filter is None:
-                self.enforcer.load_policy()
-            else:
-                self.enforcer.load_filtered_policy(row_filter)
+            with bulk_load():
+                if row_filter is None:
+                    self.enforcer.load_policy()
+                else:
+                    self.enforcer.load_filtered_policy(row_filter)
             # the adapter is read-only; never let add/remove calls reach it
             self.enforcer.set_adapter(None)
         self._bind()
@@ -224,7 +225,13 @@ class CasbinAuthority:
 
     def lines(self) -> set[PolicyLine]:
         """Every policy line (O(N); for tests and reconciliation)."""
-        return {line for by_perm in self._policy_cache.values() for ls in by_perm.values() for line in ls}
+        return set(self.iter_lines())
+
+    def iter_lines(self) -> Iterator[PolicyLine]:
+        """Every policy line, without copying them into a new collection."""
+        for by_perm in self._policy_cache.values():
+            for lines in by_perm.values():
+                yield from lines
 
     def decide(self, node: str, item: str, act: str, role: str, now: str) -> tuple[bool, int | None]:
         """May ``node`` perform item/act at ``now`` (as ``role``; "" = the unit's authority only)?

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal
 
-from fuquan.authority.engine.casbin_engine import CasbinAuthority
+from fuquan.authority.engine.casbin_engine import CasbinAuthority, RowFilter, RowsAdapter
 from fuquan.authority.engine.hotpath import CompiledAuthority
 from fuquan.authority.engine.lines import PolicyLine, RoleLine, check_line, check_role_line
 
@@ -22,6 +22,15 @@ class TenantAuthority:
     def __init__(self) -> None:
         self.casbin = CasbinAuthority()
         self.hot = CompiledAuthority()
+
+    @classmethod
+    def from_store(cls, rows: Iterable[tuple[str, ...]]) -> TenantAuthority:
+        """Load a tenant's stored rows through Casbin's adapter interface, then derive the hot
+        path from exactly what Casbin loaded (``("p", key, perm, scope, win, eft)`` / ``("g", role, perm)``)."""
+        authority = cls()
+        authority.casbin = CasbinAuthority(RowsAdapter(rows), RowFilter())
+        authority.hot.load(authority.casbin.iter_lines(), authority.casbin.role_permissions(), check=False)
+        return authority
 
     def load(self, p_lines: Iterable[PolicyLine], g_lines: Iterable[RoleLine] = ()) -> None:
         """Replace the whole policy of both engines (lines are checked once)."""
