@@ -28,7 +28,7 @@ from fuquan.authority.schemas import (
 )
 from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.catalog.services import Catalog
-from fuquan.platform.core.audit.services import AuditEntry, rejections_audited
+from fuquan.platform.core.audit.services import rejections_audited
 from fuquan.platform.core.errors import NotFound
 from fuquan.platform.core.timeutil import as_utc, utcnow
 from fuquan.tenants.repositories import UnitRepository
@@ -57,11 +57,8 @@ class GrantController(Controller):
         catalog: NamedDependency[Catalog],
         authority_registry: NamedDependency[AuthorityRegistry],
     ) -> GrantRead:
-        entry = AuditEntry(
-            action="grant.create", tenant_id=actor.tenant_id, actor=actor.username, actor_id=actor.staff_id,
-            role=actor.role_label, unit=actor.unit_code, request_id=_request_id(request),
-            detail={"item": data.item, "action": data.action, "unit": data.unit, "scope": data.scope},
-        )  # fmt: skip
+        detail = {"item": data.item, "action": data.action, "unit": data.unit, "scope": data.scope}
+        entry = actor.audit_entry("grant.create", request_id=_request_id(request), detail=detail)
         async with rejections_audited(db_session, entry):
             grant = await services.delegate(db_session, actor, data, catalog, authority_registry, _request_id(request))
         return services.grant_read(grant, actor.scope.timezone, utcnow())
@@ -76,11 +73,8 @@ class GrantController(Controller):
         catalog: NamedDependency[Catalog],
         authority_registry: NamedDependency[AuthorityRegistry],
     ) -> list[GrantRead]:
-        entry = AuditEntry(
-            action="grant.create_batch", tenant_id=actor.tenant_id, actor=actor.username, actor_id=actor.staff_id,
-            role=actor.role_label, unit=actor.unit_code, request_id=_request_id(request),
-            detail={"count": len(data.grants)},
-        )  # fmt: skip
+        detail = {"count": len(data.grants)}
+        entry = actor.audit_entry("grant.create_batch", request_id=_request_id(request), detail=detail)
         async with rejections_audited(db_session, entry):
             grants = await services.delegate_many(
                 db_session, actor, data.grants, catalog, authority_registry, _request_id(request)
@@ -99,11 +93,12 @@ class GrantController(Controller):
         actor: NamedDependency[Actor],
         authority_registry: NamedDependency[AuthorityRegistry],
     ) -> RevocationRead:
-        entry = AuditEntry(
-            action="grant.revoke", tenant_id=actor.tenant_id, actor=actor.username, actor_id=actor.staff_id,
-            role=actor.role_label, unit=actor.unit_code, resource=f"grant:{grant_id}",
-            request_id=_request_id(request), detail={"reason": data.reason},
-        )  # fmt: skip
+        entry = actor.audit_entry(
+            "grant.revoke",
+            resource=f"grant:{grant_id}",
+            request_id=_request_id(request),
+            detail={"reason": data.reason},
+        )
         async with rejections_audited(db_session, entry):
             revoked, at = await services.revoke(
                 db_session, actor, grant_id, data.reason, authority_registry, _request_id(request)

@@ -30,7 +30,7 @@ from fuquan.authority.repositories import GrantRepository, PolicyLine, PolicyRep
 from fuquan.authority.schemas import GrantCreate, GrantRead
 from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.catalog.services import Catalog
-from fuquan.platform.core.audit.services import AuditEntry, append
+from fuquan.platform.core.audit.services import append
 from fuquan.platform.core.errors import Conflict, FuquanError, NotFound, PermissionDenied, RuleViolation
 from fuquan.platform.core.timeutil import local_date, local_midnight, utcnow
 from fuquan.tenants.divisions import LEVEL_NAMES
@@ -240,16 +240,12 @@ async def delegate_many(
     await PolicyRepository(session).add_for_grants(scope.tenant_id, lines_by_grant)
     await registry.record(session, scope.tenant_id, added=[line for ls in lines_by_grant.values() for line in ls])
     for grant in created:
-        await append(
-            session,
-            AuditEntry(
-                action="grant.create", tenant_id=scope.tenant_id, actor=actor.username, actor_id=actor.staff_id,
-                role=actor.role_label, unit=actor.unit_code, resource=f"grant:{grant.id}", request_id=request_id,
-                detail={"item": grant.item_code, "action": grant.action, "unit": grant.unit_code,
-                        "scope": grant.scope, "parent_id": grant.parent_id, "instrument": grant.instrument,
-                        "lines": len(lines_by_grant[grant.id])},
-            ),
-        )  # fmt: skip
+        detail = {
+            "item": grant.item_code, "action": grant.action, "unit": grant.unit_code, "scope": grant.scope,
+            "parent_id": grant.parent_id, "instrument": grant.instrument, "lines": len(lines_by_grant[grant.id]),
+        }  # fmt: skip
+        entry = actor.audit_entry("grant.create", resource=f"grant:{grant.id}", request_id=request_id, detail=detail)
+        await append(session, entry)
     log.info("grants_created", count=len(created), first_id=created[0].id if created else None)
     return created
 
@@ -290,14 +286,9 @@ async def revoke(
     new_lines = [line for lines in lines_by_grant.values() for line in lines]
     await registry.record(session, scope.tenant_id, added=new_lines, removed=old_lines)
     for revoked in cascade:
-        await append(
-            session,
-            AuditEntry(
-                action="grant.revoke", tenant_id=scope.tenant_id, actor=actor.username, actor_id=actor.staff_id,
-                role=actor.role_label, unit=actor.unit_code, resource=f"grant:{revoked.id}", request_id=request_id,
-                detail={"reason": reason, "via": grant.id, "cascade": revoked.id != grant.id},
-            ),
-        )  # fmt: skip
+        detail = {"reason": reason, "via": grant.id, "cascade": revoked.id != grant.id}
+        entry = actor.audit_entry("grant.revoke", resource=f"grant:{revoked.id}", request_id=request_id, detail=detail)
+        await append(session, entry)
     log.info("grant_revoked", grant_id=grant.id, cascade=len(cascade) - 1)
     return cascade, now
 

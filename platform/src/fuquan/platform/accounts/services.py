@@ -187,10 +187,4 @@ async def revoke_token(session: AsyncSession, actor: Actor, request_id: str | No
     if actor.token_id is None:
         return
     await TokenRepository(session).revoke(actor.token_id, utcnow())
-    await append(
-        session,
-        AuditEntry(
-            action="auth.logout", tenant_id=actor.tenant_id, actor=actor.username, actor_id=actor.staff_id,
-            role=actor.role_label, unit=actor.unit_code, resource=f"token:{actor.token_id}", request_id=request_id,
-        ),
-    )  # fmt: skip
+    await append(session, actor.audit_entry("auth.logout", resource=f"token:{actor.token_id}", request_id=request_id))
