@@ -1,0 +1,247 @@
+"""Resident ID checks (GB 11643-1999), display masks, and SM4-GCM encryption with an HMAC-SM3 blind index."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from fuquan.platform.core.errors import ValidationFailed
+from fuquan.platform.core.personal import (
+    PROVINCE_CODES,
+    DecryptionFailed,
+    PersonalDataCipher,
+    id_check_char,
+    mask_id_number,
+    mask_name,
+    mask_phone,
+    parse_resident_id,
+)
+
+TODAY = date(2025, 6, 1)
+STANDARD_EXAMPLE = "11010519491231002X"  # GB 11643-1999, 5.2
+
+
+def make_id(region: str, birth: str, sequence: str) -> str:
+    body = region + birth + sequence
+    return body + id_check_char(body)
+
+
+def test_standard_example_is_valid() -> None:
+    parsed = parse_resident_id(STANDARD_EXAMPLE, today=TODAY)
+    assert parsed.number == STANDARD_EXAMPLE
+    assert parsed.birth_date == date(1949, 12, 31)
+    assert parsed.region_code == "110105"
+    assert parsed.sex == "female"  # 17th digit 2 is even
+
+
+def test_generated_numbers_are_valid_and_sex_follows_the_17th_digit() -> None:
+    male = parse_resident_id(make_id("640202", "19900101", "123"), today=TODAY)
+    female = parse_resident_id(make_id("640202", "19900101", "124"), today=TODAY)
+    assert (male.sex, female.sex) == ("male", "female")
+    assert male.birth_date == date(1990, 1, 1)
+    assert id_check_char(male.number[:17]) == male.number[17]
+
+
+@pytest.mark.parametrize("region", ["710000", "810000", "820000", "150000", "650000"])
+def test_outlying_and_border_province_codes_are_accepted(region: str) -> None:
+    assert parse_resident_id(make_id(region, "19900101", "123"), today=TODAY).region_code == region
+
+
+def test_lowercase_x_spaces_and_full_width_input_are_normalised() -> None:
+    assert parse_resident_id("11010519491231002x", today=TODAY).number == STANDARD_EXAMPLE
+    assert parse_resident_id(" 110105 19491231 002X ", today=TODAY).number == STANDARD_EXAMPLE
+    assert parse_resident_id("１１０１０５１９４９１２３１００２ｘ", today=TODAY).number == STANDARD_EXAMPLE
+
+
+def test_birth_today_is_accepted() -> None:
+    assert parse_resident_id(make_id("640202", "20250601", "001"), today=TODAY).birth_date == TODAY
+
+
+def test_default_today_accepts_a_past_birth() -> None:
+    assert parse_resident_id(STANDARD_EXAMPLE).birth_date == date(1949, 12, 31)
+
+
+INVALID = [
+    pytest.param("11010519491231002", "id_length", id="17 characters"),
+    pytest.param("11010519491231002X1", "id_length", id="19 characters"),
+    pytest.param("110105491231002", "id_length", id="old 15-digit number"),
+    pytest.param("", "id_length", id="empty"),
+    pytest.param("1101051949123100AX", "id_format", id="letter in body"),
+    pytest.param("11010519491231002Y", "id_format", id="letter other than X"),
+    pytest.param("110105194912310021", "id_checksum", id="bad checksum"),
+    pytest.param(make_id("640202", "19900230", "123"), "id_birth_date", id="Feb 30"),
+    pytest.param(make_id("640202", "19901301", "123"), "id_birth_date", id="month 13"),
+    pytest.param(make_id("640202", "20250602", "123"), "id_birth_date", id="tomorrow"),
+    pytest.param(make_id("640202", "20300101", "123"), "id_birth_date", id="future year"),
+    pytest.param(make_id("640202", "18500101", "123"), "id_birth_date", id="year 1850"),
+    pytest.param(make_id("910101", "19900101", "123"), "id_region", id="province 91"),
+    pytest.param(make_id("000101", "19900101", "123"), "id_region", id="province 00"),
+]
+
+
+@pytest.mark.parametrize(("text", "rule"), INVALID)
+def test_invalid_numbers_fail_with_their_rule_and_never_echo_the_number(text: str, rule: str) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        parse_resident_id(text, today=TODAY)
+    error = caught.value
+    assert error.rule == rule
+    assert error.status == 422
+    assert "身份证号码" in error.detail
+    # No run of digits long enough to identify anyone: not the number, nor its body or birth date.
+    assert not re.search(r"\d{5,}", error.detail)
+    assert not re.search(r"\d{5,}", str(error))
+
+
+def test_resident_id_repr_shows_only_the_masked_number() -> None:
+    shown = repr(parse_resident_id(STANDARD_EXAMPLE, today=TODAY))
+    assert STANDARD_EXAMPLE not in shown
+    assert "1101**********002X" in shown
+    assert "1949" not in shown
+
+
+def test_id_check_char_rejects_wrong_input() -> None:
+    for bad in ["1234", "1101051949123100A", "110105194912310021", "１１０１０５１９４９１２３１００２"]:
+        with pytest.raises(ValueError, match="17"):
+            id_check_char(bad)
+
+
+def test_masks() -> None:
+    assert mask_id_number("640202199001011234") == "6402**********1234"
+    assert mask_id_number("11010519491231002x") == "1101**********002X"
+    assert mask_id_number("12345678") == "********"
+    assert mask_name("张三") == "张*"
+    assert mask_name("欧阳娜娜") == "欧***"
+    assert mask_name("张") == "*"
+    assert mask_name("") == ""
+    assert mask_phone("13812341234") == "138****1234"
+    assert mask_phone("09512345678") == "095****5678"
+    assert mask_phone("12345678") == "123*5678"
+    assert mask_phone("1234567") == "*******"
+    assert mask_phone("") == ""
+
+
+# --- encryption and blind index ---
+
+SECRET = "a" * 64
+OTHER_SECRET = "b" * 64
+
+
+def test_round_trip_with_and_without_context() -> None:
+    cipher = PersonalDataCipher(SECRET)
+    for plaintext in [STANDARD_EXAMPLE, "欧阳娜娜", ""]:
+        assert cipher.decrypt(cipher.encrypt(plaintext)) == plaintext
+        blob = cipher.encrypt(plaintext, context=b"tenant-a/person/42")
+        assert cipher.decrypt(blob, context=b"tenant-a/person/42") == plaintext
+
+
+def test_layout_and_nonce_randomness() -> None:
+    cipher = PersonalDataCipher(SECRET)
+    first, second = cipher.encrypt(STANDARD_EXAMPLE), cipher.encrypt(STANDARD_EXAMPLE)
+    assert first != second
+    assert first[1:13] != second[1:13]  # nonces differ
+    assert first[0] == second[0] == 1  # version byte
+    assert len(first) == 1 + 12 + len(STANDARD_EXAMPLE) + 16
+    assert STANDARD_EXAMPLE.encode() not in first
+
+
+def test_any_flipped_byte_is_detected() -> None:
+    cipher = PersonalDataCipher(SECRET)
+    blob = cipher.encrypt(STANDARD_EXAMPLE, context=b"ctx")
+    for position in range(len(blob)):
+        tampered = bytearray(blob)
+        tampered[position] ^= 0x01
+        with pytest.raises(DecryptionFailed):
+            cipher.decrypt(bytes(tampered), context=b"ctx")
+
+
+def test_truncated_or_empty_blob_is_rejected() -> None:
+    cipher = PersonalDataCipher(SECRET)
+    blob = cipher.encrypt(STANDARD_EXAMPLE)
+    for bad in [b"", blob[:1], blob[:28], blob[:-1]]:
+        with pytest.raises(DecryptionFailed):
+            cipher.decrypt(bad)
+
+
+def test_wrong_context_is_rejected() -> None:
+    cipher = PersonalDataCipher(SECRET)
+    blob = cipher.encrypt(STANDARD_EXAMPLE, context=b"tenant-a/person/42")
+    for wrong in [b"", b"tenant-b/person/42", b"tenant-a/person/43"]:
+        with pytest.raises(DecryptionFailed):
+            cipher.decrypt(blob, context=wrong)
+
+
+def test_a_different_secret_cannot_decrypt() -> None:
+    blob = PersonalDataCipher(SECRET).encrypt(STANDARD_EXAMPLE)
+    with pytest.raises(DecryptionFailed):
+        PersonalDataCipher(OTHER_SECRET).decrypt(blob)
+
+
+def test_empty_secret_is_refused_and_repr_hides_keys() -> None:
+    with pytest.raises(ValueError, match="secret_key"):
+        PersonalDataCipher("")
+    assert SECRET not in repr(PersonalDataCipher(SECRET))
+
+
+def test_blind_index_is_stable_normalised_and_tenant_separated() -> None:
+    cipher = PersonalDataCipher(SECRET)
+    index = cipher.blind_index(STANDARD_EXAMPLE, tenant="yinchuan")
+    assert re.fullmatch(r"[0-9a-f]{64}", index)
+    assert PersonalDataCipher(SECRET).blind_index(STANDARD_EXAMPLE, tenant="yinchuan") == index
+    assert cipher.blind_index("11010519491231002x", tenant="yinchuan") == index
+    assert cipher.blind_index(" 110105 19491231 002X", tenant="yinchuan") == index
+    assert cipher.blind_index(STANDARD_EXAMPLE, tenant="shizuishan") != index
+    assert cipher.blind_index("640202199001011234", tenant="yinchuan") != index
+    assert PersonalDataCipher(OTHER_SECRET).blind_index(STANDARD_EXAMPLE, tenant="yinchuan") != index
+
+
+def test_blind_index_refuses_ambiguous_tenants() -> None:
+    cipher = PersonalDataCipher(SECRET)
+    for tenant in ["", "a:b"]:
+        with pytest.raises(ValueError, match="tenant"):
+            cipher.blind_index(STANDARD_EXAMPLE, tenant=tenant)
+
+
+# --- property: MOD 11-2 catches every single substitution and adjacent transposition ---
+
+digits = st.text(alphabet="0123456789", min_size=1, max_size=1)
+
+
+@st.composite
+def id_bodies(draw: st.DrawFn) -> str:
+    province = draw(st.sampled_from(sorted(PROVINCE_CODES)))
+    rest_of_region = draw(st.text(alphabet="0123456789", min_size=4, max_size=4))
+    birth = draw(st.dates(min_value=date(1900, 1, 1), max_value=TODAY))
+    sequence = draw(st.text(alphabet="0123456789", min_size=3, max_size=3))
+    return province + rest_of_region + birth.strftime("%Y%m%d") + sequence
+
+
+@given(body=id_bodies())
+def test_generated_bodies_parse(body: str) -> None:
+    parsed = parse_resident_id(body + id_check_char(body), today=TODAY)
+    assert parsed.number[:17] == body
+    assert parsed.birth_date.strftime("%Y%m%d") == body[6:14]
+
+
+@given(body=id_bodies(), position=st.integers(min_value=0, max_value=16), replacement=digits)
+def test_any_single_digit_change_is_caught(body: str, position: int, replacement: str) -> None:
+    if body[position] == replacement:
+        replacement = str((int(replacement) + 1) % 10)
+    changed = body[:position] + replacement + body[position + 1 :]
+    with pytest.raises(ValidationFailed) as caught:
+        parse_resident_id(changed + id_check_char(body), today=TODAY)
+    assert caught.value.rule == "id_checksum"  # the checksum is checked before date and region
+
+
+@given(body=id_bodies(), position=st.integers(min_value=0, max_value=15))
+def test_any_adjacent_transposition_is_caught(body: str, position: int) -> None:
+    a, b = body[position], body[position + 1]
+    if a == b:
+        return
+    swapped = body[:position] + b + a + body[position + 2 :]
+    with pytest.raises(ValidationFailed) as caught:
+        parse_resident_id(swapped + id_check_char(body), today=TODAY)
+    assert caught.value.rule == "id_checksum"
