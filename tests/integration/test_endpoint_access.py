@@ -30,6 +30,9 @@ ENDPOINTS: list[tuple[str, str, Any, str | None, str | None]] = [
     ("GET", "/api/v1/authority/check?unit=640202&item=HRSS-04&action=accept", None, "nx_auditor",
      "/api/v1/authority/check?unit=4601&item=HRSS-04&action=accept"),
     ("GET", "/api/v1/authority/matrix?unit=640202&depth=1", None, "nx_auditor", "/api/v1/authority/matrix?unit=46"),
+    ("GET", "/api/v1/calendar/days?year=2026", None, "nx_auditor", None),
+    ("PUT", "/api/v1/calendar/days/2026-05-06", {"workday": False, "note": "地方假日"}, "cs_clerk", None),
+    ("DELETE", "/api/v1/calendar/days/2026-05-06", None, "cs_clerk", None),
     ("GET", "/api/v1/auth/me", None, None, None),
     ("DELETE", "/api/v1/auth/token", None, None, None),
 ]  # fmt: skip
@@ -89,5 +92,9 @@ async def test_every_route_is_public_or_names_a_permission(client: Any) -> None:
                 assert route.path in {"/health", "/ready", "/api/v1/auth/token"}, route.path
                 continue
             assert handler.opt.get("permission"), f"{route.path} names no permission"
-            normalised = route.path.replace("{grant_id:int}", "{grant}").replace("{code:str}", "640202")
+            normalised = (
+                route.path.replace("{grant_id:int}", "{grant}")
+                .replace("{code:str}", "640202")
+                .replace("{day:str}", "2026-05-06")
+            )
             assert normalised in covered or route.path.endswith("{code:str}"), f"{route.path} missing from ENDPOINTS"

@@ -21,7 +21,7 @@ ROLE_NAMES: Final = {
     "auditor": "安全审计员",
 }
 
-_FRONT_DESK = {"units.read", "catalog.read", "authority.read"}
+_FRONT_DESK = {"units.read", "catalog.read", "authority.read", "calendar.read"}
 
 PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "grid_specialist": frozenset(_FRONT_DESK),
@@ -30,7 +30,7 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "approver": frozenset(_FRONT_DESK),
     "supervisor": frozenset(_FRONT_DESK | {"grants.read"}),
     "unit_admin": frozenset(_FRONT_DESK | {"grants.read", "grants.manage"}),
-    "tenant_admin": frozenset(_FRONT_DESK | {"grants.read", "grants.manage", "catalog.manage"}),
+    "tenant_admin": frozenset(_FRONT_DESK | {"grants.read", "grants.manage", "catalog.manage", "calendar.manage"}),
     "security_admin": frozenset({"units.read", "staff.manage"}),
     "auditor": frozenset({"audit.read"}),
 }
@@ -44,6 +44,8 @@ PERMISSION_NAMES: Final = {
     "grants.manage": "赋权与撤销",
     "staff.manage": "管理人员账号",
     "audit.read": "查看审计日志",
+    "calendar.read": "查看工作日历",
+    "calendar.manage": "维护工作日历",
 }
 
 

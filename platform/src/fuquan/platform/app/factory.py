@@ -35,6 +35,7 @@ from fuquan.platform.app.health import HealthController
 from fuquan.platform.app.problems import EXCEPTION_HANDLERS
 from fuquan.platform.app.request_id import request_id_middleware
 from fuquan.platform.app.security import BearerTokenMiddleware, permission_guard, provide_actor, provide_scope
+from fuquan.platform.calendar.controllers import CalendarController
 from fuquan.platform.catalog.controllers import ItemController
 from fuquan.platform.catalog.services import provide_catalog
 from fuquan.platform.core.config import Settings, load_settings
@@ -150,6 +151,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ItemController,
             GrantController,
             AuthorityController,
+            CalendarController,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC_DIR],

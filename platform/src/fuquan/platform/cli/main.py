@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from fuquan.platform.calendar.cli import calendar as calendar_commands
 from fuquan.platform.core.config import Settings, load_settings, sqlite_url
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
 from fuquan.platform.core.errors import FuquanError
@@ -261,6 +262,9 @@ def bench_authority(dataset: str) -> None:
     names = ["ningxia", "shandong"] if dataset == "all" else [dataset]
     results = {name: run_benchmark(name) for name in names}
     click.echo(json.dumps(results, ensure_ascii=False, indent=2))
+
+
+cli.add_command(calendar_commands)
 
 
 def main() -> None:  # pragma: no cover

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from fuquan.authority import models as authority_models
 from fuquan.platform.accounts import models as account_models
+from fuquan.platform.calendar import models as calendar_models
+from fuquan.platform.cases import models as case_models
 from fuquan.platform.catalog import models as catalog_models
 from fuquan.platform.core.audit import models as audit_models
 from fuquan.platform.core.db import Base
 from fuquan.tenants import models as tenant_models
 
-MODEL_MODULES = (tenant_models, catalog_models, account_models, audit_models, authority_models)
+MODEL_MODULES = (
+    tenant_models,
+    catalog_models,
+    account_models,
+    audit_models,
+    authority_models,
+    calendar_models,
+    case_models,
+)
 metadata = Base.metadata

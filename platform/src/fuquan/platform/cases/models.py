@@ -1,0 +1,141 @@
+"""办件 (cases), their applicants, materials, trace and pauses.
+
+Personal data is stored encrypted (SM4-GCM) with a blind index for lookup and a masked form
+for display, so lists and logs never need the plaintext (DESIGN §10).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, LargeBinary, SmallInteger, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fuquan.platform.core.db import Base, BigId, IdMixin, JsonB
+
+
+class Applicant(IdMixin, Base):
+    """申请人: a resident identified by their ID number (encrypted; found by its blind index)."""
+
+    __tablename__ = "applicant"
+    __table_args__ = (UniqueConstraint("tenant_id", "id_index"),)
+
+    tenant_id: Mapped[int] = mapped_column(BigId, ForeignKey("tenant.id", ondelete="CASCADE"))
+    id_index: Mapped[str] = mapped_column(String(64))
+    id_cipher: Mapped[bytes] = mapped_column(LargeBinary)
+    id_masked: Mapped[str] = mapped_column(String(18))
+    name_cipher: Mapped[bytes] = mapped_column(LargeBinary)
+    name_masked: Mapped[str] = mapped_column(String(64))
+    phone_cipher: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_masked: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+
+
+class Case(IdMixin, Base):
+    """One application for one item, from submission to closing."""
+
+    __tablename__ = "case_file"  # "case" is an SQL keyword
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "receipt_no"),
+        UniqueConstraint("tenant_id", "created_by", "idempotency_key"),
+        Index("ix_case_file_queue", "tenant_id", "status", "accepting_unit"),
+        Index("ix_case_file_routed", "tenant_id", "status", "routed_to"),
+    )
+
+    tenant_id: Mapped[int] = mapped_column(BigId, ForeignKey("tenant.id", ondelete="CASCADE"))
+    receipt_no: Mapped[str] = mapped_column(String(32))
+    query_code: Mapped[str] = mapped_column(String(12))
+    item_code: Mapped[str] = mapped_column(String(32))
+    catalog_edition: Mapped[int]
+    applicant_id: Mapped[int] = mapped_column(BigId, ForeignKey("applicant.id"))
+    accepting_unit: Mapped[str] = mapped_column(String(15))
+    routed_to: Mapped[str | None] = mapped_column(String(15))
+    status: Mapped[str] = mapped_column(String(24))
+    suspended_from: Mapped[str | None] = mapped_column(String(24))
+    version: Mapped[int] = mapped_column(default=1)
+    form: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict)
+    created_by: Mapped[int] = mapped_column(BigId, ForeignKey("staff.id"))
+    acceptor_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("staff.id"))
+    decider_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("staff.id"))
+    created_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    decided_at: Mapped[datetime | None]
+    issued_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    accepted_on: Mapped[date | None] = mapped_column(Date)
+    promised_days: Mapped[int] = mapped_column(SmallInteger, default=0)
+    deadline: Mapped[date | None] = mapped_column(Date)
+    idempotency_key: Mapped[str | None] = mapped_column(String(128))
+    request_digest: Mapped[str | None] = mapped_column(String(64))
+    rating: Mapped[int | None] = mapped_column(SmallInteger)
+    rating_comment: Mapped[str | None] = mapped_column(String(500))
+    rated_at: Mapped[datetime | None]
+    needs_follow_up: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __mapper_args__ = {"version_id_col": version}  # optimistic locking: a stale update raises
+
+
+class CaseMaterial(IdMixin, Base):
+    """申请材料 of one case, in exactly one state (satisfied_by_shared_data, uploaded, pledged, deferred, missing)."""
+
+    __tablename__ = "case_material"
+    __table_args__ = (UniqueConstraint("case_id", "index"),)
+
+    case_id: Mapped[int] = mapped_column(BigId, ForeignKey("case_file.id", ondelete="CASCADE"))
+    index: Mapped[int] = mapped_column(SmallInteger)
+    name: Mapped[str] = mapped_column(String(128))
+    required: Mapped[bool] = mapped_column(Boolean)
+    state: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(String(256))
+    file_key: Mapped[str | None] = mapped_column(String(128))
+    content_type: Mapped[str | None] = mapped_column(String(64))
+    size: Mapped[int | None]
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    defer_until: Mapped[date | None] = mapped_column(Date)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict)
+    updated_at: Mapped[datetime]
+
+
+class CaseEvent(IdMixin, Base):
+    """全程留痕: one transition (or material change) of a case — who, role, unit, when, from → to, why."""
+
+    __tablename__ = "case_event"
+    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+
+    case_id: Mapped[int] = mapped_column(BigId, ForeignKey("case_file.id", ondelete="CASCADE"))
+    tenant_id: Mapped[int] = mapped_column(BigId, ForeignKey("tenant.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int]
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("staff.id"))
+    actor_name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(64))
+    unit: Mapped[str] = mapped_column(String(15))
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(24))
+    to_status: Mapped[str] = mapped_column(String(24))
+    reason: Mapped[str | None] = mapped_column(String(1000))
+    detail: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict)
+
+
+class CasePause(IdMixin, Base):
+    """A stretch when the clock stopped: awaiting supplement (补齐补正) or a special procedure (特别程序)."""
+
+    __tablename__ = "case_pause"
+
+    case_id: Mapped[int] = mapped_column(BigId, ForeignKey("case_file.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # supplement | special
+    started_on: Mapped[date] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+
+
+class ReceiptCounter(Base):
+    """The last receipt sequence used per accepting unit and day (updated under a row lock)."""
+
+    __tablename__ = "receipt_counter"
+
+    tenant_id: Mapped[int] = mapped_column(BigId, ForeignKey("tenant.id", ondelete="CASCADE"), primary_key=True)
+    unit_code: Mapped[str] = mapped_column(String(15), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last: Mapped[int] = mapped_column(default=0)
