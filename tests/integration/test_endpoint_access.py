@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from helpers import login
+from helpers import PASSWORD, enrol, login
 
 pytestmark = pytest.mark.anyio
 
@@ -33,19 +33,39 @@ ENDPOINTS: list[tuple[str, str, Any, str | None, str | None]] = [
     ("GET", "/api/v1/calendar/days?year=2026", None, "nx_auditor", None),
     ("PUT", "/api/v1/calendar/days/2026-05-06", {"workday": False, "note": "地方假日"}, "cs_clerk", None),
     ("DELETE", "/api/v1/calendar/days/2026-05-06", None, "cs_clerk", None),
+    ("POST", "/api/v1/cases", {"item": "HRSS-04", "unit": "640202", "applicant": {"id_number": "11010519491231002X",
+     "name": "张三"}}, "nx_supervisor", None),
+    ("GET", "/api/v1/cases", None, "nx_auditor", None),
+    ("GET", "/api/v1/cases/{case}", None, "nx_auditor", "/api/v1/cases/{foreign_case}"),
+    ("GET", "/api/v1/cases/{case}/trace", None, "nx_auditor", "/api/v1/cases/{foreign_case}/trace"),
+    ("POST", "/api/v1/cases/{case}/transitions", {"action": "submit", "version": 1}, "nx_supervisor",
+     "/api/v1/cases/{foreign_case}/transitions"),
+    ("POST", "/api/v1/cases/{case}/materials/1", {"pledge": True}, "nx_supervisor",
+     "/api/v1/cases/{foreign_case}/materials/1"),
     ("GET", "/api/v1/auth/me", None, None, None),
     ("DELETE", "/api/v1/auth/token", None, None, None),
 ]  # fmt: skip
 
 
-async def _grants(client: Any) -> dict[str, int]:
-    """One grant in tenant 64 and one in tenant 46."""
-    ningxia = await client.post("/api/v1/grants", json=GRANT, headers=await login(client, "nx_admin"))
-    hainan = await client.post(
-        "/api/v1/grants", json={**GRANT, "unit": "460105"}, headers=await login(client, "hn_admin")
-    )
-    assert ningxia.status_code == hainan.status_code == 201, (ningxia.text, hainan.text)
-    return {"grant": ningxia.json()["id"], "foreign": hainan.json()["id"]}
+async def _grants(client: Any, database_url: str) -> dict[str, int]:
+    """In each tenant: a grant, and a case opened at a county front desk that accepts HRSS-06."""
+    ids: dict[str, int] = {}
+    for tenant, admin, county, grant_key, case_key in (
+        ("64", "nx_admin", "640202", "grant", "case"),
+        ("46", "hn_admin", "460105", "foreign", "foreign_case"),
+    ):
+        headers = await login(client, admin)
+        made = await client.post("/api/v1/grants", json={**GRANT, "unit": county}, headers=headers)
+        desk = {**GRANT, "unit": county, "item": "HRSS-06", "scope": "unit", "redelegable": False}
+        assert made.status_code == (await client.post("/api/v1/grants", json=desk, headers=headers)).status_code == 201
+        ids[grant_key] = made.json()["id"]
+        username = f"access_clerk_{county}"
+        await enrol(database_url, username, tenant, county, ["window_clerk"])
+        body = {"item": "HRSS-06", "unit": county, "applicant": {"id_number": "11010519491231002X", "name": "张三"}}
+        case = await client.post("/api/v1/cases", json=body, headers=await login(client, username, PASSWORD))
+        assert case.status_code == 201, case.text
+        ids[case_key] = case.json()["id"]
+    return ids
 
 
 async def _call(client: Any, method: str, path: str, body: Any, headers: dict[str, str] | None) -> Any:
@@ -55,8 +75,8 @@ async def _call(client: Any, method: str, path: str, body: Any, headers: dict[st
     return await client.request(method, path, json=body, headers=headers or {})
 
 
-async def test_every_endpoint_guards_access(client: Any) -> None:
-    ids = await _grants(client)
+async def test_every_endpoint_guards_access(client: Any, database_url: str) -> None:
+    ids = await _grants(client, database_url)
     for method, template, body, unprivileged, foreign in ENDPOINTS:
         path = template.format(**ids)
         anonymous = await _call(client, method, path, body, None)
@@ -66,7 +86,8 @@ async def test_every_endpoint_guards_access(client: Any) -> None:
             denied = await _call(client, method, path, body, await login(client, unprivileged))
             assert denied.status_code == 403, (method, path, unprivileged, denied.text)
         if foreign:
-            hidden = await _call(client, method, foreign.format(**ids), body, await login(client, "nx_admin"))
+            insider = "cs_clerk" if template.startswith("/api/v1/cases") else "nx_admin"  # holds the permission
+            hidden = await _call(client, method, foreign.format(**ids), body, await login(client, insider))
             assert hidden.status_code == 404, (method, foreign, hidden.text)
 
 
@@ -96,5 +117,7 @@ async def test_every_route_is_public_or_names_a_permission(client: Any) -> None:
                 route.path.replace("{grant_id:int}", "{grant}")
                 .replace("{code:str}", "640202")
                 .replace("{day:str}", "2026-05-06")
+                .replace("{case_id:int}", "{case}")
+                .replace("{index:int}", "1")
             )
             assert normalised in covered or route.path.endswith("{code:str}"), f"{route.path} missing from ENDPOINTS"

@@ -33,7 +33,7 @@ from fuquan.platform.catalog.services import Catalog
 from fuquan.platform.core.audit.services import append
 from fuquan.platform.core.errors import Conflict, FuquanError, NotFound, PermissionDenied, RuleViolation
 from fuquan.platform.core.timeutil import local_date, local_midnight, utcnow
-from fuquan.tenants.divisions import LEVEL_NAMES
+from fuquan.tenants.divisions import LEVEL_NAMES, ancestor_codes
 from fuquan.tenants.models import Unit
 from fuquan.tenants.repositories import UnitRepository
 from fuquan.tenants.scope import TenantScope
@@ -411,3 +411,39 @@ async def initialise_policy(session: AsyncSession, tenant_id: int, root_code: st
     await policy.add(tenant_id, "p", statutory_lines(root_code, item_codes))
     await policy.add(tenant_id, "g", default_role_lines(item_codes))
     return await policy.bump_version(tenant_id)
+
+
+async def unit_may(
+    session: AsyncSession, registry: AuthorityRegistry, tenant_id: int, unit: str, item: str, action: str, at: datetime
+) -> bool:
+    """组织权限: does ``unit`` hold an effective grant for (item, action) at ``at``?"""
+    loaded = await registry.get(session, tenant_id)
+    return loaded.authority.decide(unit, item, action, "", instant(at), engine="hot")[0]
+
+
+async def roles_permit(
+    session: AsyncSession,
+    registry: AuthorityRegistry,
+    tenant_id: int,
+    unit: str,
+    item: str,
+    action: str,
+    roles: frozenset[str],
+    at: datetime,
+) -> bool:
+    """岗位权限 on top of the unit's: does one of ``roles`` at ``unit`` permit (item, action)?"""
+    loaded = await registry.get(session, tenant_id)
+    moment = instant(at)
+    return any(loaded.authority.decide(unit, item, action, role, moment, engine="hot")[0] for role in sorted(roles))
+
+
+async def nearest_holder(
+    session: AsyncSession, registry: AuthorityRegistry, tenant_id: int, unit: str, item: str, action: str, at: datetime
+) -> str | None:
+    """The nearest unit at or above ``unit`` holding (item, action) at ``at`` — where a case is routed."""
+    loaded = await registry.get(session, tenant_id)
+    moment = instant(at)
+    for code in [unit, *reversed(ancestor_codes(unit))]:
+        if loaded.authority.decide(code, item, action, "", moment, engine="hot")[0]:
+            return code
+    return None

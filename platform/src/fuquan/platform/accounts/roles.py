@@ -21,13 +21,14 @@ ROLE_NAMES: Final = {
     "auditor": "安全审计员",
 }
 
-_FRONT_DESK = {"units.read", "catalog.read", "authority.read", "calendar.read"}
+_FRONT_DESK = {"units.read", "catalog.read", "authority.read", "calendar.read", "cases.read"}
+_CASEWORK = _FRONT_DESK | {"cases.create", "cases.handle"}
 
 PERMISSIONS: Final[dict[str, frozenset[str]]] = {
-    "grid_specialist": frozenset(_FRONT_DESK),
-    "village_agent": frozenset(_FRONT_DESK),
-    "window_clerk": frozenset(_FRONT_DESK),
-    "approver": frozenset(_FRONT_DESK),
+    "grid_specialist": frozenset(_CASEWORK),
+    "village_agent": frozenset(_CASEWORK),
+    "window_clerk": frozenset(_CASEWORK),
+    "approver": frozenset(_FRONT_DESK | {"cases.handle"}),
     "supervisor": frozenset(_FRONT_DESK | {"grants.read"}),
     "unit_admin": frozenset(_FRONT_DESK | {"grants.read", "grants.manage"}),
     "tenant_admin": frozenset(_FRONT_DESK | {"grants.read", "grants.manage", "catalog.manage", "calendar.manage"}),
@@ -45,6 +46,9 @@ PERMISSION_NAMES: Final = {
     "staff.manage": "管理人员账号",
     "audit.read": "查看审计日志",
     "calendar.read": "查看工作日历",
+    "cases.read": "查看办件",
+    "cases.create": "收件",
+    "cases.handle": "办理办件",
     "calendar.manage": "维护工作日历",
 }
 

@@ -36,10 +36,13 @@ from fuquan.platform.app.problems import EXCEPTION_HANDLERS
 from fuquan.platform.app.request_id import request_id_middleware
 from fuquan.platform.app.security import BearerTokenMiddleware, permission_guard, provide_actor, provide_scope
 from fuquan.platform.calendar.controllers import CalendarController
+from fuquan.platform.cases.controllers import CaseController
 from fuquan.platform.catalog.controllers import ItemController
 from fuquan.platform.catalog.services import provide_catalog
 from fuquan.platform.core.config import Settings, load_settings
 from fuquan.platform.core.db import create_engine, session_factory
+from fuquan.platform.core.files import LocalFileStore
+from fuquan.platform.core.personal import PersonalDataCipher
 from fuquan.tenants.controllers import UnitController
 
 log = structlog.get_logger()
@@ -72,6 +75,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     engine = create_engine(settings.database_url)
     session_maker = session_factory(engine)
     registry = AuthorityRegistry()
+    cipher = PersonalDataCipher(settings.secret_key)
+    file_store = LocalFileStore(settings.data_dir / "files")
     stores = StoreRegistry(default_factory=_store_factory(settings))
     throttle = LoginThrottle(
         stores.get("login_failures"), settings.login_failures_per_username, settings.login_lockout_seconds
@@ -152,6 +157,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             GrantController,
             AuthorityController,
             CalendarController,
+            CaseController,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC_DIR],
@@ -175,6 +181,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "login_throttle": Provide(lambda: throttle, use_cache=True, sync_to_thread=False),
             "authority_registry": Provide(lambda: registry, use_cache=True, sync_to_thread=False),
             "session_maker": Provide(lambda: session_maker, use_cache=True, sync_to_thread=False),
+            "pii_cipher": Provide(lambda: cipher, use_cache=True, sync_to_thread=False),
+            "file_store": Provide(lambda: file_store, use_cache=True, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
         plugins=[SQLAlchemyPlugin(config=sqlalchemy), structlog_plugin],

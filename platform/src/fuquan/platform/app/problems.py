@@ -9,6 +9,7 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
+from sqlalchemy.orm.exc import StaleDataError
 
 from fuquan.platform.core.errors import FuquanError
 
@@ -64,6 +65,8 @@ def _validation_detail(extra: Any) -> tuple[str, list[dict[str, Any]]]:
 
 def http_error_handler(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
     status = error.status_code
+    if status >= 500:
+        log.error("request_failed", error_type=type(error).__name__, error=str(error.detail))
     if isinstance(error, ValidationException):
         detail, errors = _validation_detail(error.extra)
         return _problem(request, 400, "输入不符合要求", detail, "validation-failed", errors=errors or None)
@@ -77,6 +80,11 @@ def http_error_handler(request: Request[Any, Any, Any], error: HTTPException) ->
     response = _problem(request, status, title, detail, f"http-{status}")
     response.headers.update(headers)
     return response
+
+
+def stale_data_handler(request: Request[Any, Any, Any], error: StaleDataError) -> Response[Any]:
+    """Optimistic locking lost a race: someone else changed the row between our read and write."""
+    return _problem(request, 409, "状态冲突", "该记录刚被他人更新，请刷新后重试", "conflict", rule="stale_version")
 
 
 def unexpected_error_handler(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
@@ -93,6 +101,7 @@ def unexpected_error_handler(request: Request[Any, Any, Any], error: Exception) 
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     FuquanError: fuquan_error_handler,
     HTTPException: http_error_handler,
+    StaleDataError: stale_data_handler,
     Exception: unexpected_error_handler,
 }
 

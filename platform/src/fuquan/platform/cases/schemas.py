@@ -1,0 +1,112 @@
+"""Case API shapes (JSON, snake_case)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from fuquan.platform.cases.state_machine import Action
+
+Signal = Literal["normal", "yellow", "red"]
+Clock = Literal["not_started", "running", "stopped", "finished"]
+MaterialState = Literal["satisfied_by_shared_data", "uploaded", "pledged", "deferred", "missing"]
+
+
+class ApplicantWrite(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    id_number: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    phone: Annotated[str, msgspec.Meta(max_length=20)] | None = None
+
+
+class CaseCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    item: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+    unit: Annotated[str, msgspec.Meta(pattern=r"^\d{2,15}$")]
+    applicant: ApplicantWrite
+    form: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class TransitionRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    action: Action
+    version: Annotated[int, msgspec.Meta(ge=1)]
+    reason: Annotated[str, msgspec.Meta(max_length=1000)] | None = None
+
+
+class MaterialRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A pledge (告知承诺) or a deferral (容缺) in place of the material itself."""
+
+    pledge: bool | None = None
+    defer_until: date | None = None
+
+
+class MaterialRead(msgspec.Struct, frozen=True, kw_only=True):
+    index: int
+    name: str
+    required: bool
+    state: MaterialState
+    source: str | None
+    pledge_allowed: bool
+    deferral_allowed: bool
+    note: str | None = None
+    defer_until: date | None = None
+    file: dict[str, Any] | None = None
+    evidence: dict[str, Any] | None = None
+
+
+class ApplicantRead(msgspec.Struct, frozen=True):
+    name: str
+    id_number: str
+    phone: str | None
+
+
+class DeadlineRead(msgspec.Struct, frozen=True, kw_only=True):
+    promised_days: int
+    accepted_on: date | None
+    deadline: date | None
+    working_days_used: int | None
+    working_days_left: int | None
+    signal: Signal
+    clock: Clock
+
+
+class CaseRead(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    receipt_no: str
+    query_code: str
+    item: str
+    item_name: str
+    catalog_edition: int
+    status: str
+    version: int
+    unit: str
+    routed_to: str | None
+    applicant: ApplicantRead
+    materials: list[MaterialRead]
+    deadline: date | None
+    timing: DeadlineRead
+    allowed_actions: list[str]
+    created_at: datetime
+    accepted_at: datetime | None
+    decided_at: datetime | None
+    issued_at: datetime | None
+
+
+class EventRead(msgspec.Struct, frozen=True, kw_only=True):
+    seq: int
+    at: datetime
+    actor: str
+    role: str
+    unit: str
+    action: str
+    from_status: str | None
+    to_status: str
+    reason: str | None
+    detail: dict[str, Any]
+
+
+class CasePage(msgspec.Struct, frozen=True):
+    items: list[CaseRead]
+    total: int
+    limit: int
+    offset: int

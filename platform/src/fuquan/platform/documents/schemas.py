@@ -1,0 +1,69 @@
+"""What a printed notice (回执/通知书) shows — independent of the database.
+
+The case service fills a :class:`NoticeData` from a case and its events; :func:`render_pdf`
+(``documents.render``) turns it into an A4 PDF. Personal data arrives here already masked
+(DESIGN §10): the renderer never sees a full ID number, so a printed notice cannot leak one.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+DocumentKind = Literal["receipt", "supplement_notice", "refusal_notice", "result_notice"]
+"""``receipt`` 受理通知书（受理回执）, ``supplement_notice`` 补正材料通知书,
+``refusal_notice`` 不予受理通知书, ``result_notice`` 办理结果通知书."""
+
+Decision = Literal["approved", "denied"]
+
+QueryCode = Annotated[str, msgspec.Meta(min_length=6, max_length=8)]
+
+MaterialRow = tuple[str, str]
+"""(material name, state label), e.g. ``("户口簿", "共享数据核验通过")``."""
+
+
+class NoticeData(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything one notice prints.
+
+    ``issued_at`` is an instant (aware; a naive value is read as Beijing time) and is printed in
+    Asia/Shanghai. ``reasons`` are the missing materials (supplement notice), the refusal reasons
+    (refusal notice) or the decision text (result notice). ``progress_url`` is the public progress
+    page for this receipt number and query code; the QR code encodes it.
+    """
+
+    kind: DocumentKind
+    tenant_name: str
+    unit_name: str
+    item_code: str
+    item_name: str
+    receipt_no: str
+    query_code: QueryCode
+    applicant_name_masked: str
+    applicant_id_masked: str
+    issued_at: datetime
+    staff_name: str
+    progress_url: str
+    accepted_on: date | None = None
+    deadline: date | None = None
+    promised_days: int | None = None
+    materials: list[MaterialRow] = msgspec.field(default_factory=list)
+    reasons: list[str] = msgspec.field(default_factory=list)
+    decision: Decision | None = None
+    contact: str | None = None
+
+    def __post_init__(self) -> None:
+        # msgspec checks Meta constraints when decoding, not on construction: repeat the essentials.
+        if not 6 <= len(self.query_code) <= 8:
+            raise ValueError("query_code must be 6–8 characters")
+        if self.applicant_id_masked and "*" not in self.applicant_id_masked:
+            raise ValueError("applicant_id_masked must be masked (e.g. 6402**********1234), never the full number")
+        if self.applicant_name_masked and "*" not in self.applicant_name_masked:
+            raise ValueError("applicant_name_masked must be masked (e.g. 张*)")
+        if self.decision is not None and self.kind != "result_notice":
+            raise ValueError("decision belongs on a result_notice only")
+        if self.promised_days is not None and self.promised_days < 0:
+            raise ValueError("promised_days must not be negative")
+        if not self.progress_url:
+            raise ValueError("progress_url is required: the QR code encodes it")

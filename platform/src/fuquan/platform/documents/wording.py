@@ -1,0 +1,90 @@
+"""The wording of the notices: titles, the opening paragraph, the notes (告知事项), dates.
+
+Plain functions of :class:`NoticeData`; the layout (``documents.layout``) decides where they go.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fuquan.platform.documents.schemas import DocumentKind, NoticeData
+
+TITLES: dict[DocumentKind, str] = {
+    "receipt": "受理通知书",
+    "supplement_notice": "补正材料通知书",
+    "refusal_notice": "不予受理通知书",
+    "result_notice": "办理结果通知书",
+}
+SUBTITLES: dict[DocumentKind, str] = {
+    "receipt": "（受理回执）",
+    "supplement_notice": "（一次性告知）",
+    "refusal_notice": "",
+    "result_notice": "",
+}
+REASON_HEADINGS: dict[DocumentKind, str] = {
+    "receipt": "备注",
+    "supplement_notice": "需补正的材料及要求",
+    "refusal_notice": "不予受理的理由",
+    "result_notice": "办理结果",
+}
+DECISION_LABELS = {"approved": "准予办理", "denied": "不予办理", None: "已办结"}
+SECTION_NUMBERS = "一二三四五六七八九十"
+REMEDY = "如对本决定不服，可以自收到本通知书之日起六十日内依法申请行政复议，或者在六个月内依法向人民法院提起行政诉讼。"
+CLOSING = "特此通知。"
+QR_CAPTION = "扫码查询办理进度"
+
+
+def fmt_date(day: date | None) -> str:
+    return f"{day.year}年{day.month}月{day.day}日" if day else "—"
+
+
+def opening(data: NoticeData) -> str:
+    item = f"“{data.item_name}”"
+    if data.kind == "receipt":
+        text = f"你申请办理的{item}事项，经审查，申请材料齐全、符合法定形式，本单位决定予以受理。"
+        if data.promised_days is not None:
+            text += f"本事项承诺在{data.promised_days}个工作日内办结"
+            text += f"（{fmt_date(data.deadline)}前）" if data.deadline else ""
+            text += "，补正材料和特别程序所需时间不计入办理时限。"
+        return text
+    if data.kind == "supplement_notice":
+        text = (
+            f"你申请办理的{item}事项，经审查，申请材料不齐全或者不符合法定形式，现将需要补正的全部内容一次性告知如下。"
+        )
+        if data.deadline:
+            text += f"请于{fmt_date(data.deadline)}前补正。"
+        return text
+    if data.kind == "refusal_notice":
+        return f"你申请办理的{item}事项，经审查，不符合受理条件，本单位决定不予受理，理由如下。"
+    if data.decision == "approved":
+        return f"你申请办理的{item}事项，经审核，符合规定，准予办理。"
+    if data.decision == "denied":
+        return f"你申请办理的{item}事项，经审核，不符合规定，决定不予办理，理由如下。"
+    return f"你申请办理的{item}事项已办理完毕，办理结果如下。"
+
+
+def notes(data: NoticeData) -> list[str]:
+    notes: list[str] = []
+    unit = data.unit_name
+    if data.kind == "receipt":
+        notes.append(
+            f"请妥善保管本通知书，办结后凭本通知书和本人有效身份证件到{unit}领取办理结果。"
+            "办理过程中需要补正材料的，本单位将一次性告知。"
+        )
+    elif data.kind == "supplement_notice":
+        notes.append("请按上述要求一次性补正全部材料后重新提交，补正期间不计入办理时限。")
+    elif data.kind == "refusal_notice" or data.decision == "denied":
+        notes.append(REMEDY)
+    else:
+        notes.append(f"请凭本通知书和本人有效身份证件到{unit}领取办理结果。")
+    if data.contact:
+        notes.append(f"如有疑问，请联系经办人{data.staff_name}，联系电话：{data.contact}。")
+    else:
+        notes.append(f"如有疑问，请向{unit}咨询。")
+    return notes
+
+
+def reason_heading(data: NoticeData) -> str:
+    if data.kind == "result_notice" and data.decision == "denied":
+        return "不予办理的理由"
+    return REASON_HEADINGS[data.kind]
