@@ -42,6 +42,8 @@ ENDPOINTS: list[tuple[str, str, Any, str | None, str | None]] = [
      "/api/v1/cases/{foreign_case}/transitions"),
     ("POST", "/api/v1/cases/{case}/materials/1", {"pledge": True}, "nx_supervisor",
      "/api/v1/cases/{foreign_case}/materials/1"),
+    ("GET", "/api/v1/cases/{case}/documents/receipt.pdf", None, "nx_auditor",
+     "/api/v1/cases/{foreign_case}/documents/receipt.pdf"),
     ("GET", "/api/v1/auth/me", None, None, None),
     ("DELETE", "/api/v1/auth/token", None, None, None),
 ]  # fmt: skip
@@ -110,7 +112,9 @@ async def test_every_route_is_public_or_names_a_permission(client: Any) -> None:
             if route.path.startswith(("/schema", "/static")) or handler.http_methods == {"OPTIONS"}:
                 continue  # the OpenAPI pages, vendored assets and Litestar's automatic OPTIONS answers
             if handler.opt.get("public"):
-                assert route.path in {"/health", "/ready", "/api/v1/auth/token"}, route.path
+                public = {"/health", "/ready", "/api/v1/auth/token", "/api/v1/public/cases/{receipt_no:str}",
+                          "/api/v1/public/cases/{receipt_no:str}/rating"}  # fmt: skip
+                assert route.path in public, route.path
                 continue
             assert handler.opt.get("permission"), f"{route.path} names no permission"
             normalised = (
@@ -119,5 +123,6 @@ async def test_every_route_is_public_or_names_a_permission(client: Any) -> None:
                 .replace("{day:str}", "2026-05-06")
                 .replace("{case_id:int}", "{case}")
                 .replace("{index:int}", "1")
+                .replace("{document:str}", "receipt.pdf")
             )
             assert normalised in covered or route.path.endswith("{code:str}"), f"{route.path} missing from ENDPOINTS"

@@ -36,7 +36,7 @@ from fuquan.platform.app.problems import EXCEPTION_HANDLERS
 from fuquan.platform.app.request_id import request_id_middleware
 from fuquan.platform.app.security import BearerTokenMiddleware, permission_guard, provide_actor, provide_scope
 from fuquan.platform.calendar.controllers import CalendarController
-from fuquan.platform.cases.controllers import CaseController
+from fuquan.platform.cases.controllers import CaseController, CaseDocumentController, PublicCaseController
 from fuquan.platform.catalog.controllers import ItemController
 from fuquan.platform.catalog.services import provide_catalog
 from fuquan.platform.core.config import Settings, load_settings
@@ -49,6 +49,7 @@ log = structlog.get_logger()
 
 STATIC_DIR = Path(__file__).parent / "static"
 LOGIN_PATH = "/api/v1/auth/token"
+PUBLIC_CASES_PATH = "/api/v1/public/"
 
 
 def _store_factory(settings: Settings) -> Any:
@@ -66,8 +67,10 @@ def _store_factory(settings: Settings) -> Any:
     return memory_store
 
 
-def _is_login(request: Request[Any, Any, Any]) -> bool:
-    return request.url.path == LOGIN_PATH and request.method == "POST"
+def _is_throttled(request: Request[Any, Any, Any]) -> bool:
+    """Per-client limits where guessing is the threat: logins and the public case lookup."""
+    path = request.url.path
+    return (path == LOGIN_PATH and request.method == "POST") or path.startswith(PUBLIC_CASES_PATH)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -126,7 +129,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         )
     )
     rate_limit = RateLimitConfig(
-        rate_limit=("minute", settings.login_attempts_per_minute), check_throttle_handler=_is_login
+        rate_limit=("minute", settings.login_attempts_per_minute), check_throttle_handler=_is_throttled
     )
     openapi = OpenAPIConfig(
         title="Fuquan 赋权 API",
@@ -158,6 +161,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AuthorityController,
             CalendarController,
             CaseController,
+            CaseDocumentController,
+            PublicCaseController,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC_DIR],

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -20,6 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.authority import services as authority
 from fuquan.authority.registry import AuthorityRegistry
+from fuquan.integrations.shared_data import (
+    NotConfiguredProvider,
+    SharedDataProvider,
+    SharedDataRequest,
+    lookup_all,
+)
 from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.calendar.services import calendar_for
 from fuquan.platform.calendar.workdays import WorkingCalendar
@@ -70,6 +76,7 @@ class CaseContext:
     registry: AuthorityRegistry
     cipher: PersonalDataCipher
     request_id: str | None
+    shared_data: SharedDataProvider = field(default_factory=NotConfiguredProvider)
 
     @property
     def tenant_id(self) -> int:
@@ -180,9 +187,42 @@ async def create_case(ctx: CaseContext, request: CaseCreate, idempotency_key: st
         ),
         _materials(item, now),
     )
+    resident_name = request.applicant.name.strip()
+    await _look_up_shared(ctx, case, item, resident_number(request), resident_name)
     await _record(ctx, case, "create", None, Status.DRAFT, None, now, {"item": item.code})
     log.info("case_created", case_id=case.id, item=item.code, unit=unit.code)
     return case, True
+
+
+def resident_number(request: CaseCreate) -> str:
+    return parse_resident_id(request.applicant.id_number).number
+
+
+async def _look_up_shared(ctx: CaseContext, case: Case, item: CatalogItem, id_number: str, name: str) -> None:
+    """Ask the partner sources named by the item's materials (bounded, within a budget); a material is
+    satisfied only by a supporting answer, otherwise it keeps needing another state and says why."""
+    specs = {index: spec.get("shared") or {} for index, spec in enumerate(item.materials, start=1)}
+    materials = [
+        m for m in await CaseRepository(ctx.session).materials(case.id) if m.state == "missing" and specs.get(m.index)
+    ]
+    requests = [
+        SharedDataRequest(
+            source=specs[m.index]["source"],
+            evidence=specs[m.index].get("evidence", ""),
+            id_number=id_number,
+            name=name,
+            purpose=case.receipt_no,
+            tenant_code=ctx.actor.scope.tenant_code,
+            acting_user=ctx.actor.username,
+            request_id=ctx.request_id,
+        )
+        for m in materials
+    ]
+    for material, answer in zip(materials, await lookup_all(ctx.shared_data, requests), strict=True):
+        material.note = answer.reason
+        if answer.satisfied:
+            material.state = "satisfied_by_shared_data"
+            material.evidence = msgspec.to_builtins(answer)
 
 
 async def _record(
