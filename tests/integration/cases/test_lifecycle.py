@@ -152,3 +152,24 @@ async def test_bad_ids_and_units_are_refused(client: Any) -> None:
     assert no_grant.status_code == 403 and no_grant.json()["rule"] == "unit_authority"
     elsewhere = await client.post("/api/v1/cases", json={**body, "unit": "640205001"}, headers=clerk)
     assert elsewhere.status_code == 404
+
+
+async def test_queue_filters(client: Any) -> None:
+    admin = await login(client, "nx_admin")
+    await _grant(client, admin, "HRSS-04", "accept", TOWN)
+    await _grant(client, admin, "HRSS-04", "decide", TOWN)
+    clerk = await login(client, "cs_clerk")
+    draft = await _new_case(client, clerk, "HRSS-04")
+    accepted = await _provide_required(client, clerk, await _new_case(client, clerk, "HRSS-04"))
+    accepted = await _step(client, clerk, await _step(client, clerk, accepted, "submit"), "accept")
+    page = (await client.get("/api/v1/cases", headers=clerk)).json()
+    assert page["total"] == 2 and {c["id"] for c in page["items"]} == {draft["id"], accepted["id"]}
+    drafts = (await client.get("/api/v1/cases", params={"status": "draft"}, headers=clerk)).json()
+    assert [c["id"] for c in drafts["items"]] == [draft["id"]]
+    # accepted today with 5 promised working days: plenty of time left
+    normal = (await client.get("/api/v1/cases", params={"signal": "normal"}, headers=clerk)).json()
+    assert [c["id"] for c in normal["items"]] == [accepted["id"]]
+    assert (await client.get("/api/v1/cases", params={"signal": "red"}, headers=clerk)).json()["total"] == 0
+    assert (await client.get("/api/v1/cases", params={"signal": "purple"}, headers=clerk)).status_code == 400
+    village = await login(client, "jm_agent")  # 骏马社区 sees nothing of the street's cases
+    assert (await client.get("/api/v1/cases", headers=village)).json()["total"] == 0

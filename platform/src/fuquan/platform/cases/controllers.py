@@ -20,7 +20,15 @@ from fuquan.platform.cases import services
 from fuquan.platform.cases.documents import AVAILABLE, notice_data
 from fuquan.platform.cases.models import Case
 from fuquan.platform.cases.repositories import ApplicantRepository, CaseRepository
-from fuquan.platform.cases.schemas import CaseCreate, CasePage, CaseRead, EventRead, MaterialRequest, TransitionRequest
+from fuquan.platform.cases.schemas import (
+    CaseCreate,
+    CasePage,
+    CaseRead,
+    EventRead,
+    MaterialRequest,
+    Signal,
+    TransitionRequest,
+)
 from fuquan.platform.cases.state_machine import STATUS_NAMES, Status
 from fuquan.platform.catalog.services import Catalog
 from fuquan.platform.core.audit.services import AuditEntry, append
@@ -32,6 +40,8 @@ from fuquan.platform.documents import DocumentKind, render_pdf
 from fuquan.tenants.repositories import TenantRepository, UnitRepository
 
 Limit = Annotated[int, QueryParameter(ge=1, le=200)]
+MAX_SIGNAL_SCAN = 5000  # open cases examined for a signal filter
+CLOCKED = (Status.ACCEPTED, Status.IN_REVIEW, Status.SUSPENDED)  # statuses whose deadline clock is running
 Offset = Annotated[int, QueryParameter(ge=0)]
 
 
@@ -93,14 +103,27 @@ class CaseController(Controller):
         status: FromQuery[list[Status] | None] = None,
         unit: FromQuery[str | None] = None,
         item: FromQuery[str | None] = None,
+        signal: FromQuery[Signal | None] = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> CasePage:
+        """Cases at or routed to units in the caller's subtree; ``signal`` filters on the deadline clock."""
         statuses = [s.value for s in status] if status else None
-        rows, total = await CaseRepository(db_session).queue(
-            actor.scope, statuses=statuses, unit=unit, item=item, limit=limit, offset=offset
+        repository = CaseRepository(db_session)
+        if signal is None:
+            rows, total = await repository.queue(
+                actor.scope, statuses=statuses, unit=unit, item=item, limit=limit, offset=offset
+            )
+            return CasePage(
+                items=await _reads(db_session, actor, catalog, rows), total=total, limit=limit, offset=offset
+            )
+        # the signal depends on the working-day calendar, so it is computed, then paged
+        open_statuses = [s.value for s in CLOCKED if not statuses or s.value in statuses]
+        rows, _ = await repository.queue(
+            actor.scope, statuses=open_statuses, unit=unit, item=item, limit=MAX_SIGNAL_SCAN, offset=0
         )
-        return CasePage(items=await _reads(db_session, actor, catalog, rows), total=total, limit=limit, offset=offset)
+        matching = [read for read in await _reads(db_session, actor, catalog, rows) if read.timing.signal == signal]
+        return CasePage(items=matching[offset : offset + limit], total=len(matching), limit=limit, offset=offset)
 
     @get("/{case_id:int}", summary="办件详情", opt={"permission": "cases.read"})
     async def get_case(
