@@ -264,6 +264,27 @@ def bench_authority(dataset: str) -> None:
     click.echo(json.dumps(results, ensure_ascii=False, indent=2))
 
 
+@bench.command("cases")
+@click.option(
+    "--database-url",
+    "database_urls",
+    multiple=True,
+    help="A PostgreSQL URL to measure besides SQLite (a temporary database is created there and dropped).",
+)
+@click.option("--cases", default=300, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1, 64))
+def bench_cases(database_urls: tuple[str, ...], cases: int, concurrency: int) -> None:
+    """Cases created+accepted per second and p50/p99 through the HTTP API, next to a bare Litestar endpoint."""
+    import tempfile
+
+    from fuquan.platform.setup.bench_cases import run_case_benchmark
+
+    urls = ["sqlite+aiosqlite:///bench.db", *database_urls]
+    with tempfile.TemporaryDirectory(prefix="fuquan-bench-") as scratch:
+        results = run_case_benchmark(urls, cases=cases, concurrency=concurrency, data_dir=Path(scratch))
+    click.echo(json.dumps(results, ensure_ascii=False, indent=2, default=str))
+
+
 cli.add_command(calendar_commands)
 
 
