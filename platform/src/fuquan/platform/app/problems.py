@@ -48,8 +48,13 @@ def _problem(
     return Response(body, status_code=status, media_type=PROBLEM_JSON)
 
 
+# extra members of an error that a client may see (others, such as audit hints, stay on the server)
+_PUBLIC_EXTRAS = frozenset({"allowed", "current_version", "missing", "index"})
+
+
 def fuquan_error_handler(request: Request[Any, Any, Any], error: FuquanError) -> Response[Any]:
-    return _problem(request, error.status, error.title, error.detail, error.type_slug, rule=error.rule)
+    extras = {key: value for key, value in error.extra.items() if key in _PUBLIC_EXTRAS}
+    return _problem(request, error.status, error.title, error.detail, error.type_slug, rule=error.rule, **extras)
 
 
 def _validation_detail(extra: Any) -> tuple[str, list[dict[str, Any]]]:

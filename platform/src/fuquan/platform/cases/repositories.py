@@ -15,9 +15,12 @@ class CaseRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get(self, scope: TenantScope, case_id: int) -> Case | None:
-        """A case whose accepting or deciding unit lies in the caller's scope; anything else reads as absent."""
-        case = await self.session.get(Case, case_id)
+    async def get(self, scope: TenantScope, case_id: int, *, for_update: bool = False) -> Case | None:
+        """A case whose accepting or deciding unit lies in the caller's scope; anything else reads as absent.
+
+        ``for_update`` locks the row (PostgreSQL) so concurrent steps on one case queue up behind each other.
+        """
+        case = await self.session.get(Case, case_id, with_for_update=for_update or None, populate_existing=for_update)
         if case is None or case.tenant_id != scope.tenant_id:
             return None
         if not (scope.covers(case.accepting_unit) or (case.routed_to and scope.covers(case.routed_to))):

@@ -17,6 +17,7 @@ from typing import Any
 import msgspec
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import flag_modified
 
 from fuquan.authority import services as authority
 from fuquan.authority.registry import AuthorityRegistry
@@ -279,15 +280,15 @@ async def transition(
     """Move a case one step along the table, if every rule allows it."""
     ctx.actor.require("cases.handle")
     cases = CaseRepository(ctx.session)
-    case = await cases.get(ctx.actor.scope, case_id)
+    case = await cases.get(ctx.actor.scope, case_id, for_update=True)
     if case is None:
         raise NotFound(f"办件 #{case_id} 不存在或不在您的管辖范围内")
-    step = transition_for(Status(case.status), action)
-    if version != case.version:
+    if version != case.version:  # before the table: a stale request is stale, whatever state it finds
         raise Conflict(
             f"办件已被他人更新（当前版本 {case.version}，您提交的是 {version}），请刷新后重试",
             rule="stale_version", current_version=case.version,
         )  # fmt: skip
+    step = transition_for(Status(case.status), action)
     reason = (reason or "").strip() or None
     if step.needs_reason and reason is None:
         raise ValidationFailed(f"{ACTION_NAMES[action]}需要填写理由", rule="reason_required")
@@ -346,8 +347,10 @@ async def _effects(
         case.issued_at = now
     elif action == Action.CLOSE:
         case.closed_at = now
-    elif action == Action.WITHDRAW and source in CLOCK_STOPPED:
-        await cases.close_pause(case.id, today)
+    elif action == Action.WITHDRAW:
+        case.closed_at = now  # the clock of a withdrawn case stops here
+        if source in CLOCK_STOPPED:
+            await cases.close_pause(case.id, today)
     return detail
 
 
@@ -395,13 +398,17 @@ async def attach_upload(ctx: CaseContext, case_id: int, index: int, stored: dict
 
 
 async def _material(ctx: CaseContext, case_id: int, index: int) -> tuple[Case, CaseMaterial]:
-    case = await CaseRepository(ctx.session).get(ctx.actor.scope, case_id)
+    """The case (locked, and its version bumped, so a material change and a step on the same case cannot
+    interleave) and one of its materials, if the actor's front desk may take materials for it now."""
+    case = await CaseRepository(ctx.session).get(ctx.actor.scope, case_id, for_update=True)
     if case is None:
         raise NotFound(f"办件 #{case_id} 不存在或不在您的管辖范围内")
+    flag_modified(case, "status")  # an UPDATE … WHERE version = …: a concurrent step makes one of us fail
     if case.status not in (Status.DRAFT, Status.SUBMITTED, Status.AWAITING_SUPPLEMENT):
         raise Conflict("办件已受理或已结束，不能再更改材料", rule="materials_locked")
     if ctx.actor.unit_code != case.accepting_unit:
         raise PermissionDenied(f"材料须由受理单位 {case.accepting_unit} 收取", rule="wrong_desk")
+    await _require_rights(ctx, case.accepting_unit, ctx.catalog.get(case.item_code), "accept", utcnow())
     materials = {m.index: m for m in await CaseRepository(ctx.session).materials(case.id)}
     if index not in materials:
         raise NotFound(f"该事项没有第 {index} 项材料")
@@ -428,7 +435,8 @@ def timing(case: Case, pauses: list[CasePause], calendar: WorkingCalendar, today
                             working_days_left=None, signal="normal", clock="not_started")  # fmt: skip
     ranges = [(pause.started_on, pause.ended_on) for pause in pauses]
     finished = case.status in DECIDED or case.status == Status.WITHDRAWN
-    until = local_date(case.decided_at, tz) if finished and case.decided_at else today
+    stopped_at = case.decided_at or case.closed_at
+    until = local_date(stopped_at, tz) if finished and stopped_at else today
     used = calendar.working_days_used(case.accepted_on, until, ranges)
     deadline = calendar.deadline_with_pauses(case.accepted_on, promised, ranges, today=until)
     left = promised - used

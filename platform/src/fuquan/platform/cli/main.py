@@ -98,19 +98,25 @@ async def _seed(settings: Settings, demo: bool) -> None:
         for tenant in tenants:
             _print_counts(tenant.name, tenant.code, tenant.counts_by_level)
         if demo:
+            from fuquan.platform.setup.demo_cases import EXTRA_STAFF, add_demo_cases
+
             async with session_scope(session_maker) as session:
                 staff = await add_demo_staff(session)
-            await add_demo_grants(session_maker, AuthorityRegistry(), lambda step: console.print(f"· {step}"))
+            registry = AuthorityRegistry()  # one engine for grants and cases
+            await add_demo_grants(session_maker, registry, lambda step: console.print(f"· {step}"))
+            counts = await add_demo_cases(
+                session_maker, registry, settings.secret_key, settings.data_dir, lambda step: console.print(f"· {step}")
+            )
+            console.print("演示办件：" + "，".join(f"{status} {count}" for status, count in counts.items()))
             table = Table(title="演示账号（仅供开发演示）")
             for column in ("用户名", "密码", "岗位", "单位"):
                 table.add_column(column)
             from fuquan.platform.accounts.roles import ROLE_NAMES
             from fuquan.platform.setup.demo import DEMO_PASSWORD
 
-            for member in staff:
-                table.add_row(
-                    member.username, DEMO_PASSWORD, ROLE_NAMES[member.role], f"{member.display_name}（{member.unit}）"
-                )
+            for member in [*staff, *EXTRA_STAFF]:
+                role = ROLE_NAMES[member.role]
+                table.add_row(member.username, DEMO_PASSWORD, role, f"{member.display_name}（{member.unit}）")
             console.print(table)
 
     await _with_sessions(settings, work)
