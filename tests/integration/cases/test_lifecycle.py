@@ -173,3 +173,28 @@ async def test_queue_filters(client: Any) -> None:
     assert (await client.get("/api/v1/cases", params={"signal": "purple"}, headers=clerk)).status_code == 400
     village = await login(client, "jm_agent")  # 骏马社区 sees nothing of the street's cases
     assert (await client.get("/api/v1/cases", headers=village)).json()["total"] == 0
+
+
+async def test_full_identity_needs_a_permission_and_a_purpose(client: Any, database_url: str) -> None:
+    admin = await login(client, "nx_admin")
+    await _grant(client, admin, "HRSS-04", "accept", TOWN)
+    clerk = await login(client, "cs_clerk")
+    case = await _new_case(client, clerk, "HRSS-04")
+    reveal = f"/api/v1/cases/{case['id']}/applicant/reveal"
+    assert (await client.post(reveal, json={}, headers=clerk)).status_code == 400  # no purpose, no reveal
+    shown = await client.post(reveal, json={"purpose": "核对户籍信息"}, headers=clerk)
+    assert shown.status_code == 200
+    assert shown.json() == {"id_number": RESIDENT, "name": "张三", "phone": "13812341234"}
+    supervisor = await login(client, "nx_supervisor")
+    assert (await client.post(reveal, json={"purpose": "抽查"}, headers=supervisor)).status_code == 403
+    from sqlalchemy import select
+
+    from fuquan.platform.core.audit.models import AuditRecord
+
+    engine = create_engine(database_url)
+    async with session_factory(engine)() as session:
+        purposes = list(
+            await session.scalars(select(AuditRecord.purpose).where(AuditRecord.action == "applicant.reveal"))
+        )
+    await engine.dispose()
+    assert purposes == ["核对户籍信息"]

@@ -22,13 +22,13 @@ ROLE_NAMES: Final = {
 }
 
 _FRONT_DESK = {"units.read", "catalog.read", "authority.read", "calendar.read", "cases.read"}
-_CASEWORK = _FRONT_DESK | {"cases.create", "cases.handle"}
+_CASEWORK = _FRONT_DESK | {"cases.create", "cases.handle", "applicants.reveal"}
 
 PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "grid_specialist": frozenset(_CASEWORK),
     "village_agent": frozenset(_CASEWORK),
     "window_clerk": frozenset(_CASEWORK),
-    "approver": frozenset(_FRONT_DESK | {"cases.handle"}),
+    "approver": frozenset(_FRONT_DESK | {"cases.handle", "applicants.reveal"}),
     "supervisor": frozenset(_FRONT_DESK | {"grants.read"}),
     "unit_admin": frozenset(_FRONT_DESK | {"grants.read", "grants.manage"}),
     "tenant_admin": frozenset(_FRONT_DESK | {"grants.read", "grants.manage", "catalog.manage", "calendar.manage"}),
@@ -49,6 +49,7 @@ PERMISSION_NAMES: Final = {
     "cases.read": "查看办件",
     "cases.create": "收件",
     "cases.handle": "办理办件",
+    "applicants.reveal": "查看申请人完整身份信息",
     "calendar.manage": "维护工作日历",
 }
 

@@ -36,7 +36,12 @@ from fuquan.platform.app.problems import EXCEPTION_HANDLERS
 from fuquan.platform.app.request_id import request_id_middleware
 from fuquan.platform.app.security import BearerTokenMiddleware, permission_guard, provide_actor, provide_scope
 from fuquan.platform.calendar.controllers import CalendarController
-from fuquan.platform.cases.controllers import CaseController, CaseDocumentController, PublicCaseController
+from fuquan.platform.cases.controllers import (
+    ApplicantRevealController,
+    CaseController,
+    CaseDocumentController,
+    PublicCaseController,
+)
 from fuquan.platform.catalog.controllers import ItemController
 from fuquan.platform.catalog.services import provide_catalog
 from fuquan.platform.core.config import Settings, load_settings
@@ -162,6 +167,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CalendarController,
             CaseController,
             CaseDocumentController,
+            ApplicantRevealController,
             PublicCaseController,
             create_static_files_router(
                 path="/static",

@@ -201,6 +201,38 @@ class CaseController(Controller):
         return (await _reads(db_session, actor, catalog, [case]))[0]
 
 
+class RevealRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    purpose: Annotated[str, msgspec.Meta(min_length=4, max_length=256)]
+
+
+class RevealedApplicant(msgspec.Struct, frozen=True):
+    id_number: str
+    name: str
+    phone: str | None
+
+
+class ApplicantRevealController(Controller):
+    path = "/api/v1/cases/{case_id:int}/applicant/reveal"
+    tags = ["cases 办件"]
+
+    @post("/", summary="查看申请人完整身份信息（须说明用途，留痕）", status_code=200,
+          opt={"permission": "applicants.reveal"})  # fmt: skip
+    async def reveal(
+        self,
+        request: Request[Any, Any, Any],
+        case_id: FromPath[int],
+        data: JSONBody[RevealRequest],
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
+        catalog: NamedDependency[Catalog],
+        authority_registry: NamedDependency[AuthorityRegistry],
+        pii_cipher: NamedDependency[PersonalDataCipher],
+    ) -> RevealedApplicant:
+        ctx = services.CaseContext(db_session, actor, catalog, authority_registry, pii_cipher, _request_id(request))
+        revealed = await services.reveal_applicant(ctx, case_id, data.purpose.strip())
+        return msgspec.convert(revealed, RevealedApplicant)
+
+
 DOCUMENT_FILES: dict[str, DocumentKind] = {f"{kind}.pdf": kind for kind in AVAILABLE}
 
 
