@@ -30,6 +30,7 @@ from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.catalog.services import Catalog
 from fuquan.platform.core.audit.services import rejections_audited
 from fuquan.platform.core.errors import NotFound
+from fuquan.platform.core.request_context import request_id_of
 from fuquan.platform.core.timeutil import as_utc, utcnow
 from fuquan.tenants.repositories import UnitRepository
 from fuquan.tenants.scope import TenantScope
@@ -37,10 +38,6 @@ from fuquan.tenants.scope import TenantScope
 Depth = Annotated[int, QueryParameter(ge=0, le=5)]
 Limit = Annotated[int, QueryParameter(ge=1, le=500)]
 Offset = Annotated[int, QueryParameter(ge=0)]
-
-
-def _request_id(request: Request) -> str | None:  # type: ignore[type-arg]
-    return request.scope.get("state", {}).get("request_id")
 
 
 class GrantController(Controller):
@@ -58,9 +55,11 @@ class GrantController(Controller):
         authority_registry: NamedDependency[AuthorityRegistry],
     ) -> GrantRead:
         detail = {"item": data.item, "action": data.action, "unit": data.unit, "scope": data.scope}
-        entry = actor.audit_entry("grant.create", request_id=_request_id(request), detail=detail)
+        entry = actor.audit_entry("grant.create", request_id=request_id_of(request), detail=detail)
         async with rejections_audited(db_session, entry):
-            grant = await services.delegate(db_session, actor, data, catalog, authority_registry, _request_id(request))
+            grant = await services.delegate(
+                db_session, actor, data, catalog, authority_registry, request_id_of(request)
+            )
         return services.grant_read(grant, actor.scope.timezone, utcnow())
 
     @post("/batch", summary="批量赋权（全部成功或全部不写入）", opt={"permission": "grants.manage"})
@@ -74,10 +73,10 @@ class GrantController(Controller):
         authority_registry: NamedDependency[AuthorityRegistry],
     ) -> list[GrantRead]:
         detail = {"count": len(data.grants)}
-        entry = actor.audit_entry("grant.create_batch", request_id=_request_id(request), detail=detail)
+        entry = actor.audit_entry("grant.create_batch", request_id=request_id_of(request), detail=detail)
         async with rejections_audited(db_session, entry):
             grants = await services.delegate_many(
-                db_session, actor, data.grants, catalog, authority_registry, _request_id(request)
+                db_session, actor, data.grants, catalog, authority_registry, request_id_of(request)
             )
         now = utcnow()
         return [services.grant_read(grant, actor.scope.timezone, now) for grant in grants]
@@ -96,12 +95,12 @@ class GrantController(Controller):
         entry = actor.audit_entry(
             "grant.revoke",
             resource=f"grant:{grant_id}",
-            request_id=_request_id(request),
+            request_id=request_id_of(request),
             detail={"reason": data.reason},
         )
         async with rejections_audited(db_session, entry):
             revoked, at = await services.revoke(
-                db_session, actor, grant_id, data.reason, authority_registry, _request_id(request)
+                db_session, actor, grant_id, data.reason, authority_registry, request_id_of(request)
             )
         return RevocationRead(revoked=[g.id for g in revoked], revoked_at=at)
 

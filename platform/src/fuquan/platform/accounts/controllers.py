@@ -14,6 +14,7 @@ from fuquan.platform.accounts.schemas import MeRead, TokenRead, TokenRequest
 from fuquan.platform.accounts.services import LoginThrottle, issue_token, revoke_token
 from fuquan.platform.core.audit.services import AuditEntry, rejections_audited
 from fuquan.platform.core.config import Settings
+from fuquan.platform.core.request_context import request_id_of
 
 
 class AuthController(Controller):
@@ -29,7 +30,7 @@ class AuthController(Controller):
         settings: NamedDependency[Settings],
         login_throttle: NamedDependency[LoginThrottle],
     ) -> TokenRead:
-        request_id = request.scope.get("state", {}).get("request_id")
+        request_id = request_id_of(request)
         client = request.client.host if request.client else None
         entry = AuditEntry(
             action="auth.login", actor=data.username, request_id=request_id, detail={"client": client or ""}
@@ -48,7 +49,7 @@ class AuthController(Controller):
         db_session: NamedDependency[AsyncSession],
         actor: NamedDependency[Actor],
     ) -> None:
-        await revoke_token(db_session, actor, request.scope.get("state", {}).get("request_id"))
+        await revoke_token(db_session, actor, request_id_of(request))
 
     @get("/me", summary="当前登录人员", opt={"permission": "self"})
     async def me(self, actor: NamedDependency[Actor]) -> MeRead:

@@ -12,6 +12,7 @@ from litestar.types import ExceptionHandlersMap
 from sqlalchemy.orm.exc import StaleDataError
 
 from fuquan.platform.core.errors import FuquanError
+from fuquan.platform.core.request_context import request_id_of
 
 log = structlog.get_logger()
 
@@ -41,7 +42,7 @@ def _problem(
         "detail": detail,
         "instance": request.url.path,
     }
-    request_id = request.scope.get("state", {}).get("request_id")
+    request_id = request_id_of(request)
     if request_id:
         body["request_id"] = request_id
     body.update({key: value for key, value in extra.items() if value is not None})

@@ -9,6 +9,8 @@ import structlog
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from fuquan.platform.core.request_context import REQUEST_ID_KEY
+
 _SANE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
@@ -19,7 +21,7 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
             return
         incoming = next((v.decode() for k, v in scope["headers"] if k == b"x-request-id"), "")
         request_id = incoming if _SANE.match(incoming) else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
+        scope.setdefault("state", {})[REQUEST_ID_KEY] = request_id
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
 

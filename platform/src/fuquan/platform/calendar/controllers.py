@@ -17,16 +17,13 @@ from fuquan.platform.calendar import services
 from fuquan.platform.calendar.schemas import CalendarDayRead, CalendarDayWrite, CalendarYearRead
 from fuquan.platform.core.audit.services import rejections_audited
 from fuquan.platform.core.errors import BadRequest, ValidationFailed
+from fuquan.platform.core.request_context import request_id_of
 from fuquan.platform.core.timeutil import EARLIEST_YEAR, LATEST_YEAR, local_date, utcnow
 from fuquan.tenants.scope import TenantScope
 
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 DayText = Annotated[str, Parameter(description="公历日期 YYYY-MM-DD", examples=[Example(value="2026-10-01")])]
 Year = Annotated[int | None, QueryParameter(ge=EARLIEST_YEAR, le=LATEST_YEAR, description="公历年份，默认今年")]
-
-
-def _request_id(request: Request[Any, Any, Any]) -> str | None:
-    return request.scope.get("state", {}).get("request_id")
 
 
 def parse_day(text: str) -> date:
@@ -71,7 +68,7 @@ class CalendarController(Controller):
         db_session: NamedDependency[AsyncSession],
         actor: NamedDependency[Actor],
     ) -> CalendarDayRead:
-        when, request_id = parse_day(day), _request_id(request)
+        when, request_id = parse_day(day), request_id_of(request)
         detail = {"day": when.isoformat(), "workday": data.workday, "note": data.note}
         entry = actor.audit_entry("calendar.set_day", resource=_resource(when), request_id=request_id, detail=detail)
         async with rejections_audited(db_session, entry):
@@ -91,7 +88,7 @@ class CalendarController(Controller):
         db_session: NamedDependency[AsyncSession],
         actor: NamedDependency[Actor],
     ) -> None:
-        when, request_id = parse_day(day), _request_id(request)
+        when, request_id = parse_day(day), request_id_of(request)
         detail = {"day": when.isoformat()}
         entry = actor.audit_entry("calendar.clear_day", resource=_resource(when), request_id=request_id, detail=detail)
         async with rejections_audited(db_session, entry):

@@ -35,6 +35,7 @@ from fuquan.platform.core.audit.services import AuditEntry, append
 from fuquan.platform.core.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from fuquan.platform.core.files import MAX_UPLOAD_BYTES, FileStore, sniff_upload
 from fuquan.platform.core.personal import PersonalDataCipher
+from fuquan.platform.core.request_context import request_id_of
 from fuquan.platform.core.timeutil import local_date, utcnow
 from fuquan.platform.documents import DocumentKind, render_pdf
 from fuquan.tenants.repositories import TenantRepository, UnitRepository
@@ -43,10 +44,6 @@ Limit = Annotated[int, QueryParameter(ge=1, le=200)]
 MAX_SIGNAL_SCAN = 5000  # open cases examined for a signal filter
 CLOCKED = (Status.ACCEPTED, Status.IN_REVIEW, Status.SUSPENDED)  # statuses whose deadline clock is running
 Offset = Annotated[int, QueryParameter(ge=0)]
-
-
-def _request_id(request: Request[Any, Any, Any]) -> str | None:
-    return request.scope.get("state", {}).get("request_id")
 
 
 async def _reads(session: AsyncSession, actor: Actor, catalog: Catalog, cases: list[Case]) -> list[CaseRead]:
@@ -74,7 +71,7 @@ class CaseController(Controller):
         self, request: Request[Any, Any, Any], session: AsyncSession, actor: Actor, catalog: Catalog,
         registry: AuthorityRegistry, cipher: PersonalDataCipher,
     ) -> services.CaseContext:  # fmt: skip
-        return services.CaseContext(session, actor, catalog, registry, cipher, _request_id(request))
+        return services.CaseContext(session, actor, catalog, registry, cipher, request_id_of(request))
 
     @post("/", summary="收件：为居民新建办件", opt={"permission": "cases.create"})
     async def create_case(
@@ -228,7 +225,7 @@ class ApplicantRevealController(Controller):
         authority_registry: NamedDependency[AuthorityRegistry],
         pii_cipher: NamedDependency[PersonalDataCipher],
     ) -> RevealedApplicant:
-        ctx = services.CaseContext(db_session, actor, catalog, authority_registry, pii_cipher, _request_id(request))
+        ctx = services.CaseContext(db_session, actor, catalog, authority_registry, pii_cipher, request_id_of(request))
         revealed = await services.reveal_applicant(ctx, case_id, data.purpose.strip())
         return msgspec.convert(revealed, RevealedApplicant)
 
