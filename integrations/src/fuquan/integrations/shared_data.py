@@ -13,14 +13,14 @@ neither is ever logged, and the request's ``repr`` masks them.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal, Protocol
 
 import anyio
 import msgspec
 import structlog
 
-from fuquan.platform.catalog.schemas import Source
+from fuquan.platform.catalog.schemas import Source, Subject
 from fuquan.platform.core.personal import mask_id_number, mask_name
 
 log = structlog.get_logger()
@@ -31,10 +31,12 @@ __all__ = [
     "AnswerStatus",
     "Fact",
     "NotConfiguredProvider",
+    "OwnRecord",
     "SharedDataAnswer",
     "SharedDataProvider",
     "SharedDataRequest",
     "Source",
+    "Subject",
     "describe",
     "lookup_all",
     "unavailable_answer",
@@ -79,22 +81,43 @@ def describe(source: str, evidence: str) -> str:
     return f"{source_label}（{evidence_label}）"
 
 
+class OwnRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """A registration or recognition decided through Fuquan (人社自有数据) for the applicant."""
+
+    kind: str
+    since: date
+    until: date | None
+    receipt_no: str
+
+
 class SharedDataRequest(msgspec.Struct, frozen=True, kw_only=True):
-    """One question to one partner source about one applicant, for one case (the purpose)."""
+    """One question to one partner source about one case's subject, for that case (the purpose).
+
+    The subject is the applicant, the related person (关系人, e.g. the deceased insured) or the
+    enterprise named on the case; the material's catalogue entry says which.
+    """
 
     source: Source
     evidence: str
-    id_number: str  # never logged; masked in repr
+    id_number: str  # the applicant's; never logged; masked in repr
     name: str
     purpose: str  # the case's receipt number (X-Purpose)
     tenant_code: str
     acting_user: str  # the staff member's username (X-User-Id)
     request_id: str | None = None
+    subject: Subject = "applicant"
+    related_id_number: str | None = None  # never logged; masked in repr
+    related_name: str | None = None
+    credit_code: str | None = None
+    own_records: tuple[OwnRecord, ...] = ()
+    today: date | None = None  # the tenant's local date, for validity checks
 
     def __repr__(self) -> str:
+        related = None if self.related_id_number is None else mask_id_number(self.related_id_number)
         return (
-            f"SharedDataRequest(source={self.source!r}, evidence={self.evidence!r}, "
+            f"SharedDataRequest(source={self.source!r}, evidence={self.evidence!r}, subject={self.subject!r}, "
             f"id_number={mask_id_number(self.id_number)!r}, name={mask_name(self.name)!r}, "
+            f"related_id_number={related!r}, credit_code={self.credit_code!r}, "
             f"purpose={self.purpose!r}, tenant_code={self.tenant_code!r}, acting_user={self.acting_user!r}, "
             f"request_id={self.request_id!r})"
         )
@@ -106,6 +129,9 @@ class SharedDataRequest(msgspec.Struct, frozen=True, kw_only=True):
         yield "evidence", self.evidence
         yield "id_number", mask_id_number(self.id_number)
         yield "name", mask_name(self.name)
+        yield "subject", self.subject
+        yield "related_id_number", None if self.related_id_number is None else mask_id_number(self.related_id_number)
+        yield "credit_code", self.credit_code
         yield "purpose", self.purpose
         yield "tenant_code", self.tenant_code
         yield "acting_user", self.acting_user
@@ -124,10 +150,15 @@ class SharedDataAnswer(msgspec.Struct, frozen=True, kw_only=True):
     evidence: str
     reason: str
     facts: dict[str, Fact] = msgspec.field(default_factory=dict)
+    service: str | None = None  # the partner service asked (None: answered without a call)
     fetched_at: datetime | None = None
     request_hash: str | None = None  # SM3 hex (fuquan.platform.core.crypto.sm3_hex) of the request sent
     response_hash: str | None = None  # SM3 hex of the response received
     source_request_id: str | None = None
+    attempts: int = 0
+    elapsed_ms: int = 0
+    cached: bool = False
+    failure: str | None = None  # the error kind when the source failed (timeout, circuit_open, …)
 
     @property
     def satisfied(self) -> bool:
@@ -150,8 +181,10 @@ class NotConfiguredProvider:
         )
 
 
-def unavailable_answer(request: SharedDataRequest, reason: str) -> SharedDataAnswer:
-    return SharedDataAnswer(status="unavailable", source=request.source, evidence=request.evidence, reason=reason)
+def unavailable_answer(request: SharedDataRequest, reason: str, failure: str = "error") -> SharedDataAnswer:
+    return SharedDataAnswer(
+        status="unavailable", source=request.source, evidence=request.evidence, reason=reason, failure=failure
+    )
 
 
 def _log_fields(request: SharedDataRequest) -> dict[str, object]:
@@ -210,5 +243,7 @@ async def lookup_all(
             results.append(answer)
             continue
         log.warning("shared_data_lookup_timed_out", budget_seconds=budget_seconds, **_log_fields(request))
-        results.append(unavailable_answer(request, f"{describe(request.source, request.evidence)}查询超时"))
+        results.append(
+            unavailable_answer(request, f"{describe(request.source, request.evidence)}查询超时", "budget_exceeded")
+        )
     return results

@@ -29,6 +29,9 @@ from litestar.stores.registry import StoreRegistry
 
 from fuquan.authority.controllers import AuthorityController, GrantController
 from fuquan.authority.registry import AuthorityRegistry
+from fuquan.integrations.gateway.cache import ResponseCache
+from fuquan.integrations.gateway.client import GatewayPool
+from fuquan.integrations.services import PartnerDirectory
 from fuquan.platform.accounts.controllers import AuthController
 from fuquan.platform.accounts.services import LoginThrottle
 from fuquan.platform.app.health import HealthController
@@ -86,6 +89,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     cipher = PersonalDataCipher(settings.secret_key)
     file_store = LocalFileStore(settings.data_dir / "files")
     stores = StoreRegistry(default_factory=_store_factory(settings))
+    partner_directory = PartnerDirectory(
+        cipher, GatewayPool(cache=ResponseCache(stores.get("partner_answers"), settings.secret_key.encode()))
+    )
     throttle = LoginThrottle(
         stores.get("login_failures"), settings.login_failures_per_username, settings.login_lockout_seconds
     )
@@ -107,6 +113,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             tasks.start_soon(loop)
             yield
             tasks.cancel_scope.cancel()
+        await partner_directory.aclose()
         await engine.dispose()
 
     sqlalchemy = SQLAlchemyAsyncConfig(
@@ -194,12 +201,20 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "session_maker": Provide(lambda: session_maker, use_cache=True, sync_to_thread=False),
             "pii_cipher": Provide(lambda: cipher, use_cache=True, sync_to_thread=False),
             "file_store": Provide(lambda: file_store, use_cache=True, sync_to_thread=False),
+            "partner_directory": Provide(lambda: partner_directory, use_cache=True, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
         plugins=[SQLAlchemyPlugin(config=sqlalchemy), structlog_plugin],
         stores=stores,
         openapi_config=openapi,
         lifespan=[reconcile_policies],
-        state=State({"session_maker": session_maker, "settings": settings, "authority_registry": registry}),
+        state=State(
+            {
+                "session_maker": session_maker,
+                "settings": settings,
+                "authority_registry": registry,
+                "partner_directory": partner_directory,
+            }
+        ),
         debug=settings.debug,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from datetime import date
 from typing import Annotated, Any
 
@@ -15,6 +16,7 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Quer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.authority.registry import AuthorityRegistry
+from fuquan.integrations.services import PartnerDirectory
 from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.cases import services
 from fuquan.platform.cases.documents import AVAILABLE, notice_data
@@ -25,6 +27,7 @@ from fuquan.platform.cases.schemas import (
     CasePage,
     CaseRead,
     EventRead,
+    EvidenceRead,
     MaterialRequest,
     Signal,
     TransitionRequest,
@@ -32,6 +35,7 @@ from fuquan.platform.cases.schemas import (
 from fuquan.platform.cases.state_machine import STATUS_NAMES, Status
 from fuquan.platform.catalog.services import Catalog
 from fuquan.platform.core.audit.services import AuditEntry, append
+from fuquan.platform.core.config import Settings
 from fuquan.platform.core.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from fuquan.platform.core.files import MAX_UPLOAD_BYTES, FileStore, sniff_upload
 from fuquan.platform.core.personal import PersonalDataCipher
@@ -50,7 +54,8 @@ async def _reads(session: AsyncSession, actor: Actor, catalog: Catalog, cases: l
     """Case representations with materials, masked applicant and the clock — a handful of queries for any page."""
     repository = CaseRepository(session)
     ids = [case.id for case in cases]
-    applicants = await ApplicantRepository(session).many([case.applicant_id for case in cases])
+    people = [case.applicant_id for case in cases] + [c.related_person_id for c in cases if c.related_person_id]
+    applicants = await ApplicantRepository(session).many(people)
     materials = await repository.materials_of(ids)
     pauses = await repository.pauses(ids)
     calendar = await services.context_calendar(session, actor.tenant_id)
@@ -58,7 +63,7 @@ async def _reads(session: AsyncSession, actor: Actor, catalog: Catalog, cases: l
     today = local_date(utcnow(), tz)
     return [
         services.case_read(case, applicants[case.applicant_id], materials[case.id], pauses[case.id], catalog,
-                           calendar, today, tz)
+                           calendar, today, tz, applicants.get(case.related_person_id or 0))
         for case in cases
     ]  # fmt: skip
 
@@ -73,6 +78,21 @@ class CaseController(Controller):
     ) -> services.CaseContext:  # fmt: skip
         return services.CaseContext(session, actor, catalog, registry, cipher, request_id_of(request))
 
+    async def _asking_context(
+        self, request: Request[Any, Any, Any], session: AsyncSession, actor: Actor, catalog: Catalog,
+        registry: AuthorityRegistry, cipher: PersonalDataCipher, directory: PartnerDirectory,
+    ) -> services.CaseContext:  # fmt: skip
+        """A context for steps that ask partner departments: the tenant's gateways, the lookup budget,
+        and a session factory for what must not wait for the request (receipt number, call audit)."""
+        settings: Settings = request.app.state.settings
+        return replace(
+            self._context(request, session, actor, catalog, registry, cipher),
+            shared_data=await directory.provider(session, actor.tenant_id, actor.scope.tenant_code),
+            session_maker=request.app.state.session_maker,
+            lookup_budget_seconds=settings.shared_data_budget_seconds,
+            lookup_concurrency=settings.shared_data_concurrency,
+        )
+
     @post("/", summary="收件：为居民新建办件", opt={"permission": "cases.create"})
     async def create_case(
         self,
@@ -83,11 +103,14 @@ class CaseController(Controller):
         catalog: NamedDependency[Catalog],
         authority_registry: NamedDependency[AuthorityRegistry],
         pii_cipher: NamedDependency[PersonalDataCipher],
+        partner_directory: NamedDependency[PartnerDirectory],
         idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None,
     ) -> Response[CaseRead]:
         if idempotency_key is not None and not 8 <= len(idempotency_key) <= 128:
             raise ValidationFailed("Idempotency-Key 应为 8 到 128 个字符", rule="idempotency_key")
-        ctx = self._context(request, db_session, actor, catalog, authority_registry, pii_cipher)
+        ctx = await self._asking_context(
+            request, db_session, actor, catalog, authority_registry, pii_cipher, partner_directory
+        )
         case, _created = await services.create_case(ctx, data, idempotency_key)
         return Response((await _reads(db_session, actor, catalog, [case]))[0], status_code=201)
 
@@ -145,6 +168,18 @@ class CaseController(Controller):
             raise NotFound(f"办件 #{case_id} 不存在或不在您的管辖范围内")
         return [services.event_read(event) for event in await repository.events(case.id)]
 
+    @get("/{case_id:int}/evidence", summary="共享数据核验凭证", opt={"permission": "cases.read"})
+    async def evidence(
+        self, case_id: FromPath[int], db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor]
+    ) -> list[EvidenceRead]:
+        """Every partner answer asked for this case, oldest first: source, service, time, request id,
+        SM3 of request and response, and the facts used."""
+        repository = CaseRepository(db_session)
+        case = await repository.get(actor.scope, case_id)
+        if case is None:
+            raise NotFound(f"办件 #{case_id} 不存在或不在您的管辖范围内")
+        return [services.evidence_read(row) for row in await repository.evidence(case.id)]
+
     @post("/{case_id:int}/transitions", summary="办理一步（受理、审批、出件…）", status_code=200,
           opt={"permission": "cases.handle"})  # fmt: skip
     async def transition(
@@ -157,8 +192,13 @@ class CaseController(Controller):
         catalog: NamedDependency[Catalog],
         authority_registry: NamedDependency[AuthorityRegistry],
         pii_cipher: NamedDependency[PersonalDataCipher],
+        partner_directory: NamedDependency[PartnerDirectory],
     ) -> CaseRead:
         ctx = self._context(request, db_session, actor, catalog, authority_registry, pii_cipher)
+        if data.action in services.ASKING_AGAIN:
+            ctx = await self._asking_context(
+                request, db_session, actor, catalog, authority_registry, pii_cipher, partner_directory
+            )
         calendar = await services.context_calendar(db_session, actor.tenant_id)
         case = await services.transition(ctx, case_id, data.action, data.reason, data.version, calendar)
         return (await _reads(db_session, actor, catalog, [case]))[0]

@@ -49,6 +49,8 @@ class Case(IdMixin, Base):
     item_code: Mapped[str] = mapped_column(String(32))
     catalog_edition: Mapped[int]
     applicant_id: Mapped[int] = mapped_column(BigId, ForeignKey("applicant.id"))
+    related_person_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("applicant.id"))  # 关系人, e.g. 逝者
+    enterprise_credit_code: Mapped[str | None] = mapped_column(String(18))  # 被投诉/被申请单位
     accepting_unit: Mapped[str] = mapped_column(String(15))
     routed_to: Mapped[str | None] = mapped_column(String(15))
     status: Mapped[str] = mapped_column(String(24))
@@ -96,6 +98,38 @@ class CaseMaterial(IdMixin, Base):
     defer_until: Mapped[date | None] = mapped_column(Date)
     evidence: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict)
     updated_at: Mapped[datetime]
+
+
+class CaseEvidence(IdMixin, Base):
+    """One partner answer kept as evidence (共享数据核验凭证), bound to the case and its purpose.
+
+    Holds only the facts the decision used, plus SM3 hashes of the exact request and response
+    bytes, so the answer can be proven later without storing the partner's whole reply.
+    """
+
+    __tablename__ = "case_evidence"
+
+    tenant_id: Mapped[int] = mapped_column(BigId, ForeignKey("tenant.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(BigId, ForeignKey("case_file.id", ondelete="CASCADE"), index=True)
+    material_index: Mapped[int] = mapped_column(SmallInteger)
+    purpose: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(32))
+    service: Mapped[str | None] = mapped_column(String(32))
+    evidence: Mapped[str] = mapped_column(String(48))
+    subject: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(256))
+    facts: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict)
+    asked_at: Mapped[datetime]
+    asked_by: Mapped[int | None] = mapped_column(BigId, ForeignKey("staff.id"))
+    fetched_at: Mapped[datetime | None]
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    source_request_id: Mapped[str | None] = mapped_column(String(64))
+    request_hash: Mapped[str | None] = mapped_column(String(64))
+    response_hash: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
+    elapsed_ms: Mapped[int] = mapped_column(default=0)
+    cached: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class CaseEvent(IdMixin, Base):

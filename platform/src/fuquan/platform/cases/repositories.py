@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fuquan.platform.cases.models import Applicant, Case, CaseEvent, CaseMaterial, CasePause
+from fuquan.platform.cases.models import Applicant, Case, CaseEvent, CaseEvidence, CaseMaterial, CasePause
 from fuquan.tenants.scope import TenantScope
 
 
@@ -71,6 +71,12 @@ class CaseRepository:
         total = await self.session.scalar(select(func.count()).select_from(query.subquery()))
         rows = await self.session.scalars(query.order_by(Case.id.desc()).limit(limit).offset(offset))
         return list(rows), int(total or 0)
+
+    async def evidence(self, case_id: int) -> list[CaseEvidence]:
+        rows = await self.session.scalars(
+            select(CaseEvidence).where(CaseEvidence.case_id == case_id).order_by(CaseEvidence.id)
+        )
+        return list(rows)
 
     async def materials(self, case_id: int) -> list[CaseMaterial]:
         rows = await self.session.scalars(

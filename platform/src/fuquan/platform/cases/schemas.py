@@ -20,11 +20,20 @@ class ApplicantWrite(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     phone: Annotated[str, msgspec.Meta(max_length=20)] | None = None
 
 
+class PersonWrite(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """关系人: a person the case is about besides the applicant (e.g. the deceased insured)."""
+
+    id_number: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+
+
 class CaseCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     item: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
     unit: Annotated[str, msgspec.Meta(pattern=r"^\d{2,15}$")]
     applicant: ApplicantWrite
     form: dict[str, Any] = msgspec.field(default_factory=dict)
+    related_person: PersonWrite | None = None
+    enterprise_credit_code: Annotated[str, msgspec.Meta(max_length=32)] | None = None  # 统一社会信用代码
 
 
 class TransitionRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -70,6 +79,39 @@ class DeadlineRead(msgspec.Struct, frozen=True, kw_only=True):
     clock: Clock
 
 
+class UnavailableSource(msgspec.Struct, frozen=True, kw_only=True):
+    """A partner source that could not answer for this case: which, why, and the materials affected."""
+
+    source: str
+    label: str
+    reason: str
+    failure: str | None
+    materials: list[int]
+
+
+class EvidenceRead(msgspec.Struct, frozen=True, kw_only=True):
+    """One partner answer kept for the case (共享数据核验凭证)."""
+
+    material_index: int
+    purpose: str
+    source: str
+    service: str | None
+    evidence: str
+    subject: str
+    status: str
+    reason: str
+    facts: dict[str, Any]
+    asked_at: datetime
+    fetched_at: datetime | None
+    request_id: str | None
+    source_request_id: str | None
+    request_sm3: str | None
+    response_sm3: str | None
+    attempts: int
+    elapsed_ms: int
+    cached: bool
+
+
 class CaseRead(msgspec.Struct, frozen=True, kw_only=True):
     id: int
     receipt_no: str
@@ -83,6 +125,9 @@ class CaseRead(msgspec.Struct, frozen=True, kw_only=True):
     routed_to: str | None
     applicant: ApplicantRead
     materials: list[MaterialRead]
+    related_person: ApplicantRead | None
+    enterprise_credit_code: str | None
+    unavailable_sources: list[UnavailableSource]
     deadline: date | None
     timing: DeadlineRead
     allowed_actions: list[str]

@@ -16,22 +16,21 @@ from typing import Any
 
 import msgspec
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.attributes import flag_modified
 
 from fuquan.authority import services as authority
 from fuquan.authority.registry import AuthorityRegistry
-from fuquan.integrations.shared_data import (
-    NotConfiguredProvider,
-    SharedDataProvider,
-    SharedDataRequest,
-    lookup_all,
-)
+from fuquan.integrations.models import HrssRecord
+from fuquan.integrations.partners.uscc import InvalidCreditCode, normalise_credit_code
+from fuquan.integrations.repositories import HrssRecordRepository
+from fuquan.integrations.shared_data import SOURCE_LABELS, NotConfiguredProvider, SharedDataAnswer, SharedDataProvider
 from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.calendar.services import calendar_for
 from fuquan.platform.calendar.workdays import WorkingCalendar
-from fuquan.platform.cases.models import Applicant, Case, CaseEvent, CaseMaterial, CasePause
-from fuquan.platform.cases.receipts import new_query_code, next_sequence, receipt_no
+from fuquan.platform.cases import shared
+from fuquan.platform.cases.models import Applicant, Case, CaseEvent, CaseEvidence, CaseMaterial, CasePause
+from fuquan.platform.cases.receipts import new_query_code, receipt_no
 from fuquan.platform.cases.repositories import ApplicantRepository, CaseRepository
 from fuquan.platform.cases.schemas import (
     ApplicantRead,
@@ -40,9 +39,11 @@ from fuquan.platform.cases.schemas import (
     Clock,
     DeadlineRead,
     EventRead,
+    EvidenceRead,
     MaterialRead,
     MaterialRequest,
     Signal,
+    UnavailableSource,
 )
 from fuquan.platform.cases.state_machine import (
     ACTION_NAMES,
@@ -65,6 +66,7 @@ from fuquan.tenants.repositories import UnitRepository
 log = structlog.get_logger()
 
 RIGHT_NAMES = {"accept": "受理", "decide": "审批"}
+ASKING_AGAIN = frozenset({Action.SUBMIT, Action.RESUBMIT})  # steps that first re-ask partners for missing materials
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,9 @@ class CaseContext:
     cipher: PersonalDataCipher
     request_id: str | None
     shared_data: SharedDataProvider = field(default_factory=NotConfiguredProvider)
+    session_maker: async_sessionmaker[AsyncSession] | None = None  # for work that must not wait for the request
+    lookup_budget_seconds: float = 3.0
+    lookup_concurrency: int = 4
 
     @property
     def tenant_id(self) -> int:
@@ -104,24 +109,23 @@ async def _require_rights(ctx: CaseContext, unit: str, item: CatalogItem, right:
         raise PermissionDenied(f"您的岗位不能{RIGHT_NAMES[right]}“{item.name}”", rule="role_permission")
 
 
-async def _applicant(ctx: CaseContext, request: CaseCreate, now: datetime) -> Applicant:
-    resident = parse_resident_id(request.applicant.id_number, today=ctx.today(now))
+async def _person(ctx: CaseContext, number: str, name: str, phone: str | None, now: datetime) -> Applicant:
+    """The applicant (or related person) row for a checked ID number: found by its blind index, else added."""
     tenant = ctx.actor.scope.tenant_code
-    index = ctx.cipher.blind_index(resident.number, tenant=tenant)
+    index = ctx.cipher.blind_index(number, tenant=tenant)
     repository = ApplicantRepository(ctx.session)
     found = await repository.by_index(ctx.tenant_id, index)
     if found is not None:
         return found
     context = f"{tenant}:applicant".encode()
-    phone = request.applicant.phone
     return await repository.add(
         Applicant(
             tenant_id=ctx.tenant_id,
             id_index=index,
-            id_cipher=ctx.cipher.encrypt(resident.number, context=context),
-            id_masked=resident.number[:4] + "*" * 10 + resident.number[-4:],
-            name_cipher=ctx.cipher.encrypt(request.applicant.name.strip(), context=context),
-            name_masked=mask_name(request.applicant.name.strip()),
+            id_cipher=ctx.cipher.encrypt(number, context=context),
+            id_masked=number[:4] + "*" * 10 + number[-4:],
+            name_cipher=ctx.cipher.encrypt(name, context=context),
+            name_masked=mask_name(name),
             phone_cipher=None if not phone else ctx.cipher.encrypt(phone, context=context),
             phone_masked=None if not phone else mask_phone(phone),
             created_at=now,
@@ -129,19 +133,47 @@ async def _applicant(ctx: CaseContext, request: CaseCreate, now: datetime) -> Ap
     )
 
 
+def _subjects(ctx: CaseContext, request: CaseCreate, now: datetime) -> shared.Subjects:
+    """Checks every identifier on the request before anything is asked or written."""
+    resident = parse_resident_id(request.applicant.id_number, today=ctx.today(now))
+    related = request.related_person
+    related_number = None
+    if related is not None:
+        try:
+            related_number = parse_resident_id(related.id_number, today=ctx.today(now)).number
+        except ValidationFailed as error:
+            raise ValidationFailed(f"关系人{error.detail}", rule=error.rule) from error
+        if related_number == resident.number:
+            raise ValidationFailed("关系人不能是申请人本人", rule="related_person_is_applicant")
+    credit_code = None
+    if request.enterprise_credit_code is not None and request.enterprise_credit_code.strip():
+        try:
+            credit_code = normalise_credit_code(request.enterprise_credit_code)
+        except InvalidCreditCode as error:
+            raise ValidationFailed(str(error), rule="credit_code") from error
+    return shared.Subjects(
+        id_number=resident.number,
+        name=request.applicant.name.strip(),
+        person_index=ctx.cipher.blind_index(resident.number, tenant=ctx.actor.scope.tenant_code),
+        related_id_number=related_number,
+        related_name=None if related is None else related.name.strip(),
+        credit_code=credit_code,
+    )
+
+
 def _materials(item: CatalogItem, now: datetime) -> list[CaseMaterial]:
     """Every material of the item's catalogue edition, missing until something satisfies it."""
     rows = []
     for index, material in enumerate(item.materials, start=1):
-        shared = material.get("shared") or {}
+        spec = material.get("shared") or {}
         rows.append(
             CaseMaterial(
                 index=index,
                 name=material["name"],
                 required=bool(material["required"]),
                 state="missing",
-                source=shared.get("source"),
-                note="共享数据源尚未接入，请上传材料" if shared else None,
+                source=spec.get("source"),
+                note=None,
                 evidence={},
                 updated_at=now,
             )
@@ -166,17 +198,25 @@ async def create_case(ctx: CaseContext, request: CaseCreate, idempotency_key: st
         raise PermissionDenied("只能在本人所在的服务点收件", rule="own_unit_only")
     item = ctx.catalog.get(request.item)
     await _require_rights(ctx, unit.code, item, "accept", now)
-    applicant = await _applicant(ctx, request, now)
+    subjects = _subjects(ctx, request, now)
     day = ctx.today(now)
-    sequence = await next_sequence(ctx.session, ctx.tenant_id, unit.code, day)
+    number = receipt_no(unit.code, day, await shared.reserve_sequence(ctx, unit.code, day))
+    # partners first, outside any lock; the case's own writes follow
+    answers = await shared.ask_partners(ctx, item, range(1, len(item.materials) + 1), number, subjects, day)
+    applicant = await _person(ctx, subjects.id_number, subjects.name, request.applicant.phone, now)
+    related = None
+    if subjects.related_id_number is not None:
+        related = await _person(ctx, subjects.related_id_number, subjects.related_name or "", None, now)
     case = await cases.add(
         Case(
             tenant_id=ctx.tenant_id,
-            receipt_no=receipt_no(unit.code, day, sequence),
+            receipt_no=number,
             query_code=new_query_code(),
             item_code=item.code,
             catalog_edition=ctx.catalog.edition.number,
             applicant_id=applicant.id,
+            related_person_id=None if related is None else related.id,
+            enterprise_credit_code=subjects.credit_code,
             accepting_unit=unit.code,
             status=Status.DRAFT,
             form=request.form,
@@ -188,42 +228,51 @@ async def create_case(ctx: CaseContext, request: CaseCreate, idempotency_key: st
         ),
         _materials(item, now),
     )
-    resident_name = request.applicant.name.strip()
-    await _look_up_shared(ctx, case, item, resident_number(request), resident_name)
-    await _record(ctx, case, "create", None, Status.DRAFT, None, now, {"item": item.code})
+    shared.apply_answers(ctx, case, await cases.materials(case.id), answers, item, now)
+    await _record(ctx, case, "create", None, Status.DRAFT, None, now, {"item": item.code, **_tally(answers)})
     log.info("case_created", case_id=case.id, item=item.code, unit=unit.code)
     return case, True
 
 
-def resident_number(request: CaseCreate) -> str:
-    return parse_resident_id(request.applicant.id_number).number
+def _tally(answers: list[tuple[int, SharedDataAnswer]]) -> dict[str, Any]:
+    """What the trace remembers of the partner lookups: how many were satisfied, which sources failed."""
+    if not answers:
+        return {}
+    failed = sorted({answer.source for _index, answer in answers if answer.status == "unavailable"})
+    satisfied = sum(1 for _index, answer in answers if answer.satisfied)
+    return {"shared_satisfied": satisfied, "shared_asked": len(answers), "sources_unavailable": failed}
 
 
-async def _look_up_shared(ctx: CaseContext, case: Case, item: CatalogItem, id_number: str, name: str) -> None:
-    """Ask the partner sources named by the item's materials (bounded, within a budget); a material is
-    satisfied only by a supporting answer, otherwise it keeps needing another state and says why."""
-    specs = {index: spec.get("shared") or {} for index, spec in enumerate(item.materials, start=1)}
-    materials = [
-        m for m in await CaseRepository(ctx.session).materials(case.id) if m.state == "missing" and specs.get(m.index)
-    ]
-    requests = [
-        SharedDataRequest(
-            source=specs[m.index]["source"],
-            evidence=specs[m.index].get("evidence", ""),
-            id_number=id_number,
-            name=name,
-            purpose=case.receipt_no,
-            tenant_code=ctx.actor.scope.tenant_code,
-            acting_user=ctx.actor.username,
-            request_id=ctx.request_id,
-        )
-        for m in materials
-    ]
-    for material, answer in zip(materials, await lookup_all(ctx.shared_data, requests), strict=True):
-        material.note = answer.reason
-        if answer.satisfied:
-            material.state = "satisfied_by_shared_data"
-            material.evidence = msgspec.to_builtins(answer)
+async def _subjects_of(ctx: CaseContext, case: Case) -> shared.Subjects:
+    """The identifiers of an existing case, decrypted for the partner questions only."""
+    repository = ApplicantRepository(ctx.session)
+    context = f"{ctx.actor.scope.tenant_code}:applicant".encode()
+    applicant = await repository.get(case.applicant_id)
+    related = None if case.related_person_id is None else await repository.get(case.related_person_id)
+    return shared.Subjects(
+        id_number=ctx.cipher.decrypt(applicant.id_cipher, context=context),
+        name=ctx.cipher.decrypt(applicant.name_cipher, context=context),
+        person_index=applicant.id_index,
+        related_id_number=None if related is None else ctx.cipher.decrypt(related.id_cipher, context=context),
+        related_name=None if related is None else ctx.cipher.decrypt(related.name_cipher, context=context),
+        credit_code=case.enterprise_credit_code,
+    )
+
+
+async def _ask_again(ctx: CaseContext, case_id: int) -> tuple[list[tuple[int, SharedDataAnswer]], datetime]:
+    """At submission: ask again for materials still missing that a partner could supply (say it was
+    down at creation). Runs before the case is locked, so the lock is never held during a call."""
+    now = utcnow()
+    case = await CaseRepository(ctx.session).get(ctx.actor.scope, case_id)
+    if case is None or case.status not in (Status.DRAFT, Status.AWAITING_SUPPLEMENT):
+        return [], now
+    item = ctx.catalog.get(case.item_code)
+    materials = await CaseRepository(ctx.session).materials(case.id)
+    indexes = [m.index for m in materials if m.state == "missing" and shared.worth_asking_again(item, m)]
+    if not indexes:
+        return [], now
+    subjects = await _subjects_of(ctx, case)
+    return await shared.ask_partners(ctx, item, indexes, case.receipt_no, subjects, ctx.today(now)), now
 
 
 async def _record(
@@ -279,6 +328,7 @@ async def transition(
 ) -> Case:
     """Move a case one step along the table, if every rule allows it."""
     ctx.actor.require("cases.handle")
+    answers, asked_at = await _ask_again(ctx, case_id) if action in ASKING_AGAIN else ([], utcnow())
     cases = CaseRepository(ctx.session)
     case = await cases.get(ctx.actor.scope, case_id, for_update=True)
     if case is None:
@@ -302,7 +352,11 @@ async def transition(
         raise PermissionDenied("该事项实行受审分离：受理人不能审批自己受理的办件", rule="separation_of_duties")
 
     source = Status(case.status)
+    if answers:
+        shared.apply_answers(ctx, case, await cases.materials(case.id), answers, item, asked_at)
     detail = await _effects(ctx, case, item, action, calendar, now)
+    if answers:
+        detail = {**detail, **_tally(answers)}
     target = target_of(step, Status(case.suspended_from) if case.suspended_from else None)
     if action == Action.RESUME:
         case.suspended_from = None
@@ -345,6 +399,8 @@ async def _effects(
         case.decider_id, case.decided_at = ctx.actor.staff_id, now
     elif action == Action.ISSUE:
         case.issued_at = now
+        if source == Status.APPROVED and item.produces:
+            detail = await _record_outcome(ctx, case, item.produces, today, now)
     elif action == Action.CLOSE:
         case.closed_at = now
     elif action == Action.WITHDRAW:
@@ -352,6 +408,27 @@ async def _effects(
         if source in CLOCK_STOPPED:
             await cases.close_pause(case.id, today)
     return detail
+
+
+async def _record_outcome(ctx: CaseContext, case: Case, kind: str, today: date, now: datetime) -> dict[str, Any]:
+    """An approved registration or recognition, once issued, joins Fuquan's own records (人社自有数据),
+    so a later case's material is satisfied from it. 就业登记 ends an open 失业登记 and vice versa."""
+    repository = HrssRecordRepository(ctx.session)
+    ends = {"employment_registration": "unemployment_registration",
+            "unemployment_registration": "employment_registration"}.get(kind)  # fmt: skip
+    with ctx.session.no_autoflush:  # the case is flushed once, with its new status (one version step)
+        applicant = await ApplicantRepository(ctx.session).get(case.applicant_id)
+        records = await repository.for_person(ctx.tenant_id, applicant.id_index)
+    for record in records:
+        if record.kind in (kind, ends) and record.until is None:
+            record.until = today
+    repository.add(
+        HrssRecord(
+            tenant_id=ctx.tenant_id, person_index=applicant.id_index, kind=kind, since=today, until=None,
+            item_code=case.item_code, receipt_no=case.receipt_no, unit_code=case.accepting_unit, created_at=now,
+        )
+    )  # fmt: skip
+    return {"record": kind}
 
 
 async def set_material(
@@ -457,6 +534,24 @@ def material_read(material: CaseMaterial, spec: dict[str, Any]) -> MaterialRead:
     )  # fmt: skip
 
 
+def _unavailable(materials: list[CaseMaterial]) -> list[UnavailableSource]:
+    """Sources whose latest answer for a still-missing material was a failure, grouped by source."""
+    found: dict[str, UnavailableSource] = {}
+    for material in materials:
+        evidence = material.evidence or {}
+        if material.state != "missing" or evidence.get("status") not in ("unavailable", "not_configured"):
+            continue
+        source = str(evidence.get("source"))
+        if source in found:
+            found[source].materials.append(material.index)
+            continue
+        found[source] = UnavailableSource(
+            source=source, label=SOURCE_LABELS.get(source, source), reason=str(evidence.get("reason", "")),
+            failure=evidence.get("failure"), materials=[material.index],
+        )  # fmt: skip
+    return list(found.values())
+
+
 def case_read(
     case: Case,
     applicant: Applicant,
@@ -466,6 +561,7 @@ def case_read(
     calendar: WorkingCalendar,
     today: date,
     tz: str,
+    related: Applicant | None = None,
 ) -> CaseRead:
     item = catalog.items.get(case.item_code)
     specs = list(item.materials) if item else []
@@ -476,8 +572,20 @@ def case_read(
         status=case.status, version=case.version, unit=case.accepting_unit, routed_to=case.routed_to,
         applicant=ApplicantRead(applicant.name_masked, applicant.id_masked, applicant.phone_masked),
         materials=[material_read(m, specs[m.index - 1] if m.index <= len(specs) else {}) for m in materials],
+        related_person=None if related is None else ApplicantRead(related.name_masked, related.id_masked, None),
+        enterprise_credit_code=case.enterprise_credit_code, unavailable_sources=_unavailable(materials),
         deadline=clock.deadline, timing=clock, allowed_actions=[a.value for a in allowed_actions(Status(case.status))],
         created_at=case.created_at, accepted_at=case.accepted_at, decided_at=case.decided_at, issued_at=case.issued_at,
+    )  # fmt: skip
+
+
+def evidence_read(row: CaseEvidence) -> EvidenceRead:
+    return EvidenceRead(
+        material_index=row.material_index, purpose=row.purpose, source=row.source, service=row.service,
+        evidence=row.evidence, subject=row.subject, status=row.status, reason=row.reason, facts=row.facts,
+        asked_at=row.asked_at, fetched_at=row.fetched_at, request_id=row.request_id,
+        source_request_id=row.source_request_id, request_sm3=row.request_hash, response_sm3=row.response_hash,
+        attempts=row.attempts, elapsed_ms=row.elapsed_ms, cached=row.cached,
     )  # fmt: skip
 
 

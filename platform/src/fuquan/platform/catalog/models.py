@@ -46,6 +46,7 @@ class CatalogItem(IdMixin, Base):
     legal_basis: Mapped[str] = mapped_column(String(256), default="")
     id_only: Mapped[bool] = mapped_column(Boolean, default=False)
     materials: Mapped[list[dict[str, Any]]] = mapped_column(JsonB, default=list)
+    produces: Mapped[str | None] = mapped_column(String(48))  # the record an issued approval creates
 
     def floor(self, action: str) -> int:
         """Lowest level (largest number) that may hold ``action`` on this item."""

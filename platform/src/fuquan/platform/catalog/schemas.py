@@ -11,9 +11,17 @@ Source = Literal["public_security", "civil_affairs", "market_regulation", "disab
 Level = msgspec.Meta(ge=1, le=6)
 
 
-class SharedSource(msgspec.Struct, frozen=True):
+Subject = Literal["applicant", "related_person", "enterprise"]
+Produces = Literal["employment_registration", "unemployment_registration", "employment_difficulty"]
+
+
+class SharedSource(msgspec.Struct, frozen=True, omit_defaults=True):
+    """The partner source that can supply a material, and whose facts it is about: the applicant,
+    the related person (关系人, e.g. the deceased insured) or the enterprise named on the case."""
+
     source: Source
     evidence: str
+    subject: Subject = "applicant"
 
 
 class Material(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -41,6 +49,7 @@ class ItemSpec(msgspec.Struct, frozen=True, kw_only=True):
     legal_basis: str = ""
     id_only: bool = False
     materials: list[Material] = msgspec.field(default_factory=list)
+    produces: Produces | None = None  # the 人社 record an approved, issued case creates
 
 
 class CatalogFile(msgspec.Struct, frozen=True):
@@ -62,4 +71,5 @@ class ItemRead(msgspec.Struct, frozen=True, kw_only=True):
     legal_basis: str
     id_only: bool
     materials: list[Material]
+    produces: str | None
     edition: int

@@ -46,6 +46,7 @@ def item_spec(item: CatalogItem) -> ItemSpec:
         accept_floor=item.accept_floor, decide_floor=item.decide_floor, separation=item.separation,
         legal_basis=item.legal_basis, id_only=item.id_only,
         materials=msgspec.convert(item.materials, list[Material]),
+        produces=item.produces,  # type: ignore[arg-type]
     )  # fmt: skip
 
 
@@ -110,3 +111,15 @@ async def provide_catalog(
 ) -> Catalog:
     """The caller's tenant's current catalogue (a request dependency)."""
     return await current(db_session, tenant_scope.tenant_id)
+
+
+def paper_needed(spec: ItemSpec) -> list[Material]:
+    """Required materials no partner source can supply: what the applicant must still bring when
+    every source answers (a pledge or deferral may stand in, but it is still not "ID card only")."""
+    return [material for material in spec.materials if material.required and material.shared is None]
+
+
+def needs_only_id_card(spec: ItemSpec) -> bool:
+    """只需身份证: with every shared source answering, nothing but the ID card (or social security
+    card) is needed — every required material has a shared source."""
+    return not paper_needed(spec)

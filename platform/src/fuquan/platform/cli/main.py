@@ -17,7 +17,17 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from fuquan.integrations.partners.schemas import PARTNERS
+from fuquan.integrations.shared_data import SOURCE_LABELS
+from fuquan.integrations.simulators import build_population, running_simulators
 from fuquan.platform.calendar.cli import calendar as calendar_commands
+from fuquan.platform.cli.integrations import (
+    catalogue,
+    connect_simulators,
+    partners,
+    simulate,
+    simulator_credentials,
+)
 from fuquan.platform.core.config import Settings, load_settings, sqlite_url
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
 from fuquan.platform.core.errors import FuquanError
@@ -251,7 +261,35 @@ def demo(host: str, port: int) -> None:
     settings = load_settings()
     upgrade(settings.database_url)
     _run(_seed(settings, demo=True))
-    _serve(settings, host, port)
+    # the partner departments, simulated over a synthetic population, on free loopback ports
+    with running_simulators(simulator_credentials(settings), host="127.0.0.1", base_port=0) as simulators:
+        urls: dict[str, str] = {partner: simulators.url(partner) for partner in PARTNERS}
+        _run(connect_simulators(settings, ["64", "46"], urls))
+        for partner, url in urls.items():
+            console.print(f"模拟{SOURCE_LABELS[partner]}接口：{url}  （{url}/_sim/control 可设置延迟、故障、停机）")
+        _print_demo_residents()
+        _serve(settings, host, port)
+
+
+DEMO_RESIDENTS = {
+    "ordinary": "普通居民（只需身份证即可办理大多数事项）",
+    "employment_difficulty": "就业困难人员（可申领灵活就业社保补贴 HRSS-05）",
+    "relative_of_deceased": "逝者亲属（丧葬补助金 HRSS-14，关系人填下一行逝者）",
+    "deceased": "已故人员（身份核验不通过）",
+    "business_owner": "个体经营者（创业担保贷款 HRSS-07）",
+    "business_owner_deregistered": "名下市场主体已注销",
+}
+
+
+def _print_demo_residents() -> None:
+    """Synthetic residents the simulators know, so a demo user can try a case (not real people)."""
+    population = build_population()
+    console.print("模拟人口中的示例居民（合成数据，非真实人员）：")
+    for key, label in DEMO_RESIDENTS.items():
+        person = population.example(key)
+        console.print(f"  {label}：{person.name} {person.id_number}")
+    examples = population.examples()
+    console.print(f"  存续企业 {examples['enterprise_active']}；已注销企业 {examples['enterprise_deregistered']}")
 
 
 @cli.group()
@@ -292,6 +330,9 @@ def bench_cases(database_urls: tuple[str, ...], cases: int, concurrency: int) ->
 
 
 cli.add_command(calendar_commands)
+cli.add_command(partners)
+cli.add_command(simulate)
+cli.add_command(catalogue)
 
 
 def main() -> None:  # pragma: no cover

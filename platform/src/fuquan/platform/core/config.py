@@ -30,15 +30,21 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     login_failures_per_username: int = 5
     login_lockout_seconds: int = 900
     policy_reconcile_seconds: float = 30.0
+    shared_data_budget_seconds: float = 3.0  # all partner lookups of one case creation, together
+    shared_data_concurrency: int = 4  # partner lookups of one case in flight at once
+    shared_data_cache_ttl_seconds: int = 6 * 3600  # cacheable answers (enterprise registration)
+    simulator_port: int = 9100  # first port of the built-in partner simulators (fuquan demo / simulate)
     debug: bool = False
 
 
 def _secret_key(source: Mapping[str, str], data_dir: Path) -> str:
     """The configured key, else one generated once into the data dir (mode 0600)."""
-    configured = source.get("FUQUAN_SECRET_KEY")
-    if configured:
-        return configured
-    path = data_dir / _SECRET_FILE
+    return source.get("FUQUAN_SECRET_KEY") or data_dir_secret(data_dir, _SECRET_FILE)
+
+
+def data_dir_secret(data_dir: Path, name: str) -> str:
+    """A random secret kept in ``data_dir/name`` (mode 0600), generated on first use."""
+    path = data_dir / name
     if path.exists():
         return path.read_text().strip()
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fuquan.authority import models as authority_models
+from fuquan.integrations import models as integration_models
 from fuquan.platform.accounts import models as account_models
 from fuquan.platform.calendar import models as calendar_models
 from fuquan.platform.cases import models as case_models
@@ -19,5 +20,6 @@ MODEL_MODULES = (
     authority_models,
     calendar_models,
     case_models,
+    integration_models,
 )
 metadata = Base.metadata

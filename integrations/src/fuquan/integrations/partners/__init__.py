@@ -1,0 +1,1 @@
+"""Partner departments' services: wire shapes shared by the adapters and the simulators."""

@@ -1,0 +1,60 @@
+"""All SQL of the integrations feature: partner endpoints and Fuquan's own records."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fuquan.integrations.models import HrssRecord, PartnerEndpointRecord
+
+
+class PartnerEndpointRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def for_tenant(self, tenant_id: int) -> Sequence[PartnerEndpointRecord]:
+        rows = await self.session.scalars(
+            select(PartnerEndpointRecord)
+            .where(PartnerEndpointRecord.tenant_id == tenant_id)
+            .order_by(PartnerEndpointRecord.partner)
+        )
+        return rows.all()
+
+    async def get(self, tenant_id: int, partner: str) -> PartnerEndpointRecord | None:
+        return await self.session.scalar(
+            select(PartnerEndpointRecord).where(
+                PartnerEndpointRecord.tenant_id == tenant_id, PartnerEndpointRecord.partner == partner
+            )
+        )
+
+    def add(self, record: PartnerEndpointRecord) -> None:
+        self.session.add(record)
+
+    async def fingerprint(self, tenant_id: int) -> str:
+        """Changes whenever the tenant's configuration does (count and latest update)."""
+        row = (
+            await self.session.execute(
+                select(func.count(), func.max(PartnerEndpointRecord.updated_at)).where(
+                    PartnerEndpointRecord.tenant_id == tenant_id
+                )
+            )
+        ).one()
+        return f"{row[0]}:{row[1].isoformat() if row[1] else ''}"
+
+
+class HrssRecordRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def for_person(self, tenant_id: int, person_index: str) -> Sequence[HrssRecord]:
+        rows = await self.session.scalars(
+            select(HrssRecord)
+            .where(HrssRecord.tenant_id == tenant_id, HrssRecord.person_index == person_index)
+            .order_by(HrssRecord.since, HrssRecord.id)
+        )
+        return rows.all()
+
+    def add(self, record: HrssRecord) -> None:
+        self.session.add(record)

@@ -1,0 +1,150 @@
+"""Partner configuration verbs and the per-process directory that turns a tenant's configuration
+into a ``SharedDataProvider`` (DESIGN §8: production points the adapters at real gateways by
+per-tenant configuration; the demo points them at the built-in simulators)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import msgspec
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fuquan.integrations.gateway.client import GatewayPool, PartnerEndpoint
+from fuquan.integrations.materials import PartnerDataProvider
+from fuquan.integrations.models import PartnerEndpointRecord
+from fuquan.integrations.partners.schemas import PARTNERS, Partner
+from fuquan.integrations.repositories import PartnerEndpointRepository
+from fuquan.integrations.shared_data import SOURCE_LABELS, NotConfiguredProvider, SharedDataProvider
+from fuquan.platform.core.audit.services import AuditEntry, append
+from fuquan.platform.core.errors import ValidationFailed
+from fuquan.platform.core.personal import PersonalDataCipher
+from fuquan.platform.core.timeutil import utcnow
+
+log = structlog.get_logger()
+
+
+class EndpointRead(msgspec.Struct, frozen=True, kw_only=True):
+    """A partner's configuration as operators see it: never the secret."""
+
+    partner: str
+    partner_name: str
+    base_url: str
+    app_key: str
+    timeout_seconds: float
+    retries: int
+    enabled: bool
+    updated_by: str | None
+
+
+def _secret_context(tenant_code: str, partner: str) -> bytes:
+    return f"{tenant_code}:partner:{partner}".encode()
+
+
+def _check(partner: str, base_url: str, app_key: str, secret: str, timeout_seconds: float, retries: int) -> None:
+    if partner not in PARTNERS:
+        raise ValidationFailed(f"未知的共享数据部门：{partner}（可选：{'、'.join(PARTNERS)}）", rule="partner")
+    if not base_url.startswith(("http://", "https://")):
+        raise ValidationFailed("网关地址须以 http:// 或 https:// 开头", rule="partner_url")
+    if not app_key.strip() or not secret.strip():
+        raise ValidationFailed("应用密钥（app key）和签名密钥不能为空", rule="partner_credentials")
+    if not 0.1 <= timeout_seconds <= 30:
+        raise ValidationFailed("超时时间须在 0.1 到 30 秒之间", rule="partner_timeout")
+    if not 0 <= retries <= 5:
+        raise ValidationFailed("重试次数须在 0 到 5 之间", rule="partner_retries")
+
+
+async def configure(
+    session: AsyncSession,
+    cipher: PersonalDataCipher,
+    *,
+    tenant_id: int,
+    tenant_code: str,
+    partner: str,
+    base_url: str,
+    app_key: str,
+    secret: str,
+    timeout_seconds: float = 2.0,
+    retries: int = 2,
+    enabled: bool = True,
+    actor: str | None = None,
+) -> PartnerEndpointRecord:
+    """配置共享数据接口: where and how this tenant reaches one partner; audited, secret encrypted."""
+    _check(partner, base_url, app_key, secret, timeout_seconds, retries)
+    repository = PartnerEndpointRepository(session)
+    record = await repository.get(tenant_id, partner)
+    if record is None:
+        record = PartnerEndpointRecord(tenant_id=tenant_id, partner=partner)
+        repository.add(record)
+    record.base_url = base_url.rstrip("/")
+    record.app_key = app_key.strip()
+    record.secret_cipher = cipher.encrypt(secret.strip(), context=_secret_context(tenant_code, partner))
+    record.timeout_seconds = timeout_seconds
+    record.retries = retries
+    record.enabled = enabled
+    record.updated_at = utcnow()
+    record.updated_by = actor
+    await session.flush()
+    await append(
+        session,
+        AuditEntry(
+            action="partner.configure",
+            tenant_id=tenant_id,
+            actor=actor,
+            resource=f"partner:{partner}",
+            detail={"base_url": record.base_url, "app_key": record.app_key, "enabled": enabled},
+        ),
+    )
+    log.info("partner_configured", tenant=tenant_code, partner=partner)
+    return record
+
+
+async def endpoints(session: AsyncSession, tenant_id: int) -> list[EndpointRead]:
+    return [
+        EndpointRead(
+            partner=r.partner,
+            partner_name=SOURCE_LABELS.get(r.partner, r.partner),
+            base_url=r.base_url,
+            app_key=r.app_key,
+            timeout_seconds=r.timeout_seconds,
+            retries=r.retries,
+            enabled=r.enabled,
+            updated_by=r.updated_by,
+        )
+        for r in await PartnerEndpointRepository(session).for_tenant(tenant_id)
+    ]
+
+
+class PartnerDirectory:
+    """One per process: the gateway clients (with their breakers, bulkheads and cache) of every
+    tenant's configured partners, and the providers built on them."""
+
+    def __init__(self, cipher: PersonalDataCipher, pool: GatewayPool) -> None:
+        self.cipher = cipher
+        self.pool = pool
+
+    def _endpoint(self, tenant_code: str, record: PartnerEndpointRecord) -> PartnerEndpoint:
+        secret = self.cipher.decrypt(record.secret_cipher, context=_secret_context(tenant_code, record.partner))
+        return PartnerEndpoint(
+            partner=record.partner,  # type: ignore[arg-type]
+            base_url=record.base_url,
+            app_key=record.app_key,
+            secret=secret,
+            timeout_seconds=record.timeout_seconds,
+            retries=record.retries,
+        )
+
+    async def provider(self, session: AsyncSession, tenant_id: int, tenant_code: str) -> SharedDataProvider:
+        records = [r for r in await PartnerEndpointRepository(session).for_tenant(tenant_id) if r.enabled]
+        if not records:
+            return NotConfiguredProvider()
+        configured: Mapping[str, PartnerEndpoint] = {r.partner: self._endpoint(tenant_code, r) for r in records}
+
+        def client_for(partner: Partner | str):  # type: ignore[no-untyped-def]
+            endpoint = configured.get(partner)
+            return None if endpoint is None else self.pool.client(tenant_code, endpoint)
+
+        return PartnerDataProvider(client_for)
+
+    async def aclose(self) -> None:
+        await self.pool.aclose()

@@ -1,0 +1,198 @@
+"""Materials from partner departments' data, for one case (DESIGN §7 "Materials", §8).
+
+The partner calls happen before the case's own writes and outside any lock: a slow or failing
+partner costs at most the lookup budget and never holds the database. What each call did is
+audited in its own transaction as soon as the answers are in — even if the case creation then
+fails, the partner was asked, and the audit says so. Each answer is then stored as evidence
+(``CaseEvidence``) in the case's transaction, and decides its material's state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fuquan.integrations.repositories import HrssRecordRepository
+from fuquan.integrations.shared_data import OwnRecord, SharedDataAnswer, SharedDataRequest, describe, lookup_all
+from fuquan.platform.cases.models import Case, CaseEvidence, CaseMaterial
+from fuquan.platform.cases.receipts import next_sequence
+from fuquan.platform.catalog.models import CatalogItem
+from fuquan.platform.core.audit.services import AuditEntry, append
+
+if TYPE_CHECKING:
+    from fuquan.platform.cases.services import CaseContext
+
+CALLED = frozenset({"satisfied", "not_satisfied", "not_found", "unavailable"})
+
+
+@dataclass(frozen=True, slots=True)
+class Subjects:
+    """Who and what the case's shared-data questions are about (never logged)."""
+
+    id_number: str
+    name: str
+    person_index: str
+    related_id_number: str | None = None
+    related_name: str | None = None
+    credit_code: str | None = None
+
+
+def shared_spec(item: CatalogItem, index: int) -> dict[str, Any]:
+    if not 1 <= index <= len(item.materials):
+        return {}
+    return dict(item.materials[index - 1].get("shared") or {})
+
+
+def worth_asking_again(item: CatalogItem, material: CaseMaterial) -> bool:
+    """A partner could supply it and did not answer last time (down, slow, unconfigured); an answer
+    that said no (not found, not valid) stands until the applicant's situation changes."""
+    if not shared_spec(item, material.index):
+        return False
+    return (material.evidence or {}).get("status") in (None, "unavailable", "not_configured")
+
+
+async def reserve_sequence(ctx: CaseContext, unit_code: str, day: date) -> int:
+    """The receipt sequence, taken in its own short transaction when the request has a session
+    factory (the partner calls that follow must not hold the counter's lock); a number whose case
+    then fails is left unused, like a spoiled slip in a receipt book."""
+    if ctx.session_maker is None:
+        return await next_sequence(ctx.session, ctx.tenant_id, unit_code, day)
+    async with ctx.session_maker() as session, session.begin():
+        return await next_sequence(session, ctx.tenant_id, unit_code, day)
+
+
+async def own_records(session: AsyncSession, tenant_id: int, person_index: str) -> tuple[OwnRecord, ...]:
+    rows = await HrssRecordRepository(session).for_person(tenant_id, person_index)
+    return tuple(OwnRecord(kind=r.kind, since=r.since, until=r.until, receipt_no=r.receipt_no) for r in rows)
+
+
+async def ask_partners(
+    ctx: CaseContext, item: CatalogItem, indexes: Sequence[int], receipt_no: str, subjects: Subjects, today: date
+) -> list[tuple[int, SharedDataAnswer]]:
+    """Ask every source named by the materials at ``indexes``, concurrently within the budget, and
+    audit each call. Returns (material index, answer) pairs in the order asked."""
+    records = await own_records(ctx.session, ctx.tenant_id, subjects.person_index)
+    requests: list[tuple[int, SharedDataRequest]] = []
+    for index in indexes:
+        spec = shared_spec(item, index)
+        if not spec:
+            continue
+        requests.append(
+            (
+                index,
+                SharedDataRequest(
+                    source=spec["source"],
+                    evidence=spec.get("evidence", ""),
+                    subject=spec.get("subject", "applicant"),
+                    id_number=subjects.id_number,
+                    name=subjects.name,
+                    related_id_number=subjects.related_id_number,
+                    related_name=subjects.related_name,
+                    credit_code=subjects.credit_code,
+                    own_records=records,
+                    today=today,
+                    purpose=receipt_no,
+                    tenant_code=ctx.actor.scope.tenant_code,
+                    acting_user=ctx.actor.username,
+                    request_id=ctx.request_id,
+                ),
+            )
+        )
+    if not requests:
+        return []
+    answers = await lookup_all(
+        ctx.shared_data,
+        [request for _index, request in requests],
+        concurrency=ctx.lookup_concurrency,
+        budget_seconds=ctx.lookup_budget_seconds,
+    )
+    pairs = [(index, answer) for (index, _request), answer in zip(requests, answers, strict=True)]
+    await _audit_calls(ctx, receipt_no, pairs)
+    return pairs
+
+
+def _call_entry(ctx: CaseContext, receipt_no: str, index: int, answer: SharedDataAnswer) -> AuditEntry:
+    entry = ctx.actor.audit_entry(
+        "partner.call",
+        resource=f"partner:{answer.source}/{answer.service or answer.evidence}",
+        request_id=ctx.request_id,
+        detail={
+            "receipt_no": receipt_no,
+            "material": index,
+            "source": answer.source,
+            "evidence": answer.evidence,
+            "status": answer.status,
+            "failure": answer.failure,
+            "attempts": answer.attempts,
+            "elapsed_ms": answer.elapsed_ms,
+            "cached": answer.cached,
+            "partner_request_id": answer.source_request_id,
+            "response_sm3": answer.response_hash,
+        },
+    )
+    outcome = "failure" if answer.status == "unavailable" else "success"
+    return AuditEntry(**{**{n: getattr(entry, n) for n in AuditEntry.__slots__}, "purpose": receipt_no,
+                         "outcome": outcome})  # fmt: skip
+
+
+def _was_called(answer: SharedDataAnswer) -> bool:
+    """A partner was (or was to be) asked: not for unconfigured sources or Fuquan's own records."""
+    return answer.status in CALLED and (answer.service is not None or answer.status == "unavailable")
+
+
+async def _audit_calls(ctx: CaseContext, receipt_no: str, pairs: list[tuple[int, SharedDataAnswer]]) -> None:
+    entries = [_call_entry(ctx, receipt_no, index, answer) for index, answer in pairs if _was_called(answer)]
+    if not entries:
+        return
+    if ctx.session_maker is None:
+        for entry in entries:
+            await append(ctx.session, entry)
+        return
+    async with ctx.session_maker() as session, session.begin():
+        for entry in entries:
+            await append(session, entry)
+
+
+def evidence_summary(answer: SharedDataAnswer) -> dict[str, Any]:
+    """What the case API shows for a material's latest answer."""
+    summary = msgspec.to_builtins(answer)
+    summary["label"] = describe(answer.source, answer.evidence)
+    return summary
+
+
+def apply_answers(
+    ctx: CaseContext,
+    case: Case,
+    materials: Sequence[CaseMaterial],
+    pairs: list[tuple[int, SharedDataAnswer]],
+    item: CatalogItem,
+    asked_at: datetime,
+) -> None:
+    """Each answer becomes evidence; a supporting one satisfies its material if still missing."""
+    by_index = {m.index: m for m in materials}
+    for index, answer in pairs:
+        ctx.session.add(
+            CaseEvidence(
+                tenant_id=ctx.tenant_id, case_id=case.id, material_index=index, purpose=case.receipt_no,
+                source=answer.source, service=answer.service, evidence=answer.evidence,
+                subject=shared_spec(item, index).get("subject", "applicant"), status=answer.status,
+                reason=answer.reason[:256], facts=dict(answer.facts), asked_at=asked_at,
+                asked_by=ctx.actor.staff_id, fetched_at=answer.fetched_at, request_id=ctx.request_id,
+                source_request_id=answer.source_request_id, request_hash=answer.request_hash,
+                response_hash=answer.response_hash, attempts=answer.attempts, elapsed_ms=answer.elapsed_ms,
+                cached=answer.cached,
+            )
+        )  # fmt: skip
+        material = by_index.get(index)
+        if material is None or material.state != "missing":
+            continue
+        material.note = answer.reason[:256]
+        material.evidence = evidence_summary(answer)
+        material.updated_at = asked_at
+        if answer.satisfied:
+            material.state = "satisfied_by_shared_data"
