@@ -38,6 +38,7 @@ ENDPOINTS: list[tuple[str, str, Any, str | None, str | None]] = [
     ("GET", "/api/v1/cases", None, "nx_auditor", None),
     ("GET", "/api/v1/cases/{case}", None, "nx_auditor", "/api/v1/cases/{foreign_case}"),
     ("GET", "/api/v1/cases/{case}/trace", None, "nx_auditor", "/api/v1/cases/{foreign_case}/trace"),
+    ("GET", "/api/v1/cases/{case}/evidence", None, "nx_auditor", "/api/v1/cases/{foreign_case}/evidence"),
     ("POST", "/api/v1/cases/{case}/transitions", {"action": "submit", "version": 1}, "nx_supervisor",
      "/api/v1/cases/{foreign_case}/transitions"),
     ("POST", "/api/v1/cases/{case}/materials/1", {"pledge": True}, "nx_supervisor",

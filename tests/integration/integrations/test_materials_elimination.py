@@ -31,7 +31,7 @@ from fuquan.integrations.simulators import (
 from fuquan.integrations.simulators.model import Person
 from fuquan.platform.catalog.schemas import ItemSpec
 from fuquan.platform.catalog.services import default_catalog, needs_only_id_card, paper_needed
-from fuquan.platform.cli.main import cli
+from fuquan.platform.cli.integrations import catalogue
 from fuquan.platform.core.audit.models import AuditRecord
 from fuquan.platform.core.config import Settings
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
@@ -209,7 +209,7 @@ async def test_every_item_needs_exactly_what_the_report_says(client: Any, connec
     assert observed == report
     assert sum(observed.values()) == 16
     assert all(spec.id_only == observed[code] for code, spec in CATALOG.items())
-    printed = CliRunner().invoke(cli, ["catalogue", "id-only"])
+    printed = CliRunner().invoke(catalogue, ["id-only"])  # not through `cli`: it reconfigures logging
     assert printed.exit_code == 0, printed.output
     assert "16 of 20 items need only an ID card" in printed.output
 
@@ -225,12 +225,19 @@ async def test_evidence_and_audit_of_every_call(client: Any, connected: RunningS
         if row["service"] is not None:
             assert len(row["request_sm3"]) == 64 and len(row["response_sm3"]) == 64 and row["source_request_id"]
     assert "id_number" not in str(rows) and case["applicant"]["id_number"] not in str(rows)
-    engine = create_engine(database_url)
-    async with session_factory(engine)() as session:
-        calls = list(await session.scalars(select(AuditRecord).where(AuditRecord.action == "partner.call")))
-    await engine.dispose()
+    calls = await _partner_calls(database_url)
     assert len(calls) == sum(1 for row in rows if row["service"] is not None)
     assert all(c.purpose == case["receipt_no"] and c.actor == "cs_clerk" and c.outcome == "success" for c in calls)
+
+
+async def _partner_calls(database_url: str) -> list[AuditRecord]:
+    """The audit records of partner calls, oldest first."""
+    engine = create_engine(database_url)
+    async with session_factory(engine)() as session:
+        query = select(AuditRecord).where(AuditRecord.action == "partner.call").order_by(AuditRecord.id)
+        calls = list(await session.scalars(query))
+    await engine.dispose()
+    return calls
 
 
 async def test_a_deceased_applicant_fails_the_identity_check(client: Any, connected: RunningSimulators) -> None:
@@ -320,7 +327,9 @@ async def _fall_back(client: Any, clerk: dict[str, str], case: dict[str, Any]) -
 
 
 @pytest.mark.parametrize("partner", PARTNERS)
-async def test_each_partner_down_loses_no_case(client: Any, connected: RunningSimulators, partner: str) -> None:
+async def test_each_partner_down_loses_no_case(
+    client: Any, connected: RunningSimulators, partner: str, database_url: str
+) -> None:
     population = build_population()
     item, example = DOWN_CASES[partner]
     person = population.example(example)
@@ -342,6 +351,9 @@ async def test_each_partner_down_loses_no_case(client: Any, connected: RunningSi
     assert all(m["evidence"]["status"] == "unavailable" and "暂不可用" in m["note"] for m in affected), affected
     (problem,) = [s for s in case["unavailable_sources"] if s["source"] == partner]
     assert problem["materials"] == [m["index"] for m in affected] and problem["failure"] == "failed"
+    failures = [c for c in await _partner_calls(database_url) if c.outcome == "failure"]
+    assert failures and all(c.purpose == case["receipt_no"] and c.detail["source"] == partner for c in failures)
+    assert all(c.detail["failure"] == "failed" and c.actor == "cs_clerk" for c in failures)
     again = await client.post("/api/v1/cases", json=body, headers=headers)  # a retry finds the same case
     assert again.status_code == 201 and again.json()["id"] == case["id"]
     assert (await client.get(f"/api/v1/cases/{case['id']}", headers=clerk)).status_code == 200

@@ -130,6 +130,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         log_exceptions="never",
         pretty_print_tty=False,
+        # a logger that caches its configuration on first use ignores any later configuration (a second
+        # app in the same process, a command, a test capturing logs); the saving per call is negligible
+        cache_logger_on_first_use=False,
     )
     structlog_plugin = StructlogPlugin(
         StructlogConfig(
