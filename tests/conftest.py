@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -110,6 +111,15 @@ def seeded_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[
     yield templates
     if PG_URL:
         asyncio.run(_admin_execute(f"DROP DATABASE IF EXISTS {templates['postgresql']} WITH (FORCE)"))
+
+
+@pytest.fixture(autouse=True)
+def _structlog_restored() -> Iterator[None]:
+    """A command run by a test (``fuquan …`` reconfigures logging for the console) must not change
+    what the next test's loggers do."""
+    previous = structlog.get_config()
+    yield
+    structlog.configure(**previous)
 
 
 @pytest.fixture(params=BACKENDS)

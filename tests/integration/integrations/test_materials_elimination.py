@@ -407,3 +407,21 @@ async def test_wrong_credentials_are_an_unavailable_source_with_a_reason(
     (problem,) = case["unavailable_sources"]
     assert problem["source"] == "public_security" and problem["failure"] == "rejected"
     assert connected.stats("public_security")["rejected"], connected.stats("public_security")
+
+
+@pytest.mark.parametrize(
+    ("example", "material", "state", "says"),
+    [
+        ("disabled_valid", "重度残疾证明(代缴对象)", "satisfied_by_shared_data", "残疾人证有效"),
+        ("disabled_expired", "重度残疾证明(代缴对象)", "missing", "过期"),
+        ("dibao_active", "低保或特困证明(代缴对象)", "satisfied_by_shared_data", "正在享受"),
+        ("dibao_ended", "低保或特困证明(代缴对象)", "missing", "已于"),
+    ],
+)
+async def test_a_certificate_or_allowance_counts_only_while_valid(
+    client: Any, connected: RunningSimulators, example: str, material: str, state: str, says: str
+) -> None:
+    person = build_population().example(example)
+    body = {"item": "HRSS-09", "unit": TOWN, "applicant": {"id_number": person.id_number, "name": person.name}}
+    found = _by_name(await _create(client, await login(client, "cs_clerk"), body))[material]
+    assert found["state"] == state and says in found["note"], found

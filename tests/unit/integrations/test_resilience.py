@@ -404,3 +404,23 @@ def test_bulkhead_rejects_nonsense_configuration() -> None:
         Bulkhead(max_concurrent=0, max_wait_seconds=1)
     with pytest.raises(ValueError, match="max_wait_seconds"):
         Bulkhead(max_concurrent=1, max_wait_seconds=-1)
+
+
+@pytest.mark.anyio
+async def test_a_call_cut_short_after_a_failed_attempt_counts_as_a_failure() -> None:
+    """A partner that always times out, with every call then cancelled by the case's lookup budget
+    during its retry, still trips the breaker; a call cancelled before any attempt failed does not."""
+    b = breaker(FakeClock(), threshold=2)
+
+    async def hang() -> str:
+        await anyio.sleep(10)
+        return "late"
+
+    for _ in range(2):
+        with anyio.move_on_after(0.01):
+            await b.call(hang, service="identity", failed_so_far=lambda: False)
+    assert b.state == "closed"
+    for _ in range(2):
+        with anyio.move_on_after(0.01):
+            await b.call(hang, service="identity", failed_so_far=lambda: True)
+    assert b.state == "open"

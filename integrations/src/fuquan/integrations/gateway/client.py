@@ -234,11 +234,18 @@ class GatewayClient:
                 return reply
 
         attempts = 0
+        failed_attempts = 0
 
         async def attempt() -> GatewayReply:
-            nonlocal attempts
+            nonlocal attempts, failed_attempts
             attempts += 1
-            return await self._attempt(service, path, payload, ctx, request_id, started, attempts, not_found_is_reply)
+            try:
+                return await self._attempt(
+                    service, path, payload, ctx, request_id, started, attempts, not_found_is_reply
+                )
+            except PartnerError as error:
+                failed_attempts += error.counts_as_failure
+                raise
 
         async def attempts_with_retries() -> GatewayReply:
             async with self.bulkhead.slot(service=service):
@@ -258,7 +265,9 @@ class GatewayClient:
                 raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
 
         try:
-            reply = await self.breaker.call(attempts_with_retries, service=service)
+            reply = await self.breaker.call(
+                attempts_with_retries, service=service, failed_so_far=lambda: failed_attempts > 0
+            )
         except PartnerError as error:
             error.attempts = attempts
             log_fields = self._log_fields(service, ctx, request_id, error.code, attempts, started)

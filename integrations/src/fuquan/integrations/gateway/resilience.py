@@ -77,8 +77,15 @@ class CircuitBreaker:
             return 0.0
         return max(0.0, self._opened_at + self.reset_after_seconds - self._clock())
 
-    async def call(self, fn: Callable[[], Awaitable[T]], *, service: str = "") -> T:
-        """Run ``fn`` if the breaker admits it, and record its outcome."""
+    async def call(
+        self, fn: Callable[[], Awaitable[T]], *, service: str = "", failed_so_far: Callable[[], bool] | None = None
+    ) -> T:
+        """Run ``fn`` if the breaker admits it, and record its outcome.
+
+        ``failed_so_far`` tells, when the call is cancelled (the case's lookup budget ran out during a
+        retry), whether an attempt had already failed: a partner that always times out must still
+        trip the breaker even though every call it gets is cut short by the budget.
+        """
         trial = self._admit(service)
         try:
             result = await fn()
@@ -90,8 +97,11 @@ class CircuitBreaker:
             else:
                 self._record_success(trial)
             raise
-        except BaseException:  # cancellation or a bug: no outcome
-            self._release(trial)
+        except BaseException:  # cancellation or a bug: no outcome, unless an attempt had failed already
+            if failed_so_far is not None and failed_so_far():
+                self._record_failure(trial)
+            else:
+                self._release(trial)
             raise
         self._record_success(trial)
         return result

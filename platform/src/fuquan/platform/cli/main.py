@@ -329,6 +329,21 @@ def bench_cases(database_urls: tuple[str, ...], cases: int, concurrency: int) ->
     click.echo(json.dumps(results, ensure_ascii=False, indent=2, default=str))
 
 
+@bench.command("integrations")
+@click.option("--rounds", default=200, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--slow-cases", default=10, show_default=True, type=click.IntRange(0, 100))
+def bench_integrations(rounds: int, slow_cases: int) -> None:
+    """Resolving an item's materials against the simulators (cold, cached), and case creation with all
+    partners normal and with public security answering after 5 s."""
+    import tempfile
+
+    from fuquan.platform.setup.bench_integrations import run_integration_benchmark
+
+    with tempfile.TemporaryDirectory(prefix="fuquan-bench-") as scratch:
+        results = run_integration_benchmark(rounds=rounds, slow_cases=slow_cases, data_dir=Path(scratch))
+    click.echo(json.dumps(results, ensure_ascii=False, indent=2, default=str))
+
+
 cli.add_command(calendar_commands)
 cli.add_command(partners)
 cli.add_command(simulate)
