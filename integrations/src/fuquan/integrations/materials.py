@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
-import structlog
-
 from fuquan.integrations.gateway.client import CallContext, GatewayClient
 from fuquan.integrations.gateway.errors import PartnerError
 from fuquan.integrations.partners.base import Fetched
@@ -36,8 +34,6 @@ from fuquan.integrations.shared_data import (
     unavailable_answer,
 )
 from fuquan.platform.core.timeutil import utcnow
-
-log = structlog.get_logger()
 
 T = TypeVar("T")
 ClientFor = Callable[[str], GatewayClient | None]  # partner -> this tenant's client (None: not configured)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fuquan.integrations.materials import OWN_RECORD_KINDS
 from fuquan.integrations.repositories import HrssRecordRepository
 from fuquan.integrations.shared_data import OwnRecord, SharedDataAnswer, SharedDataRequest, describe, lookup_all
 from fuquan.platform.cases.models import Case, CaseEvidence, CaseMaterial
@@ -76,7 +77,8 @@ async def ask_partners(
 ) -> list[tuple[int, SharedDataAnswer]]:
     """Ask every source named by the materials at ``indexes``, concurrently within the budget, and
     audit each call. Returns (material index, answer) pairs in the order asked."""
-    records = await own_records(ctx.session, ctx.tenant_id, subjects.person_index)
+    asks_own_records = any(shared_spec(item, i).get("evidence") in OWN_RECORD_KINDS for i in indexes)
+    records = await own_records(ctx.session, ctx.tenant_id, subjects.person_index) if asks_own_records else ()
     requests: list[tuple[int, SharedDataRequest]] = []
     for index in indexes:
         spec = shared_spec(item, index)
