@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fuquan.authority.registry import AuthorityRegistry
 from fuquan.integrations.services import PartnerDirectory
 from fuquan.platform.accounts.actor import Actor
-from fuquan.platform.cases import services
+from fuquan.platform.cases import reads, services
 from fuquan.platform.cases.documents import AVAILABLE, notice_data
 from fuquan.platform.cases.models import Case
 from fuquan.platform.cases.repositories import ApplicantRepository, CaseRepository
@@ -62,7 +62,7 @@ async def _reads(session: AsyncSession, actor: Actor, catalog: Catalog, cases: l
     tz = actor.scope.timezone
     today = local_date(utcnow(), tz)
     return [
-        services.case_read(case, applicants[case.applicant_id], materials[case.id], pauses[case.id], catalog,
+        reads.case_read(case, applicants[case.applicant_id], materials[case.id], pauses[case.id], catalog,
                            calendar, today, tz, applicants.get(case.related_person_id or 0))
         for case in cases
     ]  # fmt: skip
@@ -166,7 +166,7 @@ class CaseController(Controller):
         case = await repository.get(actor.scope, case_id)
         if case is None:
             raise NotFound(f"办件 #{case_id} 不存在或不在您的管辖范围内")
-        return [services.event_read(event) for event in await repository.events(case.id)]
+        return [reads.event_read(event) for event in await repository.events(case.id)]
 
     @get("/{case_id:int}/evidence", summary="共享数据核验凭证", opt={"permission": "cases.read"})
     async def evidence(
@@ -178,7 +178,7 @@ class CaseController(Controller):
         case = await repository.get(actor.scope, case_id)
         if case is None:
             raise NotFound(f"办件 #{case_id} 不存在或不在您的管辖范围内")
-        return [services.evidence_read(row) for row in await repository.evidence(case.id)]
+        return [reads.evidence_read(row) for row in await repository.evidence(case.id)]
 
     @post("/{case_id:int}/transitions", summary="办理一步（受理、审批、出件…）", status_code=200,
           opt={"permission": "cases.handle"})  # fmt: skip

@@ -54,7 +54,7 @@ from fuquan.platform.accounts.repositories import StaffRepository
 from fuquan.platform.accounts.services import add_staff
 from fuquan.platform.calendar.services import calendar_for
 from fuquan.platform.calendar.workdays import WorkingCalendar
-from fuquan.platform.cases import services
+from fuquan.platform.cases import reads, services
 from fuquan.platform.cases.models import Case, CaseEvent, CaseMaterial, CasePause
 from fuquan.platform.cases.receipts import next_sequence, receipt_no
 from fuquan.platform.cases.repositories import ApplicantRepository, CaseRepository
@@ -767,7 +767,7 @@ async def _backdate(session: AsyncSession, run: _Run, batch: list[tuple[CasePlan
             run.seen_applicants.add(case.applicant_id)
             applicants[case.applicant_id].created_at = case.created_at
         if case.status in CLOCKED:
-            run.signals[services.timing(case, pauses_of[case.id], run.calendar, today, run.tz).signal] += 1
+            run.signals[reads.timing(case, pauses_of[case.id], run.calendar, today, run.tz).signal] += 1
 
 
 def _backdate_case(

@@ -1,0 +1,119 @@
+"""Case representations for the API: materials with their evidence, the deadline clock and its
+signal (办理时限), the trace (全程留痕) and the partner answers kept for a case."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fuquan.integrations.shared_data import SOURCE_LABELS
+from fuquan.platform.calendar.workdays import WorkingCalendar
+from fuquan.platform.cases.models import Applicant, Case, CaseEvent, CaseEvidence, CaseMaterial, CasePause
+from fuquan.platform.cases.schemas import (
+    ApplicantRead,
+    CaseRead,
+    Clock,
+    DeadlineRead,
+    EventRead,
+    EvidenceRead,
+    MaterialRead,
+    Signal,
+    UnavailableSource,
+)
+from fuquan.platform.cases.state_machine import CLOCK_STOPPED, Status, allowed_actions
+from fuquan.platform.catalog.services import Catalog
+from fuquan.platform.core.timeutil import local_date
+
+DECIDED = frozenset({Status.APPROVED, Status.DENIED, Status.ISSUED, Status.CLOSED})
+
+
+def timing(case: Case, pauses: list[CasePause], calendar: WorkingCalendar, today: date, tz: str) -> DeadlineRead:
+    """办理时限: deadline, working days used and left, and the signal (red = overdue, yellow = a third or less left)."""
+    promised = case.promised_days
+    if case.accepted_on is None or case.status == Status.REFUSED:
+        return DeadlineRead(promised_days=promised, accepted_on=None, deadline=None, working_days_used=None,
+                            working_days_left=None, signal="normal", clock="not_started")  # fmt: skip
+    ranges = [(pause.started_on, pause.ended_on) for pause in pauses]
+    finished = case.status in DECIDED or case.status == Status.WITHDRAWN
+    stopped_at = case.decided_at or case.closed_at
+    until = local_date(stopped_at, tz) if finished and stopped_at else today
+    used = calendar.working_days_used(case.accepted_on, until, ranges)
+    deadline = calendar.deadline_with_pauses(case.accepted_on, promised, ranges, today=until)
+    left = promised - used
+    signal: Signal = "red" if left < 0 else ("yellow" if not finished and left * 3 <= promised else "normal")
+    clock: Clock = "finished" if finished else ("stopped" if case.status in CLOCK_STOPPED else "running")
+    return DeadlineRead(promised_days=promised, accepted_on=case.accepted_on, deadline=deadline,
+                        working_days_used=used, working_days_left=left, signal=signal, clock=clock)  # fmt: skip
+
+
+def material_read(material: CaseMaterial, spec: dict[str, Any]) -> MaterialRead:
+    file = None
+    if material.file_key:
+        file = {"sha256": material.sha256, "size": material.size, "content_type": material.content_type}
+    return MaterialRead(
+        index=material.index, name=material.name, required=material.required, state=material.state,  # type: ignore[arg-type]
+        source=material.source, pledge_allowed=bool(spec.get("pledge")), deferral_allowed=bool(spec.get("deferrable")),
+        note=material.note, defer_until=material.defer_until, file=file, evidence=material.evidence or None,
+    )  # fmt: skip
+
+
+def _unavailable(materials: list[CaseMaterial]) -> list[UnavailableSource]:
+    """Sources whose latest answer for a still-missing material was a failure, grouped by source."""
+    found: dict[str, UnavailableSource] = {}
+    for material in materials:
+        evidence = material.evidence or {}
+        if material.state != "missing" or evidence.get("status") not in ("unavailable", "not_configured"):
+            continue
+        source = str(evidence.get("source"))
+        if source in found:
+            found[source].materials.append(material.index)
+            continue
+        found[source] = UnavailableSource(
+            source=source, label=SOURCE_LABELS.get(source, source), reason=str(evidence.get("reason", "")),
+            failure=evidence.get("failure"), materials=[material.index],
+        )  # fmt: skip
+    return list(found.values())
+
+
+def case_read(
+    case: Case,
+    applicant: Applicant,
+    materials: list[CaseMaterial],
+    pauses: list[CasePause],
+    catalog: Catalog,
+    calendar: WorkingCalendar,
+    today: date,
+    tz: str,
+    related: Applicant | None = None,
+) -> CaseRead:
+    item = catalog.items.get(case.item_code)
+    specs = list(item.materials) if item else []
+    clock = timing(case, pauses, calendar, today, tz)
+    return CaseRead(
+        id=case.id, receipt_no=case.receipt_no, query_code=case.query_code, item=case.item_code,
+        item_name=item.name if item else case.item_code, catalog_edition=case.catalog_edition,
+        status=case.status, version=case.version, unit=case.accepting_unit, routed_to=case.routed_to,
+        applicant=ApplicantRead(applicant.name_masked, applicant.id_masked, applicant.phone_masked),
+        materials=[material_read(m, specs[m.index - 1] if m.index <= len(specs) else {}) for m in materials],
+        related_person=None if related is None else ApplicantRead(related.name_masked, related.id_masked, None),
+        enterprise_credit_code=case.enterprise_credit_code, unavailable_sources=_unavailable(materials),
+        deadline=clock.deadline, timing=clock, allowed_actions=[a.value for a in allowed_actions(Status(case.status))],
+        created_at=case.created_at, accepted_at=case.accepted_at, decided_at=case.decided_at, issued_at=case.issued_at,
+    )  # fmt: skip
+
+
+def evidence_read(row: CaseEvidence) -> EvidenceRead:
+    return EvidenceRead(
+        material_index=row.material_index, purpose=row.purpose, source=row.source, service=row.service,
+        evidence=row.evidence, subject=row.subject, status=row.status, reason=row.reason, facts=row.facts,
+        asked_at=row.asked_at, fetched_at=row.fetched_at, request_id=row.request_id,
+        source_request_id=row.source_request_id, request_sm3=row.request_hash, response_sm3=row.response_hash,
+        attempts=row.attempts, elapsed_ms=row.elapsed_ms, cached=row.cached,
+    )  # fmt: skip
+
+
+def event_read(event: CaseEvent) -> EventRead:
+    return EventRead(
+        seq=event.seq, at=event.at, actor=event.actor_name, role=event.role, unit=event.unit, action=event.action,
+        from_status=event.from_status, to_status=event.to_status, reason=event.reason, detail=event.detail,
+    )  # fmt: skip
