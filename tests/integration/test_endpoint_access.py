@@ -52,6 +52,17 @@ ENDPOINTS: list[tuple[str, str, Any, str | None, str | None]] = [
 ]  # fmt: skip
 
 
+# session-authenticated web pages: an anonymous visitor is sent to the login page
+WEB_PAGES = {"/"}
+
+
+async def test_every_web_page_sends_anonymous_visitors_to_login(client: Any) -> None:
+    for path in sorted(WEB_PAGES):
+        response = await client.get(path, follow_redirects=False)
+        assert response.status_code == 303, path
+        assert response.headers["location"].startswith("/login"), path
+
+
 async def _grants(client: Any, database_url: str) -> dict[str, int]:
     """In each tenant: a grant, and a case opened at a county front desk that accepts HRSS-06."""
     ids: dict[str, int] = {}
@@ -116,8 +127,12 @@ async def test_every_route_is_public_or_names_a_permission(client: Any) -> None:
                 continue  # the OpenAPI pages, vendored assets and Litestar's automatic OPTIONS answers
             if handler.opt.get("public"):
                 public = {"/health", "/ready", "/api/v1/auth/token", "/api/v1/public/cases/{receipt_no:str}",
-                          "/api/v1/public/cases/{receipt_no:str}/rating"}  # fmt: skip
+                          "/api/v1/public/cases/{receipt_no:str}/rating", "/login", "/logout"}  # fmt: skip
                 assert route.path in public, route.path
+                continue
+            if handler.opt.get("web_page"):  # session-authenticated pages, checked by the page actor dependency
+                assert handler.opt.get("permission"), f"{route.path} names no permission"
+                assert route.path in WEB_PAGES, f"{route.path} missing from WEB_PAGES"
                 continue
             assert handler.opt.get("permission"), f"{route.path} names no permission"
             normalised = (

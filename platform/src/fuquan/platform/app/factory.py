@@ -13,6 +13,7 @@ from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyA
 from litestar import Litestar, Request
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.exceptions import HTTPException
 from litestar.logging.config import LoggingConfig, StructLoggingConfig, default_structlog_processors
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.logging import LoggingMiddlewareConfig
@@ -35,7 +36,7 @@ from fuquan.integrations.services import PartnerDirectory
 from fuquan.platform.accounts.controllers import AuthController
 from fuquan.platform.accounts.services import LoginThrottle
 from fuquan.platform.app.health import HealthController
-from fuquan.platform.app.problems import EXCEPTION_HANDLERS
+from fuquan.platform.app.problems import EXCEPTION_HANDLERS, http_error_handler
 from fuquan.platform.app.request_id import request_id_middleware
 from fuquan.platform.app.security import BearerTokenMiddleware, permission_guard, provide_actor, provide_scope
 from fuquan.platform.calendar.controllers import CalendarController
@@ -51,6 +52,10 @@ from fuquan.platform.core.config import Settings, load_settings
 from fuquan.platform.core.db import create_engine, session_factory
 from fuquan.platform.core.files import LocalFileStore
 from fuquan.platform.core.personal import PersonalDataCipher
+from fuquan.platform.web.auth import LOGIN_PAGE as WEB_LOGIN_PATH
+from fuquan.platform.web.controllers import WebController
+from fuquan.platform.web.errors import csrf_failure_page
+from fuquan.platform.web.sessions import csrf_config, session_config, template_config
 from fuquan.tenants.controllers import UnitController
 
 log = structlog.get_logger()
@@ -76,9 +81,14 @@ def _store_factory(settings: Settings) -> Any:
 
 
 def _is_throttled(request: Request[Any, Any, Any]) -> bool:
-    """Per-client limits where guessing is the threat: logins and the public case lookup."""
+    """Per-client limits where guessing is the threat: logins (API and web) and the public case lookup."""
     path = request.url.path
-    return (path == LOGIN_PATH and request.method == "POST") or path.startswith(PUBLIC_CASES_PATH)
+    return (path in (LOGIN_PATH, WEB_LOGIN_PATH) and request.method == "POST") or path.startswith(PUBLIC_CASES_PATH)
+
+
+def _http_error(request: Request[Any, Any, Any], error: HTTPException) -> Any:
+    """A form refused for its CSRF token gets a page; everything else a problem document."""
+    return csrf_failure_page(request, error) or http_error_handler(request, error)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -179,6 +189,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CaseDocumentController,
             ApplicantRevealController,
             PublicCaseController,
+            WebController,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC_DIR],
@@ -189,6 +200,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[
             request_id_middleware,
             rate_limit.middleware,
+            session_config(settings, secure=settings.secure_cookies).middleware,
             DefineMiddleware(
                 BearerTokenMiddleware, exclude=["^/schema", "^/static"], exclude_from_auth_key="exclude_from_auth"
             ),
@@ -206,7 +218,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "file_store": Provide(lambda: file_store, use_cache=True, sync_to_thread=False),
             "partner_directory": Provide(lambda: partner_directory, use_cache=True, sync_to_thread=False),
         },
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers={**EXCEPTION_HANDLERS, HTTPException: _http_error},
+        csrf_config=csrf_config(settings, secure=settings.secure_cookies),
+        template_config=template_config(),
         plugins=[SQLAlchemyPlugin(config=sqlalchemy), structlog_plugin],
         stores=stores,
         openapi_config=openapi,
