@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fuquan.platform.setup.demo import DEMO_PASSWORD
@@ -25,3 +26,28 @@ async def enrol(database_url: str, username: str, tenant: str, unit: str, roles:
     async with session_scope(session_factory(engine)) as session:
         await add_staff(session, username=username, tenant_code=tenant, unit_code=unit, roles=roles, password=PASSWORD)
     await engine.dispose()
+
+
+CSRF_FIELD = re.compile(r'name="_csrf_token" value="([^"]+)"')
+
+
+async def csrf_token(client: Any, path: str = "/login") -> str:
+    """The CSRF token of the form on ``path`` (a GET that also sets the CSRF cookie)."""
+    page = await client.get(path, follow_redirects=False)
+    assert page.status_code == 200, (path, page.status_code, page.text[:500])
+    found = CSRF_FIELD.search(page.text)
+    assert found, page.text[:500]
+    return found.group(1)
+
+
+async def web_login(client: Any, username: str, password: str = DEMO_PASSWORD) -> None:
+    """Log ``client`` in through the login form, as a browser without JavaScript would."""
+    form = {"username": username, "password": password, "next": "", "_csrf_token": await csrf_token(client)}
+    response = await client.post("/login", data=form, follow_redirects=False)
+    assert response.status_code == 303, response.text[:500]
+
+
+async def web_post(client: Any, form_page: str, action: str, data: dict[str, Any]) -> Any:
+    """Submit a form found on ``form_page`` to ``action`` with the page's CSRF token (redirects not followed)."""
+    token = await csrf_token(client, form_page)
+    return await client.post(action, data={**data, "_csrf_token": token}, follow_redirects=False)

@@ -29,9 +29,11 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "village_agent": frozenset(_CASEWORK),
     "window_clerk": frozenset(_CASEWORK),
     "approver": frozenset(_FRONT_DESK | {"cases.handle", "applicants.reveal"}),
-    "supervisor": frozenset(_FRONT_DESK | {"grants.read"}),
-    "unit_admin": frozenset(_FRONT_DESK | {"grants.read", "grants.manage"}),
-    "tenant_admin": frozenset(_FRONT_DESK | {"grants.read", "grants.manage", "catalog.manage", "calendar.manage"}),
+    "supervisor": frozenset(_FRONT_DESK | {"grants.read", "supervision.read"}),
+    "unit_admin": frozenset(_FRONT_DESK | {"grants.read", "grants.manage", "supervision.read"}),
+    "tenant_admin": frozenset(
+        _FRONT_DESK | {"grants.read", "grants.manage", "catalog.manage", "calendar.manage", "supervision.read"}
+    ),
     "security_admin": frozenset({"units.read", "staff.manage"}),
     "auditor": frozenset({"audit.read"}),
 }
@@ -47,6 +49,7 @@ PERMISSION_NAMES: Final = {
     "audit.read": "查看审计日志",
     "calendar.read": "查看工作日历",
     "cases.read": "查看办件",
+    "supervision.read": "电子监察（时限预警、逾期、好差评）",
     "cases.create": "收件",
     "cases.handle": "办理办件",
     "applicants.reveal": "查看申请人完整身份信息",

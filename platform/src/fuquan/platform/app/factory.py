@@ -53,8 +53,9 @@ from fuquan.platform.core.db import create_engine, session_factory
 from fuquan.platform.core.files import LocalFileStore
 from fuquan.platform.core.personal import PersonalDataCipher
 from fuquan.platform.web.auth import LOGIN_PAGE as WEB_LOGIN_PATH
-from fuquan.platform.web.controllers import WebController
+from fuquan.platform.web.auth import PUBLIC_PAGES
 from fuquan.platform.web.errors import csrf_failure_page
+from fuquan.platform.web.routes import PAGE_CONTROLLERS
 from fuquan.platform.web.sessions import csrf_config, session_config, template_config
 from fuquan.tenants.controllers import UnitController
 
@@ -81,8 +82,10 @@ def _store_factory(settings: Settings) -> Any:
 
 
 def _is_throttled(request: Request[Any, Any, Any]) -> bool:
-    """Per-client limits where guessing is the threat: logins (API and web) and the public case lookup."""
+    """Per-client limits where guessing is the threat: logins and the public case lookup (API and pages)."""
     path = request.url.path
+    if path.startswith(PUBLIC_PAGES):  # the citizens' progress pages: a query code is guessable too
+        return True
     return (path in (LOGIN_PATH, WEB_LOGIN_PATH) and request.method == "POST") or path.startswith(PUBLIC_CASES_PATH)
 
 
@@ -130,7 +133,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         engine_instance=engine,
         session_maker=session_maker,
         session_dependency_key="db_session",
-        before_send_handler="autocommit",
+        before_send_handler="autocommit_include_redirects",  # POST-redirect-GET forms commit too
         session_config=AsyncSessionConfig(expire_on_commit=False),
     )
     logging_config = StructLoggingConfig(
@@ -189,7 +192,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CaseDocumentController,
             ApplicantRevealController,
             PublicCaseController,
-            WebController,
+            *PAGE_CONTROLLERS,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC_DIR],

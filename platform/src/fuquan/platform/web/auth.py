@@ -29,6 +29,7 @@ from fuquan.tenants.scope import scope_for
 
 LOGIN_PAGE = "/login"
 HOME_PAGE = "/"
+PUBLIC_PAGES = "/progress"  # 办件进度查询 and rating: citizens, no login
 _STAFF = "staff_id"
 _TOKEN = "token_digest"  # noqa: S105 - a session key, not a secret
 

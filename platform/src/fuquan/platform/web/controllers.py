@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, get, post
-from litestar.di import NamedDependency, Provide
+from litestar import Request, get, post
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
@@ -20,19 +20,13 @@ from fuquan.platform.core.errors import FuquanError
 from fuquan.platform.web.auth import (
     HOME_PAGE,
     LOGIN_PAGE,
-    LoginRequired,
     log_in,
     log_out,
-    login_redirect,
-    provide_page_actor,
     safe_next,
     session_actor,
 )
 from fuquan.platform.web.landing import landing
-
-# route opt of the pages: the bearer middleware leaves them alone, the session authenticates them
-PAGE = "web_page"
-_OPEN = {"public": True, "exclude_from_auth": True, PAGE: True}
+from fuquan.platform.web.pages import OPEN, PageController, page, render
 
 
 class LoginForm(msgspec.Struct, kw_only=True):
@@ -41,13 +35,10 @@ class LoginForm(msgspec.Struct, kw_only=True):
     next: str = ""
 
 
-class WebController(Controller):
+class WebController(PageController):
     path = "/"
-    include_in_schema = False
-    exception_handlers = {LoginRequired: login_redirect}
-    dependencies = {"page_actor": Provide(provide_page_actor)}
 
-    @get(LOGIN_PAGE, opt=_OPEN)
+    @get(LOGIN_PAGE, opt=OPEN)
     async def login_page(
         self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession], next: FromQuery[str] = ""
     ) -> Template | Redirect:
@@ -55,7 +46,7 @@ class WebController(Controller):
             return Redirect(safe_next(next), status_code=303)
         return Template("login.html", context={"next": safe_next(next), "username": "", "error": None})
 
-    @post(LOGIN_PAGE, opt=_OPEN)
+    @post(LOGIN_PAGE, opt=OPEN)
     async def login(
         self,
         request: Request[Any, Any, Any],
@@ -77,21 +68,19 @@ class WebController(Controller):
         except FuquanError as error:  # wrong password, locked account: the rejection is already audited
             context = {"next": target, "username": username, "error": error.detail}
             return Template("login.html", context=context, status_code=error.status)
-        await db_session.commit()  # a redirect is not committed by the autocommit handler
         return Redirect(target, status_code=303)
 
-    @post("/logout", opt=_OPEN)
+    @post("/logout", opt=OPEN)
     async def logout(self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]) -> Redirect:
         await log_out(request, db_session)
-        await db_session.commit()
         return Redirect(LOGIN_PAGE, status_code=303)
 
-    @get(HOME_PAGE, opt={"exclude_from_auth": True, PAGE: True, "permission": SELF})
+    @get(HOME_PAGE, opt=page(SELF))
     async def home(
         self,
         db_session: NamedDependency[AsyncSession],
         authority_registry: NamedDependency[AuthorityRegistry],
         page_actor: NamedDependency[Actor],
     ) -> Template:
-        page = await landing(db_session, authority_registry, page_actor)
-        return Template("home.html", context={"page": page, "user": page_actor})
+        landing_page = await landing(db_session, authority_registry, page_actor)
+        return render("home.html", page_actor, page=landing_page)

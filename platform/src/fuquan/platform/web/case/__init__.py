@@ -1,0 +1,1 @@
+"""Web pages: the case page (applicant, materials with evidence, deadline, trace) and its actions."""

@@ -1,0 +1,1 @@
+"""Web pages for citizens: progress lookup by receipt number and query code; rating after issuance."""

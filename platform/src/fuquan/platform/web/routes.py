@@ -1,0 +1,21 @@
+"""Every page controller of the web UI, registered together by the app factory."""
+
+from __future__ import annotations
+
+from fuquan.platform.web.authority.controllers import AuthorityPagesController
+from fuquan.platform.web.case.controllers import CasePagesController
+from fuquan.platform.web.controllers import WebController
+from fuquan.platform.web.desk.controllers import DeskController
+from fuquan.platform.web.intake.controllers import IntakeController
+from fuquan.platform.web.public.controllers import ProgressPagesController
+from fuquan.platform.web.supervision.controllers import SupervisionPagesController
+
+PAGE_CONTROLLERS = [
+    WebController,
+    IntakeController,
+    DeskController,
+    CasePagesController,
+    AuthorityPagesController,
+    SupervisionPagesController,
+    ProgressPagesController,
+]
