@@ -165,3 +165,29 @@ async def test_web_login_rate_limited_per_client(settings: Settings) -> None:
     async with AsyncTestClient(app=app) as client:
         statuses = [(await _web_login(client, f"user{n}", "whatever-123")).status_code for n in range(5)]
     assert statuses[:3] == [401, 401, 401] and statuses[3:] == [429, 429]
+
+
+async def test_errors_on_pages_are_chinese_pages_and_on_the_api_problem_documents(web: Any) -> None:
+    page = await web.get("/no-such-page")
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "没有找到这个页面" in page.text
+    api = await web.get("/api/v1/no-such-endpoint")
+    assert api.status_code == 404 and api.headers["content-type"].startswith("application/problem+json")
+    wrong_method = await web.delete("/login")
+    assert wrong_method.status_code == 405 and "不支持这种操作" in wrong_method.text
+
+
+async def test_a_throttled_login_form_gets_a_page_saying_to_wait(client: Any, settings: Settings) -> None:
+    from fuquan.platform.app.factory import create_app
+
+    narrow = msgspec.structs.replace(settings, login_attempts_per_minute=2)
+    async with AsyncTestClient(app=create_app(narrow)) as browser:
+        browser.follow_redirects = False
+        statuses = []
+        for _ in range(4):
+            form = {"username": "cs_clerk", "password": "wrong", "_csrf_token": await _csrf(browser)}
+            response = await browser.post("/login", data=form)
+            statuses.append(response.status_code)
+        assert statuses[-1] == 429, statuses
+        assert response.headers["content-type"].startswith("text/html") and "操作过于频繁" in response.text
+        assert "ratelimit-reset" in {key.lower() for key in response.headers}  # when to try again

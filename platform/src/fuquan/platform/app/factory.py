@@ -36,7 +36,7 @@ from fuquan.integrations.services import PartnerDirectory
 from fuquan.platform.accounts.controllers import AuthController
 from fuquan.platform.accounts.services import LoginThrottle
 from fuquan.platform.app.health import HealthController
-from fuquan.platform.app.problems import EXCEPTION_HANDLERS, http_error_handler
+from fuquan.platform.app.problems import EXCEPTION_HANDLERS, http_error_handler, unexpected_error_handler
 from fuquan.platform.app.request_id import request_id_middleware
 from fuquan.platform.app.security import BearerTokenMiddleware, permission_guard, provide_actor, provide_scope
 from fuquan.platform.calendar.controllers import CalendarController
@@ -54,7 +54,7 @@ from fuquan.platform.core.files import LocalFileStore
 from fuquan.platform.core.personal import PersonalDataCipher
 from fuquan.platform.web.auth import LOGIN_PAGE as WEB_LOGIN_PATH
 from fuquan.platform.web.auth import PUBLIC_PAGES
-from fuquan.platform.web.errors import csrf_failure_page
+from fuquan.platform.web.errors import page_for_http_error, page_for_unexpected
 from fuquan.platform.web.routes import PAGE_CONTROLLERS
 from fuquan.platform.web.sessions import csrf_config, session_config, template_config
 from fuquan.tenants.controllers import UnitController
@@ -90,8 +90,13 @@ def _is_throttled(request: Request[Any, Any, Any]) -> bool:
 
 
 def _http_error(request: Request[Any, Any, Any], error: HTTPException) -> Any:
-    """A form refused for its CSRF token gets a page; everything else a problem document."""
-    return csrf_failure_page(request, error) or http_error_handler(request, error)
+    """A browser on a web page gets a Chinese page; the API a problem document."""
+    return page_for_http_error(request, error) or http_error_handler(request, error)
+
+
+def _unexpected_error(request: Request[Any, Any, Any], error: Exception) -> Any:
+    response = unexpected_error_handler(request, error)  # logs it
+    return page_for_unexpected(request) or response
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -221,7 +226,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "file_store": Provide(lambda: file_store, use_cache=True, sync_to_thread=False),
             "partner_directory": Provide(lambda: partner_directory, use_cache=True, sync_to_thread=False),
         },
-        exception_handlers={**EXCEPTION_HANDLERS, HTTPException: _http_error},
+        exception_handlers={**EXCEPTION_HANDLERS, HTTPException: _http_error, Exception: _unexpected_error},
         csrf_config=csrf_config(settings, secure=settings.secure_cookies),
         template_config=template_config(),
         plugins=[SQLAlchemyPlugin(config=sqlalchemy), structlog_plugin],
