@@ -48,6 +48,8 @@ ENDPOINTS: list[tuple[str, str, Any, str | None, str | None]] = [
      "/api/v1/cases/{foreign_case}/documents/receipt.pdf"),
     ("POST", "/api/v1/cases/{case}/applicant/reveal", {"purpose": "核对身份"}, "nx_supervisor",
      "/api/v1/cases/{foreign_case}/applicant/reveal"),
+    ("GET", "/api/v1/supervision/dashboard?unit=640202", None, "nx_auditor",
+     "/api/v1/supervision/dashboard?unit=4601"),
     ("GET", "/api/v1/auth/me", None, None, None),
     ("DELETE", "/api/v1/auth/token", None, None, None),
 ]  # fmt: skip

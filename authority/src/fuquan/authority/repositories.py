@@ -68,6 +68,33 @@ class GrantRepository:
             )
         )
 
+    async def under(self, tenant_id: int, item: str, action: str, code: str) -> list[Grant]:
+        """Every grant (any state) for (item, action) that covers some unit of ``code``'s subtree:
+        made to a unit in it, or a subtree grant made to a unit above it."""
+        return list(
+            await self.session.scalars(
+                select(Grant)
+                .where(
+                    Grant.tenant_id == tenant_id,
+                    Grant.item_code == item,
+                    Grant.action == action,
+                    or_(
+                        Grant.unit_code.startswith(code, autoescape=True),
+                        and_(Grant.scope == "subtree", Grant.unit_code.in_(ancestor_codes(code))),
+                    ),
+                )
+                .order_by(Grant.id)
+            )
+        )
+
+    async def children(self, tenant_id: int, grant_id: int) -> list[Grant]:
+        """The grants made directly under ``grant_id`` (any state): its re-delegations."""
+        return list(
+            await self.session.scalars(
+                select(Grant).where(Grant.tenant_id == tenant_id, Grant.parent_id == grant_id).order_by(Grant.id)
+            )
+        )
+
     async def unrevoked_descendants(self, root: Grant) -> list[Grant]:
         """Every grant derived from ``root`` (children, grandchildren, …) not yet revoked."""
         found: list[Grant] = []

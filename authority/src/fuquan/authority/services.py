@@ -250,6 +250,21 @@ async def delegate_many(
     return created
 
 
+async def _revocation_cascade(grants: GrantRepository, scope: TenantScope, grant_id: int) -> tuple[Grant, list[Grant]]:
+    """What revoking ``grant_id`` ends: the grant, then every unrevoked grant derived from it.
+
+    Shared by ``revoke`` and ``revocation_preview``, so the preview shows exactly what the revocation does.
+    """
+    grant = await grants.get(scope, grant_id)
+    if grant is None:
+        raise NotFound(f"赋权记录 #{grant_id} 不存在或不在您的管辖范围内")
+    if not scope.covers(grant.grantor_unit_code):
+        raise PermissionDenied("只有作出赋权的单位或其上级单位可以撤销该赋权", rule="revoker_is_grantor")
+    if grant.revoked_at is not None:
+        raise Conflict(f"赋权 #{grant.id} 已于 {grant.revoked_at.isoformat()} 撤销", rule="already_revoked")
+    return grant, [grant, *await grants.unrevoked_descendants(grant)]
+
+
 async def revoke(
     session: AsyncSession,
     actor: Actor,
@@ -265,15 +280,8 @@ async def revoke(
     actor.require("grants.manage")
     scope = actor.scope
     grants = GrantRepository(session)
-    grant = await grants.get(scope, grant_id)
-    if grant is None:
-        raise NotFound(f"赋权记录 #{grant_id} 不存在或不在您的管辖范围内")
-    if not scope.covers(grant.grantor_unit_code):
-        raise PermissionDenied("只有作出赋权的单位或其上级单位可以撤销该赋权", rule="revoker_is_grantor")
-    if grant.revoked_at is not None:
-        raise Conflict(f"赋权 #{grant.id} 已于 {grant.revoked_at.isoformat()} 撤销", rule="already_revoked")
+    grant, cascade = await _revocation_cascade(grants, scope, grant_id)
     now = utcnow()
-    cascade = [grant, *await grants.unrevoked_descendants(grant)]
     ids = [g.id for g in cascade]
     policy = PolicyRepository(session)
     old_lines = [line for lines in (await policy.lines_of_grants(ids)).values() for line in lines]
@@ -291,6 +299,46 @@ async def revoke(
         await append(session, entry)
     log.info("grant_revoked", grant_id=grant.id, cascade=len(cascade) - 1)
     return cascade, now
+
+
+@dataclass(frozen=True, slots=True)
+class RevocationPreview:
+    """撤销预览: what ``revoke`` would end now, and how many units would lose the right with it."""
+
+    grant: Grant
+    descendants: list[Grant]  # every derived grant that ends with it, nearest first
+    units_losing: list[str]  # codes of the units that may act now and no longer could
+
+
+async def revocation_preview(
+    session: AsyncSession, scope: TenantScope, registry: AuthorityRegistry, grant_id: int
+) -> RevocationPreview:
+    """A dry run of ``revoke`` (same cascade, same refusals; writes nothing).
+
+    A unit loses the right if it holds it now and no grant outside the cascade keeps it in force
+    (e.g. a county's subtree grant still covers a village whose own grant is revoked).
+    """
+    grants = GrantRepository(session)
+    grant, cascade = await _revocation_cascade(grants, scope, grant_id)
+    now = utcnow()
+    moment = instant(now)
+    ending = {g.id for g in cascade}
+    covered = await UnitRepository(session).subtree(scope, grant.unit_code) if grant.subtree else []
+    codes = [u.code for u in covered] or [grant.unit_code]
+    loaded = await registry.get(session, scope.tenant_id)
+    allowed = loaded.authority.matrix(codes, moment, [grant.item_code])
+    holding = [code for code in codes if (grant.item_code, grant.action) in allowed.get(code, set())]
+    known = {g.id: g for g in cascade}
+    keeping: list[Grant] = []
+    for other in await grants.under(scope.tenant_id, grant.item_code, grant.action, grant.unit_code):
+        if other.id in ending or other.revoked_at is not None:
+            continue
+        specs = await _chain_specs(grants, scope.tenant_id, other, known)
+        lo, hi = chain_window(specs[other.id], specs)
+        if lo <= moment < hi:
+            keeping.append(other)
+    losing = [code for code in holding if not any(g.covers(code) for g in keeping)]
+    return RevocationPreview(grant, cascade[1:], losing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,6 +433,25 @@ async def matrix(
     loaded = await registry.get(session, scope.tenant_id)
     allowed = loaded.authority.matrix([u.code for u in units], instant(at or utcnow()), sorted(catalog.items))
     return units, allowed
+
+
+async def deciding_grants(
+    session: AsyncSession,
+    registry: AuthorityRegistry,
+    tenant_id: int,
+    cells: Sequence[tuple[str, str, str]],
+    at: datetime,
+) -> dict[tuple[str, str, str], int | None]:
+    """For allowed (unit, item, action) cells: the grant whose line allows each (hot path, the unit's own
+    grant before a subtree grant above it); ``STATUTORY`` for the tenant root's own authority."""
+    loaded = await registry.get(session, tenant_id)
+    moment = instant(at)
+    found: dict[tuple[str, str, str], int | None] = {}
+    for unit, item, action in cells:
+        allowed, grant_id = loaded.authority.decide(unit, item, action, "", moment, engine="hot")
+        if allowed:
+            found[(unit, item, action)] = grant_id
+    return found
 
 
 # Post authority (岗位权限) seeded for a new tenant: front-desk roles accept, approvers decide.

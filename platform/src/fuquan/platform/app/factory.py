@@ -52,6 +52,7 @@ from fuquan.platform.core.config import Settings, load_settings
 from fuquan.platform.core.db import create_engine, session_factory
 from fuquan.platform.core.files import LocalFileStore
 from fuquan.platform.core.personal import PersonalDataCipher
+from fuquan.platform.supervision.controllers import SupervisionController
 from fuquan.platform.web.auth import LOGIN_PAGE as WEB_LOGIN_PATH
 from fuquan.platform.web.auth import PUBLIC_PAGES
 from fuquan.platform.web.errors import page_for_http_error, page_for_unexpected
@@ -197,6 +198,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CaseDocumentController,
             ApplicantRevealController,
             PublicCaseController,
+            SupervisionController,
             *PAGE_CONTROLLERS,
             create_static_files_router(
                 path="/static",

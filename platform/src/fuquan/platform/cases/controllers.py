@@ -7,7 +7,6 @@ from dataclasses import replace
 from datetime import date
 from typing import Annotated, Any
 
-import anyio
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
@@ -19,7 +18,7 @@ from fuquan.authority.registry import AuthorityRegistry
 from fuquan.integrations.services import PartnerDirectory
 from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.cases import reads, services
-from fuquan.platform.cases.documents import AVAILABLE, notice_data
+from fuquan.platform.cases.documents import print_document
 from fuquan.platform.cases.models import Case
 from fuquan.platform.cases.repositories import ApplicantRepository, CaseRepository
 from fuquan.platform.cases.schemas import (
@@ -40,8 +39,7 @@ from fuquan.platform.core.errors import BadRequest, Conflict, NotFound, Validati
 from fuquan.platform.core.files import MAX_UPLOAD_BYTES, FileStore, sniff_upload
 from fuquan.platform.core.personal import PersonalDataCipher
 from fuquan.platform.core.request_context import request_id_of
-from fuquan.platform.core.timeutil import local_date, utcnow
-from fuquan.platform.documents import DocumentKind, render_pdf
+from fuquan.platform.core.timeutil import utcnow
 from fuquan.tenants.repositories import TenantRepository, UnitRepository
 
 Limit = Annotated[int, QueryParameter(ge=1, le=200)]
@@ -51,21 +49,7 @@ Offset = Annotated[int, QueryParameter(ge=0)]
 
 
 async def _reads(session: AsyncSession, actor: Actor, catalog: Catalog, cases: list[Case]) -> list[CaseRead]:
-    """Case representations with materials, masked applicant and the clock — a handful of queries for any page."""
-    repository = CaseRepository(session)
-    ids = [case.id for case in cases]
-    people = [case.applicant_id for case in cases] + [c.related_person_id for c in cases if c.related_person_id]
-    applicants = await ApplicantRepository(session).many(people)
-    materials = await repository.materials_of(ids)
-    pauses = await repository.pauses(ids)
-    calendar = await services.context_calendar(session, actor.tenant_id)
-    tz = actor.scope.timezone
-    today = local_date(utcnow(), tz)
-    return [
-        reads.case_read(case, applicants[case.applicant_id], materials[case.id], pauses[case.id], catalog,
-                           calendar, today, tz, applicants.get(case.related_person_id or 0))
-        for case in cases
-    ]  # fmt: skip
+    return await reads.case_reads(session, actor, catalog, cases)
 
 
 class CaseController(Controller):
@@ -270,13 +254,6 @@ class ApplicantRevealController(Controller):
         return msgspec.convert(revealed, RevealedApplicant)
 
 
-DOCUMENT_FILES: dict[str, DocumentKind] = {f"{kind}.pdf": kind for kind in AVAILABLE}
-
-
-def progress_url(request: Request[Any, Any, Any], case: Case) -> str:
-    return f"{str(request.base_url).rstrip('/')}/api/v1/public/cases/{case.receipt_no}?code={case.query_code}"
-
-
 class CaseDocumentController(Controller):
     path = "/api/v1/cases/{case_id:int}/documents"
     tags = ["cases 办件"]
@@ -292,26 +269,9 @@ class CaseDocumentController(Controller):
         actor: NamedDependency[Actor],
         catalog: NamedDependency[Catalog],
     ) -> Response[bytes]:
-        kind = DOCUMENT_FILES.get(document)
-        if kind is None:
-            raise NotFound(f"没有名为 {document} 的文书；可选：{'、'.join(DOCUMENT_FILES)}")
-        repository = CaseRepository(db_session)
-        case = await repository.get(actor.scope, case_id)
-        if case is None:
-            raise NotFound(f"办件 #{case_id} 不存在或不在您的管辖范围内")
-        tenant = await TenantRepository(db_session).by_id(actor.tenant_id)
-        names = await UnitRepository(db_session).names(actor.tenant_id, [case.accepting_unit])
-        item = catalog.items.get(case.item_code)
-        data = notice_data(
-            kind, case, await ApplicantRepository(db_session).get(case.applicant_id),
-            await repository.materials(case.id), await repository.events(case.id),
-            tenant_name=tenant.name if tenant else "", unit_name=names.get(case.accepting_unit, case.accepting_unit),
-            item_name=item.name if item else case.item_code, staff_name=actor.display_name,
-            progress_url=progress_url(request, case), now=utcnow(),
-        )  # fmt: skip
-        pdf = await anyio.to_thread.run_sync(render_pdf, data)
-        disposition = f"inline; filename={case.receipt_no}-{kind}.pdf"
-        return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": disposition})
+        printed = await print_document(db_session, actor, catalog, case_id, document, str(request.base_url))
+        disposition = f"inline; filename={printed.filename}"
+        return Response(printed.pdf, media_type="application/pdf", headers={"Content-Disposition": disposition})
 
 
 class RatingWrite(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

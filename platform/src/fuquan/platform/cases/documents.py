@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
+import anyio
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.cases.models import Applicant, Case, CaseEvent, CaseMaterial
+from fuquan.platform.cases.repositories import ApplicantRepository, CaseRepository
 from fuquan.platform.cases.state_machine import Status
-from fuquan.platform.core.errors import Conflict
-from fuquan.platform.documents import DocumentKind, NoticeData
+from fuquan.platform.catalog.services import Catalog
+from fuquan.platform.core.errors import Conflict, NotFound
+from fuquan.platform.core.timeutil import utcnow
+from fuquan.platform.documents import DocumentKind, NoticeData, render_pdf
+from fuquan.tenants.repositories import TenantRepository, UnitRepository
 
 MATERIAL_STATE_LABELS = {
     "satisfied_by_shared_data": "共享数据核验通过",
@@ -69,3 +78,42 @@ def notice_data(
         materials=[(m.name, MATERIAL_STATE_LABELS.get(m.state, m.state)) for m in materials],
         reasons=reasons, decision=decision,  # type: ignore[arg-type]
     )  # fmt: skip
+
+
+DOCUMENT_FILES: dict[str, DocumentKind] = {f"{kind}.pdf": kind for kind in AVAILABLE}
+
+
+@dataclass(frozen=True, slots=True)
+class PrintedDocument:
+    filename: str
+    pdf: bytes
+
+
+def progress_url(base_url: str, case: Case) -> str:
+    """The public progress address the QR code carries."""
+    return f"{base_url.rstrip('/')}/api/v1/public/cases/{case.receipt_no}?code={case.query_code}"
+
+
+async def print_document(
+    session: AsyncSession, actor: Actor, catalog: Catalog, case_id: int, document: str, base_url: str
+) -> PrintedDocument:
+    """打印回执/通知书: the named document of a case in the actor's scope, as a PDF (the API and the pages share it)."""
+    kind = DOCUMENT_FILES.get(document)
+    if kind is None:
+        raise NotFound(f"没有名为 {document} 的文书；可选：{'、'.join(DOCUMENT_FILES)}")
+    repository = CaseRepository(session)
+    case = await repository.get(actor.scope, case_id)
+    if case is None:
+        raise NotFound(f"办件 #{case_id} 不存在或不在您的管辖范围内")
+    tenant = await TenantRepository(session).by_id(actor.tenant_id)
+    names = await UnitRepository(session).names(actor.tenant_id, [case.accepting_unit])
+    item = catalog.items.get(case.item_code)
+    data = notice_data(
+        kind, case, await ApplicantRepository(session).get(case.applicant_id),
+        await repository.materials(case.id), await repository.events(case.id),
+        tenant_name=tenant.name if tenant else "", unit_name=names.get(case.accepting_unit, case.accepting_unit),
+        item_name=item.name if item else case.item_code, staff_name=actor.display_name,
+        progress_url=progress_url(base_url, case), now=utcnow(),
+    )  # fmt: skip
+    pdf = await anyio.to_thread.run_sync(render_pdf, data)
+    return PrintedDocument(f"{case.receipt_no}-{kind}.pdf", pdf)

@@ -6,9 +6,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from fuquan.integrations.shared_data import SOURCE_LABELS
+from fuquan.platform.accounts.actor import Actor
+from fuquan.platform.calendar.services import calendar_for
 from fuquan.platform.calendar.workdays import WorkingCalendar
 from fuquan.platform.cases.models import Applicant, Case, CaseEvent, CaseEvidence, CaseMaterial, CasePause
+from fuquan.platform.cases.repositories import ApplicantRepository, CaseRepository
 from fuquan.platform.cases.schemas import (
     ApplicantRead,
     CaseRead,
@@ -22,7 +27,7 @@ from fuquan.platform.cases.schemas import (
 )
 from fuquan.platform.cases.state_machine import CLOCK_STOPPED, Status, allowed_actions
 from fuquan.platform.catalog.services import Catalog
-from fuquan.platform.core.timeutil import local_date
+from fuquan.platform.core.timeutil import local_date, utcnow
 
 DECIDED = frozenset({Status.APPROVED, Status.DENIED, Status.ISSUED, Status.CLOSED})
 
@@ -100,6 +105,24 @@ def case_read(
         deadline=clock.deadline, timing=clock, allowed_actions=[a.value for a in allowed_actions(Status(case.status))],
         created_at=case.created_at, accepted_at=case.accepted_at, decided_at=case.decided_at, issued_at=case.issued_at,
     )  # fmt: skip
+
+
+async def case_reads(session: AsyncSession, actor: Actor, catalog: Catalog, cases: list[Case]) -> list[CaseRead]:
+    """Case representations with materials, masked applicant and the clock — a handful of queries for any page."""
+    repository = CaseRepository(session)
+    ids = [case.id for case in cases]
+    people = [case.applicant_id for case in cases] + [c.related_person_id for c in cases if c.related_person_id]
+    applicants = await ApplicantRepository(session).many(people)
+    materials = await repository.materials_of(ids)
+    pauses = await repository.pauses(ids)
+    calendar = await calendar_for(session, actor.tenant_id)
+    tz = actor.scope.timezone
+    today = local_date(utcnow(), tz)
+    return [
+        case_read(case, applicants[case.applicant_id], materials[case.id], pauses[case.id], catalog,
+                  calendar, today, tz, applicants.get(case.related_person_id or 0))
+        for case in cases
+    ]  # fmt: skip
 
 
 def evidence_read(row: CaseEvidence) -> EvidenceRead:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.platform.cases.models import Applicant, Case, CaseEvent, CaseEvidence, CaseMaterial, CasePause
@@ -53,15 +53,13 @@ class CaseRepository:
         item: str | None,
         limit: int,
         offset: int,
+        accepting: str | None = None,
+        routed: str | None = None,
     ) -> tuple[list[Case], int]:
-        """Cases at (or routed to) units in the caller's subtree, newest first, with the total count."""
-        query = select(Case).where(
-            Case.tenant_id == scope.tenant_id,
-            or_(
-                Case.accepting_unit.startswith(scope.root_code, autoescape=True),
-                Case.routed_to.startswith(scope.root_code, autoescape=True),
-            ),
-        )
+        """Cases at (or routed to) units in the caller's subtree, newest first, with the total count.
+
+        ``accepting`` / ``routed`` narrow it to one desk: the cases a unit accepted (前台) or must decide (后台)."""
+        query = self._listing(scope, accepting=accepting, routed=routed)
         if statuses:
             query = query.where(Case.status.in_(statuses))
         if unit is not None:
@@ -71,6 +69,39 @@ class CaseRepository:
         total = await self.session.scalar(select(func.count()).select_from(query.subquery()))
         rows = await self.session.scalars(query.order_by(Case.id.desc()).limit(limit).offset(offset))
         return list(rows), int(total or 0)
+
+    def _listing(self, scope: TenantScope, *, accepting: str | None, routed: str | None) -> Select[tuple[Case]]:
+        query = select(Case).where(
+            Case.tenant_id == scope.tenant_id,
+            or_(
+                Case.accepting_unit.startswith(scope.root_code, autoescape=True),
+                Case.routed_to.startswith(scope.root_code, autoescape=True),
+            ),
+        )
+        if accepting is not None:
+            query = query.where(Case.accepting_unit == accepting)
+        if routed is not None:
+            query = query.where(Case.routed_to == routed)
+        return query
+
+    async def status_counts(
+        self, scope: TenantScope, *, accepting: str | None = None, routed: str | None = None
+    ) -> dict[str, int]:
+        """How many of the listing's cases are in each status (a desk's queue tabs)."""
+        listed = self._listing(scope, accepting=accepting, routed=routed).subquery()
+        rows = await self.session.execute(select(listed.c.status, func.count()).group_by(listed.c.status))
+        return {status: int(count) for status, count in rows.tuples()}
+
+    async def last_event_at(self, case_ids: list[int], actions: list[str]) -> dict[int, datetime]:
+        """When each case last went through one of ``actions`` (e.g. when it was last submitted)."""
+        if not case_ids:
+            return {}
+        rows = await self.session.execute(
+            select(CaseEvent.case_id, func.max(CaseEvent.at))
+            .where(CaseEvent.case_id.in_(case_ids), CaseEvent.action.in_(actions))
+            .group_by(CaseEvent.case_id)
+        )
+        return {case_id: at for case_id, at in rows.tuples()}  # noqa: C416 - a Result has keys(): dict() would misread it
 
     async def evidence(self, case_id: int) -> list[CaseEvidence]:
         rows = await self.session.scalars(

@@ -1,19 +1,145 @@
-"""Web pages: the case page. (Skeleton: being built.)"""
+"""Web pages: the case page (办件详情) — deadline, applicant, materials with evidence, the trace — and its forms.
+
+Every step is posted as a plain form (POST-redirect-GET); a step the server refuses re-renders the
+page with the server's own message and status code, nothing written. Revealing the applicant's
+full identity needs a purpose, is audited, and is answered with a page (never a redirect carrying
+personal data in its address).
+"""
 
 from __future__ import annotations
 
-from litestar import get
-from litestar.di import NamedDependency
-from litestar.params import FromPath
-from litestar.response import Template
+from typing import Annotated, Any
 
+from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from fuquan.authority.registry import AuthorityRegistry
+from fuquan.integrations.services import PartnerDirectory
 from fuquan.platform.accounts.actor import Actor
+from fuquan.platform.cases import services
+from fuquan.platform.cases.documents import print_document
+from fuquan.platform.cases.state_machine import ACTION_NAMES, Action
+from fuquan.platform.catalog.services import current
+from fuquan.platform.core.errors import Conflict, FuquanError, NotFound
+from fuquan.platform.core.personal import PersonalDataCipher
+from fuquan.platform.web.case.schemas import ActionForm, RevealForm
+from fuquan.platform.web.case.services import asking_context, case_context, case_page, compose_reason
 from fuquan.platform.web.pages import PageController, page, render
+
+PURPOSE_MIN, PURPOSE_MAX = 4, 256  # as the API's RevealRequest
+DONE = {action.value: action for action in Action}
+NO_STORE = {"Cache-Control": "no-store"}  # a page showing a full identity is never cached
+
+
+def case_url(case_id: int) -> str:
+    return f"/cases/{case_id}"
 
 
 class CasePagesController(PageController):
     path = "/cases"
 
+    async def _page(
+        self,
+        session: AsyncSession,
+        registry: AuthorityRegistry,
+        actor: Actor,
+        case_id: int,
+        *,
+        status_code: int = 200,
+        **context: Any,
+    ) -> Template:
+        catalog = await current(session, actor.tenant_id)
+        view = await case_page(session, registry, actor, catalog, case_id, revealed=context.pop("revealed", None))
+        return render("case/page.html", actor, status_code=status_code, view=view, **context)
+
     @get("/{case_id:int}", opt=page("cases.read"))
-    async def case_page(self, case_id: FromPath[int], page_actor: NamedDependency[Actor]) -> Template:
-        return render("error.html", page_actor, title=f"办件 {case_id}", message="建设中")
+    async def show(
+        self,
+        case_id: FromPath[int],
+        db_session: NamedDependency[AsyncSession],
+        authority_registry: NamedDependency[AuthorityRegistry],
+        page_actor: NamedDependency[Actor],
+        done: FromQuery[str] = "",
+    ) -> Template:
+        """办件详情; ``done`` names the step just taken (after the redirect), for the confirmation line."""
+        message = f"已完成“{ACTION_NAMES[DONE[done]]}”。" if done in DONE else None
+        return await self._page(db_session, authority_registry, page_actor, case_id, message=message)
+
+    @post("/{case_id:int}/actions", opt=page("cases.handle"))
+    async def act(
+        self,
+        request: Request[Any, Any, Any],
+        case_id: FromPath[int],
+        data: Annotated[ActionForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        db_session: NamedDependency[AsyncSession],
+        authority_registry: NamedDependency[AuthorityRegistry],
+        pii_cipher: NamedDependency[PersonalDataCipher],
+        partner_directory: NamedDependency[PartnerDirectory],
+        page_actor: NamedDependency[Actor],
+    ) -> Template | Redirect:
+        catalog = await current(db_session, page_actor.tenant_id)
+        ctx = case_context(request, db_session, page_actor, catalog, authority_registry, pii_cipher)
+        try:
+            reason = compose_reason(data.action, data.reason, data.material_list, data.procedure, data.expected_days)
+            if data.action in services.ASKING_AGAIN:
+                ctx = await asking_context(request, ctx, partner_directory)
+            calendar = await services.context_calendar(db_session, page_actor.tenant_id)
+            await services.transition(ctx, case_id, data.action, reason, data.version, calendar)
+        except NotFound:
+            raise  # another subtree's or tenant's case: the 404 page, exactly like a missing one
+        except (FuquanError, StaleDataError) as error:
+            refused = error if isinstance(error, FuquanError) else Conflict("办件已被他人更新，请刷新后重试")
+            await db_session.rollback()  # nothing of a refused step is kept
+            return await self._page(
+                db_session, authority_registry, page_actor, case_id, status_code=refused.status,
+                error=refused.detail, failed=data,
+            )  # fmt: skip
+        return Redirect(f"{case_url(case_id)}?done={data.action.value}", status_code=303)
+
+    @post("/{case_id:int}/reveal", opt=page("applicants.reveal"))
+    async def reveal(
+        self,
+        request: Request[Any, Any, Any],
+        case_id: FromPath[int],
+        data: Annotated[RevealForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        db_session: NamedDependency[AsyncSession],
+        authority_registry: NamedDependency[AuthorityRegistry],
+        pii_cipher: NamedDependency[PersonalDataCipher],
+        page_actor: NamedDependency[Actor],
+    ) -> Template:
+        """查看完整身份信息: audited with its purpose; the answer is this page, not a redirect."""
+        purpose = data.purpose.strip()
+        if not PURPOSE_MIN <= len(purpose) <= PURPOSE_MAX:
+            problem = f"请填写查看用途（{PURPOSE_MIN} 到 {PURPOSE_MAX} 个字），用途将记入审计日志。"
+            return await self._page(
+                db_session, authority_registry, page_actor, case_id, status_code=422, reveal_error=problem,
+                purpose=purpose,
+            )  # fmt: skip
+        catalog = await current(db_session, page_actor.tenant_id)
+        ctx = case_context(request, db_session, page_actor, catalog, authority_registry, pii_cipher)
+        revealed = await services.reveal_applicant(ctx, case_id, purpose)
+        response = await self._page(
+            db_session, authority_registry, page_actor, case_id, revealed=revealed, purpose=purpose
+        )
+        response.headers.update(NO_STORE)
+        return response
+
+    @get("/{case_id:int}/documents/{document:str}", opt=page("cases.read"), media_type="application/pdf")
+    async def document(
+        self,
+        request: Request[Any, Any, Any],
+        case_id: FromPath[int],
+        document: FromPath[str],
+        db_session: NamedDependency[AsyncSession],
+        page_actor: NamedDependency[Actor],
+    ) -> Response[bytes]:
+        """回执与通知书: the API's PDFs, inline so the desk prints them from the browser."""
+        catalog = await current(db_session, page_actor.tenant_id)
+        printed = await print_document(db_session, page_actor, catalog, case_id, document, str(request.base_url))
+        headers = {"Content-Disposition": f"inline; filename={printed.filename}"}
+        return Response(printed.pdf, media_type="application/pdf", headers=headers)

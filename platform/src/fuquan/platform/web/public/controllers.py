@@ -1,16 +1,93 @@
-"""Public pages (no login): progress lookup and rating. (Skeleton: being built.)"""
+"""Public pages (no login): 办件进度查询 by 受理编号 and 查询码, and 好差评 after issuance.
+
+Every path stays under ``/progress``: the app throttles those per client, because a query code can be
+guessed. A lookup is a POST answered with the page itself, never a redirect, so the query code never
+appears in a URL, a log line or a browser history; the pages carrying it are not cached.
+"""
 
 from __future__ import annotations
 
-from litestar import get
-from litestar.response import Template
+from typing import Annotated, Any
 
+from litestar import get, post
+from litestar.datastructures import CacheControlHeader
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromQuery
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fuquan.platform.core.errors import Conflict, FuquanError, NotFound
 from fuquan.platform.web.pages import OPEN, PageController, render
+from fuquan.platform.web.public import services
+from fuquan.platform.web.public.schemas import LookupForm, RatingForm
+
+NO_STORE = CacheControlHeader(no_store=True)  # the result pages hold the query code in hidden fields
+FORM = "public/lookup.html"
+RESULT = "public/progress.html"
+MISSING = "请填写受理编号和查询码，两项都在您的回执上。"
+CONFLICTS = {
+    "already_rated": "这个办件已经评价过了，每个办件只能评价一次。感谢您的反馈！",
+    "not_issued": "办件出件（办理结果出具）后才能评价，请在出件后再来。",
+}
+
+
+def _form(receipt: str = "", *, error: str | None = None, status_code: int = 200) -> Template:
+    return render(FORM, None, status_code, receipt=receipt, error=error)
+
+
+def _result(view: services.ProgressView, code: str, status_code: int = 200, **context: Any) -> Template:
+    context = {"scale": services.RATING_SCALE, "max_comment": services.MAX_COMMENT, **context}
+    return render(RESULT, None, status_code, view=view, code=code, **context)
 
 
 class ProgressPagesController(PageController):
     path = "/progress"
 
-    @get("/", opt=OPEN)
-    async def index(self) -> Template:
-        return render("error.html", None, title="办件进度查询", message="建设中")
+    @get("/", opt=OPEN, cache_control=NO_STORE)
+    async def lookup_form(self, receipt: FromQuery[str] = "") -> Template:
+        """The form; the QR code on a receipt links here with the receipt number filled in (never the code)."""
+        return _form(services.clean(receipt)[: services.MAX_FIELD])
+
+    @post("/", opt=OPEN, cache_control=NO_STORE, status_code=200)
+    async def lookup(
+        self,
+        data: Annotated[LookupForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template:
+        receipt, code = services.clean(data.receipt), services.clean(data.code)
+        if not receipt or not code:
+            return _form(receipt[: services.MAX_FIELD], error=MISSING, status_code=400)
+        try:
+            view = await services.progress_view(db_session, receipt, code)
+        except NotFound:
+            return _form(receipt[: services.MAX_FIELD], error=services.WRONG_PAIR, status_code=404)
+        return _result(view, code)
+
+    @post("/rating", opt=OPEN, cache_control=NO_STORE, status_code=200)
+    async def rate(
+        self,
+        data: Annotated[RatingForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template:
+        receipt, code = services.clean(data.receipt), services.clean(data.code)
+        if not receipt or not code:
+            return _form(receipt[: services.MAX_FIELD], error=MISSING, status_code=400)
+        try:
+            view = await services.progress_view(db_session, receipt, code)
+        except NotFound:
+            return _form(receipt[: services.MAX_FIELD], error=services.WRONG_PAIR, status_code=404)
+        level = int(data.level) if data.level.strip() in {str(n) for n, _ in services.RATING_SCALE} else None
+        comment = data.comment.strip()
+        if level is None:
+            return _result(view, code, 400, rating_error="请选择您对这次办理服务的满意程度。", comment=comment)
+        if len(comment) > services.MAX_COMMENT:
+            error = f"意见和建议最多 {services.MAX_COMMENT} 字，您写了 {len(comment)} 字，请删减后再提交。"
+            return _result(view, code, 400, rating_error=error, comment=comment, level=level)
+        try:
+            rated = await services.rate_case(db_session, receipt, code, level, comment or None)
+        except Conflict as error:
+            return _result(view, code, 409, notice=CONFLICTS.get(error.rule or "", error.detail))
+        except FuquanError as error:
+            return _result(view, code, error.status, rating_error=error.detail, comment=comment, level=level)
+        return render("public/thanks.html", None, rated=rated, view=view)

@@ -1,0 +1,81 @@
+"""What the supervision dashboard (电子监察看板) answers: figures per unit and the warning lists."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import msgspec
+
+from fuquan.platform.cases.schemas import Clock, Signal
+
+
+class UnitRef(msgspec.Struct, frozen=True, kw_only=True):
+    code: str
+    name: str
+    level: int
+
+
+class StatusCount(msgspec.Struct, frozen=True, kw_only=True):
+    status: str
+    name: str  # 已受理, 审批中 …
+    count: int
+
+
+class UnitFigures(msgspec.Struct, frozen=True, kw_only=True):
+    """One row of the per-unit table: a child unit rolled up over its whole subtree, the chosen unit's
+    own cases (``own``: 本级), or the total.
+
+    Rates are ``None`` when there is nothing to divide (shown as "—", never as 0 %).
+    """
+
+    code: str
+    name: str
+    level: int
+    own: bool = False  # the chosen unit's own cases, not its children's
+    drillable: bool = False  # has units below it: the page links to its own dashboard
+    total: int  # all cases
+    by_status: dict[str, int]
+    open: int  # 在办: accepted, in review or in a special procedure — the clock has started, no decision yet
+    yellow: int  # 预警 (黄牌): a third or less of the promised working days left
+    red: int  # 逾期 (红牌): past the promised deadline
+    finished: int  # decided (准予, 不予许可, 出件, 办结) after acceptance
+    on_time: int  # … of which decided within the promised working days
+    on_time_rate: float | None  # on_time / finished
+    ratings: int  # 好差评 received
+    rating_average: float | None  # 1–5
+    good_ratings: int  # 非常满意、满意、基本满意
+    bad_ratings: int  # 不满意、非常不满意 (each gets a follow-up, 整改回访)
+    good_share: float | None  # good_ratings / ratings
+
+
+class WarningRow(msgspec.Struct, frozen=True, kw_only=True):
+    """An open case in the red (逾期) or yellow (预警) list, as the case API's clock reads it."""
+
+    case_id: int
+    receipt_no: str
+    item: str
+    item_name: str
+    unit: str  # the unit it counts for (where it was accepted)
+    unit_name: str
+    status: str
+    status_name: str
+    signal: Signal
+    clock: Clock
+    deadline: date | None
+    working_days_left: int  # negative: working days over the deadline
+    applicant: str  # masked name (张*)
+    link: str  # the case page
+
+
+class DashboardRead(msgspec.Struct, frozen=True, kw_only=True):
+    unit: UnitRef
+    breadcrumb: list[UnitRef]  # from the caller's own unit down to ``unit`` (excluded)
+    today: date  # the day the signals were computed for, in the tenant's time zone
+    statuses: list[StatusCount]  # the whole subtree, every status (zeros included), in the state machine's order
+    units: list[UnitFigures]  # the chosen unit's own cases (if any) first, then each child unit
+    total: UnitFigures
+    red: list[WarningRow]  # most overdue first
+    yellow: list[WarningRow]  # fewest working days left first
+    red_total: int
+    yellow_total: int
+    list_limit: int  # each list shows at most this many rows; the totals count them all

@@ -1,0 +1,31 @@
+"""Form bodies of the case page (url-encoded, as a browser without JavaScript posts them)."""
+
+from __future__ import annotations
+
+import msgspec
+
+from fuquan.platform.cases.state_machine import Action
+
+
+class ActionForm(msgspec.Struct, kw_only=True):
+    """One step on the case (受理、不予受理、补正、审批、特别程序、出件…).
+
+    ``version`` is the one the page was rendered with: a case changed meanwhile is refused (409),
+    never silently overwritten. ``materials`` (补正) arrives as one string or a list of them."""
+
+    action: Action
+    version: int
+    reason: str = ""
+    materials: str | list[str] = msgspec.field(default_factory=list)
+    procedure: str = ""
+    expected_days: str = ""
+
+    @property
+    def material_list(self) -> list[str]:
+        return [self.materials] if isinstance(self.materials, str) else list(self.materials)
+
+
+class RevealForm(msgspec.Struct, kw_only=True):
+    """查看完整身份信息: the purpose (用途) is required and recorded in the audit log."""
+
+    purpose: str = ""

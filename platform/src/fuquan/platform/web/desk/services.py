@@ -1,0 +1,120 @@
+"""The desk queues: 前台受理 (cases accepted at my unit) and 后台审批 (cases routed to my unit to decide).
+
+Both are the API's case listing (``CaseRepository.queue``, the same scope rules) narrowed to one desk,
+with the same case representations (``reads.case_reads``: masked applicant, deadline clock).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fuquan.platform.accounts.actor import Actor
+from fuquan.platform.cases import reads
+from fuquan.platform.cases.repositories import CaseRepository
+from fuquan.platform.cases.schemas import CaseRead
+from fuquan.platform.cases.state_machine import Status
+from fuquan.platform.catalog.services import current
+from fuquan.platform.core.errors import BadRequest
+from fuquan.platform.web.case.services import SignalView, local_time, signal_view, status_name
+from fuquan.tenants.repositories import UnitRepository
+
+Side = Literal["front", "back"]
+PAGE_SIZE = 50
+SUBMITTED_ACTIONS = ["submit", "resubmit"]
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFilter:
+    key: str
+    label: str
+    statuses: tuple[Status, ...]
+
+
+FILTERS: dict[Side, tuple[QueueFilter, ...]] = {
+    "front": (
+        QueueFilter("todo", "待办（待受理、待出件）", (Status.SUBMITTED, Status.APPROVED, Status.DENIED)),
+        QueueFilter("submitted", "待受理", (Status.SUBMITTED,)),
+        QueueFilter("to_issue", "待出件", (Status.APPROVED, Status.DENIED)),
+        QueueFilter("awaiting_supplement", "待补正", (Status.AWAITING_SUPPLEMENT,)),
+        QueueFilter("in_progress", "审批中", (Status.ACCEPTED, Status.IN_REVIEW, Status.SUSPENDED)),
+        QueueFilter("issued", "已出件待办结", (Status.ISSUED,)),
+    ),
+    "back": (
+        QueueFilter("todo", "待办（待领办、审批中、特别程序）", (Status.ACCEPTED, Status.IN_REVIEW, Status.SUSPENDED)),
+        QueueFilter("accepted", "待领办", (Status.ACCEPTED,)),
+        QueueFilter("in_review", "审批中", (Status.IN_REVIEW,)),
+        QueueFilter("suspended", "特别程序中", (Status.SUSPENDED,)),
+        QueueFilter("decided", "已审批待出件", (Status.APPROVED, Status.DENIED)),
+    ),
+}
+TITLES: dict[Side, tuple[str, str]] = {
+    "front": ("前台受理", "本单位受理窗口：受理、补正、不予受理与出件"),
+    "back": ("后台审批", "送本单位审批的办件：领办、准予或不予许可、特别程序"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FilterTab:
+    key: str
+    label: str
+    count: int
+    current: bool
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    case: CaseRead
+    status_name: str
+    submitted_at: str
+    signal: SignalView
+
+
+@dataclass(frozen=True, slots=True)
+class QueueView:
+    side: Side
+    title: str
+    subtitle: str
+    unit_name: str
+    filters: list[FilterTab]
+    current: QueueFilter
+    rows: list[QueueRow]
+    total: int
+    page: int
+    pages: int
+
+
+async def queue(session: AsyncSession, actor: Actor, side: Side, status: str, page: int) -> QueueView:
+    """One desk's queue for ``actor``'s unit, filtered by a named group of statuses (with counts)."""
+    filters = FILTERS[side]
+    chosen = next((f for f in filters if f.key == status), None)
+    if chosen is None:
+        choices = "、".join(f"{f.key}（{f.label}）" for f in filters)
+        raise BadRequest(f"没有这个筛选条件：{status}；可选：{choices}", rule="queue_filter")
+    desk = {"accepting": actor.unit_code} if side == "front" else {"routed": actor.unit_code}
+    repository = CaseRepository(session)
+    counts = await repository.status_counts(actor.scope, **desk)
+    rows, total = await repository.queue(
+        actor.scope, statuses=[s.value for s in chosen.statuses], unit=None, item=None, limit=PAGE_SIZE,
+        offset=(page - 1) * PAGE_SIZE, **desk,
+    )  # fmt: skip
+    catalog = await current(session, actor.tenant_id)
+    submitted = await repository.last_event_at([case.id for case in rows], SUBMITTED_ACTIONS)
+    tz = actor.scope.timezone
+    names = await UnitRepository(session).names(actor.tenant_id, [actor.unit_code])
+    title, subtitle = TITLES[side]
+    return QueueView(
+        side=side, title=title, subtitle=subtitle, unit_name=names.get(actor.unit_code, actor.unit_code),
+        filters=[
+            FilterTab(f.key, f.label, sum(counts.get(s.value, 0) for s in f.statuses), f.key == chosen.key)
+            for f in filters
+        ],
+        current=chosen,
+        rows=[
+            QueueRow(read, status_name(read.status), local_time(submitted.get(read.id), tz), signal_view(read.timing))
+            for read in await reads.case_reads(session, actor, catalog, rows)
+        ],
+        total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)),
+    )  # fmt: skip
