@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import replace
-from datetime import date
 from typing import Annotated, Any
 
 import msgspec
@@ -17,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fuquan.authority.registry import AuthorityRegistry
 from fuquan.integrations.services import PartnerDirectory
 from fuquan.platform.accounts.actor import Actor
-from fuquan.platform.cases import reads, services
+from fuquan.platform.cases import public, reads, services
 from fuquan.platform.cases.documents import print_document
 from fuquan.platform.cases.models import Case
-from fuquan.platform.cases.repositories import ApplicantRepository, CaseRepository
+from fuquan.platform.cases.repositories import CaseRepository
 from fuquan.platform.cases.schemas import (
     CaseCreate,
     CasePage,
@@ -28,19 +26,18 @@ from fuquan.platform.cases.schemas import (
     EventRead,
     EvidenceRead,
     MaterialRequest,
+    PublicProgress,
+    RatingWrite,
     Signal,
     TransitionRequest,
 )
-from fuquan.platform.cases.state_machine import STATUS_NAMES, Status
+from fuquan.platform.cases.state_machine import Status
 from fuquan.platform.catalog.services import Catalog
-from fuquan.platform.core.audit.services import AuditEntry, append
 from fuquan.platform.core.config import Settings
-from fuquan.platform.core.errors import BadRequest, Conflict, NotFound, ValidationFailed
+from fuquan.platform.core.errors import BadRequest, NotFound, ValidationFailed
 from fuquan.platform.core.files import MAX_UPLOAD_BYTES, FileStore, sniff_upload
 from fuquan.platform.core.personal import PersonalDataCipher
 from fuquan.platform.core.request_context import request_id_of
-from fuquan.platform.core.timeutil import utcnow
-from fuquan.tenants.repositories import TenantRepository, UnitRepository
 
 Limit = Annotated[int, QueryParameter(ge=1, le=200)]
 MAX_SIGNAL_SCAN = 5000  # open cases examined for a signal filter
@@ -274,24 +271,6 @@ class CaseDocumentController(Controller):
         return Response(printed.pdf, media_type="application/pdf", headers={"Content-Disposition": disposition})
 
 
-class RatingWrite(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    code: Annotated[str, msgspec.Meta(min_length=4, max_length=12)]
-    level: Annotated[int, msgspec.Meta(ge=1, le=5)]
-    comment: Annotated[str, msgspec.Meta(max_length=500)] | None = None
-
-
-class PublicProgress(msgspec.Struct, frozen=True, kw_only=True):
-    receipt_no: str
-    item: str
-    status: str
-    status_name: str
-    unit: str
-    deadline: date | None
-    applicant: str
-    rated: bool
-
-
-RATING_NAMES = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 _PUBLIC = {"public": True, "exclude_from_auth": True}
 
 
@@ -301,39 +280,15 @@ class PublicCaseController(Controller):
     path = "/api/v1/public/cases"
     tags = ["public 公众查询"]
 
-    async def _case(self, session: AsyncSession, receipt_no: str, code: str) -> Case:
-        tenant = await TenantRepository(session).by_code(receipt_no[:2])
-        case = None if tenant is None else await CaseRepository(session).by_receipt(tenant.id, receipt_no)
-        if case is None or not secrets.compare_digest(case.query_code.encode(), code.strip().upper().encode()):
-            raise NotFound("未找到该办件：请核对受理编号和查询码")
-        return case
-
     @get("/{receipt_no:str}", summary="办件进度查询", opt=_PUBLIC)
     async def progress(
         self, receipt_no: FromPath[str], db_session: NamedDependency[AsyncSession], code: FromQuery[str] = ""
     ) -> PublicProgress:
-        case = await self._case(db_session, receipt_no, code)
-        names = await UnitRepository(db_session).names(case.tenant_id, [case.accepting_unit])
-        applicant = await ApplicantRepository(db_session).get(case.applicant_id)
-        return PublicProgress(
-            receipt_no=case.receipt_no, item=case.item_code, status=case.status,
-            status_name=STATUS_NAMES[Status(case.status)], unit=names.get(case.accepting_unit, case.accepting_unit),
-            deadline=case.deadline, applicant=applicant.name_masked, rated=case.rating is not None,
-        )  # fmt: skip
+        return await public.public_progress(db_session, receipt_no, code)
 
     @post("/{receipt_no:str}/rating", summary="好差评（出件后一次）", status_code=201, opt=_PUBLIC)
     async def rate(
         self, receipt_no: FromPath[str], data: JSONBody[RatingWrite], db_session: NamedDependency[AsyncSession]
     ) -> dict[str, str | bool]:
-        case = await self._case(db_session, receipt_no, data.code)
-        if case.status not in (Status.ISSUED, Status.CLOSED):
-            raise Conflict("办件出件后才能评价", rule="not_issued")
-        if case.rating is not None:
-            raise Conflict("该办件已经评价过了", rule="already_rated")
-        case.rating, case.rating_comment, case.rated_at = data.level, data.comment, utcnow()
-        case.needs_follow_up = data.level <= 2  # 差评 gets a follow-up (整改回访)
-        await append(db_session, AuditEntry(
-            action="case.rate", tenant_id=case.tenant_id, actor="public", resource=f"case:{case.id}",
-            detail={"level": data.level, "follow_up": case.needs_follow_up},
-        ))  # fmt: skip
-        return {"rating": RATING_NAMES[data.level], "follow_up": case.needs_follow_up}
+        rated = await public.rate_case(db_session, receipt_no, data)
+        return {"rating": rated.name, "follow_up": rated.follow_up}

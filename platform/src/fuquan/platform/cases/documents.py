@@ -90,8 +90,8 @@ class PrintedDocument:
 
 
 def progress_url(base_url: str, case: Case) -> str:
-    """The public progress address the QR code carries."""
-    return f"{base_url.rstrip('/')}/api/v1/public/cases/{case.receipt_no}?code={case.query_code}"
+    """The progress page the QR code opens; the 查询码 is never put in a URL (it would land in logs)."""
+    return f"{base_url.rstrip('/')}/progress?receipt={case.receipt_no}"  # the citizen types the 查询码 there
 
 
 async def print_document(

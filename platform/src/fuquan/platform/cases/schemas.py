@@ -155,3 +155,20 @@ class CasePage(msgspec.Struct, frozen=True):
     total: int
     limit: int
     offset: int
+
+
+class RatingWrite(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    code: Annotated[str, msgspec.Meta(min_length=4, max_length=12)]
+    level: Annotated[int, msgspec.Meta(ge=1, le=5)]
+    comment: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+
+
+class PublicProgress(msgspec.Struct, frozen=True, kw_only=True):
+    receipt_no: str
+    item: str
+    status: str
+    status_name: str
+    unit: str
+    deadline: date | None
+    applicant: str
+    rated: bool

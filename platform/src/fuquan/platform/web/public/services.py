@@ -1,10 +1,7 @@
 """What the citizens' pages show: a case's progress by 受理编号 and 查询码, and one rating (好差评).
 
 The rules (which receipt/code pair opens which case, when and how often a case may be rated, the
-follow-up a poor rating triggers, the audit record) belong to the public API. They live inside its
-controller (``PublicCaseController``) rather than in ``cases/services.py``, so the three functions
-under "bridge" call that controller's own code; once cases/services.py offers ``public_case``,
-``public_progress`` and ``rate_case`` with these signatures, each bridge body becomes one call.
+follow-up a poor rating triggers, the audit record) are the public API's, in ``cases/public.py``.
 """
 
 from __future__ import annotations
@@ -12,14 +9,16 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Final, cast
+from typing import Final
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fuquan.platform.cases.controllers import RATING_NAMES, PublicCaseController, PublicProgress, RatingWrite
+from fuquan.platform.cases import public
 from fuquan.platform.cases.models import Case, CaseEvent
+from fuquan.platform.cases.public import RATABLE, RATING_NAMES, Rated, public_case, public_progress
 from fuquan.platform.cases.repositories import CaseRepository
+from fuquan.platform.cases.schemas import RatingWrite
 from fuquan.platform.cases.state_machine import Action, Status
 from fuquan.platform.catalog import services as catalog_services
 from fuquan.platform.core.errors import BadRequest, NotFound
@@ -29,7 +28,6 @@ from fuquan.tenants.repositories import TenantRepository
 WRONG_PAIR: Final = "回执编号或查询码不正确"  # the same words whether the receipt exists or not (no enumeration)
 MAX_FIELD = 64  # longer than any receipt number or query code: anything longer is not one
 MAX_COMMENT = 500  # RatingWrite.comment
-RATABLE: Final = frozenset({Status.ISSUED, Status.CLOSED})  # where the API's rating endpoint accepts a rating
 RATING_SCALE: Final = sorted(RATING_NAMES.items(), reverse=True)  # 非常满意 (5) first, as on a paper form
 
 # Steps of the trace a citizen sees, in plain words; material uploads and anything else stay internal.
@@ -81,35 +79,13 @@ def chinese_date(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-# -- bridge to the public API's rules (see the module docstring) ----------------------------------------------
-# An instance that is never routed (``__init__`` wants a router): the handlers only call its ``_case``.
-_API = PublicCaseController.__new__(PublicCaseController)
-
-
-async def public_case(session: AsyncSession, receipt_no: str, code: str) -> Case:
-    """The case named by 受理编号 and 查询码; NotFound for any wrong pair."""
-    return await _API._case(session, receipt_no, code)  # private: see the module docstring
-
-
-async def public_progress(session: AsyncSession, receipt_no: str, code: str) -> PublicProgress:
-    """Exactly what GET /api/v1/public/cases/{receipt_no} answers."""
-    return cast(PublicProgress, await PublicCaseController.progress.fn(_API, receipt_no, session, code))
-
-
-@dataclass(frozen=True, slots=True)
-class Rated:
-    name: str  # 非常满意…非常不满意
-    follow_up: bool  # a poor rating (差评) is followed up by the unit (整改回访)
-
-
 async def rate_case(session: AsyncSession, receipt_no: str, code: str, level: int, comment: str | None) -> Rated:
-    """好差评 through the API's rating endpoint code: once, after issuance, audited; Conflict otherwise."""
+    """好差评 by the public API's rules (once, after issuance, audited); Conflict otherwise."""
     try:
-        data = msgspec.convert({"code": code, "level": level, "comment": comment}, RatingWrite)
+        rating = msgspec.convert({"code": code, "level": level, "comment": comment}, RatingWrite)
     except msgspec.ValidationError as error:
         raise BadRequest("评价内容不符合要求，请检查后重新提交。", rule="rating_form") from error
-    answer = cast(dict[str, Any], await PublicCaseController.rate.fn(_API, receipt_no, data, session))
-    return Rated(str(answer["rating"]), bool(answer["follow_up"]))
+    return await public.rate_case(session, receipt_no, rating)
 
 
 # -- the result page --------------------------------------------------------------------------------------------
