@@ -1,0 +1,1 @@
+"""Browser tests (a package, so that ``e2e.test_login`` never collides with ``integration/…/test_login``)."""

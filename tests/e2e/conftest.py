@@ -1,0 +1,161 @@
+"""Browser tests: Debian's Chromium, driven by Playwright's sync API, against the product served on loopback.
+
+Run only these: ``python3 -m uv run pytest tests/e2e`` (``-m "not e2e"`` leaves them out). They need Debian's
+``chromium`` and ``fonts-noto-cjk`` (``.ci/run`` installs both); without them every test fails saying so, never
+skips. Playwright's own browser download (``playwright install``) is never used.
+
+The servers (see servers.py) start once per run, every backend at once: SQLite always, PostgreSQL when
+``FUQUAN_TEST_DATABASE_URL`` is set. Preparing the demo data takes about a minute either way (the 300 demo
+cases), and both run side by side, so the second backend costs only its tests' time. The journeys run on
+both because the pages' list queries, paging and dates are where SQLite and PostgreSQL differ.
+
+Screenshots: ``artifacts/screenshots/<name>-390.png`` and ``-1280.png`` (PostgreSQL's under
+``artifacts/screenshots/postgresql/``), cleared at the start of each run; not committed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+from e2e.browser import DESKTOP, Snapper
+from e2e.servers import DemoServer, drop_database, start_postgresql, start_sqlite
+
+CHROMIUM = "/usr/bin/chromium"
+HERE = Path(__file__).parent
+SCREENSHOTS = HERE.parents[1] / "artifacts" / "screenshots"
+PG_URL = os.environ.get("FUQUAN_TEST_DATABASE_URL") or None
+REDIS_URL = os.environ.get("FUQUAN_TEST_REDIS_URL") or None
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+_INSTALL = "apt-get install chromium fonts-noto-cjk (.ci/run installs them)"
+_startup: dict[str, float] = {}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the browser tests ``e2e`` (before ``-m`` selects), so ``-m "not e2e"`` can leave them out."""
+    for item in items:
+        if HERE in item.path.parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _startup:
+        times = "; ".join(f"{backend} ready in {seconds:.1f} s" for backend, seconds in _startup.items())
+        terminalreporter.write_line(f"e2e demo servers: {times}")
+
+
+def _require_browser() -> None:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"the browser tests need Debian's Chromium at {CHROMIUM}: {_INSTALL}", pytrace=False)
+    fonts = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, check=False)
+    if "Noto Sans CJK" not in fonts.stdout:
+        pytest.fail(f"the browser tests need Chinese fonts (screenshots would show boxes): {_INSTALL}", pytrace=False)
+
+
+def _start(server: DemoServer) -> DemoServer:
+    began = time.monotonic()
+    if server.backend == "sqlite":
+        start_sqlite(server)
+    else:
+        assert PG_URL
+        start_postgresql(server, PG_URL, REDIS_URL)
+    server.ready_seconds = _startup[server.backend] = time.monotonic() - began
+    return server
+
+
+@pytest.fixture(scope="session")
+def demo_servers(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, DemoServer]]:
+    """Every backend the selected tests use, started in parallel and stopped at the end of the run."""
+    _require_browser()  # before spending a minute on the servers
+    wanted: set[str] = set()
+    for item in request.session.items:  # only the backends of the selected tests (e.g. -k sqlite)
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("server") in BACKENDS:
+            wanted.add(callspec.params["server"])
+    wanted = wanted or {"sqlite"}
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+    servers = {backend: DemoServer(backend, tmp_path_factory.mktemp(f"e2e-{backend}")) for backend in sorted(wanted)}
+    try:
+        with ThreadPoolExecutor(max_workers=len(servers)) as pool:
+            futures = {backend: pool.submit(_start, server) for backend, server in servers.items()}
+            for backend, future in futures.items():
+                try:
+                    future.result()
+                except Exception as error:
+                    server = servers[backend]
+                    pytest.fail(
+                        f"the {backend} demo server did not start ({error}); its output ({server.log}):\n"
+                        f"{server.log_tail()}",
+                        pytrace=False,
+                    )
+        yield servers
+    finally:
+        for server in servers.values():
+            server.stop()
+            if server.backend == "postgresql" and PG_URL:
+                drop_database(server, PG_URL)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def server(request: pytest.FixtureRequest, demo_servers: dict[str, DemoServer]) -> DemoServer:
+    """The demo served on one backend (tests run once per backend, like the integration tests)."""
+    served = demo_servers[str(request.param)]
+    dead = served.dead_process()
+    if dead:
+        pytest.fail(f"the {served.backend} demo server died: {dead}\n{served.log_tail()}", pytrace=False)
+    return served
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Chromium per test module: Playwright's sync API keeps its own event loop, so none outlives the module
+    (the anyio integration tests run theirs in the same thread)."""
+    _require_browser()
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def context(browser: Browser, server: DemoServer) -> Iterator[BrowserContext]:
+    """A fresh browser (no cookies) per test, in Chinese and China's time zone."""
+    fresh = browser.new_context(
+        base_url=server.url,
+        locale="zh-CN",
+        timezone_id="Asia/Shanghai",
+        viewport=DESKTOP,
+    )
+    fresh.set_default_timeout(15_000)
+    yield fresh
+    fresh.close()
+
+
+@pytest.fixture(scope="session")
+def _snappers() -> dict[str, Snapper]:
+    return {backend: Snapper(SCREENSHOTS if backend == "sqlite" else SCREENSHOTS / backend) for backend in BACKENDS}
+
+
+@pytest.fixture
+def snap(server: DemoServer, _snappers: dict[str, Snapper]) -> Snapper:
+    """``snap(page, name)``: screenshots at 390 and 1280 px, failing on serious/critical axe violations,
+    sideways scrolling on a phone, JavaScript errors or missing assets."""
+    return _snappers[server.backend]
+
+
+@pytest.fixture
+def page(context: BrowserContext, snap: Snapper) -> Page:
+    opened = context.new_page()
+    snap.watch(opened)
+    return opened

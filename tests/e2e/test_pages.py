@@ -1,0 +1,41 @@
+"""Every main page as the person it is for sees it on the demo data: one ``<h1>``, no error, and ``snap``
+(screenshots at 390 and 1280 px, axe-core, no sideways scrolling on a phone). The journeys change data; this
+tour only reads, so the pages are also checked in the states the demo's 300 cases put them in."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from e2e.browser import Snapper, log_in
+
+# who -> (path, or "first:<css>" to follow the first such link on the previous page; screenshot name)
+TOURS: dict[str, list[tuple[str, str]]] = {
+    "anonymous": [("/progress", "progress")],
+    "jm_grid": [("/intake", "intake"), ("/intake/new", "intake-new"), ("/intake/new/HRSS-01", "intake-item")],
+    "cs_clerk": [("/desk", "desk"), ("first:main a[href^='/cases/']", "case"), ("/desk/back", "desk-back")],
+    "nx_admin": [
+        ("/authority", "authority"),
+        ("/authority/explain", "authority-explain"),
+        ("/authority/grants/new", "grant-new"),
+        ("/authority/grants", "grants"),
+        ("first:main a[href^='/authority/grants/']:not([href$='/new'])", "grant"),
+    ],
+    "nx_supervisor": [("/supervision", "supervision")],
+}
+
+
+@pytest.mark.parametrize("who", list(TOURS))
+def test_main_pages(page: Page, snap: Snapper, who: str) -> None:
+    if who != "anonymous":
+        log_in(page, who)
+    for step, name in TOURS[who]:
+        target = step
+        if step.startswith("first:"):
+            link = page.locator(step.removeprefix("first:")).first
+            expect(link).to_be_visible()
+            target = str(link.get_attribute("href"))
+        response = page.goto(target)
+        assert response is not None and response.status == 200, f"{who} {target}: {response and response.status}"
+        expect(page.get_by_role("heading", level=1)).to_have_count(1)
+        snap(page, name)
