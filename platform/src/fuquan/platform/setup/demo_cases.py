@@ -92,6 +92,8 @@ EXTRA_STAFF: Final = (
     DemoStaff("zn_approver", TENANT, "640521", "approver", "中宁县人社局审批员"),
     DemoStaff("dw_approver", TENANT, "640424203", "approver", "泾源县大湾乡审批员"),
     DemoStaff("jy_approver", TENANT, "640424", "approver", "泾源县人社局审批员"),
+    # a village outside the pilots: nothing granted yet, so an admin can show what a grant changes there
+    DemoStaff("mll_agent", TENANT, "640521105200", "village_agent", "中宁县大战场镇马莲梁村代办员"),
 )
 
 
