@@ -41,10 +41,12 @@ _startup: dict[str, float] = {}
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark the browser tests ``e2e`` (before ``-m`` selects), so ``-m "not e2e"`` can leave them out."""
+    """Mark the browser tests ``e2e`` (before ``-m`` selects), so ``-m "not e2e"`` can leave them out, and keep
+    them on one pytest-xdist worker (``--dist loadgroup``), so the demo servers start once."""
     for item in items:
         if HERE in item.path.parents:
             item.add_marker(pytest.mark.e2e)
+            item.add_marker(pytest.mark.xdist_group("browser"))  # one worker: one set of demo servers
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -69,6 +71,10 @@ def _start(server: DemoServer) -> DemoServer:
         assert PG_URL
         start_postgresql(server, PG_URL, REDIS_URL)
     server.ready_seconds = _startup[server.backend] = time.monotonic() - began
+    # under pytest-xdist a worker's terminal summary is not shown: the figure is kept beside the screenshots
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with (SCREENSHOTS / "servers.txt").open("a") as figures:
+        figures.write(f"{server.backend} demo server ready in {server.ready_seconds:.1f} s\n")
     return server
 
 
