@@ -63,6 +63,18 @@ def _require_browser() -> None:
         pytest.fail(f"the browser tests need Chinese fonts (screenshots would show boxes): {_INSTALL}", pytrace=False)
 
 
+def _require_one_worker(request: pytest.FixtureRequest) -> None:
+    """Under ``--dist loadgroup`` every browser test must carry the group suffix xdist adds to its node id;
+    without it (pytest 9.2 with xdist 3.8: pytest-dev/pytest-xdist#1386) each worker would start its own
+    servers, doubling the run and racing for ports. Fail loudly rather than go slow silently."""
+    if not getattr(request.config.option, "loadgroup", False):
+        return
+    ungrouped = [item.nodeid for item in request.session.items if HERE in item.path.parents]
+    ungrouped = [nodeid for nodeid in ungrouped if not nodeid.endswith("@browser")]
+    if ungrouped:
+        pytest.fail(f"pytest-xdist did not group the browser tests on one worker (e.g. {ungrouped[0]})", pytrace=False)
+
+
 def _start(server: DemoServer) -> DemoServer:
     began = time.monotonic()
     if server.backend == "sqlite":
@@ -84,6 +96,7 @@ def demo_servers(
 ) -> Iterator[dict[str, DemoServer]]:
     """Every backend the selected tests use, started in parallel and stopped at the end of the run."""
     _require_browser()  # before spending a minute on the servers
+    _require_one_worker(request)
     wanted: set[str] = set()
     for item in request.session.items:  # only the backends of the selected tests (e.g. -k sqlite)
         callspec = getattr(item, "callspec", None)

@@ -45,12 +45,6 @@ def fuquan_command() -> list[str]:
     return [sys.executable, "-c", "from fuquan.platform.cli.main import main; main()"]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _port_is_free(port: int) -> bool:
     with socket.socket() as probe:
         try:
@@ -60,22 +54,33 @@ def _port_is_free(port: int) -> bool:
     return True
 
 
-def free_port_range(count: int) -> int:
-    """The first of ``count`` consecutive free ports, below the kernel's ephemeral range (32768+) so that no
-    port handed out meanwhile by ``bind(0)`` can take one of them."""
+def _ephemeral_floor() -> int:
+    """The lowest port the kernel hands out for ``bind(0)`` and outgoing connections (Linux default 32768)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768
+
+
+def free_port_range(count: int = 1) -> int:
+    """The first of ``count`` consecutive free ports, below the kernel's ephemeral range: a port picked inside
+    it may be handed, before the server binds it, to a simulator's ``bind(0)`` or to any outgoing connection
+    of the other test workers (PostgreSQL, Redis) — seen once as "address already in use"."""
+    ceiling = min(_ephemeral_floor(), 32_768)
+    floor = min(20_000, ceiling // 2)
     rng = random.Random()
     for _ in range(200):
-        base = rng.randrange(20_000, 32_000 - count)
+        base = rng.randrange(floor, ceiling - count)
         if all(_port_is_free(base + offset) for offset in range(count)):
             return base
-    raise RuntimeError(f"no {count} consecutive free loopback ports between 20000 and 32000")
+    raise RuntimeError(f"no {count} consecutive free loopback ports between {floor} and {ceiling}")
 
 
 @dataclass
 class DemoServer:
     backend: str
     data_dir: Path
-    port: int = field(default_factory=free_port)
+    port: int = field(default_factory=free_port_range)
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     database: str | None = None  # the PostgreSQL database created for the run
     ready_seconds: float | None = None

@@ -272,8 +272,10 @@ def test_ports_and_urls(sims: RunningSimulators) -> None:
 
 
 def _free_base_port(count: int) -> int:
+    """Consecutive free ports below the kernel's ephemeral range (32768+), which outgoing connections of the
+    other test workers could take between this probe and the simulators' bind."""
     for _ in range(50):
-        base = random.randrange(20000, 60000)
+        base = random.randrange(20000, 32768 - count)
         with contextlib.ExitStack() as stack:
             try:
                 for port in range(base, base + count):
