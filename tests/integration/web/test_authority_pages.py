@@ -163,7 +163,7 @@ async def test_a_grant_through_the_form_reaches_the_village_agent(web: Any, data
     page = await web.get(f"/authority/grants/{village}")
     assert page.status_code == 200 and "生效中" in page.text and "长街发〔2026〕2号" in page.text
     assert f'href="/authority/grants/{town}"' in page.text  # the chain up to the province
-    assert "上级委托" in page.text
+    assert "上级委托" in page.text and "长胜街道管理员（cs_admin）" in page.text  # 经办人 by name, account in brackets
 
     await as_user(web, "jm_agent")
     home = await web.get("/")
@@ -262,6 +262,7 @@ async def test_revoke_previews_the_cascade_then_the_village_can_no_longer(web: A
     assert done.status_code == 303 and done.headers["location"] == f"/authority/grants/{town}"
     revoked = await web.get(f"/authority/grants/{town}")
     assert "已撤销" in revoked.text and reason in revoked.text and "撤销预览" not in revoked.text
+    assert "由 宁夏人社厅系统管理员（nx_admin） 撤销" in revoked.text
     cascaded = await web.get(f"/authority/grants/{village}")
     assert (
         "已撤销" in cascaded.text and f'随 <a href="/authority/grants/{town}">赋权 #{town}</a> 的撤销' in cascaded.text

@@ -128,6 +128,18 @@ async def test_login_follows_a_relative_next_only(web: Any) -> None:
     assert response.status_code == 303 and response.headers["location"] == "/"
 
 
+@pytest.mark.parametrize(
+    ("username", "department", "other"),
+    [("nx_admin", "宁夏回族自治区人力资源和社会保障厅", "海南"), ("hn_admin", "海南省人力资源和社会保障厅", "宁夏")],
+)
+async def test_the_footer_names_the_persons_department(web: Any, username: str, department: str, other: str) -> None:
+    anonymous = await web.get("/login")
+    assert "<small>赋权与办件平台</small>" in anonymous.text  # before login: no tenant is known
+    assert (await _web_login(web, username)).status_code == 303
+    footer = (await web.get("/")).text.split('class="container site-footer"')[1]
+    assert f"{department} · 赋权与办件平台" in footer and other not in footer
+
+
 async def test_admin_landing_shows_no_case_items(web: Any) -> None:
     assert (await _web_login(web, "nx_admin")).status_code == 303
     home = await web.get("/")

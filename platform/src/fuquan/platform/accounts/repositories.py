@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -19,6 +20,16 @@ class StaffRepository:
 
     async def by_id(self, staff_id: int) -> Staff | None:
         return await self.session.get(Staff, staff_id)
+
+    async def display_names(self, tenant_id: int, usernames: Iterable[str]) -> dict[str, str]:
+        """username → display name, for this tenant's staff only (others are simply absent)."""
+        wanted = sorted(set(usernames))
+        if not wanted:
+            return {}
+        rows = await self.session.execute(
+            select(Staff.username, Staff.display_name).where(Staff.tenant_id == tenant_id, Staff.username.in_(wanted))
+        )
+        return {username: display or username for username, display in rows.tuples()}
 
     async def add(self, staff: Staff) -> Staff:
         self.session.add(staff)

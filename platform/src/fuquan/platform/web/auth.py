@@ -92,6 +92,7 @@ async def session_actor(request: Request[Any, Any, Any], db_session: AsyncSessio
     tenant = await TenantRepository(db_session).by_id(staff.tenant_id)
     if tenant is None:  # pragma: no cover - a staff row always has its tenant (FK)
         return None
+    request.state.tenant_name = tenant.name  # the site footer names the department the person works for
     return Actor(
         staff_id=staff.id,
         username=staff.username,

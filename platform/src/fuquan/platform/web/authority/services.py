@@ -17,6 +17,7 @@ from fuquan.authority.models import Grant
 from fuquan.authority.registry import AuthorityRegistry
 from fuquan.authority.repositories import GrantRepository
 from fuquan.platform.accounts.actor import Actor
+from fuquan.platform.accounts.repositories import StaffRepository
 from fuquan.platform.accounts.roles import ROLE_NAMES
 from fuquan.platform.catalog.models import CatalogItem
 from fuquan.platform.catalog.services import Catalog
@@ -31,7 +32,7 @@ ACTION_LABELS = {"accept": "受理", "decide": "办理（审批）"}
 SCOPE_LABELS = {"unit": "仅本单位", "subtree": "本单位及全部下级"}
 BASIS_LABELS = {"devolved": "上级下放", "authorised": "上级授权", "entrusted": "上级委托", "statutory": "法定本级行使"}
 STATUS_LABELS = {"active": "生效中", "scheduled": "尚未生效", "expired": "已到期", "revoked": "已撤销"}
-# Why a unit may not act, in words for the clerk (the rule names of authority.services._denial)
+# Why a unit may not act, in words for the clerk (the rule names of authority.services.checks._denial)
 DENIAL_HINTS = {
     "no_grant": "该单位没有获得这项权限：它自己和它的上级单位都没有被赋予覆盖它的这项权限。"
     "需要由持有该权限（且可再赋权）的上级单位为它赋权。",
@@ -197,28 +198,40 @@ def window_text(grant: Grant, tz: str) -> str:
     return f"{start} 起" if grant.valid_until is None else f"{start} 至 {end}（不含）"
 
 
+def _person(display_names: dict[str, str], username: str) -> str:
+    """经办人: the display name with the account in brackets (the account alone if no longer on staff)."""
+    display = display_names.get(username)
+    return f"{display}（{username}）" if display and display != username else username
+
+
 async def grant_views(
     session: AsyncSession, scope: TenantScope, catalog: Catalog, grants: list[Grant]
 ) -> list[GrantView]:
     now = utcnow()
     codes = sorted({g.unit_code for g in grants} | {g.grantor_unit_code for g in grants})
     names = await UnitRepository(session).names(scope.tenant_id, codes)
+    staff = await StaffRepository(session).display_names(
+        scope.tenant_id, [g.granted_by_name for g in grants] + [g.revoked_by_name for g in grants if g.revoked_by_name]
+    )
     views = []
     for g in grants:
         item = catalog.items.get(g.item_code)
         status = authority.status_of(g, now)
-        revoked_at = None
+        revoked_at = revoked_by = None
         if g.revoked_at is not None:
             revoked_at = local_time(g.revoked_at, scope.timezone)
+        if g.revoked_by_name is not None:
+            revoked_by = _person(staff, g.revoked_by_name)
         views.append(
             GrantView(
                 id=g.id, item=f"{g.item_code} {item.name if item else ''}".strip(), action=ACTION_LABELS[g.action],
                 unit=names.get(g.unit_code, g.unit_code), unit_code=g.unit_code, scope=SCOPE_LABELS[g.scope],
                 window=window_text(g, scope.timezone), status=STATUS_LABELS[status], status_code=status,
                 basis=BASIS_LABELS.get(g.basis, g.basis), instrument=g.instrument, redelegable=g.redelegable,
-                grantor=names.get(g.grantor_unit_code, g.grantor_unit_code), granted_by=g.granted_by_name,
-                parent_id=g.parent_id, visible=scope.covers(g.unit_code), revoked_at=revoked_at,
-                revoked_by=g.revoked_by_name, revoke_reason=g.revoke_reason, revoked_via=g.revoked_via,
+                grantor=names.get(g.grantor_unit_code, g.grantor_unit_code),
+                granted_by=_person(staff, g.granted_by_name), parent_id=g.parent_id,
+                visible=scope.covers(g.unit_code), revoked_at=revoked_at, revoked_by=revoked_by,
+                revoke_reason=g.revoke_reason, revoked_via=g.revoked_via,
             )
         )  # fmt: skip
     return views

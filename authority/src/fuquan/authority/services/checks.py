@@ -1,0 +1,178 @@
+"""Check and explain (能不能办、为什么), the authority matrix, and the questions the case workflow asks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fuquan.authority.engine.lines import instant
+from fuquan.authority.models import Grant
+from fuquan.authority.registry import AuthorityRegistry
+from fuquan.authority.repositories import GrantRepository
+from fuquan.authority.services.reads import ACTION_NAMES, STATUTORY, format_day
+from fuquan.platform.catalog.services import Catalog
+from fuquan.platform.core.errors import RuleViolation
+from fuquan.platform.core.timeutil import utcnow
+from fuquan.tenants.divisions import ancestor_codes
+from fuquan.tenants.models import Unit
+from fuquan.tenants.repositories import UnitRepository
+from fuquan.tenants.scope import TenantScope
+
+log = structlog.get_logger()
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    chain: list[int]
+    reason: str
+    rule: str | None
+
+
+def _denial(covering: list[Grant], by_id: dict[int, Grant], at: datetime, tz: str, what: str) -> tuple[str, str]:
+    """The first rule that denies, reading the covering grants nearest first."""
+    if not covering:
+        return f"没有任何赋权使该单位拥有{what}权限", "no_grant"
+    for grant in sorted(covering, key=lambda g: (-len(g.unit_code), -g.id)):
+        if at < grant.valid_from:
+            return (
+                f"赋权 #{grant.id}（{grant.instrument}）自 {format_day(grant.valid_from, tz)} 起才生效",
+                "not_yet_valid",
+            )
+        if grant.valid_until is not None and at >= grant.valid_until:
+            return f"赋权 #{grant.id}（{grant.instrument}）已于 {format_day(grant.valid_until, tz)} 到期", "expired"
+        if grant.revoked_at is not None and at >= grant.revoked_at:
+            when = grant.revoked_at.astimezone(ZoneInfo(tz)).isoformat(timespec="seconds")
+            return f"赋权 #{grant.id}（{grant.instrument}）已于 {when} 撤销：{grant.revoke_reason}", "revoked"
+        parent = by_id.get(grant.parent_id) if grant.parent_id else None
+        if parent is not None:
+            return f"赋权 #{grant.id} 所依据的上级赋权 #{parent.id} 在该时刻无效", "parent_not_effective"
+    return f"没有有效的赋权使该单位拥有{what}权限", "no_grant"
+
+
+async def check(
+    session: AsyncSession,
+    scope: TenantScope,
+    catalog: Catalog,
+    registry: AuthorityRegistry,
+    *,
+    unit: str,
+    item: str,
+    action: str,
+    at: datetime | None,
+    role: str = "",
+) -> Decision:
+    """May ``unit`` perform ``action`` on ``item`` at ``at`` (default now)? And why."""
+    target = await UnitRepository(session).get(scope, unit)
+    catalog_item = catalog.get(item)
+    when = at or utcnow()
+    loaded = await registry.get(session, scope.tenant_id)
+    allowed, grant_id = loaded.authority.decide(target.code, item, action, role, instant(when), engine="casbin")
+    what = f"“{catalog_item.name}”的{ACTION_NAMES.get(action, action)}"
+    grants = GrantRepository(session)
+    if allowed:
+        if grant_id in (None, STATUTORY):
+            return Decision(True, [], f"{target.name}作为省级人社部门法定本级行使{what}权限", None)
+        chain_ids: list[int] = []
+        by_id = await grants.by_ids(scope.tenant_id, [grant_id])  # type: ignore[list-item]
+        current: Grant | None = by_id.get(grant_id)  # type: ignore[arg-type]
+        while current is not None:
+            chain_ids.append(current.id)
+            if current.parent_id is None:
+                break
+            current = (await grants.by_ids(scope.tenant_id, [current.parent_id])).get(current.parent_id)
+        chain_ids.reverse()
+        top = by_id[grant_id]  # type: ignore[index]
+        return Decision(
+            True,
+            chain_ids,
+            f"{target.name}经赋权 #{top.id}（{top.instrument}，{top.grantor_unit_code} 授予）拥有{what}权限",
+            None,
+        )
+    covering = await grants.covering(scope.tenant_id, item, action, target.code)
+    parents = await grants.by_ids(scope.tenant_id, [g.parent_id for g in covering if g.parent_id])
+    reason, rule = _denial(covering, parents, when, scope.timezone, what)
+    return Decision(False, [], reason, rule)
+
+
+MAX_MATRIX_UNITS = 60_000
+
+
+async def matrix(
+    session: AsyncSession,
+    scope: TenantScope,
+    catalog: Catalog,
+    registry: AuthorityRegistry,
+    *,
+    unit: str,
+    depth: int,
+    at: datetime | None,
+) -> tuple[list[Unit], dict[str, set[tuple[str, str]]]]:
+    """Which item/actions the unit and its descendants down to ``depth`` levels may perform (hot path)."""
+    root = await UnitRepository(session).get(scope, unit)
+    units = await UnitRepository(session).subtree(scope, root.code, max_level=min(6, root.level + depth))
+    if len(units) > MAX_MATRIX_UNITS:
+        raise RuleViolation(f"范围内单位过多（{len(units)} 个），请缩小层级深度或选择下级单位", rule="matrix_too_large")
+    loaded = await registry.get(session, scope.tenant_id)
+    allowed = loaded.authority.matrix([u.code for u in units], instant(at or utcnow()), sorted(catalog.items))
+    return units, allowed
+
+
+async def deciding_grants(
+    session: AsyncSession,
+    registry: AuthorityRegistry,
+    tenant_id: int,
+    cells: Sequence[tuple[str, str, str]],
+    at: datetime,
+) -> dict[tuple[str, str, str], int | None]:
+    """For allowed (unit, item, action) cells: the grant whose line allows each (hot path, the unit's own
+    grant before a subtree grant above it); ``STATUTORY`` for the tenant root's own authority."""
+    loaded = await registry.get(session, tenant_id)
+    moment = instant(at)
+    found: dict[tuple[str, str, str], int | None] = {}
+    for unit, item, action in cells:
+        allowed, grant_id = loaded.authority.decide(unit, item, action, "", moment, engine="hot")
+        if allowed:
+            found[(unit, item, action)] = grant_id
+    return found
+
+
+async def unit_may(
+    session: AsyncSession, registry: AuthorityRegistry, tenant_id: int, unit: str, item: str, action: str, at: datetime
+) -> bool:
+    """组织权限: does ``unit`` hold an effective grant for (item, action) at ``at``?"""
+    loaded = await registry.get(session, tenant_id)
+    return loaded.authority.decide(unit, item, action, "", instant(at), engine="hot")[0]
+
+
+async def roles_permit(
+    session: AsyncSession,
+    registry: AuthorityRegistry,
+    tenant_id: int,
+    unit: str,
+    item: str,
+    action: str,
+    roles: frozenset[str],
+    at: datetime,
+) -> bool:
+    """岗位权限 on top of the unit's: does one of ``roles`` at ``unit`` permit (item, action)?"""
+    loaded = await registry.get(session, tenant_id)
+    moment = instant(at)
+    return any(loaded.authority.decide(unit, item, action, role, moment, engine="hot")[0] for role in sorted(roles))
+
+
+async def nearest_holder(
+    session: AsyncSession, registry: AuthorityRegistry, tenant_id: int, unit: str, item: str, action: str, at: datetime
+) -> str | None:
+    """The nearest unit at or above ``unit`` holding (item, action) at ``at`` — where a case is routed."""
+    loaded = await registry.get(session, tenant_id)
+    moment = instant(at)
+    for code in [unit, *reversed(ancestor_codes(unit))]:
+        if loaded.authority.decide(code, item, action, "", moment, engine="hot")[0]:
+            return code
+    return None

@@ -1,0 +1,95 @@
+"""What the other verbs share: a grant as a spec, its status and read model, its compiled lines (策略行)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import structlog
+
+from fuquan.authority.engine.lines import STATUTORY_GRANT_ID, GrantSpec, chain_window, compile_grant
+from fuquan.authority.models import Grant
+from fuquan.authority.registry import LoadedTenant
+from fuquan.authority.repositories import GrantRepository, PolicyLine
+from fuquan.authority.schemas import GrantRead
+from fuquan.platform.core.timeutil import local_date
+
+log = structlog.get_logger()
+
+ACTION_NAMES = {"accept": "受理", "decide": "办理（审批）"}
+STATUTORY = STATUTORY_GRANT_ID  # the tenant root's own lines (法定本级行使)
+
+
+def spec_of(grant: Grant) -> GrantSpec:
+    return GrantSpec(
+        id=grant.id,
+        item=grant.item_code,
+        action=grant.action,
+        unit=grant.unit_code,
+        subtree=grant.subtree,
+        valid_from=grant.valid_from,
+        valid_until=grant.valid_until,
+        revoked_at=grant.revoked_at,
+        parent_id=grant.parent_id,
+    )
+
+
+def status_of(grant: Grant, now: datetime) -> str:
+    if grant.revoked_at is not None:
+        return "revoked"
+    if grant.valid_from > now:
+        return "scheduled"
+    if grant.valid_until is not None and grant.valid_until <= now:
+        return "expired"
+    return "active"
+
+
+def grant_read(grant: Grant, tz: str, now: datetime) -> GrantRead:
+    return GrantRead(
+        id=grant.id,
+        parent_id=grant.parent_id,
+        item=grant.item_code,
+        action=grant.action,
+        unit=grant.unit_code,
+        scope=grant.scope,
+        valid_from=local_date(grant.valid_from, tz),
+        valid_until=None if grant.valid_until is None else local_date(grant.valid_until, tz),
+        basis=grant.basis,
+        instrument=grant.instrument,
+        redelegable=grant.redelegable,
+        grantor_unit=grant.grantor_unit_code,
+        granted_by=grant.granted_by_name,
+        catalog_edition=grant.catalog_edition,
+        created_at=grant.created_at,
+        status=status_of(grant, now),  # type: ignore[arg-type]
+        revoked_at=grant.revoked_at,
+        revoked_by=grant.revoked_by_name,
+        revoke_reason=grant.revoke_reason,
+        revoked_via=grant.revoked_via,
+    )
+
+
+def format_day(day: datetime | None, tz: str) -> str:
+    return "长期" if day is None else local_date(day, tz).isoformat()
+
+
+async def chain_specs(
+    grants: GrantRepository, tenant_id: int, grant: Grant, known: dict[int, Grant]
+) -> dict[int, GrantSpec]:
+    """The grant and its ancestors as specs (loading ancestors not yet in ``known``)."""
+    specs = {grant.id: spec_of(grant)}
+    parent_id = grant.parent_id
+    while parent_id is not None and parent_id not in specs:
+        if parent_id not in known:
+            known.update(await grants.by_ids(tenant_id, [parent_id]))
+        parent = known[parent_id]
+        specs[parent.id] = spec_of(parent)
+        parent_id = parent.parent_id
+    return specs
+
+
+async def compile_chain(
+    grants: GrantRepository, loaded: LoadedTenant, grant: Grant, known: dict[int, Grant] | None = None
+) -> list[PolicyLine]:
+    """The policy lines of ``grant`` on its chain's effective window."""
+    specs = await chain_specs(grants, grant.tenant_id, grant, {} if known is None else known)
+    return compile_grant(specs[grant.id], chain_window(specs[grant.id], specs), loaded.bucket_codes_under)
