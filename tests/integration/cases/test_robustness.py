@@ -13,8 +13,8 @@ import httpx
 import pytest
 from test_lifecycle import COUNTY, PNG, TOWN, _grant, _new_case, _provide_required, _step
 
-from fuquan.platform.cases import services
 from fuquan.platform.cases.repositories import CaseRepository
+from fuquan.platform.cases.services import materials, workflow
 from helpers import PASSWORD, enrol, login
 
 pytestmark = pytest.mark.anyio
@@ -195,7 +195,7 @@ async def test_racing_approvers_both_read_before_either_writes(
 ) -> None:
     """Both requests pass every check on the same version; the version column decides (乐观锁)."""
     case, clerk, requests = await _racing_decisions(client, database_url)
-    _rendezvous(monkeypatch, services, "_effects")  # after the checks, before the write
+    _rendezvous(monkeypatch, workflow, "_effects")  # after the checks, before the write
     loser = await _check_one_decision(client, clerk, case, await _concurrently(client, requests))
     assert loser.json()["rule"] == "stale_version", loser.text
 
@@ -260,7 +260,7 @@ async def test_upload_cannot_slip_in_after_acceptance(client: Any, monkeypatch: 
     clerk = await login(client, "cs_clerk")
     case = await _provide_required(client, clerk, await _new_case(client, clerk, "HRSS-04"))
     case = await _step(client, clerk, case, "submit")
-    original = services._material
+    original = materials._material
 
     async def scenario(http: httpx.AsyncClient) -> dict[str, httpx.Response]:
         checked, accepted = anyio.Event(), anyio.Event()
@@ -272,7 +272,7 @@ async def test_upload_cannot_slip_in_after_acceptance(client: Any, monkeypatch: 
                 await accepted.wait()
             return found
 
-        monkeypatch.setattr(services, "_material", held)
+        monkeypatch.setattr(materials, "_material", held)
         responses: dict[str, httpx.Response] = {}
 
         async def upload() -> None:

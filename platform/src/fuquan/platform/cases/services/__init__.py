@@ -1,0 +1,29 @@
+"""Case verbs: create (收件), move along the transition table (受理、审批、出件…), and read.
+
+Every transition is authorised four ways (DESIGN §6.2): the acting unit is the case's front
+desk or its deciding unit; the unit holds an effective grant for the right the step needs; one
+of the person's roles permits it; and, for items with 受审分离, the acceptor does not decide.
+Each step writes its trace event and audit record in the same transaction.
+
+One module per concern — ``context`` (what every verb shares), ``intake`` (收件), ``workflow``
+(transitions), ``materials`` and ``applicants`` (reveal with purpose) — imported here so callers
+keep writing ``services.transition``.
+"""
+
+from fuquan.platform.cases.services.applicants import reveal_applicant
+from fuquan.platform.cases.services.context import RIGHT_NAMES, CaseContext, context_calendar
+from fuquan.platform.cases.services.intake import create_case
+from fuquan.platform.cases.services.materials import attach_upload, set_material
+from fuquan.platform.cases.services.workflow import ASKING_AGAIN, transition
+
+__all__ = [
+    "ASKING_AGAIN",
+    "RIGHT_NAMES",
+    "CaseContext",
+    "attach_upload",
+    "context_calendar",
+    "create_case",
+    "reveal_applicant",
+    "set_material",
+    "transition",
+]

@@ -1,0 +1,105 @@
+"""What every case verb shares: the request's context, the rights check, the trace-and-audit record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from fuquan.authority import services as authority
+from fuquan.authority.registry import AuthorityRegistry
+from fuquan.integrations.shared_data import NotConfiguredProvider, SharedDataAnswer, SharedDataProvider
+from fuquan.platform.accounts.actor import Actor
+from fuquan.platform.calendar.services import calendar_for
+from fuquan.platform.calendar.workdays import WorkingCalendar
+from fuquan.platform.cases.models import Case, CaseEvent
+from fuquan.platform.cases.repositories import CaseRepository
+from fuquan.platform.catalog.models import CatalogItem
+from fuquan.platform.catalog.services import Catalog
+from fuquan.platform.core.audit.services import append
+from fuquan.platform.core.errors import PermissionDenied
+from fuquan.platform.core.personal import PersonalDataCipher
+from fuquan.platform.core.timeutil import local_date
+
+log = structlog.get_logger()
+
+
+RIGHT_NAMES = {"accept": "受理", "decide": "审批"}
+
+
+@dataclass(frozen=True, slots=True)
+class CaseContext:
+    """What every case verb needs, assembled once per request."""
+
+    session: AsyncSession
+    actor: Actor
+    catalog: Catalog
+    registry: AuthorityRegistry
+    cipher: PersonalDataCipher
+    request_id: str | None
+    shared_data: SharedDataProvider = field(default_factory=NotConfiguredProvider)
+    session_maker: async_sessionmaker[AsyncSession] | None = None  # for work that must not wait for the request
+    lookup_budget_seconds: float = 3.0
+    lookup_concurrency: int = 4
+
+    @property
+    def tenant_id(self) -> int:
+        return self.actor.tenant_id
+
+    def today(self, now: datetime) -> date:
+        return local_date(now, self.actor.scope.timezone)
+
+
+async def require_rights(ctx: CaseContext, unit: str, item: CatalogItem, right: str, now: datetime) -> None:
+    """组织权限 then 岗位权限, each refused with the rule it broke."""
+    if not await authority.unit_may(ctx.session, ctx.registry, ctx.tenant_id, unit, item.code, right, now):
+        raise PermissionDenied(
+            f"{unit} 目前没有“{item.name}”的{RIGHT_NAMES[right]}权限（未获赋权或赋权已失效）", rule="unit_authority"
+        )
+    if not await authority.roles_permit(
+        ctx.session, ctx.registry, ctx.tenant_id, unit, item.code, right, ctx.actor.roles, now
+    ):
+        raise PermissionDenied(f"您的岗位不能{RIGHT_NAMES[right]}“{item.name}”", rule="role_permission")
+
+
+def tally(answers: list[tuple[int, SharedDataAnswer]]) -> dict[str, Any]:
+    """What the trace remembers of the partner lookups: how many were satisfied, which sources failed."""
+    if not answers:
+        return {}
+    failed = sorted({answer.source for _index, answer in answers if answer.status == "unavailable"})
+    satisfied = sum(1 for _index, answer in answers if answer.satisfied)
+    return {"shared_satisfied": satisfied, "shared_asked": len(answers), "sources_unavailable": failed}
+
+
+async def record_step(
+    ctx: CaseContext,
+    case: Case,
+    action: str,
+    source: str | None,
+    target: str,
+    reason: str | None,
+    now: datetime,
+    detail: dict[str, Any],
+) -> None:
+    """The trace event (全程留痕) and the audit record of one step, in the caller's transaction."""
+    cases = CaseRepository(ctx.session)
+    cases.add_event(
+        CaseEvent(
+            case_id=case.id, tenant_id=ctx.tenant_id, seq=await cases.next_event_seq(case.id), at=now,
+            actor_id=ctx.actor.staff_id, actor_name=ctx.actor.display_name or ctx.actor.username,
+            role=ctx.actor.role_label, unit=ctx.actor.unit_code, action=action, from_status=source,
+            to_status=target, reason=reason, detail=detail,
+        )
+    )  # fmt: skip
+    entry = ctx.actor.audit_entry(
+        f"case.{action}", resource=f"case:{case.id}", request_id=ctx.request_id,
+        detail={"receipt_no": case.receipt_no, "from": source, "to": target, **detail},
+    )  # fmt: skip
+    await append(ctx.session, entry)
+
+
+async def context_calendar(session: AsyncSession, tenant_id: int) -> WorkingCalendar:
+    return await calendar_for(session, tenant_id)

@@ -1,0 +1,156 @@
+"""收件: open a case for a resident, its materials answered first from partners' shared data."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+
+import msgspec
+import structlog
+
+from fuquan.integrations.partners.uscc import InvalidCreditCode, normalise_credit_code
+from fuquan.platform.cases import shared
+from fuquan.platform.cases.models import Applicant, Case, CaseMaterial
+from fuquan.platform.cases.receipts import new_query_code, receipt_no
+from fuquan.platform.cases.repositories import ApplicantRepository, CaseRepository
+from fuquan.platform.cases.schemas import CaseCreate
+from fuquan.platform.cases.services.context import CaseContext, record_step, require_rights, tally
+from fuquan.platform.cases.state_machine import Status
+from fuquan.platform.catalog.models import CatalogItem
+from fuquan.platform.core.errors import PermissionDenied, ValidationFailed
+from fuquan.platform.core.personal import mask_name, mask_phone, parse_resident_id
+from fuquan.platform.core.timeutil import utcnow
+from fuquan.tenants.repositories import UnitRepository
+
+log = structlog.get_logger()
+
+
+def _digest(request: CaseCreate) -> str:
+    body = json.dumps(msgspec.to_builtins(request), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+async def _person(ctx: CaseContext, number: str, name: str, phone: str | None, now: datetime) -> Applicant:
+    """The applicant (or related person) row for a checked ID number: found by its blind index, else added."""
+    tenant = ctx.actor.scope.tenant_code
+    index = ctx.cipher.blind_index(number, tenant=tenant)
+    repository = ApplicantRepository(ctx.session)
+    found = await repository.by_index(ctx.tenant_id, index)
+    if found is not None:
+        return found
+    context = f"{tenant}:applicant".encode()
+    return await repository.add(
+        Applicant(
+            tenant_id=ctx.tenant_id,
+            id_index=index,
+            id_cipher=ctx.cipher.encrypt(number, context=context),
+            id_masked=number[:4] + "*" * 10 + number[-4:],
+            name_cipher=ctx.cipher.encrypt(name, context=context),
+            name_masked=mask_name(name),
+            phone_cipher=None if not phone else ctx.cipher.encrypt(phone, context=context),
+            phone_masked=None if not phone else mask_phone(phone),
+            created_at=now,
+        )
+    )
+
+
+def _subjects(ctx: CaseContext, request: CaseCreate, now: datetime) -> shared.Subjects:
+    """Checks every identifier on the request before anything is asked or written."""
+    resident = parse_resident_id(request.applicant.id_number, today=ctx.today(now))
+    related = request.related_person
+    related_number = None
+    if related is not None:
+        try:
+            related_number = parse_resident_id(related.id_number, today=ctx.today(now)).number
+        except ValidationFailed as error:
+            raise ValidationFailed(f"关系人{error.detail}", rule=error.rule) from error
+        if related_number == resident.number:
+            raise ValidationFailed("关系人不能是申请人本人", rule="related_person_is_applicant")
+    credit_code = None
+    if request.enterprise_credit_code is not None and request.enterprise_credit_code.strip():
+        try:
+            credit_code = normalise_credit_code(request.enterprise_credit_code)
+        except InvalidCreditCode as error:
+            raise ValidationFailed(str(error), rule="credit_code") from error
+    return shared.Subjects(
+        id_number=resident.number,
+        name=request.applicant.name.strip(),
+        person_index=ctx.cipher.blind_index(resident.number, tenant=ctx.actor.scope.tenant_code),
+        related_id_number=related_number,
+        related_name=None if related is None else related.name.strip(),
+        credit_code=credit_code,
+    )
+
+
+def _materials(item: CatalogItem, now: datetime) -> list[CaseMaterial]:
+    """Every material of the item's catalogue edition, missing until something satisfies it."""
+    rows = []
+    for index, material in enumerate(item.materials, start=1):
+        spec = material.get("shared") or {}
+        rows.append(
+            CaseMaterial(
+                index=index,
+                name=material["name"],
+                required=bool(material["required"]),
+                state="missing",
+                source=spec.get("source"),
+                note=None,
+                evidence={},
+                updated_at=now,
+            )
+        )
+    return rows
+
+
+async def create_case(ctx: CaseContext, request: CaseCreate, idempotency_key: str | None) -> tuple[Case, bool]:
+    """收件: open a case for a resident at the actor's own unit. Returns (case, created)."""
+    ctx.actor.require("cases.create")
+    cases = CaseRepository(ctx.session)
+    digest = _digest(request)
+    if idempotency_key:
+        existing = await cases.by_idempotency_key(ctx.tenant_id, ctx.actor.staff_id, idempotency_key)
+        if existing is not None:
+            if existing.request_digest != digest:
+                raise ValidationFailed("同一个 Idempotency-Key 已用于内容不同的申请", rule="idempotency_key_reused")
+            return existing, False
+    now = utcnow()
+    unit = await UnitRepository(ctx.session).get(ctx.actor.scope, request.unit)
+    if unit.code != ctx.actor.unit_code:
+        raise PermissionDenied("只能在本人所在的服务点收件", rule="own_unit_only")
+    item = ctx.catalog.get(request.item)
+    await require_rights(ctx, unit.code, item, "accept", now)
+    subjects = _subjects(ctx, request, now)
+    day = ctx.today(now)
+    number = receipt_no(unit.code, day, await shared.reserve_sequence(ctx, unit.code, day))
+    # partners first, outside any lock; the case's own writes follow
+    answers = await shared.ask_partners(ctx, item, range(1, len(item.materials) + 1), number, subjects, day)
+    applicant = await _person(ctx, subjects.id_number, subjects.name, request.applicant.phone, now)
+    related = None
+    if subjects.related_id_number is not None:
+        related = await _person(ctx, subjects.related_id_number, subjects.related_name or "", None, now)
+    case = await cases.add(
+        Case(
+            tenant_id=ctx.tenant_id,
+            receipt_no=number,
+            query_code=new_query_code(),
+            item_code=item.code,
+            catalog_edition=ctx.catalog.edition.number,
+            applicant_id=applicant.id,
+            related_person_id=None if related is None else related.id,
+            enterprise_credit_code=subjects.credit_code,
+            accepting_unit=unit.code,
+            status=Status.DRAFT,
+            form=request.form,
+            created_by=ctx.actor.staff_id,
+            created_at=now,
+            promised_days=item.promised_days,
+            idempotency_key=idempotency_key,
+            request_digest=digest,
+        ),
+        _materials(item, now),
+    )
+    shared.apply_answers(ctx, case, await cases.materials(case.id), answers, item, now)
+    await record_step(ctx, case, "create", None, Status.DRAFT, None, now, {"item": item.code, **tally(answers)})
+    log.info("case_created", case_id=case.id, item=item.code, unit=unit.code)
+    return case, True

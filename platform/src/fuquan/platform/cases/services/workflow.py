@@ -1,0 +1,196 @@
+"""The transition table in motion (受理、审批、出件…): authorised four ways, effects, routing, outcomes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import structlog
+
+from fuquan.authority import services as authority
+from fuquan.integrations.models import HrssRecord
+from fuquan.integrations.repositories import HrssRecordRepository
+from fuquan.integrations.shared_data import SharedDataAnswer
+from fuquan.platform.calendar.workdays import WorkingCalendar
+from fuquan.platform.cases import shared
+from fuquan.platform.cases.models import Case, CaseMaterial
+from fuquan.platform.cases.repositories import ApplicantRepository, CaseRepository
+from fuquan.platform.cases.services.context import CaseContext, record_step, require_rights, tally
+from fuquan.platform.cases.state_machine import (
+    ACTION_NAMES,
+    CLOCK_STOPPED,
+    Action,
+    Status,
+    Transition,
+    target_of,
+    transition_for,
+)
+from fuquan.platform.catalog.models import CatalogItem
+from fuquan.platform.core.errors import Conflict, NotFound, PermissionDenied, RuleViolation, ValidationFailed
+from fuquan.platform.core.timeutil import utcnow
+
+log = structlog.get_logger()
+
+
+ASKING_AGAIN = frozenset({Action.SUBMIT, Action.RESUBMIT})  # steps that first re-ask partners for missing materials
+
+
+async def _subjects_of(ctx: CaseContext, case: Case) -> shared.Subjects:
+    """The identifiers of an existing case, decrypted for the partner questions only."""
+    repository = ApplicantRepository(ctx.session)
+    context = f"{ctx.actor.scope.tenant_code}:applicant".encode()
+    applicant = await repository.get(case.applicant_id)
+    related = None if case.related_person_id is None else await repository.get(case.related_person_id)
+    return shared.Subjects(
+        id_number=ctx.cipher.decrypt(applicant.id_cipher, context=context),
+        name=ctx.cipher.decrypt(applicant.name_cipher, context=context),
+        person_index=applicant.id_index,
+        related_id_number=None if related is None else ctx.cipher.decrypt(related.id_cipher, context=context),
+        related_name=None if related is None else ctx.cipher.decrypt(related.name_cipher, context=context),
+        credit_code=case.enterprise_credit_code,
+    )
+
+
+async def _ask_again(ctx: CaseContext, case_id: int) -> tuple[list[tuple[int, SharedDataAnswer]], datetime]:
+    """At submission: ask again for materials still missing that a partner could supply (say it was
+    down at creation). Runs before the case is locked, so the lock is never held during a call."""
+    now = utcnow()
+    case = await CaseRepository(ctx.session).get(ctx.actor.scope, case_id)
+    if case is None or case.status not in (Status.DRAFT, Status.AWAITING_SUPPLEMENT):
+        return [], now
+    item = ctx.catalog.get(case.item_code)
+    materials = await CaseRepository(ctx.session).materials(case.id)
+    indexes = [m.index for m in materials if m.state == "missing" and shared.worth_asking_again(item, m)]
+    if not indexes:
+        return [], now
+    subjects = await _subjects_of(ctx, case)
+    return await shared.ask_partners(ctx, item, indexes, case.receipt_no, subjects, ctx.today(now)), now
+
+
+def _desk(case: Case, transition: Transition) -> str:
+    """Front-desk steps happen where the case was accepted; back-office steps where it is routed."""
+    if transition.side == "front":
+        return case.accepting_unit
+    if case.routed_to is None:
+        raise RuleViolation("办件尚未确定审批单位", rule="not_routed")
+    return case.routed_to
+
+
+async def _route(ctx: CaseContext, case: Case, item: CatalogItem, now: datetime) -> str:
+    target = await authority.nearest_holder(ctx.session, ctx.registry, ctx.tenant_id, case.accepting_unit,
+                                            item.code, "decide", now)  # fmt: skip
+    if target is None:
+        raise RuleViolation(f"本级及上级单位目前均无“{item.name}”的审批权限，暂不能受理", rule="no_deciding_unit")
+    return target
+
+
+def _missing_required(materials: list[CaseMaterial]) -> list[str]:
+    return [m.name for m in materials if m.required and m.state == "missing"]
+
+
+async def transition(
+    ctx: CaseContext, case_id: int, action: Action, reason: str | None, version: int, calendar: WorkingCalendar
+) -> Case:
+    """Move a case one step along the table, if every rule allows it."""
+    ctx.actor.require("cases.handle")
+    answers, asked_at = await _ask_again(ctx, case_id) if action in ASKING_AGAIN else ([], utcnow())
+    cases = CaseRepository(ctx.session)
+    case = await cases.get(ctx.actor.scope, case_id, for_update=True)
+    if case is None:
+        raise NotFound(f"办件 #{case_id} 不存在或不在您的管辖范围内")
+    if version != case.version:  # before the table: a stale request is stale, whatever state it finds
+        raise Conflict(
+            f"办件已被他人更新（当前版本 {case.version}，您提交的是 {version}），请刷新后重试",
+            rule="stale_version", current_version=case.version,
+        )  # fmt: skip
+    step = transition_for(Status(case.status), action)
+    reason = (reason or "").strip() or None
+    if step.needs_reason and reason is None:
+        raise ValidationFailed(f"{ACTION_NAMES[action]}需要填写理由", rule="reason_required")
+    desk = _desk(case, step)
+    if ctx.actor.unit_code != desk:
+        raise PermissionDenied(f"该步骤须由 {desk} 办理", rule="wrong_desk")
+    item = ctx.catalog.get(case.item_code)
+    now = utcnow()
+    await require_rights(ctx, desk, item, step.right, now)
+    if item.separation and step.right == "decide" and case.acceptor_id == ctx.actor.staff_id:
+        raise PermissionDenied("该事项实行受审分离：受理人不能审批自己受理的办件", rule="separation_of_duties")
+
+    source = Status(case.status)
+    if answers:
+        shared.apply_answers(ctx, case, await cases.materials(case.id), answers, item, asked_at)
+    detail = await _effects(ctx, case, item, action, calendar, now)
+    if answers:
+        detail = {**detail, **tally(answers)}
+    target = target_of(step, Status(case.suspended_from) if case.suspended_from else None)
+    if action == Action.RESUME:
+        case.suspended_from = None
+    case.status = target
+    await ctx.session.flush()  # the version check happens here: a concurrent step raises StaleDataError
+    await record_step(ctx, case, action.value, source.value, target.value, reason, now, detail)
+    log.info("case_transitioned", case_id=case.id, action=action.value, to=target.value)
+    return case
+
+
+async def _effects(
+    ctx: CaseContext, case: Case, item: CatalogItem, action: Action, calendar: WorkingCalendar, now: datetime
+) -> dict[str, Any]:
+    """What a step does besides changing the status; returns what the trace should remember."""
+    cases = CaseRepository(ctx.session)
+    today = ctx.today(now)
+    detail: dict[str, Any] = {}
+    source = Status(case.status)
+    if action == Action.ACCEPT:
+        missing = _missing_required(await cases.materials(case.id))
+        if missing:
+            raise RuleViolation(f"以下必需材料仍缺：{'、'.join(missing)}", rule="materials_missing", missing=missing)
+        case.routed_to = await _route(ctx, case, item, now)
+        case.acceptor_id, case.accepted_at, case.accepted_on = ctx.actor.staff_id, now, today
+        case.deadline = calendar.add_working_days(today, item.promised_days)
+        detail = {"routed_to": case.routed_to, "deadline": case.deadline.isoformat()}
+    elif action == Action.REROUTE:
+        previous, case.routed_to = case.routed_to, await _route(ctx, case, item, now)
+        case.decider_id = None
+        detail = {"from_unit": previous, "to_unit": case.routed_to}
+    elif action in (Action.REQUEST_SUPPLEMENT, Action.SUSPEND):
+        cases.open_pause(case.id, "supplement" if action == Action.REQUEST_SUPPLEMENT else "special", today)
+        if action == Action.SUSPEND:
+            case.suspended_from = case.status
+    elif action in (Action.RESUBMIT, Action.RESUME):
+        await cases.close_pause(case.id, today)
+    elif action == Action.ASSIGN:
+        case.decider_id = ctx.actor.staff_id
+    elif action in (Action.APPROVE, Action.DENY):
+        case.decider_id, case.decided_at = ctx.actor.staff_id, now
+    elif action == Action.ISSUE:
+        case.issued_at = now
+        if source == Status.APPROVED and item.produces:
+            detail = await _record_outcome(ctx, case, item.produces, today, now)
+    elif action == Action.CLOSE:
+        case.closed_at = now
+    elif action == Action.WITHDRAW:
+        case.closed_at = now  # the clock of a withdrawn case stops here
+        if source in CLOCK_STOPPED:
+            await cases.close_pause(case.id, today)
+    return detail
+
+
+async def _record_outcome(ctx: CaseContext, case: Case, kind: str, today: date, now: datetime) -> dict[str, Any]:
+    """An approved registration or recognition, once issued, joins Fuquan's own records (人社自有数据),
+    so a later case's material is satisfied from it. 就业登记 ends an open 失业登记 and vice versa."""
+    repository = HrssRecordRepository(ctx.session)
+    ends = {"employment_registration": "unemployment_registration",
+            "unemployment_registration": "employment_registration"}.get(kind)  # fmt: skip
+    with ctx.session.no_autoflush:  # the case is flushed once, with its new status (one version step)
+        applicant = await ApplicantRepository(ctx.session).get(case.applicant_id)
+        records = await repository.for_person(ctx.tenant_id, applicant.id_index)
+    for record in records:
+        if record.kind in (kind, ends) and record.until is None:
+            record.until = today
+    repository.add(
+        HrssRecord(
+            tenant_id=ctx.tenant_id, person_index=applicant.id_index, kind=kind, since=today, until=None,
+            item_code=case.item_code, receipt_no=case.receipt_no, unit_code=case.accepting_unit, created_at=now,
+        )
+    )  # fmt: skip
+    return {"record": kind}
