@@ -213,6 +213,10 @@ async def test_an_incomplete_form_is_a_400_with_messages_by_the_fields(web: Any)
     for field in ("item", "unit", "valid_from", "instrument", "action", "scope"):
         assert f'id="{field}-error"' in response.text, field
     assert "请填写赋权依据的文件号" in response.text and 'aria-invalid="true"' in response.text
+    # dates only as 年-月-日: Python's fromisoformat also reads these, the API's date fields do not
+    for field, day in (("valid_from", "20261205"), ("valid_from", "2026-W49-1"), ("valid_until", "20261231")):
+        odd = await web_post(web, NEW, "/authority/grants", grant_form(TOWN, **{field: day}))
+        assert odd.status_code == 400 and f'id="{field}-error"' in odd.text and "年-月-日" in odd.text, (field, day)
     assert (await web.get("/api/v1/grants", headers=await login(web, "nx_admin"))).json() == []
 
 

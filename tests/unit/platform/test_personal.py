@@ -19,6 +19,10 @@ from fuquan.platform.core.personal import (
     mask_name,
     mask_phone,
     parse_resident_id,
+    person_name,
+    phone_number,
+    readable_text,
+    reveal_purpose,
 )
 
 TODAY = date(2025, 6, 1)
@@ -245,3 +249,38 @@ def test_any_adjacent_transposition_is_caught(body: str, position: int) -> None:
     with pytest.raises(ValidationFailed) as caught:
         parse_resident_id(swapped + id_check_char(body), today=TODAY)
     assert caught.value.rule == "id_checksum"
+
+
+@pytest.mark.parametrize("name", ["张三", "买买提·艾力", "欧阳 娜娜", "  李四  "])
+def test_person_names_as_on_the_id_card(name: str) -> None:
+    assert person_name(name) == " ".join(name.split())
+
+
+@pytest.mark.parametrize("name", ["", "   ", "\x00", "张\x00三", "张\u200b三", "x" * 65])
+def test_names_that_are_blank_invisible_or_too_long_are_refused(name: str) -> None:
+    with pytest.raises(ValidationFailed, match="请填写申请人姓名"):
+        person_name(name)
+
+
+PHONES = [("138 1234 1234", "13812341234"), ("0951-1234567", "0951-1234567"), ("+8613812341234", "+8613812341234"),
+          ("", None), ("  ", None)]  # fmt: skip
+ARABIC_INDIC = "\u0666\u0664\u0660\u0662\u0660\u0662\u0660\u0660\u0661"
+
+
+@pytest.mark.parametrize(("text", "phone"), PHONES)
+def test_phone_numbers(text: str, phone: str | None) -> None:
+    assert phone_number(text) == phone
+
+
+@pytest.mark.parametrize("text", ["call me", ARABIC_INDIC, "１３８１２３４１２３４", "+11111111111111111111", "12345"])
+def test_phone_numbers_of_other_scripts_or_lengths_are_refused(text: str) -> None:
+    with pytest.raises(ValidationFailed, match="联系电话格式不正确"):
+        phone_number(text)
+
+
+def test_a_reveal_purpose_needs_readable_words() -> None:
+    assert reveal_purpose("  核对\t身份\x00信息 ") == "核对 身份信息"
+    assert readable_text("a\x00\u200bb  c") == "ab c"
+    for blank in ("\x00\x00\x00\x00", "    ", "核对", "x" * 257):
+        with pytest.raises(ValidationFailed, match="请填写查看用途"):
+            reveal_purpose(blank)

@@ -36,7 +36,12 @@ from fuquan.integrations.services import PartnerDirectory
 from fuquan.platform.accounts.controllers import AuthController
 from fuquan.platform.accounts.services import LoginThrottle
 from fuquan.platform.app.health import HealthController
-from fuquan.platform.app.problems import EXCEPTION_HANDLERS, http_error_handler, unexpected_error_handler
+from fuquan.platform.app.problems import (
+    EXCEPTION_HANDLERS,
+    http_error_handler,
+    unexpected_error_handler,
+    unreadable_input,
+)
 from fuquan.platform.app.request_id import request_id_middleware
 from fuquan.platform.app.security import BearerTokenMiddleware, permission_guard, provide_actor, provide_scope
 from fuquan.platform.calendar.controllers import CalendarController
@@ -96,6 +101,10 @@ def _http_error(request: Request[Any, Any, Any], error: HTTPException) -> Any:
 
 
 def _unexpected_error(request: Request[Any, Any, Any], error: Exception) -> Any:
+    unreadable = unreadable_input(error)
+    if unreadable is not None:  # the client's bytes, not our bug: a 400 that says so
+        log.warning("request_unreadable", error_type=type(error).__name__)
+        return _http_error(request, unreadable)
     response = unexpected_error_handler(request, error)  # logs it
     return page_for_unexpected(request) or response
 

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import traceback
 from typing import Any
 
 import structlog
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException, ValidationException
+from litestar.exceptions import (
+    ClientException,
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    ValidationException,
+)
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 from sqlalchemy.orm.exc import StaleDataError
@@ -102,6 +110,25 @@ def unexpected_error_handler(request: Request[Any, Any, Any], error: Exception) 
         "系统处理出错，已记录。请稍后重试或联系管理员，并提供请求编号。",
         "internal-error",
     )
+
+
+def unreadable_input(error: Exception) -> ClientException | None:
+    """A request the framework could not read, surfacing as a plain Python error instead of its own 400.
+
+    Two are known: a multipart part with an empty file name and bytes that are not UTF-8 (Litestar
+    decodes it as a text field: ``UnicodeDecodeError`` inside ``litestar``), and a JSON body nested
+    deeper than the decoder's recursion limit (msgspec: ``RecursionError`` "… while deserializing").
+    Anything else stays a 500: our own bugs must not pass for the client's."""
+    if isinstance(error, UnicodeDecodeError) and _raised_in_litestar(error):
+        return ClientException("提交的内容含有无法识别的字符（不是 UTF-8 文本）；上传文件请选择带文件名的文件后重试")
+    if isinstance(error, RecursionError) and "deserializ" in str(error):
+        return ClientException("提交的内容嵌套层级过深，无法解析")
+    return None
+
+
+def _raised_in_litestar(error: BaseException) -> bool:
+    frames = traceback.extract_tb(error.__traceback__)
+    return bool(frames) and f"{os.sep}litestar{os.sep}" in frames[-1].filename
 
 
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {

@@ -36,13 +36,13 @@ from fuquan.platform.catalog.services import Catalog
 from fuquan.platform.core.config import Settings
 from fuquan.platform.core.errors import BadRequest, NotFound, ValidationFailed
 from fuquan.platform.core.files import MAX_UPLOAD_BYTES, FileStore, sniff_upload
+from fuquan.platform.core.params import MaterialIndex, Offset, RowId
 from fuquan.platform.core.personal import PersonalDataCipher
 from fuquan.platform.core.request_context import request_id_of
 
 Limit = Annotated[int, QueryParameter(ge=1, le=200)]
 MAX_SIGNAL_SCAN = 5000  # open cases examined for a signal filter
 CLOCKED = (Status.ACCEPTED, Status.IN_REVIEW, Status.SUSPENDED)  # statuses whose deadline clock is running
-Offset = Annotated[int, QueryParameter(ge=0)]
 
 
 async def _reads(session: AsyncSession, actor: Actor, catalog: Catalog, cases: list[Case]) -> list[CaseRead]:
@@ -129,7 +129,7 @@ class CaseController(Controller):
     @get("/{case_id:int}", summary="办件详情", opt={"permission": "cases.read"})
     async def get_case(
         self,
-        case_id: FromPath[int],
+        case_id: RowId,
         db_session: NamedDependency[AsyncSession],
         actor: NamedDependency[Actor],
         catalog: NamedDependency[Catalog],
@@ -141,7 +141,7 @@ class CaseController(Controller):
 
     @get("/{case_id:int}/trace", summary="全程留痕", opt={"permission": "cases.read"})
     async def trace(
-        self, case_id: FromPath[int], db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor]
+        self, case_id: RowId, db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor]
     ) -> list[EventRead]:
         repository = CaseRepository(db_session)
         case = await repository.get(actor.scope, case_id)
@@ -151,7 +151,7 @@ class CaseController(Controller):
 
     @get("/{case_id:int}/evidence", summary="共享数据核验凭证", opt={"permission": "cases.read"})
     async def evidence(
-        self, case_id: FromPath[int], db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor]
+        self, case_id: RowId, db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor]
     ) -> list[EvidenceRead]:
         """Every partner answer asked for this case, oldest first: source, service, time, request id,
         SM3 of request and response, and the facts used."""
@@ -166,7 +166,7 @@ class CaseController(Controller):
     async def transition(
         self,
         request: Request[Any, Any, Any],
-        case_id: FromPath[int],
+        case_id: RowId,
         data: JSONBody[TransitionRequest],
         db_session: NamedDependency[AsyncSession],
         actor: NamedDependency[Actor],
@@ -189,8 +189,8 @@ class CaseController(Controller):
     async def material(
         self,
         request: Request[Any, Any, Any],
-        case_id: FromPath[int],
-        index: FromPath[int],
+        case_id: RowId,
+        index: MaterialIndex,
         db_session: NamedDependency[AsyncSession],
         actor: NamedDependency[Actor],
         catalog: NamedDependency[Catalog],
@@ -238,7 +238,7 @@ class ApplicantRevealController(Controller):
     async def reveal(
         self,
         request: Request[Any, Any, Any],
-        case_id: FromPath[int],
+        case_id: RowId,
         data: JSONBody[RevealRequest],
         db_session: NamedDependency[AsyncSession],
         actor: NamedDependency[Actor],
@@ -247,7 +247,7 @@ class ApplicantRevealController(Controller):
         pii_cipher: NamedDependency[PersonalDataCipher],
     ) -> RevealedApplicant:
         ctx = services.CaseContext(db_session, actor, catalog, authority_registry, pii_cipher, request_id_of(request))
-        revealed = await services.reveal_applicant(ctx, case_id, data.purpose.strip())
+        revealed = await services.reveal_applicant(ctx, case_id, data.purpose)
         return msgspec.convert(revealed, RevealedApplicant)
 
 
@@ -260,7 +260,7 @@ class CaseDocumentController(Controller):
     async def document(
         self,
         request: Request[Any, Any, Any],
-        case_id: FromPath[int],
+        case_id: RowId,
         document: FromPath[str],
         db_session: NamedDependency[AsyncSession],
         actor: NamedDependency[Actor],

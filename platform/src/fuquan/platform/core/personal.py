@@ -214,3 +214,45 @@ class PersonalDataCipher:
             # ':' is the separator; forbidding it keeps (tenant, number) → input one-to-one.
             raise ValueError("tenant must be non-empty and contain no ':'")
         return hmac_sm3_hex(self._index_key, f"{tenant}:{_normalise(id_number)}".encode())
+
+
+# -- free text a clerk types: names, phones, purposes -------------------------------------------------------
+
+_INVISIBLE: Final = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})  # control, format, surrogate, private, unassigned
+_PHONE: Final = re.compile(r"\+?[0-9][0-9-]{6,18}")  # ASCII digits only (``\d`` would take any script's)
+MAX_NAME: Final = 64
+PURPOSE_MIN, PURPOSE_MAX = 4, 256
+
+
+def readable_text(text: str) -> str:
+    """The text without control or invisible characters, its runs of spaces collapsed to one."""
+    spaced = "".join(" " if char.isspace() else char for char in text)  # tabs and newlines are Cc too
+    return " ".join("".join(char for char in spaced if unicodedata.category(char) not in _INVISIBLE).split())
+
+
+def person_name(text: str, who: str = "申请人") -> str:
+    """姓名 as on the ID card (``买买提·艾力`` included): 1–64 readable characters, nothing invisible."""
+    name = readable_text(text)
+    if not 1 <= len(name) <= MAX_NAME or name != " ".join(text.split()):
+        raise ValidationFailed(f"请填写{who}姓名（与身份证一致，最多 {MAX_NAME} 个字，不含控制字符）", rule="name")
+    return name
+
+
+def phone_number(text: str | None) -> str | None:
+    """联系电话: a mobile or landline number of ASCII digits (a leading + and hyphens allowed), or none."""
+    phone = "".join((text or "").split())
+    if not phone:
+        return None
+    if not _PHONE.fullmatch(phone):
+        raise ValidationFailed("联系电话格式不正确：请填写手机号或固定电话（只含数字和连字符）", rule="phone")
+    return phone
+
+
+def reveal_purpose(text: str) -> str:
+    """查看用途: what the audit log records as the reason for unmasking a person; readable words, 4–256."""
+    purpose = readable_text(text)
+    if not PURPOSE_MIN <= len(purpose) <= PURPOSE_MAX:
+        raise ValidationFailed(
+            f"请填写查看用途（{PURPOSE_MIN} 到 {PURPOSE_MAX} 个字），用途将记入审计日志", rule="purpose"
+        )
+    return purpose

@@ -14,6 +14,7 @@ from fuquan.platform.web.sessions import NOT_WEB
 CSRF_FAILED = "CSRF token verification failed"  # Litestar's CSRF middleware says this, and only this
 CSRF_MESSAGE = "表单安全校验未通过（缺少或无效的 CSRF 令牌）。页面可能已过期，请返回、刷新页面后重新提交。"
 _NOT_WEB = re.compile("|".join(NOT_WEB))
+_CHINESE = re.compile(r"[\u4e00-\u9fff]")
 _PAGES: dict[int, tuple[str, str]] = {
     400: ("填写有误", "提交的内容不完整或格式不对，请返回检查后重新提交。"),
     403: ("无权操作", "您的岗位没有这项操作的权限。"),
@@ -42,6 +43,8 @@ def page_for_http_error(request: Request[Any, Any, Any], error: HTTPException) -
     if not is_page_request(request):
         return None
     title, message = _PAGES.get(error.status_code, _UNEXPECTED)
+    if _CHINESE.search(error.detail or ""):  # ours, written for the clerk (the framework's own are English)
+        message = error.detail
     return _page(title, message, error.status_code, dict(error.headers or {}))
 
 

@@ -8,6 +8,7 @@ from fuquan.platform.cases.repositories import ApplicantRepository, CaseReposito
 from fuquan.platform.cases.services.context import CaseContext
 from fuquan.platform.core.audit.services import AuditEntry, append
 from fuquan.platform.core.errors import NotFound
+from fuquan.platform.core.personal import reveal_purpose
 
 log = structlog.get_logger()
 
@@ -15,6 +16,7 @@ log = structlog.get_logger()
 async def reveal_applicant(ctx: CaseContext, case_id: int, purpose: str) -> dict[str, str | None]:
     """查看完整身份信息: the applicant's full ID number, name and phone, for a stated purpose (audited)."""
     ctx.actor.require("applicants.reveal")
+    purpose = reveal_purpose(purpose)  # what the audit record keeps: readable words, never blanks
     case = await CaseRepository(ctx.session).get(ctx.actor.scope, case_id)
     if case is None:
         raise NotFound(f"办件 #{case_id} 不存在或不在您的管辖范围内")

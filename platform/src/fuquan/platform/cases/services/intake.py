@@ -19,7 +19,7 @@ from fuquan.platform.cases.services.context import CaseContext, record_step, req
 from fuquan.platform.cases.state_machine import Status
 from fuquan.platform.catalog.models import CatalogItem
 from fuquan.platform.core.errors import PermissionDenied, ValidationFailed
-from fuquan.platform.core.personal import mask_name, mask_phone, parse_resident_id
+from fuquan.platform.core.personal import mask_name, mask_phone, parse_resident_id, person_name, phone_number
 from fuquan.platform.core.timeutil import utcnow
 from fuquan.tenants.repositories import UnitRepository
 
@@ -75,10 +75,10 @@ def _subjects(ctx: CaseContext, request: CaseCreate, now: datetime) -> shared.Su
             raise ValidationFailed(str(error), rule="credit_code") from error
     return shared.Subjects(
         id_number=resident.number,
-        name=request.applicant.name.strip(),
+        name=person_name(request.applicant.name),
         person_index=ctx.cipher.blind_index(resident.number, tenant=ctx.actor.scope.tenant_code),
         related_id_number=related_number,
-        related_name=None if related is None else related.name.strip(),
+        related_name=None if related is None else person_name(related.name, "关系人"),
         credit_code=credit_code,
     )
 
@@ -121,11 +121,12 @@ async def create_case(ctx: CaseContext, request: CaseCreate, idempotency_key: st
     item = ctx.catalog.get(request.item)
     await require_rights(ctx, unit.code, item, "accept", now)
     subjects = _subjects(ctx, request, now)
+    phone = phone_number(request.applicant.phone)
     day = ctx.today(now)
     number = receipt_no(unit.code, day, await shared.reserve_sequence(ctx, unit.code, day))
     # partners first, outside any lock; the case's own writes follow
     answers = await shared.ask_partners(ctx, item, range(1, len(item.materials) + 1), number, subjects, day)
-    applicant = await _person(ctx, subjects.id_number, subjects.name, request.applicant.phone, now)
+    applicant = await _person(ctx, subjects.id_number, subjects.name, phone, now)
     related = None
     if subjects.related_id_number is not None:
         related = await _person(ctx, subjects.related_id_number, subjects.related_name or "", None, now)

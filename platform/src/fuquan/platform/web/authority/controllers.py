@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery, QueryParameter
+from litestar.params import Body, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +24,7 @@ from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.catalog.services import current
 from fuquan.platform.core.audit.services import rejections_audited
 from fuquan.platform.core.errors import BadRequest, FuquanError
+from fuquan.platform.core.params import RowId
 from fuquan.platform.core.request_context import request_id_of
 from fuquan.platform.core.timeutil import as_utc, local_date, utcnow
 from fuquan.platform.web.authority import services
@@ -190,7 +191,7 @@ class AuthorityPagesController(PageController):
     @get("/grants/{grant_id:int}", opt=page("grants.read"))
     async def grant(
         self,
-        grant_id: FromPath[int],
+        grant_id: RowId,
         db_session: NamedDependency[AsyncSession],
         authority_registry: NamedDependency[AuthorityRegistry],
         page_actor: NamedDependency[Actor],
@@ -219,7 +220,7 @@ class AuthorityPagesController(PageController):
     async def revoke(
         self,
         request: Request[Any, Any, Any],
-        grant_id: FromPath[int],
+        grant_id: RowId,
         data: Annotated[RevokeForm, FormBody],
         db_session: NamedDependency[AsyncSession],
         authority_registry: NamedDependency[AuthorityRegistry],

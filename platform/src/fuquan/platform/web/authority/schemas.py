@@ -52,7 +52,12 @@ class RevokeForm(msgspec.Struct, kw_only=True):
     reason: str = ""
 
 
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # 年-月-日 only: what the API's date fields accept
+
+
 def _day(text: str) -> date | None:
+    if not _ISO_DAY.fullmatch(text):  # date.fromisoformat also takes 20261205 and 2026-W49-1
+        return None
     try:
         return date.fromisoformat(text)
     except ValueError:

@@ -25,13 +25,13 @@ from fuquan.platform.cases import services
 from fuquan.platform.cases.documents import print_document
 from fuquan.platform.cases.state_machine import ACTION_NAMES, Action
 from fuquan.platform.catalog.services import current
-from fuquan.platform.core.errors import Conflict, FuquanError, NotFound
-from fuquan.platform.core.personal import PersonalDataCipher
+from fuquan.platform.core.errors import Conflict, FuquanError, NotFound, ValidationFailed
+from fuquan.platform.core.params import RowId
+from fuquan.platform.core.personal import PersonalDataCipher, readable_text, reveal_purpose
 from fuquan.platform.web.case.schemas import ActionForm, RevealForm
 from fuquan.platform.web.case.services import asking_context, case_context, case_page, compose_reason
 from fuquan.platform.web.pages import PageController, page, render
 
-PURPOSE_MIN, PURPOSE_MAX = 4, 256  # as the API's RevealRequest
 DONE = {action.value: action for action in Action}
 NO_STORE = {"Cache-Control": "no-store"}  # a page showing a full identity is never cached
 
@@ -60,7 +60,7 @@ class CasePagesController(PageController):
     @get("/{case_id:int}", opt=page("cases.read"))
     async def show(
         self,
-        case_id: FromPath[int],
+        case_id: RowId,
         db_session: NamedDependency[AsyncSession],
         authority_registry: NamedDependency[AuthorityRegistry],
         page_actor: NamedDependency[Actor],
@@ -74,7 +74,7 @@ class CasePagesController(PageController):
     async def act(
         self,
         request: Request[Any, Any, Any],
-        case_id: FromPath[int],
+        case_id: RowId,
         data: Annotated[ActionForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
         db_session: NamedDependency[AsyncSession],
         authority_registry: NamedDependency[AuthorityRegistry],
@@ -105,7 +105,7 @@ class CasePagesController(PageController):
     async def reveal(
         self,
         request: Request[Any, Any, Any],
-        case_id: FromPath[int],
+        case_id: RowId,
         data: Annotated[RevealForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
         db_session: NamedDependency[AsyncSession],
         authority_registry: NamedDependency[AuthorityRegistry],
@@ -113,12 +113,12 @@ class CasePagesController(PageController):
         page_actor: NamedDependency[Actor],
     ) -> Template:
         """查看完整身份信息: audited with its purpose; the answer is this page, not a redirect."""
-        purpose = data.purpose.strip()
-        if not PURPOSE_MIN <= len(purpose) <= PURPOSE_MAX:
-            problem = f"请填写查看用途（{PURPOSE_MIN} 到 {PURPOSE_MAX} 个字），用途将记入审计日志。"
+        try:
+            purpose = reveal_purpose(data.purpose)
+        except ValidationFailed as problem:
             return await self._page(
-                db_session, authority_registry, page_actor, case_id, status_code=422, reveal_error=problem,
-                purpose=purpose,
+                db_session, authority_registry, page_actor, case_id, status_code=422,
+                reveal_error=f"{problem.detail}。", purpose=readable_text(data.purpose),
             )  # fmt: skip
         catalog = await current(db_session, page_actor.tenant_id)
         ctx = case_context(request, db_session, page_actor, catalog, authority_registry, pii_cipher)
@@ -133,7 +133,7 @@ class CasePagesController(PageController):
     async def document(
         self,
         request: Request[Any, Any, Any],
-        case_id: FromPath[int],
+        case_id: RowId,
         document: FromPath[str],
         db_session: NamedDependency[AsyncSession],
         page_actor: NamedDependency[Actor],

@@ -42,6 +42,7 @@ from fuquan.platform.core.request_context import request_id_of
 from fuquan.platform.core.timeutil import utcnow
 from fuquan.platform.documents import DocumentKind
 from fuquan.platform.documents.wording import TITLES
+from fuquan.platform.web.forms import whole_number
 from fuquan.tenants.repositories import UnitRepository
 
 EVENT_NAMES = {"create": "收件（新建办件）", "material": "材料更新", **{a.value: n for a, n in ACTION_NAMES.items()}}
@@ -371,7 +372,7 @@ def compose_reason(action: Action, reason: str, materials: list[str], procedure:
     补正 lists the materials to supplement (一次性告知); 特别程序 names the procedure and the expected
     working days. An empty result stays empty, so the server's "reason required" rule speaks."""
     reason = reason.strip()
-    if days.strip() and not (days.strip().isdigit() and 1 <= int(days.strip()) <= MAX_PROCEDURE_DAYS):
+    if days.strip() and not 1 <= (whole_number(days) or 0) <= MAX_PROCEDURE_DAYS:
         raise ValidationFailed(f"预计所需工作日应为 1 到 {MAX_PROCEDURE_DAYS} 之间的整数", rule="expected_days")
     if action == Action.REQUEST_SUPPLEMENT and materials:
         listed = "请补正：" + "、".join(m.strip() for m in materials if m.strip())

@@ -33,7 +33,9 @@ from fuquan.platform.catalog.models import CatalogItem
 from fuquan.platform.catalog.services import Catalog, current
 from fuquan.platform.core.errors import Conflict, FuquanError, PermissionDenied, RuleViolation, ValidationFailed
 from fuquan.platform.core.files import MAX_UPLOAD_BYTES, FileStore, sniff_upload
+from fuquan.platform.core.params import MaterialIndex, RowId
 from fuquan.platform.core.personal import PersonalDataCipher
+from fuquan.platform.web.forms import whole_number
 from fuquan.platform.web.intake import services
 from fuquan.platform.web.intake.schemas import MaterialForm, NewCaseForm, SubmitForm
 from fuquan.platform.web.pages import PageController, error_page, page, render
@@ -166,7 +168,7 @@ class IntakeController(PageController):
 
     @get("/{case_id:int}", opt=page(CREATE))
     async def case_page(
-        self, case_id: FromPath[int], db_session: NamedDependency[AsyncSession], page_actor: NamedDependency[Actor]
+        self, case_id: RowId, db_session: NamedDependency[AsyncSession], page_actor: NamedDependency[Actor]
     ) -> Template:
         catalog = await current(db_session, page_actor.tenant_id)
         return await self._case_page(db_session, page_actor, catalog, case_id)
@@ -176,8 +178,8 @@ class IntakeController(PageController):
     async def material(
         self,
         request: Request[Any, Any, Any],
-        case_id: FromPath[int],
-        index: FromPath[int],
+        case_id: RowId,
+        index: MaterialIndex,
         db_session: NamedDependency[AsyncSession],
         authority_registry: NamedDependency[AuthorityRegistry],
         pii_cipher: NamedDependency[PersonalDataCipher],
@@ -212,7 +214,7 @@ class IntakeController(PageController):
     async def submit(
         self,
         request: Request[Any, Any, Any],
-        case_id: FromPath[int],
+        case_id: RowId,
         data: Annotated[SubmitForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
         db_session: NamedDependency[AsyncSession],
         authority_registry: NamedDependency[AuthorityRegistry],
@@ -227,7 +229,7 @@ class IntakeController(PageController):
             return receipt
         try:
             action = Action.RESUBMIT if case.status == Status.AWAITING_SUPPLEMENT else Action.SUBMIT
-            version = int(data.version) if data.version.strip().isdigit() else 0
+            version = whole_number(data.version) or 0
             if version < 1:
                 raise ValidationFailed("页面缺少办件版本号，请刷新办件页后重新提交", rule="version")
             await _require_materials(db_session, catalog, case.id, case.item_code, asked=False)
@@ -246,7 +248,7 @@ class IntakeController(PageController):
     async def receipt(
         self,
         request: Request[Any, Any, Any],
-        case_id: FromPath[int],
+        case_id: RowId,
         db_session: NamedDependency[AsyncSession],
         page_actor: NamedDependency[Actor],
     ) -> Template | Redirect:

@@ -7,7 +7,6 @@ Business rules stay in the domain: rights come from ``fuquan.authority``, every 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
@@ -35,7 +34,7 @@ from fuquan.platform.catalog.models import CatalogItem
 from fuquan.platform.catalog.services import Catalog, item_spec, needs_only_id_card
 from fuquan.platform.core.config import Settings
 from fuquan.platform.core.errors import NotFound, ValidationFailed
-from fuquan.platform.core.personal import PersonalDataCipher, parse_resident_id
+from fuquan.platform.core.personal import PersonalDataCipher, parse_resident_id, person_name, phone_number
 from fuquan.platform.core.request_context import request_id_of
 from fuquan.platform.core.timeutil import local_date, utcnow
 from fuquan.platform.web.intake.schemas import NewCaseForm
@@ -48,7 +47,6 @@ OPEN_FOR_MATERIALS = frozenset({Status.DRAFT, Status.SUBMITTED, Status.AWAITING_
 SUBMITTING = {Status.DRAFT: Action.SUBMIT, Status.AWAITING_SUPPLEMENT: Action.RESUBMIT}
 TASK_STATUSES = [Status.DRAFT.value, Status.AWAITING_SUPPLEMENT.value]
 RECENT = 10
-_PHONE = re.compile(r"\+?\d[\d-]{6,19}")
 
 
 # ---- what I may accept here, and why ------------------------------------------------------------
@@ -247,18 +245,12 @@ def case_request(item: CatalogItem, actor: Actor, form: NewCaseForm) -> CaseCrea
     """The API's CaseCreate from the form, each field checked with a message the clerk can act on."""
     today = local_date(utcnow(), actor.scope.timezone)
     number = _checked_id(form.id_number, "申请人：", today)
-    name = form.name.strip()
-    if not 1 <= len(name) <= 64:
-        raise ValidationFailed("请填写申请人姓名（与身份证一致，最多 64 个字）", rule="name")
-    phone = "".join(form.phone.split())
-    if phone and not _PHONE.fullmatch(phone):
-        raise ValidationFailed("联系电话格式不正确：请填写手机号或固定电话（只含数字和连字符）", rule="phone")
+    name = person_name(form.name)
+    phone = phone_number(form.phone)
     fields = subject_fields(item)
     related = None
     if fields.related and (form.related_id_number.strip() or form.related_name.strip()):
-        related_name = form.related_name.strip()
-        if not 1 <= len(related_name) <= 64:
-            raise ValidationFailed("请填写关系人姓名（与身份证一致，最多 64 个字）", rule="related_name")
+        related_name = person_name(form.related_name, "关系人")
         related = PersonWrite(_checked_id(form.related_id_number, "关系人：", today), related_name)
     elif fields.related == "required":
         raise ValidationFailed(
@@ -270,7 +262,7 @@ def case_request(item: CatalogItem, actor: Actor, form: NewCaseForm) -> CaseCrea
     elif fields.enterprise == "required" and credit_code is None:
         raise ValidationFailed("该事项须填写被投诉（被申请）单位的统一社会信用代码", rule="credit_code")
     return CaseCreate(
-        item=item.code, unit=actor.unit_code, applicant=ApplicantWrite(number, name, phone or None),
+        item=item.code, unit=actor.unit_code, applicant=ApplicantWrite(number, name, phone),
         related_person=related, enterprise_credit_code=credit_code,
     )  # fmt: skip
 
