@@ -7,7 +7,7 @@ from typing import Annotated
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromQuery, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.authority import services
@@ -30,6 +30,7 @@ from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.catalog.services import Catalog
 from fuquan.platform.core.audit.services import rejections_audited
 from fuquan.platform.core.errors import NotFound
+from fuquan.platform.core.params import Offset, RowId
 from fuquan.platform.core.request_context import request_id_of
 from fuquan.platform.core.timeutil import as_utc, utcnow
 from fuquan.tenants.repositories import UnitRepository
@@ -37,7 +38,6 @@ from fuquan.tenants.scope import TenantScope
 
 Depth = Annotated[int, QueryParameter(ge=0, le=5)]
 Limit = Annotated[int, QueryParameter(ge=1, le=500)]
-Offset = Annotated[int, QueryParameter(ge=0)]
 
 
 class GrantController(Controller):
@@ -86,7 +86,7 @@ class GrantController(Controller):
     async def revoke_grant(
         self,
         request: Request,  # type: ignore[type-arg]
-        grant_id: FromPath[int],
+        grant_id: RowId,
         data: JSONBody[GrantRevoke],
         db_session: NamedDependency[AsyncSession],
         actor: NamedDependency[Actor],
@@ -127,7 +127,7 @@ class GrantController(Controller):
     @get("/{grant_id:int}", summary="一条赋权记录", opt={"permission": "grants.read"})
     async def get_grant(
         self,
-        grant_id: FromPath[int],
+        grant_id: RowId,
         db_session: NamedDependency[AsyncSession],
         tenant_scope: NamedDependency[TenantScope],
     ) -> GrantRead:
