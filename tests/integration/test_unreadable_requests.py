@@ -72,6 +72,7 @@ async def test_an_unnamed_file_part_of_binary_bytes_is_a_400(web: Any) -> None:
     token = await csrf_token(web)  # as a browser sends a form: the token inside it, read by the CSRF guard
     page = await web.post("/login", data={"_csrf_token": token, "username": "x"}, files={"file": ("", NOT_UTF8)})
     assert page.status_code == 400 and "无法识别的字符" in page.text and '<html lang="zh-CN">' in page.text
+    assert len(page.headers["x-request-id"]) >= 8  # raised in the CSRF middleware, answered with the log's id
     api = await web.post("/api/v1/cases/1/materials/1", files={"file": ("", NOT_UTF8, "image/png")},
                          headers=await login(web, "cs_clerk"))  # fmt: skip
     assert api.status_code == 400 and "无法识别的字符" in api.json()["detail"]

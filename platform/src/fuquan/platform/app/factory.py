@@ -10,7 +10,7 @@ from typing import Any
 import anyio
 import structlog
 from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyAsyncConfig, SQLAlchemyPlugin
-from litestar import Litestar, Request
+from litestar import Litestar, Request, Response
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
@@ -57,6 +57,7 @@ from fuquan.platform.core.config import Settings, load_settings
 from fuquan.platform.core.db import create_engine, session_factory
 from fuquan.platform.core.files import LocalFileStore
 from fuquan.platform.core.personal import PersonalDataCipher
+from fuquan.platform.core.request_context import request_id_of
 from fuquan.platform.supervision.controllers import SupervisionController
 from fuquan.platform.web.auth import LOGIN_PAGE as WEB_LOGIN_PATH
 from fuquan.platform.web.auth import PUBLIC_PAGES
@@ -95,18 +96,27 @@ def _is_throttled(request: Request[Any, Any, Any]) -> bool:
     return (path in (LOGIN_PATH, WEB_LOGIN_PATH) and request.method == "POST") or path.startswith(PUBLIC_CASES_PATH)
 
 
-def _http_error(request: Request[Any, Any, Any], error: HTTPException) -> Any:
+def _with_request_id(request: Request[Any, Any, Any], response: Response[Any]) -> Response[Any]:
+    """Errors raised in middleware (the CSRF guard reading a form) are answered outside the request-id
+    middleware, so the id the log lines carry is put on the answer here."""
+    request_id = request_id_of(request)
+    if request_id:
+        response.headers["X-Request-Id"] = request_id
+    return response
+
+
+def _http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
     """A browser on a web page gets a Chinese page; the API a problem document."""
-    return page_for_http_error(request, error) or http_error_handler(request, error)
+    return _with_request_id(request, page_for_http_error(request, error) or http_error_handler(request, error))
 
 
-def _unexpected_error(request: Request[Any, Any, Any], error: Exception) -> Any:
+def _unexpected_error(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
     unreadable = unreadable_input(error)
     if unreadable is not None:  # the client's bytes, not our bug: a 400 that says so
         log.warning("request_unreadable", error_type=type(error).__name__)
         return _http_error(request, unreadable)
     response = unexpected_error_handler(request, error)  # logs it
-    return page_for_unexpected(request) or response
+    return _with_request_id(request, page_for_unexpected(request) or response)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
