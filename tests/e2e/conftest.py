@@ -2,7 +2,7 @@
 
 Run only these: ``python3 -m uv run pytest tests/e2e`` (``-m "not e2e"`` leaves them out). They need Debian's
 ``chromium`` and ``fonts-noto-cjk`` (``.ci/run`` installs both); without them every test fails saying so, never
-skips. Playwright's own browser download (``playwright install``) is never used.
+skips. Playwright's own browser download is never used.
 
 The servers (see servers.py) start once per run, every backend at once: SQLite always, PostgreSQL when
 ``FUQUAN_TEST_DATABASE_URL`` is set. Preparing the demo data takes about a minute either way (the 300 demo

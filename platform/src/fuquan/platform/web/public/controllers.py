@@ -41,6 +41,19 @@ def _result(view: services.ProgressView, code: str, status_code: int = 200, **co
     return render(RESULT, None, status_code, view=view, code=code, **context)
 
 
+async def _look_up(
+    session: AsyncSession, receipt_text: str, code_text: str
+) -> tuple[services.ProgressView, str, str] | Template:
+    """The case of a receipt number and query code (with both, cleaned), or the form again saying what is wrong."""
+    receipt, code = services.clean(receipt_text), services.clean(code_text)
+    if not receipt or not code:
+        return _form(receipt[: services.MAX_FIELD], error=MISSING, status_code=400)
+    try:
+        return await services.progress_view(session, receipt, code), receipt, code
+    except NotFound:
+        return _form(receipt[: services.MAX_FIELD], error=services.WRONG_PAIR, status_code=404)
+
+
 class ProgressPagesController(PageController):
     path = "/progress"
 
@@ -55,13 +68,10 @@ class ProgressPagesController(PageController):
         data: Annotated[LookupForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
         db_session: NamedDependency[AsyncSession],
     ) -> Template:
-        receipt, code = services.clean(data.receipt), services.clean(data.code)
-        if not receipt or not code:
-            return _form(receipt[: services.MAX_FIELD], error=MISSING, status_code=400)
-        try:
-            view = await services.progress_view(db_session, receipt, code)
-        except NotFound:
-            return _form(receipt[: services.MAX_FIELD], error=services.WRONG_PAIR, status_code=404)
+        found = await _look_up(db_session, data.receipt, data.code)
+        if isinstance(found, Template):
+            return found
+        view, _receipt, code = found
         return _result(view, code)
 
     @post("/rating", opt=OPEN, cache_control=NO_STORE, status_code=200)
@@ -70,13 +80,10 @@ class ProgressPagesController(PageController):
         data: Annotated[RatingForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
         db_session: NamedDependency[AsyncSession],
     ) -> Template:
-        receipt, code = services.clean(data.receipt), services.clean(data.code)
-        if not receipt or not code:
-            return _form(receipt[: services.MAX_FIELD], error=MISSING, status_code=400)
-        try:
-            view = await services.progress_view(db_session, receipt, code)
-        except NotFound:
-            return _form(receipt[: services.MAX_FIELD], error=services.WRONG_PAIR, status_code=404)
+        found = await _look_up(db_session, data.receipt, data.code)
+        if isinstance(found, Template):
+            return found
+        view, receipt, code = found
         level = int(data.level) if data.level.strip() in {str(n) for n, _ in services.RATING_SCALE} else None
         comment = data.comment.strip()
         if level is None:
