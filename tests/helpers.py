@@ -51,3 +51,34 @@ async def web_post(client: Any, form_page: str, action: str, data: dict[str, Any
     """Submit a form found on ``form_page`` to ``action`` with the page's CSRF token (redirects not followed)."""
     token = await csrf_token(client, form_page)
     return await client.post(action, data={**data, "_csrf_token": token}, follow_redirects=False)
+
+
+async def connect_partners(
+    database_url: str,
+    secret_key: str,
+    simulators: Any,
+    simulator_secret: str,
+    *,
+    timeout_seconds: float = 1.0,
+    secrets: dict[str, str] | None = None,
+) -> None:
+    """Point tenant 64's partner adapters at running simulators (``secrets`` overrides a partner's key)."""
+    from fuquan.integrations import services as partner_services
+    from fuquan.integrations.partners.schemas import PARTNERS
+    from fuquan.integrations.simulators import app_key_for, derived_secret
+    from fuquan.platform.core.db import create_engine, session_factory, session_scope
+    from fuquan.platform.core.personal import PersonalDataCipher
+    from fuquan.tenants.repositories import TenantRepository
+
+    engine = create_engine(database_url)
+    async with session_scope(session_factory(engine)) as session:
+        tenant = await TenantRepository(session).by_code("64")
+        assert tenant is not None
+        for partner in PARTNERS:
+            await partner_services.configure(
+                session, PersonalDataCipher(secret_key), tenant_id=tenant.id, tenant_code="64", partner=partner,
+                base_url=simulators.url(partner), app_key=app_key_for(partner),
+                secret=(secrets or {}).get(partner) or derived_secret(simulator_secret, partner),
+                timeout_seconds=timeout_seconds, retries=1, actor="test",
+            )  # fmt: skip
+    await engine.dispose()

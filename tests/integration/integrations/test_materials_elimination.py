@@ -17,15 +17,12 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from fuquan.integrations import services as partner_services
 from fuquan.integrations.partners.schemas import PARTNERS
 from fuquan.integrations.simulators import (
     Population,
     RunningSimulators,
-    app_key_for,
     build_population,
     default_credentials,
-    derived_secret,
     running_simulators,
 )
 from fuquan.integrations.simulators.model import Person
@@ -34,10 +31,8 @@ from fuquan.platform.catalog.services import default_catalog, needs_only_id_card
 from fuquan.platform.cli.integrations import catalogue
 from fuquan.platform.core.audit.models import AuditRecord
 from fuquan.platform.core.config import Settings
-from fuquan.platform.core.db import create_engine, session_factory, session_scope
-from fuquan.platform.core.personal import PersonalDataCipher
-from fuquan.tenants.repositories import TenantRepository
-from helpers import login
+from fuquan.platform.core.db import create_engine, session_factory
+from helpers import connect_partners, login
 
 pytestmark = pytest.mark.anyio
 
@@ -62,18 +57,10 @@ def settings(settings: Settings) -> Settings:
 
 
 async def _configure(database_url: str, settings: Settings, simulators: RunningSimulators, **overrides: Any) -> None:
-    engine = create_engine(database_url)
-    async with session_scope(session_factory(engine)) as session:
-        tenant = await TenantRepository(session).by_code("64")
-        assert tenant is not None
-        for partner in PARTNERS:
-            await partner_services.configure(
-                session, PersonalDataCipher(settings.secret_key), tenant_id=tenant.id, tenant_code="64",
-                partner=partner, base_url=simulators.url(partner), app_key=app_key_for(partner),
-                secret=overrides.get("secret", {}).get(partner) or derived_secret(SECRET, partner),
-                timeout_seconds=overrides.get("timeout_seconds", 1.0), retries=1, actor="test",
-            )  # fmt: skip
-    await engine.dispose()
+    await connect_partners(
+        database_url, settings.secret_key, simulators, SECRET,
+        timeout_seconds=overrides.get("timeout_seconds", 1.0), secrets=overrides.get("secret"),
+    )  # fmt: skip
 
 
 @pytest.fixture

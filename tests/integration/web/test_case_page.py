@@ -11,16 +11,12 @@ import pytest
 from sqlalchemy import select, update
 from test_desk import MASKED_ID, RESIDENT, TOWN, act_and_follow, api_step, browse_as, grant, submitted_case
 
-from fuquan.integrations import services as partner_services
-from fuquan.integrations.partners.schemas import PARTNERS
-from fuquan.integrations.simulators import app_key_for, default_credentials, derived_secret, running_simulators
+from fuquan.integrations.simulators import default_credentials, running_simulators
 from fuquan.platform.cases.models import Case
 from fuquan.platform.core.audit.models import AuditRecord
 from fuquan.platform.core.config import Settings
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
-from fuquan.platform.core.personal import PersonalDataCipher
-from fuquan.tenants.repositories import TenantRepository
-from helpers import CSRF_FIELD, login
+from helpers import CSRF_FIELD, connect_partners, login
 
 pytestmark = pytest.mark.anyio
 
@@ -140,17 +136,7 @@ async def test_evidence_from_a_partner_that_answered(client: Any, database_url: 
     """With the public-security simulator answering, the page shows the source, the outcome, when the
     data came back and the SM3 of the answer kept as evidence."""
     with running_simulators(default_credentials(SECRET)) as simulators:
-        engine = create_engine(database_url)
-        async with session_scope(session_factory(engine)) as session:
-            tenant = await TenantRepository(session).by_code("64")
-            assert tenant is not None
-            for partner in PARTNERS:
-                await partner_services.configure(
-                    session, PersonalDataCipher(settings.secret_key), tenant_id=tenant.id, tenant_code="64",
-                    partner=partner, base_url=simulators.url(partner), app_key=app_key_for(partner),
-                    secret=derived_secret(SECRET, partner), timeout_seconds=2.0, retries=1, actor="test",
-                )  # fmt: skip
-        await engine.dispose()
+        await connect_partners(database_url, settings.secret_key, simulators, SECRET, timeout_seconds=2.0)
         await grant(client, "HRSS-06", "accept", TOWN)
         person = simulators.population.example("ordinary")
         body = {"item": "HRSS-06", "unit": TOWN, "applicant": {"id_number": person.id_number, "name": person.name}}

@@ -11,21 +11,15 @@ from typing import Any
 
 import pytest
 
-from fuquan.integrations import services as partner_services
-from fuquan.integrations.partners.schemas import PARTNERS
 from fuquan.integrations.simulators import (
     RunningSimulators,
-    app_key_for,
     build_population,
     default_credentials,
-    derived_secret,
     running_simulators,
 )
 from fuquan.platform.core.config import Settings
-from fuquan.platform.core.db import create_engine, session_factory, session_scope
-from fuquan.platform.core.personal import PersonalDataCipher, id_check_char
-from fuquan.tenants.repositories import TenantRepository
-from helpers import PASSWORD, csrf_token, enrol, login, web_login, web_post
+from fuquan.platform.core.personal import id_check_char
+from helpers import PASSWORD, connect_partners, csrf_token, enrol, login, web_login, web_post
 
 pytestmark = pytest.mark.anyio
 
@@ -53,17 +47,7 @@ def web(client: Any) -> Any:
 
 async def _connect(database_url: str, settings: Settings, simulators: RunningSimulators) -> None:
     """Tenant 64's partner adapters point at the simulators."""
-    engine = create_engine(database_url)
-    async with session_scope(session_factory(engine)) as session:
-        tenant = await TenantRepository(session).by_code("64")
-        assert tenant is not None
-        for partner in PARTNERS:
-            await partner_services.configure(
-                session, PersonalDataCipher(settings.secret_key), tenant_id=tenant.id, tenant_code="64",
-                partner=partner, base_url=simulators.url(partner), app_key=app_key_for(partner),
-                secret=derived_secret(SECRET, partner), timeout_seconds=1.0, retries=1, actor="test",
-            )  # fmt: skip
-    await engine.dispose()
+    await connect_partners(database_url, settings.secret_key, simulators, SECRET)
 
 
 @pytest.fixture
