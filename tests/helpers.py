@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import Any
 
@@ -81,4 +82,69 @@ async def connect_partners(
                 secret=(secrets or {}).get(partner) or derived_secret(simulator_secret, partner),
                 timeout_seconds=timeout_seconds, retries=1, actor="test",
             )  # fmt: skip
+    await engine.dispose()
+
+
+PNG = base64.b64decode(  # a 1×1 image: a "photo" of a paper material
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+
+
+async def open_case(
+    client: Any, clerk: dict[str, str], item: str, unit: str, id_number: str, name: str
+) -> dict[str, Any]:
+    """收件 through the API, a photo for each required material the partners did not satisfy."""
+    body = {"item": item, "unit": unit, "applicant": {"id_number": id_number, "name": name}}
+    response = await client.post("/api/v1/cases", json=body, headers=clerk)
+    assert response.status_code == 201, response.text
+    case = dict(response.json())
+    for material in case["materials"]:
+        if material["required"] and material["state"] == "missing":
+            response = await client.post(
+                f"/api/v1/cases/{case['id']}/materials/{material['index']}",
+                files={"file": ("photo.png", PNG, "image/png")}, headers=clerk,
+            )  # fmt: skip
+            assert response.status_code == 200, response.text
+            case = dict(response.json())
+    return case
+
+
+async def step(client: Any, who: dict[str, str], case: dict[str, Any], *actions: str) -> dict[str, Any]:
+    """Each transition in turn, as ``who``, with the version the previous answer gave."""
+    for action in actions:
+        body = {"action": action, "version": case["version"]}
+        response = await client.post(f"/api/v1/cases/{case['id']}/transitions", json=body, headers=who)
+        assert response.status_code == 200, (action, response.text)
+        case = dict(response.json())
+    return case
+
+
+async def accepted_days_ago(
+    database_url: str, case: dict[str, Any], working_days: int, promised_days: int, tz: str = "Asia/Shanghai"
+) -> None:
+    """Move the acceptance back so that ``working_days`` working days have been used by today (as the
+    demo generator back-dates its cases; a Core UPDATE, so the case's version stays what the API said)."""
+    from datetime import datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import update
+
+    from fuquan.platform.calendar.services import calendar_for
+    from fuquan.platform.cases.models import Case
+    from fuquan.platform.core.db import create_engine, session_factory, session_scope
+    from fuquan.platform.core.timeutil import local_date, utcnow
+
+    engine = create_engine(database_url)
+    async with session_scope(session_factory(engine)) as session:
+        calendar = await calendar_for(session, 1)
+        today = local_date(utcnow(), tz)
+        day = today
+        while calendar.working_days_used(day, today, []) < working_days:
+            day -= timedelta(days=1)
+        await session.execute(
+            update(Case)
+            .where(Case.id == case["id"])
+            .values(accepted_on=day, accepted_at=datetime.combine(day, time(9), ZoneInfo(tz)),
+                    deadline=calendar.add_working_days(day, promised_days))
+        )  # fmt: skip
     await engine.dispose()

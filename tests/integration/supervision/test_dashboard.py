@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-import base64
-from datetime import datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import update
 
-from fuquan.platform.calendar.services import calendar_for
-from fuquan.platform.cases.models import Case
-from fuquan.platform.core.db import create_engine, session_factory, session_scope
 from fuquan.platform.core.personal import id_check_char
 from fuquan.platform.core.timeutil import local_date, utcnow
-from helpers import PASSWORD, enrol, login
+from helpers import PASSWORD, accepted_days_ago, enrol, login, open_case, step
 
 pytestmark = pytest.mark.anyio
 
 TZ = "Asia/Shanghai"
 COUNTY, TOWN, SIBLING, VILLAGE = "640202", "640202001", "640202002", "640202001001"
 ITEM = "HRSS-04"  # 就业困难人员认定: 5 promised working days, accepted from villages up, decided at townships
-PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
-)
+PROMISED_DAYS = 5
 DASHBOARD = "/api/v1/supervision/dashboard"
 
 
@@ -41,47 +32,7 @@ async def grant(client: Any, admin: dict[str, str], action: str, unit: str, scop
 
 
 async def new_case(client: Any, clerk: dict[str, str], unit: str, n: int, name: str) -> dict[str, Any]:
-    body = {"item": ITEM, "unit": unit, "applicant": {"id_number": resident(n), "name": name}}
-    response = await client.post("/api/v1/cases", json=body, headers=clerk)
-    assert response.status_code == 201, response.text
-    case = dict(response.json())
-    for material in case["materials"]:
-        if material["required"] and material["state"] == "missing":
-            response = await client.post(
-                f"/api/v1/cases/{case['id']}/materials/{material['index']}",
-                files={"file": ("photo.png", PNG, "image/png")}, headers=clerk,
-            )  # fmt: skip
-            assert response.status_code == 200, response.text
-            case = dict(response.json())
-    return case
-
-
-async def step(client: Any, who: dict[str, str], case: dict[str, Any], *actions: str) -> dict[str, Any]:
-    for action in actions:
-        body = {"action": action, "version": case["version"]}
-        response = await client.post(f"/api/v1/cases/{case['id']}/transitions", json=body, headers=who)
-        assert response.status_code == 200, (action, response.text)
-        case = dict(response.json())
-    return case
-
-
-async def accepted_days_ago(database_url: str, case: dict[str, Any], working_days: int) -> None:
-    """Move the acceptance back so that ``working_days`` working days have been used by today (as the
-    demo generator back-dates its cases; a Core UPDATE, so the case's version stays what the API said)."""
-    engine = create_engine(database_url)
-    async with session_scope(session_factory(engine)) as session:
-        calendar = await calendar_for(session, 1)
-        today = local_date(utcnow(), TZ)
-        day = today
-        while calendar.working_days_used(day, today, []) < working_days:
-            day -= timedelta(days=1)
-        accepted_at = datetime.combine(day, time(9), ZoneInfo(TZ))
-        await session.execute(
-            update(Case)
-            .where(Case.id == case["id"])
-            .values(accepted_on=day, accepted_at=accepted_at, deadline=calendar.add_working_days(day, 5))
-        )
-    await engine.dispose()
+    return await open_case(client, clerk, ITEM, unit, resident(n), name)
 
 
 async def rate(client: Any, case: dict[str, Any], level: int) -> None:
@@ -113,22 +64,22 @@ async def known_cases(client: Any, database_url: str) -> dict[str, dict[str, Any
 
     cases["A"] = await step(client, clerk, await new_case(client, clerk, TOWN, 1, "赵一"), "submit", "accept")
     cases["A"] = await step(client, approver, cases["A"], "assign")
-    await accepted_days_ago(database_url, cases["A"], 7)
+    await accepted_days_ago(database_url, cases["A"], 7, PROMISED_DAYS)
     cases["B"] = await step(client, clerk, await new_case(client, clerk, TOWN, 2, "钱二"), "submit", "accept")
-    await accepted_days_ago(database_url, cases["B"], 4)
+    await accepted_days_ago(database_url, cases["B"], 4, PROMISED_DAYS)
     cases["C"] = await step(client, clerk, await new_case(client, clerk, TOWN, 3, "孙三"), "submit", "accept")
     cases["C"] = await step(client, approver, cases["C"], "assign", "approve")
     cases["C"] = await step(client, clerk, cases["C"], "issue", "close")
     await rate(client, cases["C"], 5)
     cases["D"] = await step(client, clerk, await new_case(client, clerk, TOWN, 4, "李四"), "submit", "accept")
-    await accepted_days_ago(database_url, cases["D"], 8)
+    await accepted_days_ago(database_url, cases["D"], 8, PROMISED_DAYS)
     cases["D"] = await step(client, approver, cases["D"], "assign", "approve")
     cases["D"] = await step(client, clerk, cases["D"], "issue")
     await rate(client, cases["D"], 2)
     cases["H"] = await step(client, clerk, await new_case(client, clerk, TOWN, 5, "周五"), "submit")
     cases["E"] = await step(client, agent, await new_case(client, agent, VILLAGE, 6, "吴六"), "submit", "accept")
     cases["F"] = await step(client, zy_clerk, await new_case(client, zy_clerk, SIBLING, 7, "郑七"), "submit", "accept")
-    await accepted_days_ago(database_url, cases["F"], 10)
+    await accepted_days_ago(database_url, cases["F"], 10, PROMISED_DAYS)
     cases["G"] = await step(client, zy_clerk, await new_case(client, zy_clerk, SIBLING, 8, "王八"), "submit", "accept")
     cases["G"] = await step(client, zy_approver, cases["G"], "assign", "approve")
     cases["G"] = await step(client, zy_clerk, cases["G"], "issue")

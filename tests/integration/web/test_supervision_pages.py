@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
-import base64
 import html
 import json
 import re
-from datetime import datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import update
 
-from fuquan.platform.calendar.services import calendar_for
-from fuquan.platform.cases.models import Case
-from fuquan.platform.core.db import create_engine, session_factory, session_scope
 from fuquan.platform.core.personal import id_check_char
-from fuquan.platform.core.timeutil import local_date, utcnow
-from helpers import login, web_login
+from helpers import accepted_days_ago, login, open_case, step, web_login
 
 pytestmark = pytest.mark.anyio
 
 TZ = "Asia/Shanghai"
 COUNTY, TOWN, SIBLING = "640202", "640202001", "640202002"
 ITEM = "HRSS-04"  # 5 promised working days
-PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
-)
 CHART_DATA = re.compile(r'<script type="application/json" id="supervision-chart-data">(.*?)</script>', re.S)
 
 
@@ -38,42 +27,10 @@ def _resident(n: int) -> str:
 
 async def _case(client: Any, clerk: dict[str, str], approver: dict[str, str], n: int, name: str,
                 *steps: str) -> dict[str, Any]:  # fmt: skip
-    body = {"item": ITEM, "unit": TOWN, "applicant": {"id_number": _resident(n), "name": name}}
-    response = await client.post("/api/v1/cases", json=body, headers=clerk)
-    assert response.status_code == 201, response.text
-    case = dict(response.json())
-    for material in case["materials"]:
-        if material["required"] and material["state"] == "missing":
-            response = await client.post(
-                f"/api/v1/cases/{case['id']}/materials/{material['index']}",
-                files={"file": ("photo.png", PNG, "image/png")}, headers=clerk,
-            )  # fmt: skip
-            case = dict(response.json())
-    for action in ("submit", "accept", *steps):
-        who = approver if action in ("assign", "approve") else clerk
-        response = await client.post(f"/api/v1/cases/{case['id']}/transitions",
-                                     json={"action": action, "version": case["version"]}, headers=who)  # fmt: skip
-        assert response.status_code == 200, (action, response.text)
-        case = dict(response.json())
+    case = await step(client, clerk, await open_case(client, clerk, ITEM, TOWN, _resident(n), name), "submit", "accept")
+    for action in steps:
+        case = await step(client, approver if action in ("assign", "approve") else clerk, case, action)
     return case
-
-
-async def _used(database_url: str, case: dict[str, Any], working_days: int) -> None:
-    """Back-date the acceptance so that ``working_days`` working days are used today."""
-    engine = create_engine(database_url)
-    async with session_scope(session_factory(engine)) as session:
-        calendar = await calendar_for(session, 1)
-        today = local_date(utcnow(), TZ)
-        day = today
-        while calendar.working_days_used(day, today, []) < working_days:
-            day -= timedelta(days=1)
-        await session.execute(
-            update(Case)
-            .where(Case.id == case["id"])
-            .values(accepted_on=day, accepted_at=datetime.combine(day, time(9), ZoneInfo(TZ)),
-                    deadline=calendar.add_working_days(day, 5))
-        )  # fmt: skip
-    await engine.dispose()
 
 
 async def _cases(client: Any, database_url: str) -> dict[str, dict[str, Any]]:
@@ -89,8 +46,8 @@ async def _cases(client: Any, database_url: str) -> dict[str, dict[str, Any]]:
         "yellow": await _case(client, clerk, approver, 2, "钱黄"),
         "done": await _case(client, clerk, approver, 3, "孙好", "assign", "approve", "issue"),
     }
-    await _used(database_url, cases["red"], 8)
-    await _used(database_url, cases["yellow"], 4)
+    await accepted_days_ago(database_url, cases["red"], 8, 5)
+    await accepted_days_ago(database_url, cases["yellow"], 4, 5)
     rated = await client.post(f"/api/v1/public/cases/{cases['done']['receipt_no']}/rating",
                               json={"code": cases["done"]["query_code"], "level": 4})  # fmt: skip
     assert rated.status_code == 201, rated.text
