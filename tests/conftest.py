@@ -53,6 +53,29 @@ async def _probe_services() -> list[str]:
     return problems
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """No test is skipped: a skip (a missing prerequisite, an ``importorskip``) is reported as a failure
+    naming its reason, so "passed" always means the whole suite ran."""
+    report = yield
+    if report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped tests are not allowed in this suite: {reason}"
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Any:
+    """A module skipped as a whole (``pytest.skip(allow_module_level=True)``) fails the same way."""
+    report = yield
+    if report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped tests are not allowed in this suite: {reason}"
+    return report
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     problems = asyncio.run(_probe_services())
     if problems:

@@ -1,8 +1,9 @@
 """Browser tests: Debian's Chromium, driven by Playwright's sync API, against the product served on loopback.
 
 Run only these: ``python3 -m uv run pytest tests/e2e`` (``-m "not e2e"`` leaves them out). They need Debian's
-``chromium`` and ``fonts-noto-cjk`` (``.ci/run`` installs both); without them every test fails saying so, never
-skips. Playwright's own browser download is never used.
+``chromium`` and ``fonts-noto-cjk``: installed with apt-get while the demo servers start when the suite runs as
+root (tests/prerequisites.py); otherwise every test fails naming the command, never skips. Playwright's own
+browser download is never used.
 
 The servers (see servers.py) start once per run, every backend at once: SQLite always, PostgreSQL when
 ``FUQUAN_TEST_DATABASE_URL`` is set. Preparing the demo data takes about a minute either way (the 300 demo
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +28,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from e2e.browser import DESKTOP, Snapper
 from e2e.servers import DemoServer, drop_database, start_postgresql, start_sqlite
+from prerequisites import ensure_debian_packages
 
 CHROMIUM = "/usr/bin/chromium"
 HERE = Path(__file__).parent
@@ -35,7 +36,8 @@ SCREENSHOTS = HERE.parents[1] / "artifacts" / "screenshots"
 PG_URL = os.environ.get("FUQUAN_TEST_DATABASE_URL") or None
 REDIS_URL = os.environ.get("FUQUAN_TEST_REDIS_URL") or None
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
-_INSTALL = "apt-get install chromium fonts-noto-cjk (.ci/run installs them)"
+BROWSER_PACKAGES = ["chromium", "fonts-noto-cjk"]
+_WHY = "the browser tests"
 _startup: dict[str, float] = {}
 
 
@@ -56,11 +58,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 def _require_browser() -> None:
+    ensure_debian_packages(BROWSER_PACKAGES, _WHY)
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"the browser tests need Debian's Chromium at {CHROMIUM}: {_INSTALL}", pytrace=False)
-    fonts = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, check=False)
-    if "Noto Sans CJK" not in fonts.stdout:
-        pytest.fail(f"the browser tests need Chinese fonts (screenshots would show boxes): {_INSTALL}", pytrace=False)
+        pytest.fail(f"{_WHY} need Debian's Chromium at {CHROMIUM}: apt-get install chromium", pytrace=False)
 
 
 def _require_one_worker(request: pytest.FixtureRequest) -> None:
@@ -94,8 +94,8 @@ def _start(server: DemoServer) -> DemoServer:
 def demo_servers(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, DemoServer]]:
-    """Every backend the selected tests use, started in parallel and stopped at the end of the run."""
-    _require_browser()  # before spending a minute on the servers
+    """Every backend the selected tests use, started in parallel (with the browser's installation when it is
+    missing) and stopped at the end of the run."""
     _require_one_worker(request)
     wanted: set[str] = set()
     for item in request.session.items:  # only the backends of the selected tests (e.g. -k sqlite)
@@ -106,8 +106,10 @@ def demo_servers(
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     servers = {backend: DemoServer(backend, tmp_path_factory.mktemp(f"e2e-{backend}")) for backend in sorted(wanted)}
     try:
-        with ThreadPoolExecutor(max_workers=len(servers)) as pool:
+        with ThreadPoolExecutor(max_workers=len(servers) + 1) as pool:
+            browser_ready = pool.submit(_require_browser)
             futures = {backend: pool.submit(_start, server) for backend, server in servers.items()}
+            browser_ready.result()  # a missing browser fails the test here, naming what to install
             for backend, future in futures.items():
                 try:
                     future.result()

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fuquan.platform.calendar import services
 from fuquan.platform.calendar.schemas import CalendarYearRead
-from fuquan.platform.core.config import load_settings
+from fuquan.platform.core.config import command_settings
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
 from fuquan.platform.core.errors import FuquanError, NotFound
 from fuquan.platform.core.timeutil import local_date, utcnow
@@ -38,7 +38,7 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
 
 
 async def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    engine = create_engine(load_settings().database_url)
+    engine = create_engine(command_settings().database_url)
     try:
         maker: async_sessionmaker[AsyncSession] = session_factory(engine)
         async with session_scope(maker) as session:

@@ -16,7 +16,7 @@ from fuquan.integrations.partners.schemas import PARTNERS
 from fuquan.integrations.shared_data import SOURCE_LABELS
 from fuquan.integrations.simulators.server import SimulatorConfig, app_key_for, derived_secret, serve_simulators
 from fuquan.platform.catalog.services import default_catalog, needs_only_id_card, paper_needed
-from fuquan.platform.core.config import Settings, data_dir_secret, load_settings
+from fuquan.platform.core.config import Settings, command_settings, data_dir_secret, load_settings
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
 from fuquan.platform.core.errors import FuquanError, NotFound
 from fuquan.platform.core.personal import PersonalDataCipher
@@ -84,7 +84,7 @@ def partners() -> None:
 @click.option("--tenant", "tenant_code", required=True)
 def partners_list(tenant_code: str) -> None:
     """Show where the tenant's adapters point (never the secrets)."""
-    settings = load_settings()
+    settings = command_settings()
 
     async def work() -> list[partner_services.EndpointRead]:
         engine = create_engine(settings.database_url)
@@ -120,7 +120,7 @@ def partners_set(
 ) -> None:  # fmt: skip
     """Configure one partner gateway for a tenant (audited; the secret is stored encrypted)."""
     secret = sys.stdin.readline().strip() if secret_stdin else ""
-    settings = load_settings()
+    settings = command_settings()
 
     async def work() -> None:
         engine = create_engine(settings.database_url)
@@ -147,7 +147,7 @@ def partners_set(
 )
 def partners_use_simulators(tenant_codes: tuple[str, ...], host: str, base_port: int | None) -> None:
     """Point the tenants' adapters at ``fuquan simulate`` running on this machine."""
-    settings = load_settings()
+    settings = command_settings()
     port = base_port or settings.simulator_port
     _run(connect_simulators(settings, list(tenant_codes), local_urls(host, port)))
     click.echo(f"已将 {'、'.join(tenant_codes)} 的共享数据接口指向本机模拟器（端口 {port}–{port + len(PARTNERS) - 1}）")

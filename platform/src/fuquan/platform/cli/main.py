@@ -28,7 +28,7 @@ from fuquan.platform.cli.integrations import (
     simulate,
     simulator_credentials,
 )
-from fuquan.platform.core.config import Settings, load_settings, sqlite_url
+from fuquan.platform.core.config import DEMO_DATABASE, Settings, command_settings, load_settings, sqlite_url
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
 from fuquan.platform.core.errors import FuquanError
 
@@ -155,7 +155,7 @@ def tenants_import(province: str) -> None:
     """Load every unit of a province (plus generated grids) as a tenant."""
     from fuquan.platform.setup.seed import seed_tenant
 
-    settings = load_settings()
+    settings = command_settings()
 
     async def work(session_maker: Any) -> None:
         with _progress() as progress:
@@ -188,7 +188,7 @@ def staff_add(
     from fuquan.platform.accounts.services import add_staff
 
     password = sys.stdin.readline().rstrip("\r\n")
-    settings = load_settings()
+    settings = command_settings()
 
     async def work(session_maker: Any) -> None:
         async with session_scope(session_maker) as session:
@@ -211,7 +211,7 @@ def audit_verify() -> None:
     """Recompute every tenant's hash chain; exit 1 naming the first broken record."""
     from fuquan.platform.core.audit.services import verify
 
-    settings = load_settings()
+    settings = command_settings()
 
     async def work(session_maker: Any) -> Any:
         async with session_maker() as session:
@@ -240,7 +240,22 @@ def _serve(settings: Settings, host: str, port: int) -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 def serve(host: str, port: int) -> None:
     """Serve the web application and API."""
-    _serve(load_settings(), host, port)
+    _serve(command_settings(), host, port)
+
+
+def _require_free_port(host: str, port: int) -> None:
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            console.print(
+                f"[red]错误：{host}:{port} 无法使用（{error.strerror}）。是否已有 fuquan 在运行？"
+                f"请先停止它，或用 --port 换一个端口，例如 fuquan demo --port {port + 1}[/red]"
+            )
+            raise SystemExit(2) from error
 
 
 @cli.command("demo")
@@ -252,12 +267,13 @@ def demo(host: str, port: int) -> None:
 
     from fuquan.platform.migrations.runner import upgrade
 
+    _require_free_port(host, port)  # before a minute of seeding
     base = load_settings()
-    demo_dir = base.data_dir / "demo"
-    if demo_dir.exists():
-        shutil.rmtree(demo_dir)
-    demo_dir.mkdir(parents=True)
-    os.environ["FUQUAN_DATABASE_URL"] = sqlite_url(demo_dir / "fuquan.db")
+    demo_database = base.data_dir / DEMO_DATABASE
+    if demo_database.parent.exists():
+        shutil.rmtree(demo_database.parent)
+    demo_database.parent.mkdir(parents=True)
+    os.environ["FUQUAN_DATABASE_URL"] = sqlite_url(demo_database)
     settings = load_settings()
     upgrade(settings.database_url)
     _run(_seed(settings, demo=True))

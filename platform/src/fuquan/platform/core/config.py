@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -74,3 +75,22 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         if field.name not in values and env_name in source:
             values[field.name] = source[env_name]
     return msgspec.convert(values, Settings, strict=False)
+
+
+DEMO_DATABASE = Path("demo") / "fuquan.db"
+"""Where ``fuquan demo`` keeps its database, under the data dir."""
+
+
+def command_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Settings for a command run by an operator: as :func:`load_settings`, except that with no
+    ``FUQUAN_DATABASE_URL`` and no database in the data dir yet, the commands use the database that
+    ``fuquan demo`` built there, and say so in one line."""
+    source = os.environ if env is None else env
+    settings = load_settings(source)
+    if source.get("FUQUAN_DATABASE_URL"):
+        return settings
+    demo = settings.data_dir / DEMO_DATABASE
+    if not (settings.data_dir / "fuquan.db").exists() and demo.exists():
+        sys.stderr.write(f"使用 fuquan demo 的数据库 {demo}（改用其他数据库请设置 FUQUAN_DATABASE_URL）\n")
+        return msgspec.structs.replace(settings, database_url=sqlite_url(demo))
+    return settings

@@ -11,8 +11,10 @@ builds a font holding only that document's characters (a few hundred glyphs; a f
 then embeds and subsets that small font like any other.
 
 Lookup order: the paths given to :func:`font_candidates` (by default ``$FUQUAN_CJK_FONT``, read
-at call time, then the standard Debian/Fedora/Arch locations). No font, no notice:
-:class:`FontMissing` (503) tells the operator to install ``fonts-noto-cjk``.
+at call time, then the standard Debian/Fedora/Arch locations of Noto Sans CJK, which covers every
+CJK character, then the Noto Sans SC subset shipped in ``documents/data`` — GB 2312 and every
+character of the product's texts — so a fresh machine prints notices too). Only an explicit list
+without a usable file fails: :class:`FontMissing` (503) tells the operator what to install.
 """
 
 from __future__ import annotations
@@ -45,6 +47,9 @@ DEFAULT_FONT_PATHS: tuple[str, ...] = (
     "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",  # Arch: noto-fonts-cjk
 )
 
+BUNDLED_FONT_PATH = str(Path(__file__).with_name("data") / "NotoSansSC-Regular-subset.ttf")
+"""Shipped with the package (SIL OFL 1.1): the last resort, always present in an intact installation."""
+
 APT_HINT = "apt-get install fonts-noto-cjk"
 
 _CU2QU_MAX_ERR = 1.0  # font units (of 1000 per em): invisible at any print size
@@ -59,11 +64,12 @@ class FontMissing(IntegrationUnavailable):
 
 
 def font_candidates(override: str | None = None) -> list[str]:
-    """Where to look, in order: ``override`` (default: ``$FUQUAN_CJK_FONT`` now), then the defaults."""
+    """Where to look, in order: ``override`` (default: ``$FUQUAN_CJK_FONT`` now), the system's Noto Sans
+    CJK, then the font shipped with the package."""
     if override is None:
         override = os.environ.get(FONT_ENV)
     paths = [override] if override else []
-    return paths + [p for p in DEFAULT_FONT_PATHS if p != override]
+    return paths + [p for p in (*DEFAULT_FONT_PATHS, BUNDLED_FONT_PATH) if p != override]
 
 
 @dataclass(frozen=True)
