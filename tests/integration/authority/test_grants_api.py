@@ -37,15 +37,15 @@ async def test_chain_explain_and_cascade(client: Any) -> None:
     top = (await _grant(client, admin, unit="640202")).json()
     street = await _grant(client, county, unit="640202001", basis="entrusted", instrument="大人社发〔2026〕2号")
     assert street.status_code == 201 and street.json()["parent_id"] == top["id"]
-    decision = await _check(client, admin, "640202001001002", at="2026-03-01T10:00:00+08:00")
+    decision = await _check(client, admin, "640202001001", at="2026-03-01T10:00:00+08:00")
     assert decision["allowed"] and decision["chain"] in ([top["id"]], [top["id"], street.json()["id"]])
     assert "赋权 #" in decision["reason"]
 
     revoked = await client.post(f"/api/v1/grants/{top['id']}/revoke", json={"reason": "试点结束"}, headers=admin)
     assert sorted(revoked.json()["revoked"]) == sorted([top["id"], street.json()["id"]])
-    now = await _check(client, admin, "640202001001002")
+    now = await _check(client, admin, "640202001001")
     assert not now["allowed"] and now["rule"] == "revoked" and "试点结束" in now["reason"]
-    assert (await _check(client, admin, "640202001001002", at="2026-03-01T10:00:00+08:00"))["allowed"]
+    assert (await _check(client, admin, "640202001001", at="2026-03-01T10:00:00+08:00"))["allowed"]
 
     again = await client.post(f"/api/v1/grants/{top['id']}/revoke", json={"reason": "重复"}, headers=admin)
     assert again.status_code == 409

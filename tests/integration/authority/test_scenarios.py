@@ -77,6 +77,8 @@ async def test_scenario(scenario: dict[str, Any], client: Any, database_url: str
                 assert 400 <= response.status_code < 500, f"{where} → {response.status_code} {response.text}"
                 problem = response.json()
                 assert problem["detail"] and problem["status"] == response.status_code, where
+                if "rule" in step:
+                    assert problem.get("rule") == step["rule"], f"{where} → {problem}"
                 assert await _counts(database_url) == before, f"{where}: a rejected grant wrote something"
         elif "revoke" in step:
             spec = step["revoke"]
@@ -94,6 +96,18 @@ async def test_scenario(scenario: dict[str, Any], client: Any, database_url: str
             body = response.json()
             assert body["allowed"] is (step["expect"] == "allow"), f"{where} → {body}"
             assert body["reason"], where
+            if "rule" in step:
+                assert body.get("rule") == step["rule"], f"{where} → {body}"
+            # the matrix agrees with the check, cell by cell
+            matrix = await client.get(
+                "/api/v1/authority/matrix",
+                params={"unit": step["check"]["unit"], "depth": 0, "at": step["check"]["at"]},
+                headers=checker,
+            )
+            assert matrix.status_code == 200, f"{where}: matrix → {matrix.status_code} {matrix.text}"
+            [row] = [row for row in matrix.json()["units"] if row["code"] == step["check"]["unit"]]
+            in_matrix = step["check"]["action"] in row["allowed"].get(step["check"]["item"], [])
+            assert in_matrix is body["allowed"], f"{where}: the matrix says {in_matrix}"
             if body["allowed"]:
                 assert body["chain"] or body["unit"] == tenant, f"{where}: an allowed decision names its chain"
         else:  # pragma: no cover - a malformed scenario

@@ -23,7 +23,13 @@ def effective(grant: GrantSpec, t: datetime, grants_by_id: Mapping[int, GrantSpe
     return effective(grants_by_id[grant.parent_id], t, grants_by_id)
 
 
+LEVEL_OF_LENGTH = {2: 1, 4: 2, 6: 3, 9: 4, 12: 5, 15: 6}
+
+
 def covers(grant: GrantSpec, node: str) -> bool:
+    """On the grant's unit or (subtree) below it — and never below the item's floor for the action."""
+    if LEVEL_OF_LENGTH[len(node)] > grant.floor:
+        return False
     return node == grant.unit or (grant.subtree and node.startswith(grant.unit))
 
 

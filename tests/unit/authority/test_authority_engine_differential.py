@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
-from authority_engine_oracle import allowed, allowing_grants
+from authority_engine_oracle import LEVEL_OF_LENGTH, allowed, allowing_grants
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -66,8 +66,13 @@ def days_after(start: datetime, days: int) -> datetime:
     return start + timedelta(days=days)
 
 
+FLOOR_S = st.sampled_from((6, 6, 5, 4, 3, 2, 1))  # mostly none (6: grids may hold it)
+
+
 @st.composite
 def grant_sets(draw: st.DrawFn, codes: list[str]) -> dict[int, GrantSpec]:
+    """Grants of items whose floors (per item and action) are drawn too: some grants lie below them."""
+    floors = {(item, act): draw(FLOOR_S) for item in ITEMS for act in ACTIONS}
     grants: dict[int, GrantSpec] = {}
     code_s = st.sampled_from(codes)
     revoked_s = st.none() | st.none() | MOMENT_S  # may well precede valid_from
@@ -75,10 +80,12 @@ def grant_sets(draw: st.DrawFn, codes: list[str]) -> dict[int, GrantSpec]:
         valid_from = draw(MOMENT_S)
         # open-ended, a few days, or any moment at all (possibly an empty window)
         until_s = st.none() | st.integers(1, 3).map(partial(days_after, valid_from)) | MOMENT_S
+        item, action = draw(ITEM_S), draw(ACT_S)
         grants[gid] = GrantSpec(
             id=gid,
-            item=draw(ITEM_S),
-            action=draw(ACT_S),
+            item=item,
+            action=action,
+            floor=floors[(item, action)],
             unit=draw(code_s),
             subtree=draw(st.booleans()),
             valid_from=valid_from,
@@ -164,6 +171,27 @@ def test_casbin_hot_path_and_oracle_agree(
     assert authority.casbin.lines() == authority.hot.lines()
     for node, item, act, role, t in ask(random.Random(data.draw(SEED_S)), codes, grants, 40):
         check_agreement(authority, codes, grants, roles, node, item, act, role, t)
+
+
+@PROPERTY
+@given(world=worlds(), data=st.data())
+def test_no_unit_below_the_floor_is_ever_allowed(
+    world: tuple[list[str], dict[int, GrantSpec], set[RoleLine]], data: st.DataObject
+) -> None:
+    """Whatever grants cover it — its own, a subtree grant above it — a unit below the item's floor for the
+    action is never allowed, by either engine, nor in the matrix."""
+    codes, grants, roles = world
+    authority = build(codes, grants, roles)
+    floors = {(g.item, g.action): g.floor for g in grants.values()}
+    now = instant(data.draw(TIME_S))
+    role = data.draw(ROLE_S)
+    matrix = authority.matrix(codes, now, ITEMS, role)
+    for (item, act), floor in floors.items():
+        below = [code for code in codes if LEVEL_OF_LENGTH[len(code)] > floor]
+        for node in below:
+            for engine in ("casbin", "hot"):
+                assert authority.decide(node, item, act, role, now, engine=engine) == (False, None), (engine, node)
+            assert (item, act) not in matrix[node], node
 
 
 @PROPERTY

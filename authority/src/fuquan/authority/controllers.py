@@ -24,7 +24,6 @@ from fuquan.authority.schemas import (
     MatrixRead,
     MatrixUnit,
     RevocationRead,
-    UnitCode,
 )
 from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.catalog.services import Catalog
@@ -33,7 +32,9 @@ from fuquan.platform.core.errors import NotFound
 from fuquan.platform.core.params import Offset, RowId
 from fuquan.platform.core.request_context import request_id_of
 from fuquan.platform.core.timeutil import as_utc, utcnow
+from fuquan.tenants.divisions import normalise_unit_code
 from fuquan.tenants.repositories import UnitRepository
+from fuquan.tenants.schemas import UnitCode
 from fuquan.tenants.scope import TenantScope
 
 Depth = Annotated[int, QueryParameter(ge=0, le=5)]
@@ -91,6 +92,7 @@ class GrantController(Controller):
         db_session: NamedDependency[AsyncSession],
         actor: NamedDependency[Actor],
         authority_registry: NamedDependency[AuthorityRegistry],
+        catalog: NamedDependency[Catalog],
     ) -> RevocationRead:
         entry = actor.audit_entry(
             "grant.revoke",
@@ -100,7 +102,7 @@ class GrantController(Controller):
         )
         async with rejections_audited(db_session, entry):
             revoked, at = await services.revoke(
-                db_session, actor, grant_id, data.reason, authority_registry, request_id_of(request)
+                db_session, actor, grant_id, data.reason, catalog, authority_registry, request_id_of(request)
             )
         return RevocationRead(revoked=[g.id for g in revoked], revoked_at=at)
 
@@ -118,6 +120,7 @@ class GrantController(Controller):
     ) -> list[GrantRead]:
         now = utcnow()
         if unit is not None:
+            unit = normalise_unit_code(unit)
             await UnitRepository(db_session).get(tenant_scope, unit)  # outside the scope reads as absent
         rows = await GrantRepository(db_session).search(
             tenant_scope, unit=unit, item=item, action=action, status=status, now=now, limit=limit, offset=offset
@@ -153,6 +156,7 @@ class AuthorityController(Controller):
         authority_registry: NamedDependency[AuthorityRegistry],
         at: FromQuery[datetime | None] = None,
     ) -> CheckRead:
+        unit = normalise_unit_code(unit)
         when = utcnow() if at is None else as_utc(at, tenant_scope.timezone)
         decision = await services.check(
             db_session, tenant_scope, catalog, authority_registry, unit=unit, item=item, action=action, at=when
@@ -173,6 +177,7 @@ class AuthorityController(Controller):
         depth: Depth = 1,
         at: FromQuery[datetime | None] = None,
     ) -> MatrixRead:
+        unit = normalise_unit_code(unit)
         when = utcnow() if at is None else as_utc(at, tenant_scope.timezone)
         units, allowed = await services.matrix(
             db_session, tenant_scope, catalog, authority_registry, unit=unit, depth=depth, at=when

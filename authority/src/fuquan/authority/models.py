@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy import Boolean, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fuquan.platform.core.db import Base, BigId, IdMixin
+from fuquan.platform.core.db import Base, BigId, IdMixin, JsonB
 
 
 class Grant(IdMixin, Base):
@@ -70,9 +71,25 @@ class PolicyRule(IdMixin, Base):
 
 
 class PolicyVersion(Base):
-    """Bumped with every policy change, so other processes know to catch up."""
+    """Bumped with every policy change, so other processes know to catch up. The bump locks the row
+    until the change commits, so a tenant's changes commit one at a time, in version order."""
 
     __tablename__ = "policy_version"
 
     tenant_id: Mapped[int] = mapped_column(BigId, ForeignKey("tenant.id", ondelete="CASCADE"), primary_key=True)
     version: Mapped[int] = mapped_column(BigId, default=0)
+
+
+class PolicyChange(IdMixin, Base):
+    """策略变更日志: one policy change (version ``version`` of the tenant's policy), written in the
+    transaction that made it. Every process applies the log incrementally, in version order, to both
+    engines; old entries are compacted away, and a process that held a compacted version rebuilds."""
+
+    __tablename__ = "policy_change"
+    __table_args__ = (UniqueConstraint("tenant_id", "version"),)
+
+    tenant_id: Mapped[int] = mapped_column(BigId, ForeignKey("tenant.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(BigId)
+    added: Mapped[list[Any]] = mapped_column(JsonB)  # policy lines, each a list of 5 strings
+    removed: Mapped[list[Any]] = mapped_column(JsonB)
+    created_at: Mapped[datetime]

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, delete, insert, or_, select, tuple_, update
+from sqlalchemy import and_, delete, func, insert, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fuquan.authority.models import Grant, PolicyRule, PolicyVersion
+from fuquan.authority.engine.lines import GrantSpec
+from fuquan.authority.models import Grant, PolicyChange, PolicyRule, PolicyVersion
+from fuquan.platform.core.db import conflict_insert
 from fuquan.tenants.divisions import ancestor_codes
 from fuquan.tenants.scope import TenantScope
 
 PolicyLine = tuple[str, ...]
+_BATCH = 5000  # rows per INSERT of a bulk load
+_MOVE_GRANT_IDS_PAST_MAX = (
+    "SELECT setval(pg_get_serial_sequence('authority_grant', 'id'), (SELECT max(id) FROM authority_grant))"
+)
 _VALUE_COLUMNS = ("v0", "v1", "v2", "v3", "v4", "v5")
 
 
@@ -26,6 +32,26 @@ class GrantRepository:
         await self.session.flush()
         return grants
 
+    async def insert_world(self, tenant_id: int, grantor: str, specs: Iterable[GrantSpec], at: datetime) -> None:
+        """Benchmark worlds only: store generated grant specs as grants with their own ids (then move the id
+        sequence past them on PostgreSQL)."""
+        rows = [
+            {
+                "id": spec.id, "tenant_id": tenant_id, "item_code": spec.item, "action": spec.action,
+                "unit_code": spec.unit, "scope": "subtree" if spec.subtree else "unit", "valid_from": spec.valid_from,
+                "valid_until": spec.valid_until, "basis": "devolved", "instrument": "基准测试数据（生成）",
+                "redelegable": spec.parent_id is None, "parent_id": spec.parent_id, "grantor_unit_code": grantor,
+                "granted_by": None, "granted_by_name": "benchmark", "catalog_edition": 1, "created_at": at,
+                "revoked_at": spec.revoked_at, "revoked_by_name": None if spec.revoked_at is None else "benchmark",
+                "revoke_reason": None, "revoked_via": None,
+            }
+            for spec in sorted(specs, key=lambda spec: spec.id)  # parents before children
+        ]  # fmt: skip
+        for start in range(0, len(rows), _BATCH):
+            await self.session.execute(insert(Grant), rows[start : start + _BATCH])
+        if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
+            await self.session.execute(text(_MOVE_GRANT_IDS_PAST_MAX))
+
     async def held_by(self, tenant_id: int, unit: str) -> list[Grant]:
         """Unrevoked grants made to ``unit`` — what it may pass on (if re-delegable)."""
         return list(
@@ -33,12 +59,14 @@ class GrantRepository:
                 select(Grant)
                 .where(Grant.tenant_id == tenant_id, Grant.unit_code == unit, Grant.revoked_at.is_(None))
                 .order_by(Grant.id)
+                .execution_options(populate_existing=True)
             )
         )
 
     async def get(self, scope: TenantScope, grant_id: int) -> Grant | None:
-        """A grant whose grantee lies in the caller's scope; anything else reads as absent."""
-        grant = await self.session.get(Grant, grant_id)
+        """A grant whose grantee lies in the caller's scope; anything else reads as absent (always as stored
+        now, not as this session may have loaded it before the policy lock)."""
+        grant = await self.session.get(Grant, grant_id, populate_existing=True)
         if grant is None or grant.tenant_id != scope.tenant_id or not scope.covers(grant.unit_code):
             return None
         return grant
@@ -102,7 +130,10 @@ class GrantRepository:
         while frontier:
             children = list(
                 await self.session.scalars(
-                    select(Grant).where(Grant.parent_id.in_(frontier), Grant.revoked_at.is_(None)).order_by(Grant.id)
+                    select(Grant)
+                    .where(Grant.parent_id.in_(frontier), Grant.revoked_at.is_(None))
+                    .order_by(Grant.id)
+                    .execution_options(populate_existing=True)
                 )
             )
             found.extend(children)
@@ -184,7 +215,7 @@ class PolicyRepository:
         ]
         await self.session.execute(insert(PolicyRule), rows)
 
-    async def add_for_grants(self, tenant_id: int, lines_by_grant: dict[int, list[PolicyLine]]) -> None:
+    async def add_for_grants(self, tenant_id: int, lines_by_grant: Mapping[int, Sequence[PolicyLine]]) -> None:
         rows = [
             {
                 "tenant_id": tenant_id,
@@ -195,8 +226,8 @@ class PolicyRepository:
             for grant_id, lines in lines_by_grant.items()
             for line in lines
         ]
-        if rows:
-            await self.session.execute(insert(PolicyRule), rows)
+        for start in range(0, len(rows), _BATCH):
+            await self.session.execute(insert(PolicyRule), rows[start : start + _BATCH])
 
     async def lines_of_grants(self, grant_ids: Sequence[int]) -> dict[int, list[PolicyLine]]:
         result = await self.session.execute(
@@ -222,19 +253,73 @@ class PolicyRepository:
                 )
             )
 
+    async def lock(self, tenant_id: int) -> None:
+        """Take the tenant's policy lock for the rest of the transaction: a no-op UPDATE of its version row
+        holds the row lock on PostgreSQL and starts the write transaction on SQLite, so the tenant's grants
+        and revocations run one at a time and each reads what the one before it committed."""
+        for _attempt in range(2):
+            result = await self.session.execute(
+                update(PolicyVersion)
+                .where(PolicyVersion.tenant_id == tenant_id)
+                .values(version=PolicyVersion.version)
+                .returning(PolicyVersion.version)
+            )
+            if result.scalar_one_or_none() is not None:
+                return
+            # the tenant's first change: create the counter (a concurrent first change may have just done so)
+            counter = conflict_insert(self.session, PolicyVersion).values(tenant_id=tenant_id, version=0)
+            await self.session.execute(counter.on_conflict_do_nothing())
+        raise RuntimeError(f"the policy of tenant {tenant_id} could not be locked")
+
     async def bump_version(self, tenant_id: int) -> int:
+        """The tenant's next policy version (taking the policy lock if this transaction does not hold it)."""
+        await self.lock(tenant_id)
         result = await self.session.execute(
             update(PolicyVersion)
             .where(PolicyVersion.tenant_id == tenant_id)
             .values(version=PolicyVersion.version + 1)
             .returning(PolicyVersion.version)
         )
-        version = result.scalar_one_or_none()
-        if version is None:
-            self.session.add(PolicyVersion(tenant_id=tenant_id, version=1))
-            await self.session.flush()
-            return 1
-        return int(version)
+        return int(result.scalar_one())
+
+    async def append_change(
+        self, tenant_id: int, version: int, added: Sequence[PolicyLine], removed: Sequence[PolicyLine], at: datetime
+    ) -> None:
+        self.session.add(
+            PolicyChange(
+                tenant_id=tenant_id, version=version, added=[list(line) for line in added],
+                removed=[list(line) for line in removed], created_at=at,
+            )
+        )  # fmt: skip
+        await self.session.flush()
+
+    async def changes_since(self, tenant_id: int, version: int) -> list[tuple[int, list[PolicyLine], list[PolicyLine]]]:
+        """The tenant's logged changes after ``version``, oldest first: (version, added, removed)."""
+        rows = await self.session.execute(
+            select(PolicyChange.version, PolicyChange.added, PolicyChange.removed)
+            .where(PolicyChange.tenant_id == tenant_id, PolicyChange.version > version)
+            .order_by(PolicyChange.version)
+        )
+        return [
+            (int(v), [tuple(line) for line in added], [tuple(line) for line in removed])
+            for v, added, removed in rows.tuples()
+        ]
+
+    async def compact_log(self, keep_versions: int, before: datetime) -> int:
+        """Forget changes older than ``before`` that are not among each tenant's last ``keep_versions``;
+        a process holding a version older than what is left rebuilds its engine."""
+        newest = (
+            select(PolicyVersion.version).where(PolicyVersion.tenant_id == PolicyChange.tenant_id).scalar_subquery()
+        )
+        result = await self.session.execute(
+            delete(PolicyChange).where(PolicyChange.created_at < before, PolicyChange.version <= newest - keep_versions)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def oldest_logged(self, tenant_id: int) -> int | None:
+        return await self.session.scalar(
+            select(func.min(PolicyChange.version)).where(PolicyChange.tenant_id == tenant_id)
+        )
 
     async def version(self, tenant_id: int) -> int:
         found = await self.session.get(PolicyVersion, tenant_id, populate_existing=True)

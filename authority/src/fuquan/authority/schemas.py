@@ -7,23 +7,28 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from fuquan.tenants.divisions import normalise_unit_code
+from fuquan.tenants.schemas import UnitCode
+
 Action = Literal["accept", "decide"]
 Scope = Literal["unit", "subtree"]
 Basis = Literal["statutory", "devolved", "authorised", "entrusted"]
 GrantStatus = Literal["active", "scheduled", "expired", "revoked"]
-UnitCode = Annotated[str, msgspec.Meta(pattern=r"^\d{2}(\d{2}(\d{2}(\d{3}(\d{3}(\d{3})?)?)?)?)?$")]
 
 
 class GrantCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     item: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
     action: Action
-    unit: UnitCode
+    unit: UnitCode  # the 12-digit statistical form is read as the unit's own code
     scope: Scope
     valid_from: date
     instrument: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
     basis: Basis = "devolved"
     valid_until: date | None = None
     redelegable: bool = False
+
+    def __post_init__(self) -> None:
+        msgspec.structs.force_setattr(self, "unit", normalise_unit_code(self.unit))
 
 
 class GrantBatch(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

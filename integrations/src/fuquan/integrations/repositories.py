@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.integrations.models import HrssRecord, PartnerEndpointRecord
+from fuquan.platform.core.db import conflict_insert
 
 
 class PartnerEndpointRepository:
@@ -29,8 +30,18 @@ class PartnerEndpointRepository:
             )
         )
 
-    def add(self, record: PartnerEndpointRecord) -> None:
-        self.session.add(record)
+    async def put(self, tenant_id: int, partner: str, **values: object) -> PartnerEndpointRecord:
+        """Create or replace the tenant's row for ``partner`` in one statement (INSERT … ON CONFLICT DO
+        UPDATE): set twice at once, the second waits for the first and then replaces it."""
+        statement = conflict_insert(self.session, PartnerEndpointRecord).values(
+            tenant_id=tenant_id, partner=partner, **values
+        )
+        statement = statement.on_conflict_do_update(index_elements=["tenant_id", "partner"], set_=values)
+        record = await self.session.scalar(
+            statement.returning(PartnerEndpointRecord), execution_options={"populate_existing": True}
+        )
+        assert record is not None  # inserted or updated, the row is returned
+        return record
 
     async def fingerprint(self, tenant_id: int) -> str:
         """Changes whenever the tenant's configuration does (count and latest update)."""

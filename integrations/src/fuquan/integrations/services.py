@@ -71,20 +71,11 @@ async def configure(
 ) -> PartnerEndpointRecord:
     """配置共享数据接口: where and how this tenant reaches one partner; audited, secret encrypted."""
     _check(partner, base_url, app_key, secret, timeout_seconds, retries)
-    repository = PartnerEndpointRepository(session)
-    record = await repository.get(tenant_id, partner)
-    if record is None:
-        record = PartnerEndpointRecord(tenant_id=tenant_id, partner=partner)
-        repository.add(record)
-    record.base_url = base_url.rstrip("/")
-    record.app_key = app_key.strip()
-    record.secret_cipher = cipher.encrypt(secret.strip(), context=_secret_context(tenant_code, partner))
-    record.timeout_seconds = timeout_seconds
-    record.retries = retries
-    record.enabled = enabled
-    record.updated_at = utcnow()
-    record.updated_by = actor
-    await session.flush()
+    record = await PartnerEndpointRepository(session).put(
+        tenant_id, partner, base_url=base_url.rstrip("/"), app_key=app_key.strip(),
+        secret_cipher=cipher.encrypt(secret.strip(), context=_secret_context(tenant_code, partner)),
+        timeout_seconds=timeout_seconds, retries=retries, enabled=enabled, updated_at=utcnow(), updated_by=actor,
+    )  # fmt: skip
     await append(
         session,
         AuditEntry(

@@ -7,9 +7,10 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fuquan.tenants.divisions import normalise_unit_code
 from fuquan.tenants.models import Unit
 from fuquan.tenants.repositories import UnitRepository
-from fuquan.tenants.schemas import UnitRead
+from fuquan.tenants.schemas import UnitCode, UnitRead
 from fuquan.tenants.scope import TenantScope
 
 
@@ -23,12 +24,19 @@ class UnitController(Controller):
 
     @get("/{code:str}", summary="一个单位", opt={"permission": "units.read"})
     async def get_unit(
-        self, code: FromPath[str], db_session: NamedDependency[AsyncSession], tenant_scope: NamedDependency[TenantScope]
+        self,
+        code: FromPath[UnitCode],
+        db_session: NamedDependency[AsyncSession],
+        tenant_scope: NamedDependency[TenantScope],
     ) -> UnitRead:
-        return unit_read(await UnitRepository(db_session).get(tenant_scope, code))
+        return unit_read(await UnitRepository(db_session).get(tenant_scope, normalise_unit_code(code)))
 
     @get("/{code:str}/children", summary="下级单位", opt={"permission": "units.read"})
     async def get_children(
-        self, code: FromPath[str], db_session: NamedDependency[AsyncSession], tenant_scope: NamedDependency[TenantScope]
+        self,
+        code: FromPath[UnitCode],
+        db_session: NamedDependency[AsyncSession],
+        tenant_scope: NamedDependency[TenantScope],
     ) -> list[UnitRead]:
-        return [unit_read(unit) for unit in await UnitRepository(db_session).children(tenant_scope, code)]
+        children = await UnitRepository(db_session).children(tenant_scope, normalise_unit_code(code))
+        return [unit_read(unit) for unit in children]

@@ -2,6 +2,8 @@
 
 Codes are prefix-hierarchical: 2 digits province, 4 city, 6 county, 9 township/street,
 12 village/community; grids extend their village/community code with 3 digits (15).
+Other systems send every code padded to 12 digits (640202000000 for 640202): ``normalise_unit_code``
+reads a code as it arrives and is the only way one enters Fuquan.
 The CSVs ship inside the package so a clone needs nothing else.
 """
 
@@ -11,9 +13,13 @@ import csv
 import hashlib
 import io
 import lzma
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
+from typing import Final
+
+from fuquan.platform.core.errors import BadRequest
 
 CODE_LENGTH_BY_LEVEL = {1: 2, 2: 4, 3: 6, 4: 9, 5: 12, 6: 15}
 LEVEL_BY_CODE_LENGTH = {length: level for level, length in CODE_LENGTH_BY_LEVEL.items()}
@@ -45,6 +51,37 @@ def level_of(code: str) -> int:
     if level is None or not code.isdigit():
         raise ValueError(f"区划代码 {code!r} 格式不正确：应为 2、4、6、9、12 或 15 位数字")
     return level
+
+
+_UNIT_CODE: Final = re.compile(r"[0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12}|[0-9]{15}")  # ASCII digits only
+UNIT_CODE_PATTERN: Final = f"^(?:{_UNIT_CODE.pattern})$"  # the same, as the OpenAPI document states it
+_PADDED_LENGTHS: Final = (2, 4, 6, 9)  # the levels a 12-digit statistical code may be padded from, highest first
+
+
+class InvalidUnitCode(BadRequest, ValueError):
+    """Not a division code. A 400 wherever it reaches the API or a page; to msgspec (raised in a Struct's
+    ``__post_init__``) and to a command it is the ValueError of a bad value."""
+
+
+def normalise_unit_code(raw: str) -> str:
+    """The unit code as Fuquan keeps it, from a code as other systems send it (统计用区划代码).
+
+    2, 4, 6, 9 and 15 digits are kept. 12 digits are the statistical form, padded with zeros below the
+    unit's own level: 640000000000 is 64, 640200000000 is 6402, 640202000000 is 640202 and
+    640202001000 is 640202001. Each segment of a real code is non-zero (a village's last three digits
+    are 001–999), so only whole zero segments at the end are padding: 640202001001 stays a village.
+    A 15-digit grid code is never shortened. Anything else raises ``InvalidUnitCode``.
+    """
+    if not _UNIT_CODE.fullmatch(raw):
+        raise InvalidUnitCode(
+            "区划代码格式不正确：应为 2、4、6、9、12 或 15 位数字（12 位统计用代码也可，如 640202000000 即 640202）",
+            rule="unit_code",
+        )
+    if len(raw) == CODE_LENGTH_BY_LEVEL[VILLAGE_LEVEL]:
+        for length in _PADDED_LENGTHS:
+            if not raw[length:].strip("0"):
+                return raw[:length]
+    return raw
 
 
 def parent_code_of(code: str) -> str | None:

@@ -37,6 +37,7 @@ from fuquan.authority.engine.lines import (
     check_line,
     check_role_line,
     grant_id_of,
+    in_scope,
     in_window,
     perm_of,
 )
@@ -135,6 +136,7 @@ class CasbinAuthority:
         model = FastModel(list(CACHE_KEY_ORDER))
         model.load_model_from_text(_MODEL_TEXT)
         self.enforcer = _Enforcer(model, None, cache_key_order=list(CACHE_KEY_ORDER))
+        self.enforcer.add_function("inScope", in_scope)
         self.enforcer.add_function("inWindow", in_window)
         if adapter is not None:
             # casbin's own loading path, for rows straight from a store
@@ -245,7 +247,7 @@ class CasbinAuthority:
         for key in (node, bucket_of(node)) if len(node) > BUCKET_LENGTH else (node,):
             by_perm = self._policy_cache.get(key)
             if by_perm is None or perm not in by_perm:
-                # an empty filter leaves casbin nothing to match (keyMatch(node, "") is false):
+                # an empty filter leaves casbin nothing to match (inScope(node, "") is false):
                 # the call could only deny, so it is skipped
                 continue
             with fast_policy_filter(self._policy, key, perm):

@@ -8,8 +8,8 @@ Walking the node's ≤6 ancestor prefixes instead would cost 7 probes into dicts
 where this needs 2.
 
 - ``_units[unit][perm]`` → the ``win`` fields of that unit's unit-scope lines;
-- ``_subtrees[bucket][perm]`` → ``(prefix, win)`` of each subtree line keyed there
-  (``prefix`` is the scope without its ``*``).
+- ``_subtrees[bucket][perm]`` → ``(prefix, bound, win)`` of each subtree line keyed there
+  (``prefix`` is the scope's code, ``bound`` the longest code it covers: the item's floor).
 
 ``win`` strings are the lines' own (shared with the Casbin lines), parsed by slicing when
 asked; entries sit in tuples: nearly every (unit, perm) holds one, and a one-element set costs
@@ -32,15 +32,19 @@ from fuquan.authority.engine.lines import (
     check_line,
     check_role_line,
     perm_of,
+    scope_parts,
+    subtree_scope,
 )
 
 # win = "LO/HI#ID": LO is win[:20], HI is win[21:41], ID is win[42:]; literal slices are fastest
 assert INSTANT_WIDTH == 20
 
-E = TypeVar("E", str, tuple[str, str])
+SubtreeEntry = tuple[str, int, str]  # (prefix, bound, win)
+E = TypeVar("E", str, SubtreeEntry)
 Index = dict[str, dict[str, tuple[str, ...]]]
-PatternIndex = dict[str, dict[str, tuple[tuple[str, str], ...]]]
-_NO_PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {}
+PatternIndex = dict[str, dict[str, tuple[SubtreeEntry, ...]]]
+_NO_PATTERNS: dict[str, tuple[SubtreeEntry, ...]] = {}
+_FLOOR_OF_LENGTH = {2: 1, 4: 2, 6: 3, 9: 4, 12: 5, 15: 6}
 
 
 class CompiledAuthority:
@@ -83,8 +87,9 @@ class CompiledAuthority:
             if check:
                 check_line(line)
             key, perm, scope, win, _ = line
-            if scope[-1] == "*":
-                added += _insert(subtrees, key, perm, (scope[:-1], win))
+            prefix, bound = scope_parts(scope)
+            if bound is not None:
+                added += _insert(subtrees, key, perm, (prefix, bound, win))
             else:
                 added += _insert(units, key, perm, win)
         self._count += added
@@ -96,8 +101,9 @@ class CompiledAuthority:
             for line in batch:
                 check_line(line)
         for key, perm, scope, win, _ in batch:
-            if scope[-1] == "*":
-                self._count -= _delete(self._subtrees, key, perm, (scope[:-1], win))
+            prefix, bound = scope_parts(scope)
+            if bound is not None:
+                self._count -= _delete(self._subtrees, key, perm, (prefix, bound, win))
             else:
                 self._count -= _delete(self._units, key, perm, win)
 
@@ -122,7 +128,10 @@ class CompiledAuthority:
                 out.update((unit, perm, unit, win, ALLOW) for win in wins)
         for bucket, by_perm_p in self._subtrees.items():
             for perm, entries in by_perm_p.items():
-                out.update((bucket, perm, prefix + "*", win, ALLOW) for prefix, win in entries)
+                out.update(
+                    (bucket, perm, subtree_scope(prefix, _FLOOR_OF_LENGTH[bound]), win, ALLOW)
+                    for prefix, bound, win in entries
+                )
         return out
 
     # -- decisions -------------------------------------------------------------------------
@@ -139,9 +148,9 @@ class CompiledAuthority:
                     return True, int(win[42:])
         by_perm_p = self._subtrees.get(node[:BUCKET_LENGTH])
         if by_perm_p is not None:
-            for prefix, win in by_perm_p.get(perm, ()):
-                # keyMatch(node, prefix + "*") is exactly startswith
-                if win[:20] <= now < win[21:41] and node.startswith(prefix):
+            for prefix, bound, win in by_perm_p.get(perm, ()):
+                # in_scope(node, scope) is exactly startswith, and no longer than the floor's codes
+                if win[:20] <= now < win[21:41] and node.startswith(prefix) and len(node) <= bound:
                     return True, int(win[42:])
         return False, None
 
@@ -151,40 +160,40 @@ class CompiledAuthority:
         """Every unit's allowed (item, act) pairs at ``now``: a county's whole authority view.
 
         Codes are visited parents first: below township level a unit inherits what its parent's
-        subtree lines cover and adds its own (computed on the side for a parent not asked for).
+        subtree lines cover (as far as their floors reach) and adds its own (computed on the side
+        for a parent not asked for).
         """
         pairs = {perm_of(item, act): (item, act) for item in items for act in ACTIONS}
         if role:
             pairs = {p: pair for p, pair in pairs.items() if (role, p) in self._roles}
         wanted = frozenset(pairs)
-        by_prefix: dict[str, dict[str, frozenset[str]]] = {}
-        inherited: dict[str, frozenset[str]] = {}
+        by_prefix: dict[str, dict[str, Reach]] = {}
+        inherited: dict[str, Reach] = {}
         out: dict[str, set[tuple[str, str]]] = {}
         for code in sorted(set(codes), key=len):
-            perms = self._subtree_perms(code, now, wanted, by_prefix, inherited)
+            reach = self._subtree_reach(code, now, wanted, by_prefix, inherited)
+            perms = {perm for perm, bound in reach.items() if len(code) <= bound}
             by_perm = self._units.get(code)
             if by_perm is not None:
-                own = set()
                 for perm, wins in by_perm.items():
-                    if perm in wanted:
+                    if perm in wanted and perm not in perms:
                         for win in wins:
                             if win[:20] <= now < win[21:41]:
-                                own.add(perm)
+                                perms.add(perm)
                                 break
-                if own:
-                    perms = perms | own
             out[code] = {pairs[p] for p in perms}
         return out
 
-    def _subtree_perms(
+    def _subtree_reach(
         self,
         code: str,
         now: str,
         wanted: frozenset[str],
-        by_prefix: dict[str, dict[str, frozenset[str]]],
-        memo: dict[str, frozenset[str]],
-    ) -> frozenset[str]:
-        """Perms ``code`` holds through subtree lines (of itself or an ancestor) in its bucket."""
+        by_prefix: dict[str, dict[str, Reach]],
+        memo: dict[str, Reach],
+    ) -> Reach:
+        """perm → the longest code reached, over the subtree lines (of ``code`` or an ancestor) in its
+        bucket that cover ``code``'s subtree at ``now``."""
         found = memo.get(code)
         if found is not None:
             return found
@@ -192,23 +201,36 @@ class CompiledAuthority:
         groups = by_prefix.get(bucket)
         if groups is None:
             groups = by_prefix[bucket] = self._effective_by_prefix(bucket, now, wanted)
+        reach: Reach = {}
         if len(code) <= BUCKET_LENGTH:  # the bucket itself: every prefix of it counts
-            perms = frozenset(p for prefix, ps in groups.items() if code.startswith(prefix) for p in ps)
+            for prefix, perms in groups.items():
+                if code.startswith(prefix):
+                    _widen(reach, perms)
         else:
             parent = code[: 12 if len(code) > 12 else BUCKET_LENGTH]
-            perms = self._subtree_perms(parent, now, wanted, by_prefix, memo) | groups.get(code, frozenset())
-        memo[code] = perms
-        return perms
+            _widen(reach, self._subtree_reach(parent, now, wanted, by_prefix, memo))
+            _widen(reach, groups.get(code, {}))
+        memo[code] = reach
+        return reach
 
-    def _effective_by_prefix(self, bucket: str, now: str, wanted: frozenset[str]) -> dict[str, frozenset[str]]:
-        """prefix → perms of the bucket's subtree lines in force at ``now``."""
-        groups: dict[str, set[str]] = {}
+    def _effective_by_prefix(self, bucket: str, now: str, wanted: frozenset[str]) -> dict[str, Reach]:
+        """prefix → perm → longest code reached, of the bucket's subtree lines in force at ``now``."""
+        groups: dict[str, Reach] = {}
         for perm, entries in self._subtrees.get(bucket, _NO_PATTERNS).items():
             if perm in wanted:
-                for prefix, win in entries:
+                for prefix, bound, win in entries:
                     if win[:20] <= now < win[21:41]:
-                        groups.setdefault(prefix, set()).add(perm)
-        return {prefix: frozenset(ps) for prefix, ps in groups.items()}
+                        _widen(groups.setdefault(prefix, {}), {perm: bound})
+        return groups
+
+
+Reach = dict[str, int]
+
+
+def _widen(reach: Reach, more: Reach) -> None:
+    for perm, bound in more.items():
+        if bound > reach.get(perm, 0):
+            reach[perm] = bound
 
 
 def _insert(index: dict[str, dict[str, tuple[E, ...]]], key: str, perm: str, entry: E) -> int:

@@ -10,12 +10,16 @@ A policy line is ``(key, perm, scope, win, eft)`` (the model is model.conf):
   key (its unit lines), then, below township level, its bucket (the subtree lines that can reach
   it), so nothing large is ever scanned: ~1M lines are mostly unit lines of villages and grids.
 - ``perm`` is ``"ITEM|act"``: the action folded into the keyed field (measured faster).
-- ``scope`` is the unit code (that unit only) or ``"CODE*"`` (keyMatch prefix: the whole subtree).
+- ``scope`` is the unit code (that unit only), ``"CODE*"`` (the whole subtree) or ``"CODE*N"`` (the
+  subtree down to codes of length N: the item's floor for the action, DESIGN §6.1 "floors bind coverage
+  too" — a county subtree grant of an item whose accept floor is the township is ``"640202*9"`` and
+  covers the townships, never their villages and grids). The matcher function is :func:`in_scope`.
 - ``win`` is ``"LO/HI#GRANT_ID"``: the grant chain's window plus the grant id, which makes every
   line unique per grant (FastPolicy keeps lines in sets) and lets a matched line name its grant.
 
 Instants are whole seconds formatted ``%Y-%m-%dT%H:%M:%SZ``, so string order is time order.
-Grant id 0 is reserved for the tenant root's statutory authority.
+Grant id 0 is reserved for the tenant root's statutory authority. A grant to a unit below its
+item's floor covers nothing (delegation refuses one; the engine never lets one through either).
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ INSTANT_WIDTH = len(FOREVER)
 BUCKET_LENGTH = 9
 CODE_LENGTHS: tuple[int, ...] = (2, 4, 6, 9, 12, 15)
 STATUTORY_GRANT_ID = 0
+GRID_LEVEL = 6
 _HI_START = INSTANT_WIDTH + 1
 _ID_START = 2 * INSTANT_WIDTH + 2
 
@@ -62,6 +67,7 @@ class GrantSpec:
     valid_until: datetime | None = None
     revoked_at: datetime | None = None
     parent_id: int | None = None
+    floor: int = GRID_LEVEL  # the lowest level that may hold item/action (1 province … 6 grid: no limit)
 
     def __post_init__(self) -> None:
         for name in ("valid_from", "valid_until", "revoked_at"):
@@ -76,10 +82,43 @@ class GrantSpec:
             raise ValueError(f"grant {self.id}: unit {self.unit!r} is not a division code")
         if not self.item or any(c in self.item for c in "|*,"):
             raise ValueError(f"grant {self.id}: item {self.item!r} may not contain '|', '*' or ','")
+        if not 1 <= self.floor <= GRID_LEVEL:
+            raise ValueError(f"grant {self.id}: floor {self.floor} is not a level 1-{GRID_LEVEL}")
 
     @property
     def perm(self) -> str:
         return perm_of(self.item, self.action)
+
+
+def floor_length(floor: int) -> int:
+    """The longest code a unit at or above ``floor`` has (level 4, township: 9)."""
+    return CODE_LENGTHS[floor - 1]
+
+
+def subtree_scope(unit: str, floor: int = GRID_LEVEL) -> str:
+    """``"CODE*"``, or ``"CODE*N"`` when the floor stops coverage above the grids."""
+    bound = floor_length(floor)
+    return f"{unit}*" if bound == CODE_LENGTHS[-1] else f"{unit}*{bound}"
+
+
+def scope_parts(scope: str) -> tuple[str, int | None]:
+    """(code, longest covered code length) of a scope; ``None`` for a unit scope (the code alone)."""
+    star = scope.find("*")
+    if star < 0:
+        return scope, None
+    bound = scope[star + 1 :]
+    return scope[:star], int(bound) if bound else CODE_LENGTHS[-1]
+
+
+def in_scope(node: str, scope: str) -> bool:
+    """Casbin matcher function: ``node`` is the scope's unit, or (for ``CODE*`` / ``CODE*N``) inside
+    its subtree and not below the floor (no longer than N)."""
+    star = scope.find("*")
+    if star < 0:
+        return node == scope
+    if not node.startswith(scope[:star]):
+        return False
+    return star + 1 == len(scope) or len(node) <= int(scope[star + 1 :])
 
 
 def perm_of(item: str, act: str) -> str:
@@ -159,16 +198,19 @@ def compile_grant(grant: GrantSpec, window: tuple[str, str], bucket_codes_under:
     so a township or county created later is covered by them once they are recompiled.
     """
     lo, hi = window
-    if lo >= hi:
+    bound = floor_length(grant.floor)
+    if lo >= hi or len(grant.unit) > bound:
         return []
     win = window_field(lo, hi, grant.id)
     unit, perm = grant.unit, grant.perm
     if not grant.subtree:
         return [(unit, perm, unit, win, ALLOW)]
-    scope = unit + "*"
+    scope = subtree_scope(unit, grant.floor)
     if len(unit) >= BUCKET_LENGTH:
         return [(bucket_of(unit), perm, scope, win, ALLOW)]
-    buckets = {c for c in bucket_codes_under(unit) if len(c) <= BUCKET_LENGTH and c.startswith(unit)}
+    # a bucket's line reaches the codes filed under it: below township level only the bucket itself,
+    # so buckets longer than the floor's codes would never match
+    buckets = {c for c in bucket_codes_under(unit) if len(c) <= min(BUCKET_LENGTH, bound) and c.startswith(unit)}
     buckets.add(unit)
     return [(b, perm, scope, win, ALLOW) for b in sorted(buckets)]
 
@@ -248,7 +290,7 @@ def check_line(line: PolicyLine) -> None:
     if len(line) != 5:
         raise ValueError(f"policy line needs 5 fields: {line!r}")
     key, perm, scope, win, eft = line
-    code = scope[:-1] if scope[-1:] == "*" else scope
+    code, bound = _checked_scope(scope)
     gid = win[_ID_START:]
     ok = (
         eft == ALLOW
@@ -265,14 +307,25 @@ def check_line(line: PolicyLine) -> None:
         and win[:INSTANT_WIDTH] < win[_HI_START : _ID_START - 1]
     )
     if ok:
-        if scope == code:
+        if bound is None:
             ok = key == code
         elif len(code) >= BUCKET_LENGTH:
-            ok = key == code[:BUCKET_LENGTH]
+            ok = key == code[:BUCKET_LENGTH] and len(code) <= bound
         else:
-            ok = len(key) <= BUCKET_LENGTH and key.startswith(code)
+            ok = len(key) <= min(BUCKET_LENGTH, bound) and key.startswith(code)
     if not ok:
         raise ValueError(f"malformed policy line {line!r}")
+
+
+def _checked_scope(scope: str) -> tuple[str, int | None]:
+    """(code, bound) of a scope written by compile_grant; ("", None) for anything else (then refused)."""
+    star = scope.find("*")
+    if star < 0:
+        return scope, None
+    rest = scope[star + 1 :]
+    if rest and not (rest.isascii() and rest.isdigit() and int(rest) in CODE_LENGTHS[:-1] and rest[0] != "0"):
+        return "", None
+    return scope[:star], int(rest) if rest else CODE_LENGTHS[-1]
 
 
 def bucket_index(codes: Iterable[str]) -> Callable[[str], list[str]]:

@@ -18,7 +18,7 @@ from fuquan.authority.services.reads import ACTION_NAMES, STATUTORY, format_day
 from fuquan.platform.catalog.services import Catalog
 from fuquan.platform.core.errors import RuleViolation
 from fuquan.platform.core.timeutil import utcnow
-from fuquan.tenants.divisions import ancestor_codes
+from fuquan.tenants.divisions import LEVEL_NAMES, ancestor_codes
 from fuquan.tenants.models import Unit
 from fuquan.tenants.repositories import UnitRepository
 from fuquan.tenants.scope import TenantScope
@@ -94,6 +94,10 @@ async def check(
             f"{target.name}经赋权 #{top.id}（{top.instrument}，{top.grantor_unit_code} 授予）拥有{what}权限",
             None,
         )
+    floor = catalog_item.floor(action)
+    if target.level > floor:
+        reason = f"{what}权限最低只能下放到{LEVEL_NAMES[floor]}级，{target.name}是{LEVEL_NAMES[target.level]}级"
+        return Decision(False, [], reason, "floor")
     covering = await grants.covering(scope.tenant_id, item, action, target.code)
     parents = await grants.by_ids(scope.tenant_id, [g.parent_id for g in covering if g.parent_id])
     reason, rule = _denial(covering, parents, when, scope.timezone, what)

@@ -99,6 +99,7 @@ async def delegate_many(
     scope, tz, now = actor.scope, actor.scope.timezone, utcnow()
     grantor = actor.unit_code
     grants = GrantRepository(session)
+    await registry.lock(session, scope.tenant_id)  # the parent grants read below are as committed, not stale
     codes = sorted({request.unit for request in requests})
     targets = await UnitRepository(session).get_many(scope, codes)
     held = [] if grantor == scope.tenant_code else await grants.held_by(scope.tenant_id, grantor)
@@ -141,7 +142,10 @@ async def delegate_many(
     )  # fmt: skip
     loaded = await registry.get(session, scope.tenant_id)
     known = {g.id: g for g in held}
-    lines_by_grant = {grant.id: await compile_chain(grants, loaded, grant, known) for grant in created}
+    lines_by_grant = {
+        grant.id: await compile_chain(grants, loaded, grant, catalog.get(grant.item_code).floor(grant.action), known)
+        for grant in created
+    }
     await PolicyRepository(session).add_for_grants(scope.tenant_id, lines_by_grant)
     await registry.record(session, scope.tenant_id, added=[line for ls in lines_by_grant.values() for line in ls])
     for grant in created:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 import structlog
@@ -88,8 +89,10 @@ async def chain_specs(
 
 
 async def compile_chain(
-    grants: GrantRepository, loaded: LoadedTenant, grant: Grant, known: dict[int, Grant] | None = None
+    grants: GrantRepository, loaded: LoadedTenant, grant: Grant, floor: int, known: dict[int, Grant] | None = None
 ) -> list[PolicyLine]:
-    """The policy lines of ``grant`` on its chain's effective window."""
+    """The policy lines of ``grant`` on its chain's effective window, covering nothing below ``floor``
+    (the item's lowest level for the action, from the catalogue)."""
     specs = await chain_specs(grants, grant.tenant_id, grant, {} if known is None else known)
-    return compile_grant(specs[grant.id], chain_window(specs[grant.id], specs), loaded.bucket_codes_under)
+    spec = replace(specs[grant.id], floor=floor)
+    return compile_grant(spec, chain_window(spec, specs), loaded.bucket_codes_under)

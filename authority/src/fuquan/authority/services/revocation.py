@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fuquan.authority.engine.lines import chain_window, instant
+from fuquan.authority.engine.lines import GRID_LEVEL, chain_window, instant
 from fuquan.authority.models import Grant
 from fuquan.authority.registry import AuthorityRegistry
 from fuquan.authority.repositories import GrantRepository, PolicyRepository
 from fuquan.authority.services.reads import chain_specs, compile_chain
 from fuquan.platform.accounts.actor import Actor
+from fuquan.platform.catalog.services import Catalog
 from fuquan.platform.core.audit.services import append
 from fuquan.platform.core.errors import Conflict, NotFound, PermissionDenied
 from fuquan.platform.core.timeutil import utcnow
@@ -21,6 +23,13 @@ from fuquan.tenants.repositories import UnitRepository
 from fuquan.tenants.scope import TenantScope
 
 log = structlog.get_logger()
+
+
+def floor_of(catalog: Catalog, grant: Grant) -> int:
+    """The item's floor for the grant's action; an item gone from the current edition keeps no limit
+    (its truncated lines then end its coverage anyway)."""
+    item = catalog.items.get(grant.item_code)
+    return GRID_LEVEL if item is None else item.floor(grant.action)
 
 
 async def _revocation_cascade(grants: GrantRepository, scope: TenantScope, grant_id: int) -> tuple[Grant, list[Grant]]:
@@ -34,7 +43,14 @@ async def _revocation_cascade(grants: GrantRepository, scope: TenantScope, grant
     if not scope.covers(grant.grantor_unit_code):
         raise PermissionDenied("只有作出赋权的单位或其上级单位可以撤销该赋权", rule="revoker_is_grantor")
     if grant.revoked_at is not None:
-        raise Conflict(f"赋权 #{grant.id} 已于 {grant.revoked_at.isoformat()} 撤销", rule="already_revoked")
+        when = grant.revoked_at.astimezone(ZoneInfo(scope.timezone)).strftime("%Y-%m-%d %H:%M:%S")
+        via = "" if grant.revoked_via in (None, grant.id) else f"（随赋权 #{grant.revoked_via} 一并撤销）"
+        raise Conflict(
+            f"赋权 #{grant.id} 已于 {when} 由 {grant.revoked_by_name} 撤销{via}，不能再次撤销",
+            rule="already_revoked",
+            revoked_at=grant.revoked_at.isoformat(),
+            revoked_by=grant.revoked_by_name,
+        )
     return grant, [grant, *await grants.unrevoked_descendants(grant)]
 
 
@@ -43,6 +59,7 @@ async def revoke(
     actor: Actor,
     grant_id: int,
     reason: str,
+    catalog: Catalog,
     registry: AuthorityRegistry,
     request_id: str | None,
 ) -> tuple[list[Grant], datetime]:
@@ -53,6 +70,7 @@ async def revoke(
     actor.require("grants.manage")
     scope = actor.scope
     grants = GrantRepository(session)
+    await registry.lock(session, scope.tenant_id)  # a concurrent revocation finishes first; then we see it
     grant, cascade = await _revocation_cascade(grants, scope, grant_id)
     now = utcnow()
     ids = [g.id for g in cascade]
@@ -62,7 +80,7 @@ async def revoke(
     loaded = await registry.get(session, scope.tenant_id)
     await policy.remove_for_grants(ids)
     known = {g.id: g for g in cascade}
-    lines_by_grant = {g.id: await compile_chain(grants, loaded, g, known) for g in cascade}
+    lines_by_grant = {g.id: await compile_chain(grants, loaded, g, floor_of(catalog, g), known) for g in cascade}
     await policy.add_for_grants(scope.tenant_id, lines_by_grant)
     new_lines = [line for lines in lines_by_grant.values() for line in lines]
     await registry.record(session, scope.tenant_id, added=new_lines, removed=old_lines)

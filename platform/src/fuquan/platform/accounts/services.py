@@ -9,6 +9,7 @@ import structlog
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from litestar.stores.base import Store
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.platform.accounts.actor import Actor
@@ -67,9 +68,11 @@ async def add_staff(
     if tenant is None:
         raise ValidationFailed(f"租户 {tenant_code} 不存在")
     await UnitRepository(session).get(scope_for(tenant.id, tenant.code, tenant.code), unit_code)
+    roles = sorted(set(roles))  # a role named twice is held once
     staff_repository = StaffRepository(session)
+    taken = Conflict(f"用户名 {username} 已被使用", rule="username_taken")
     if await staff_repository.by_username(username) is not None:
-        raise Conflict(f"用户名 {username} 已被使用")
+        raise taken
     staff = Staff(
         tenant_id=tenant.id,
         username=username,
@@ -79,15 +82,18 @@ async def add_staff(
         created_at=utcnow(),
         roles=[RoleAssignment(tenant_id=tenant.id, unit_code=unit_code, role=role) for role in roles],
     )
-    await staff_repository.add(staff)
+    try:
+        await staff_repository.add(staff)
+    except IntegrityError as error:  # enrolled by another command at the same moment (the unique username)
+        raise taken from error
     await append(
         session,
         AuditEntry(
             action="staff.add", tenant_id=tenant.id, actor=added_by, unit=unit_code,
-            resource=f"staff:{staff.id}", detail={"username": username, "roles": sorted(roles)},
+            resource=f"staff:{staff.id}", detail={"username": username, "roles": roles},
         ),
     )  # fmt: skip
-    log.info("staff_added", staff_id=staff.id, unit=unit_code, roles=sorted(roles))
+    log.info("staff_added", staff_id=staff.id, unit=unit_code, roles=roles)
     return staff
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,10 @@ import anyio
 import structlog
 from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyAsyncConfig, SQLAlchemyPlugin
 from litestar import Litestar, Request, Response
+from litestar.channels import ChannelsBackend, ChannelsPlugin
+from litestar.channels.backends.asyncpg import AsyncPgChannelsBackend
+from litestar.channels.backends.memory import MemoryChannelsBackend
+from litestar.channels.backends.redis import RedisChannelsPubSubBackend
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
@@ -27,9 +33,12 @@ from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from litestar.stores.registry import StoreRegistry
+from redis.asyncio import Redis
+from sqlalchemy import make_url
 
 from fuquan.authority.controllers import AuthorityController, GrantController
 from fuquan.authority.registry import AuthorityRegistry
+from fuquan.authority.sync import POLICY_CHANNEL, announcer, catch_up_job, compaction_job, listen, prime
 from fuquan.integrations.gateway.cache import ResponseCache
 from fuquan.integrations.gateway.client import GatewayPool
 from fuquan.integrations.services import PartnerDirectory
@@ -44,6 +53,7 @@ from fuquan.platform.app.problems import (
 )
 from fuquan.platform.app.request_id import request_id_middleware
 from fuquan.platform.app.security import BearerTokenMiddleware, permission_guard, provide_actor, provide_scope
+from fuquan.platform.app.transactions import commit_before_answer
 from fuquan.platform.calendar.controllers import CalendarController
 from fuquan.platform.cases.controllers import (
     ApplicantRevealController,
@@ -56,6 +66,7 @@ from fuquan.platform.catalog.services import provide_catalog
 from fuquan.platform.core.config import Settings, load_settings
 from fuquan.platform.core.db import create_engine, session_factory
 from fuquan.platform.core.files import LocalFileStore
+from fuquan.platform.core.jobs.runner import JobRunner
 from fuquan.platform.core.personal import PersonalDataCipher
 from fuquan.platform.core.request_context import request_id_of
 from fuquan.platform.supervision.controllers import SupervisionController
@@ -86,6 +97,24 @@ def _store_factory(settings: Settings) -> Any:
         return MemoryStore()
 
     return memory_store
+
+
+def _channels_backend(settings: Settings) -> ChannelsBackend:
+    """Announcements between processes: Redis pub/sub, else PostgreSQL LISTEN/NOTIFY, else in-process."""
+    if settings.redis_url:
+        return RedisChannelsPubSubBackend(redis=Redis.from_url(settings.redis_url))
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "postgresql":
+        return AsyncPgChannelsBackend(dsn=url.set(drivername="postgresql").render_as_string(hide_password=False))
+    return MemoryChannelsBackend()
+
+
+async def _logged(event: str, work: Awaitable[None]) -> None:
+    """Background work whose failure must not stop the app (the periodic catch-up covers for it)."""
+    try:
+        await work
+    except Exception:
+        log.exception(event)
 
 
 def _is_throttled(request: Request[Any, Any, Any]) -> bool:
@@ -123,7 +152,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
     engine = create_engine(settings.database_url)
     session_maker = session_factory(engine)
-    registry = AuthorityRegistry()
+    registry = AuthorityRegistry(session_maker)
+    channels = ChannelsPlugin(backend=_channels_backend(settings), channels=[POLICY_CHANNEL])
     cipher = PersonalDataCipher(settings.secret_key)
     file_store = LocalFileStore(settings.data_dir / "files")
     stores = StoreRegistry(default_factory=_store_factory(settings))
@@ -134,21 +164,25 @@ def create_app(settings: Settings | None = None) -> Litestar:
         stores.get("login_failures"), settings.login_failures_per_username, settings.login_lockout_seconds
     )
 
+    registry.on_committed = announcer(channels)
+    jobs = JobRunner(session_maker)
+    jobs.add(catch_up_job(registry, session_maker, settings.policy_catch_up_seconds))
+    jobs.add(
+        compaction_job(
+            session_maker,
+            settings.policy_log_compaction_seconds,
+            settings.policy_log_keep_versions,
+            timedelta(seconds=settings.policy_log_retention_seconds),
+        )
+    )
+
     @contextlib.asynccontextmanager
-    async def reconcile_policies(_app: Litestar) -> AsyncIterator[None]:
-        """Catch policy changes made by other processes (a lost notification cannot last)."""
-
-        async def loop() -> None:
-            while True:
-                await anyio.sleep(settings.policy_reconcile_seconds)
-                try:
-                    async with session_maker() as session:
-                        await registry.reconcile(session)
-                except Exception:  # keep reconciling; the next round retries
-                    log.exception("policy_reconcile_failed")
-
+    async def background_work(_app: Litestar) -> AsyncIterator[None]:
+        """Policy sync and periodic jobs for as long as the app runs (DESIGN §4)."""
         async with anyio.create_task_group() as tasks:
-            tasks.start_soon(loop)
+            tasks.start_soon(prime, registry, session_maker)
+            tasks.start_soon(_logged, "policy_listener_failed", listen(channels, registry))
+            tasks.start_soon(jobs.run)
             yield
             tasks.cancel_scope.cancel()
         await partner_directory.aclose()
@@ -158,9 +192,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         engine_instance=engine,
         session_maker=session_maker,
         session_dependency_key="db_session",
-        before_send_handler="autocommit_include_redirects",  # POST-redirect-GET forms commit too
         session_config=AsyncSessionConfig(expire_on_commit=False),
     )
+    # 2xx and 3xx (forms redirect after POST) commit; a failed commit answers 409/503, never 2xx
+    sqlalchemy.before_send_handler = commit_before_answer(sqlalchemy.session_scope_key)
     logging_config = StructLoggingConfig(
         processors=default_structlog_processors(as_json=settings.log_json),
         standard_lib_logging_config=LoggingConfig(
@@ -168,6 +203,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         log_exceptions="never",
         pretty_print_tty=False,
+        # the level the operator set (FUQUAN_LOG_LEVEL), whatever a command configured before serving
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[settings.log_level.upper()]),
         # a logger that caches its configuration on first use ignores any later configuration (a second
         # app in the same process, a command, a test capturing logs); the saving per call is negligible
         cache_logger_on_first_use=False,
@@ -250,15 +287,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers={**EXCEPTION_HANDLERS, HTTPException: _http_error, Exception: _unexpected_error},
         csrf_config=csrf_config(settings, secure=settings.secure_cookies),
         template_config=template_config(),
-        plugins=[SQLAlchemyPlugin(config=sqlalchemy), structlog_plugin],
+        plugins=[SQLAlchemyPlugin(config=sqlalchemy), structlog_plugin, channels],
         stores=stores,
         openapi_config=openapi,
-        lifespan=[reconcile_policies],
+        lifespan=[background_work],
         state=State(
             {
                 "session_maker": session_maker,
                 "settings": settings,
                 "authority_registry": registry,
+                "job_runner": jobs,
                 "partner_directory": partner_directory,
             }
         ),

@@ -1,4 +1,5 @@
-"""GET /health (the process is alive) and GET /ready (it can reach its database)."""
+"""GET /health (the process is alive) and GET /ready (it can reach its database and has loaded every tenant's
+authority policy, so a load balancer sends it nothing it would have to wait for)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from fuquan.authority.registry import AuthorityRegistry
 
 _PUBLIC = {"public": True, "exclude_from_auth": True}
 
@@ -20,8 +23,12 @@ class HealthController(Controller):
     async def health(self) -> dict[str, str]:
         return {"status": "ok"}
 
-    @get("/ready", summary="就绪检查（数据库可达）", opt=_PUBLIC)
-    async def ready(self, session_maker: NamedDependency[async_sessionmaker[AsyncSession]]) -> Response[Any]:
+    @get("/ready", summary="就绪检查（数据库可达、赋权策略已加载）", opt=_PUBLIC)
+    async def ready(
+        self,
+        session_maker: NamedDependency[async_sessionmaker[AsyncSession]],
+        authority_registry: NamedDependency[AuthorityRegistry],
+    ) -> Response[Any]:
         try:
             async with session_maker() as session:
                 await session.execute(text("SELECT 1"))
@@ -29,4 +36,6 @@ class HealthController(Controller):
             return Response(
                 {"status": "unavailable", "database": "unreachable", "error": type(error).__name__}, status_code=503
             )
-        return Response({"status": "ready", "database": "ok"})
+        if not authority_registry.primed:
+            return Response({"status": "starting", "database": "ok", "policy": "loading"}, status_code=503)
+        return Response({"status": "ready", "database": "ok", "policy": "loaded"})

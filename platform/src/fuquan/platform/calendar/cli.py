@@ -19,6 +19,7 @@ from fuquan.platform.core.db import create_engine, session_factory, session_scop
 from fuquan.platform.core.errors import FuquanError, NotFound
 from fuquan.platform.core.timeutil import local_date, utcnow
 from fuquan.tenants.models import Tenant
+from fuquan.tenants.options import unit_code_option
 from fuquan.tenants.repositories import TenantRepository
 
 T = TypeVar("T")
@@ -61,7 +62,9 @@ def calendar() -> None:
 
 @calendar.command("set")
 @click.argument("day", type=DAY)
-@click.option("--tenant", "tenant_code", required=True, help="Tenant (province) code, e.g. 64.")
+@click.option(
+    "--tenant", "tenant_code", required=True, callback=unit_code_option, help="Tenant (province) code, e.g. 64."
+)
 @click.option("--workday/--day-off", "workday", default=None, help="A working day (调休上班) or a day off (放假).")
 @click.option("--note", default="", help="Why, e.g. the notice that set it.")
 def calendar_set(day: datetime, tenant_code: str, workday: bool | None, note: str) -> None:
@@ -79,7 +82,9 @@ def calendar_set(day: datetime, tenant_code: str, workday: bool | None, note: st
 
 @calendar.command("clear")
 @click.argument("day", type=DAY)
-@click.option("--tenant", "tenant_code", required=True, help="Tenant (province) code, e.g. 64.")
+@click.option(
+    "--tenant", "tenant_code", required=True, callback=unit_code_option, help="Tenant (province) code, e.g. 64."
+)
 def calendar_clear(day: datetime, tenant_code: str) -> None:
     """Remove the tenant's entry for DAY; the national schedule applies again."""
 
@@ -92,7 +97,9 @@ def calendar_clear(day: datetime, tenant_code: str) -> None:
 
 
 @calendar.command("show")
-@click.option("--tenant", "tenant_code", required=True, help="Tenant (province) code, e.g. 64.")
+@click.option(
+    "--tenant", "tenant_code", required=True, callback=unit_code_option, help="Tenant (province) code, e.g. 64."
+)
 @click.option("--year", type=click.IntRange(1949, 9998), default=None, help="Default: this year.")
 def calendar_show(tenant_code: str, year: int | None) -> None:
     """List the year's holidays on weekdays, workdays on weekends and the tenant's own entries."""

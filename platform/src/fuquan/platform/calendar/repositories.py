@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.platform.calendar.models import CalendarOverride
@@ -21,16 +21,20 @@ class CalendarRepository:
             query = query.where(CalendarOverride.day >= date(year, 1, 1), CalendarOverride.day <= date(year, 12, 31))
         return list(await self.session.scalars(query.order_by(CalendarOverride.day)))
 
-    async def get(self, tenant_id: int, day: date) -> CalendarOverride | None:
-        return await self.session.scalar(
-            select(CalendarOverride).where(CalendarOverride.tenant_id == tenant_id, CalendarOverride.day == day)
-        )
+    async def get(self, tenant_id: int, day: date, *, for_update: bool = False) -> CalendarOverride | None:
+        """The tenant's row for ``day``; ``for_update`` locks it (PostgreSQL), so a concurrent change of the
+        same day waits and then reads what this one left."""
+        query = select(CalendarOverride).where(CalendarOverride.tenant_id == tenant_id, CalendarOverride.day == day)
+        if for_update:
+            query = query.with_for_update().execution_options(populate_existing=True)
+        return await self.session.scalar(query)
 
     async def add(self, row: CalendarOverride) -> CalendarOverride:
         self.session.add(row)
         await self.session.flush()
         return row
 
-    async def delete(self, row: CalendarOverride) -> None:
-        await self.session.delete(row)
-        await self.session.flush()
+    async def delete(self, row: CalendarOverride) -> bool:
+        """False if the row was gone already (cleared at the same moment by someone else)."""
+        result = await self.session.execute(delete(CalendarOverride).where(CalendarOverride.id == row.id))
+        return bool(result.rowcount)  # type: ignore[attr-defined]

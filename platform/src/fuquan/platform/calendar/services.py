@@ -88,7 +88,7 @@ async def set_day(
     """Make ``day`` a working day (调休上班) or a day off (本地放假) for the tenant, replacing any entry."""
     _authorise(actor, tenant_id)
     repository = CalendarRepository(session)
-    row = await repository.get(tenant_id, day)
+    row = await repository.get(tenant_id, day, for_update=True)  # "previous" is what this change replaces
     detail: dict[str, object] = {"day": day.isoformat(), "workday": workday, "note": note}
     if row is not None:
         detail["previous"] = {"workday": row.workday, "note": row.note}
@@ -118,9 +118,8 @@ async def clear_day(
     if row is not None:
         detail["previous"] = {"workday": row.workday, "note": row.note}
     entry = _audit_entry(actor, tenant_id, "calendar.clear_day", day, detail, request_id)
-    if row is None:
+    if row is None or not await repository.delete(row):
         raise NotFound(f"{day.isoformat()} 没有本租户的工作日历设置")
-    await repository.delete(row)
     await append(session, entry)
     log.info("calendar_day_cleared", tenant_id=tenant_id, day=day.isoformat(), workday=row.workday)
     return row

@@ -39,6 +39,8 @@ from fuquan.platform.core.files import MAX_UPLOAD_BYTES, FileStore, sniff_upload
 from fuquan.platform.core.params import MaterialIndex, Offset, RowId
 from fuquan.platform.core.personal import PersonalDataCipher
 from fuquan.platform.core.request_context import request_id_of
+from fuquan.tenants.divisions import normalise_unit_code
+from fuquan.tenants.schemas import UnitCode
 
 Limit = Annotated[int, QueryParameter(ge=1, le=200)]
 MAX_SIGNAL_SCAN = 5000  # open cases examined for a signal filter
@@ -102,7 +104,7 @@ class CaseController(Controller):
         actor: NamedDependency[Actor],
         catalog: NamedDependency[Catalog],
         status: FromQuery[list[Status] | None] = None,
-        unit: FromQuery[str | None] = None,
+        unit: FromQuery[UnitCode | None] = None,
         item: FromQuery[str | None] = None,
         signal: FromQuery[Signal | None] = None,
         limit: Limit = 50,
@@ -110,6 +112,7 @@ class CaseController(Controller):
     ) -> CasePage:
         """Cases at or routed to units in the caller's subtree; ``signal`` filters on the deadline clock."""
         statuses = [s.value for s in status] if status else None
+        unit = None if unit is None else normalise_unit_code(unit)
         repository = CaseRepository(db_session)
         if signal is None:
             rows, total = await repository.queue(

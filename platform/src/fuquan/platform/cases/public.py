@@ -58,12 +58,13 @@ async def rate_case(session: AsyncSession, receipt_no: str, rating: RatingWrite)
     case = await public_case(session, receipt_no, rating.code)
     if case.status not in RATABLE:
         raise Conflict("办件出件后才能评价", rule="not_issued")
-    if case.rating is not None:
+    follow_up = rating.level <= POOR_RATING
+    if case.rating is not None or not await CaseRepository(session).rate(
+        case, rating.level, rating.comment, utcnow(), follow_up
+    ):
         raise Conflict("该办件已经评价过了", rule="already_rated")
-    case.rating, case.rating_comment, case.rated_at = rating.level, rating.comment, utcnow()
-    case.needs_follow_up = rating.level <= POOR_RATING
     await append(session, AuditEntry(
         action="case.rate", tenant_id=case.tenant_id, actor="public", resource=f"case:{case.id}",
-        detail={"level": rating.level, "follow_up": case.needs_follow_up},
+        detail={"level": rating.level, "follow_up": follow_up},
     ))  # fmt: skip
-    return Rated(RATING_NAMES[rating.level], case.needs_follow_up)
+    return Rated(RATING_NAMES[rating.level], follow_up)

@@ -3,12 +3,34 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TypeVar
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, inspect, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.platform.cases.models import Applicant, Case, CaseEvent, CaseEvidence, CaseMaterial, CasePause
+from fuquan.platform.core.db import Base, conflict_insert
 from fuquan.tenants.scope import TenantScope
+
+Row = TypeVar("Row", bound=Base)
+
+
+async def _insert_unless_taken(session: AsyncSession, row: Row, unique: tuple[str, ...]) -> Row | None:
+    """INSERT ``row`` unless a row with the same ``unique`` key exists: the inserted row, or None.
+
+    ON CONFLICT DO NOTHING, not a caught IntegrityError: the transaction stays usable on PostgreSQL, where a
+    concurrent insert of the same key waits for the other transaction to commit and then yields (READ
+    COMMITTED lets the next statement read the winner's row); and no SAVEPOINT, which pysqlite would turn
+    into a commit when it opens the transaction."""
+    model = type(row)
+    values = {attr.key: getattr(row, attr.key) for attr in inspect(model).column_attrs if attr.key in row.__dict__}
+    statement = (
+        conflict_insert(session, model)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=list(unique))
+        .returning(model)
+    )
+    return await session.scalar(statement)
 
 
 class CaseRepository:
@@ -35,14 +57,31 @@ class CaseRepository:
     async def by_receipt(self, tenant_id: int, receipt_no: str) -> Case | None:
         return await self.session.scalar(select(Case).where(Case.tenant_id == tenant_id, Case.receipt_no == receipt_no))
 
-    async def add(self, case: Case, materials: list[CaseMaterial]) -> Case:
-        self.session.add(case)
-        await self.session.flush()
+    async def rate(self, case: Case, level: int, comment: str | None, at: datetime, follow_up: bool) -> bool:
+        """好差评, kept only if the case has none yet: the check is in the UPDATE itself, so of two ratings
+        sent at once exactly one is kept (the other waits for it, then matches no row)."""
+        result = await self.session.execute(
+            update(Case)
+            .where(Case.id == case.id, Case.rating.is_(None))
+            .values(rating=level, rating_comment=comment, rated_at=at, needs_follow_up=follow_up,
+                    version=Case.version + 1)
+        )  # fmt: skip
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def add(self, case: Case, materials: list[CaseMaterial]) -> tuple[Case, bool]:
+        """(the new case, True) with its materials; or (the case, False) that a concurrent request with the
+        same idempotency key created first."""
+        added = await _insert_unless_taken(self.session, case, ("tenant_id", "created_by", "idempotency_key"))
+        if added is None:
+            assert case.idempotency_key is not None  # without a key nothing can conflict
+            existing = await self.by_idempotency_key(case.tenant_id, case.created_by, case.idempotency_key)
+            assert existing is not None  # the conflicting case is committed, so this statement sees it
+            return existing, False
         for material in materials:
-            material.case_id = case.id
+            material.case_id = added.id
         self.session.add_all(materials)
         await self.session.flush()
-        return case
+        return added, True
 
     async def queue(
         self,
@@ -176,6 +215,10 @@ class ApplicantRepository:
         return {row.id: row for row in rows}
 
     async def add(self, applicant: Applicant) -> Applicant:
-        self.session.add(applicant)
-        await self.session.flush()
-        return applicant
+        """The new applicant, or the one a concurrent request added for the same ID number first."""
+        added = await _insert_unless_taken(self.session, applicant, ("tenant_id", "id_index"))
+        if added is not None:
+            return added
+        found = await self.by_index(applicant.tenant_id, applicant.id_index)
+        assert found is not None  # the conflicting row is committed, so this statement sees it
+        return found

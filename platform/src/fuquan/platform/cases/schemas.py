@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from fuquan.platform.cases.state_machine import Action
+from fuquan.tenants.divisions import normalise_unit_code
+from fuquan.tenants.schemas import UnitCode
 
 Signal = Literal["normal", "yellow", "red"]
 Clock = Literal["not_started", "running", "stopped", "finished"]
@@ -29,11 +31,14 @@ class PersonWrite(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 class CaseCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     item: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
-    unit: Annotated[str, msgspec.Meta(pattern=r"^\d{2,15}$")]
+    unit: UnitCode  # the 12-digit statistical form is read as the unit's own code
     applicant: ApplicantWrite
     form: dict[str, Any] = msgspec.field(default_factory=dict)
     related_person: PersonWrite | None = None
     enterprise_credit_code: Annotated[str, msgspec.Meta(max_length=32)] | None = None  # 统一社会信用代码
+
+    def __post_init__(self) -> None:
+        msgspec.structs.force_setattr(self, "unit", normalise_unit_code(self.unit))
 
 
 class TransitionRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -20,6 +20,7 @@ from fuquan.platform.core.config import Settings, command_settings, data_dir_sec
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
 from fuquan.platform.core.errors import FuquanError, NotFound
 from fuquan.platform.core.personal import PersonalDataCipher
+from fuquan.tenants.options import unit_code_option
 from fuquan.tenants.repositories import TenantRepository
 
 console = Console(stderr=True)
@@ -81,7 +82,7 @@ def partners() -> None:
 
 
 @partners.command("list")
-@click.option("--tenant", "tenant_code", required=True)
+@click.option("--tenant", "tenant_code", required=True, callback=unit_code_option)
 def partners_list(tenant_code: str) -> None:
     """Show where the tenant's adapters point (never the secrets)."""
     settings = command_settings()
@@ -106,7 +107,7 @@ def partners_list(tenant_code: str) -> None:
 
 
 @partners.command("set")
-@click.option("--tenant", "tenant_code", required=True)
+@click.option("--tenant", "tenant_code", required=True, callback=unit_code_option)
 @click.option("--partner", type=click.Choice(PARTNERS), required=True)
 @click.option("--url", "base_url", required=True, help="The partner gateway's base URL.")
 @click.option("--app-key", required=True)
@@ -140,7 +141,10 @@ def partners_set(
 
 
 @partners.command("use-simulators")
-@click.option("--tenant", "tenant_codes", multiple=True, required=True, help="Repeat for several tenants.")
+@click.option(
+    "--tenant", "tenant_codes", multiple=True, required=True, callback=unit_code_option,
+    help="Repeat for several tenants.",
+)  # fmt: skip
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option(
     "--port", "base_port", default=None, type=int, help="First simulator port [default: FUQUAN_SIMULATOR_PORT or 9100]."

@@ -31,6 +31,7 @@ from fuquan.platform.cli.integrations import (
 from fuquan.platform.core.config import DEMO_DATABASE, Settings, command_settings, load_settings, sqlite_url
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
 from fuquan.platform.core.errors import FuquanError
+from fuquan.tenants.options import unit_code_option
 
 T = TypeVar("T")
 console = Console(stderr=True)
@@ -150,7 +151,10 @@ def tenants() -> None:
 
 
 @tenants.command("import")
-@click.option("--province", required=True, help="2-digit province code from the national division file, e.g. 37.")
+@click.option(
+    "--province", required=True, callback=unit_code_option,
+    help="2-digit province code from the national division file, e.g. 37 (or 370000000000).",
+)  # fmt: skip
 def tenants_import(province: str) -> None:
     """Load every unit of a province (plus generated grids) as a tenant."""
     from fuquan.platform.setup.seed import seed_tenant
@@ -176,8 +180,9 @@ def staff() -> None:
 
 @staff.command("add")
 @click.argument("username")
-@click.option("--tenant", "tenant_code", required=True)
-@click.option("--unit", "unit_code", required=True)
+@click.option("--tenant", "tenant_code", required=True, callback=unit_code_option)
+@click.option("--unit", "unit_code", required=True, callback=unit_code_option,
+              help="The unit's division code (12-digit statistical codes too, e.g. 640202001000).")  # fmt: skip
 @click.option("--role", "roles", required=True, multiple=True, help="Repeat for several roles.")
 @click.option("--name", "display_name", default="")
 @click.option("--password-stdin", is_flag=True, required=True, help="Read the password from standard input.")
@@ -226,21 +231,51 @@ def audit_verify() -> None:
     raise SystemExit(1)
 
 
-def _serve(settings: Settings, host: str, port: int) -> None:
+APP_FACTORY = "fuquan.platform.app.factory:create_app"
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
     from fuquan.platform.app.factory import create_app
 
     console.print(f"Fuquan 赋权 正在运行：http://{host}:{port}  （接口文档 http://{host}:{port}/schema/swagger）")
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+        return
+    # each worker process builds its own app from the same FUQUAN_* environment
+    uvicorn.run(APP_FACTORY, factory=True, workers=workers, host=host, port=port, log_config=None, access_log=False)
+
+
+def _require_shared_state(settings: Settings, workers: int) -> None:
+    """Several worker processes need a database and stores they can share."""
+    if workers == 1:
+        return
+    problem = None
+    if settings.database_url.startswith("sqlite"):
+        problem = "SQLite 数据库只能由一个进程使用：--workers 大于 1 时请用 PostgreSQL（设置 FUQUAN_DATABASE_URL）"
+    elif not settings.redis_url:
+        problem = "多个工作进程需要共享会话、限流与缓存：--workers 大于 1 时请设置 FUQUAN_REDIS_URL"
+    if problem is not None:
+        console.print(f"[red]错误：{problem}[/red]")
+        raise SystemExit(2)
 
 
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def serve(host: str, port: int) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes on the one port (more than 1 needs PostgreSQL and Redis).",
+)
+def serve(host: str, port: int, workers: int) -> None:
     """Serve the web application and API."""
-    _serve(command_settings(), host, port)
+    settings = command_settings()
+    _require_shared_state(settings, workers)
+    _serve(settings, host, port, workers)
 
 
 def _require_free_port(host: str, port: int) -> None:
@@ -342,6 +377,40 @@ def bench_cases(database_urls: tuple[str, ...], cases: int, concurrency: int) ->
     urls = ["sqlite+aiosqlite:///bench.db", *database_urls]
     with tempfile.TemporaryDirectory(prefix="fuquan-bench-") as scratch:
         results = run_case_benchmark(urls, cases=cases, concurrency=concurrency, data_dir=Path(scratch))
+    click.echo(json.dumps(results, ensure_ascii=False, indent=2, default=str))
+
+
+@bench.command("replicas")
+@click.option(
+    "--database-url",
+    required=True,
+    envvar="FUQUAN_BENCH_DATABASE_URL",
+    help="A PostgreSQL server (postgresql+asyncpg://…): a temporary database per dataset is created there and dropped.",
+)
+@click.option("--redis-url", required=True, envvar="FUQUAN_BENCH_REDIS_URL", help="The Redis the processes share.")
+@click.option("--dataset", type=click.Choice(["ningxia", "shandong", "all"]), default="all", show_default=True)
+@click.option("--changes", default=200, show_default=True, type=click.IntRange(2, 10_000))
+@click.option(
+    "--interval", default=1.0, show_default=True, type=click.FloatRange(0, 60), help="Seconds between changes."
+)
+@click.option(
+    "--seconds", default=10.0, show_default=True, type=click.FloatRange(0, 600),
+    help="How long each worker count is driven (0: skip the 1-vs-2-worker throughput).",
+)  # fmt: skip
+def bench_replicas(
+    database_url: str, redis_url: str, dataset: str, changes: int, interval: float, seconds: float
+) -> None:
+    """Two processes on PostgreSQL + Redis: a policy change's way from one to the other (p50/p99/max), decision
+    latency while changes stream in, and authority/check requests/s with 1 and 2 workers."""
+    import tempfile
+
+    from fuquan.platform.setup.bench_replicas import run_replica_benchmark
+
+    names = ["ningxia", "shandong"] if dataset == "all" else [dataset]
+    with tempfile.TemporaryDirectory(prefix="fuquan-bench-") as scratch:
+        results = run_replica_benchmark(
+            database_url, redis_url, names, Path(scratch), changes=changes, interval=interval, seconds=seconds
+        )
     click.echo(json.dumps(results, ensure_ascii=False, indent=2, default=str))
 
 

@@ -30,7 +30,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     login_attempts_per_minute: int = 10
     login_failures_per_username: int = 5
     login_lockout_seconds: int = 900
-    policy_reconcile_seconds: float = 30.0
+    policy_catch_up_seconds: float = 1.0  # every process polls the policy versions, should an announcement be lost
+    policy_log_compaction_seconds: float = 3600.0  # forget old policy log entries once per hour (one replica)
+    policy_log_keep_versions: int = 1000  # per tenant, whatever their age
+    policy_log_retention_seconds: int = 7 * 24 * 3600  # older entries beyond the kept versions are forgotten
     shared_data_budget_seconds: float = 3.0  # all partner lookups of one case creation, together
     shared_data_concurrency: int = 4  # partner lookups of one case in flight at once
     shared_data_cache_ttl_seconds: int = 6 * 3600  # cacheable answers (enterprise registration)

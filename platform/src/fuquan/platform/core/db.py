@@ -5,10 +5,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
+from typing import Any
 
 from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import JSON, BigInteger, Integer, MetaData, event
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import Insert as PgInsert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -25,7 +30,9 @@ NAMING_CONVENTION = {
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 JsonB = JSON().with_variant(JSONB(), "postgresql")
 
-__all__ = ["Base", "BigId", "DateTimeUTC", "JsonB", "create_engine", "session_factory", "session_scope"]
+__all__ = [
+    "Base", "BigId", "DateTimeUTC", "JsonB", "conflict_insert", "create_engine", "session_factory", "session_scope",
+]  # fmt: skip
 
 
 class Base(DeclarativeBase):
@@ -67,6 +74,14 @@ async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncItera
         except BaseException:
             await session.rollback()
             raise
+
+
+def conflict_insert(session: AsyncSession, table: Any) -> PgInsert | SqliteInsert:
+    """``INSERT`` in the session's dialect, which can say ``ON CONFLICT DO NOTHING / DO UPDATE``: how a
+    concurrent first insert of a unique key is settled on both backends (a SAVEPOINT is not: pysqlite
+    commits the transaction a savepoint opened when it is released)."""
+    bind = session.bind
+    return pg_insert(table) if bind is not None and bind.dialect.name == "postgresql" else sqlite_insert(table)
 
 
 def is_sqlite(engine: AsyncEngine | Engine) -> bool:

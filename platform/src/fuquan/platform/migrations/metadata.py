@@ -10,6 +10,7 @@ from fuquan.platform.cases import models as case_models
 from fuquan.platform.catalog import models as catalog_models
 from fuquan.platform.core.audit import models as audit_models
 from fuquan.platform.core.db import Base
+from fuquan.platform.core.jobs import models as job_models
 from fuquan.tenants import models as tenant_models
 
 MODEL_MODULES = (
@@ -17,6 +18,7 @@ MODEL_MODULES = (
     catalog_models,
     account_models,
     audit_models,
+    job_models,
     authority_models,
     calendar_models,
     case_models,

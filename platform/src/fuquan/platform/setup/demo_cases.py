@@ -34,7 +34,7 @@ import random
 import struct
 import zlib
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -47,8 +47,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fuquan.authority import services as authority
-from fuquan.authority.registry import AuthorityRegistry, LoadedTenant
-from fuquan.authority.repositories import PolicyLine
+from fuquan.authority.registry import AuthorityRegistry
 from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.accounts.repositories import StaffRepository
 from fuquan.platform.accounts.services import add_staff
@@ -609,33 +608,6 @@ def _plans(rng: random.Random, count: int, desk_items: dict[str, list[CatalogIte
 # -- running the plans through the services ---------------------------------------------------------------
 
 
-class _PinnedRegistry(AuthorityRegistry):
-    """The caller's registry, with the tenant's policy version checked once per transaction.
-
-    ``AuthorityRegistry.get`` reads the policy version on every decision so a replica's change is
-    never missed; the generator makes thousands of decisions in a few transactions that change no
-    policy, so it checks once per transaction (session) and reuses the engine for the rest of it.
-    The decisions themselves are the registry's, unchanged.
-    """
-
-    def __init__(self, inner: AuthorityRegistry) -> None:
-        super().__init__()
-        self._inner = inner
-        self._pinned: dict[int, tuple[AsyncSession, LoadedTenant]] = {}
-
-    async def get(self, session: AsyncSession, tenant_id: int) -> LoadedTenant:
-        pinned = self._pinned.get(tenant_id)
-        if pinned is None or pinned[0] is not session:
-            pinned = self._pinned[tenant_id] = (session, await self._inner.get(session, tenant_id))
-        return pinned[1]
-
-    async def record(
-        self, session: AsyncSession, tenant_id: int, added: Sequence[PolicyLine], removed: Sequence[PolicyLine] = ()
-    ) -> None:  # pragma: no cover - the generator changes no policy; delegated all the same
-        self._pinned.pop(tenant_id, None)
-        await self._inner.record(session, tenant_id, added, removed)
-
-
 @dataclass(slots=True)
 class _Run:
     """What every batch needs: who is who, the calendar, the stored photos."""
@@ -839,7 +811,6 @@ async def add_demo_cases(
     rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not a secret
     cipher = PersonalDataCipher(secret_key)
     store = LocalFileStore(data_dir / "files")
-    pinned = _PinnedRegistry(registry)
     async with session_scope(session_maker) as session:
         tenant = await TenantRepository(session).by_code(TENANT)
         assert tenant is not None, "the tenant is seeded before demo cases"
@@ -857,10 +828,10 @@ async def add_demo_cases(
                 approvers.setdefault(member.unit, []).append(member.username)
         run = _Run(
             tenant_id=tenant.id, tz=tenant.timezone, catalog=await catalog_services.current(session, tenant.id),
-            registry=pinned, cipher=cipher, calendar=await calendar_for(session, tenant.id), actors=actors,
+            registry=registry, cipher=cipher, calendar=await calendar_for(session, tenant.id), actors=actors,
             approvers=approvers, photos={}, store=store, today=local_date(now, tenant.timezone),
         )  # fmt: skip
-        desk_items = await _desk_items(session, run, pinned, now)
+        desk_items = await _desk_items(session, run, registry, now)
         if not all(desk_items.values()):
             idle = [desk.username for desk in DESKS if not desk_items[desk.username]]
             raise RuntimeError(f"demo desks {', '.join(idle)} hold no acceptance grant: run add_demo_grants first")

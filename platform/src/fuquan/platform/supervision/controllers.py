@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from litestar import Controller, get
 from litestar.di import NamedDependency
-from litestar.params import QueryParameter
+from litestar.params import FromQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.core.timeutil import utcnow
 from fuquan.platform.supervision import services
 from fuquan.platform.supervision.schemas import DashboardRead
-
-# a division code (2, 4, 6, 9, 12 or 15 digits); a well-formed code outside the caller's subtree is a 404
-UnitCode = Annotated[str | None, QueryParameter(pattern=r"^\d{2,15}$", description="单位区划代码，默认为本人所在单位")]
+from fuquan.tenants.divisions import normalise_unit_code
+from fuquan.tenants.schemas import UnitCode
 
 
 class SupervisionController(Controller):
@@ -25,8 +22,13 @@ class SupervisionController(Controller):
     @get("/dashboard", summary="电子监察看板：办件状态、预警与逾期、按时办结率、好差评",
          opt={"permission": "supervision.read"})  # fmt: skip
     async def dashboard(
-        self, db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor], unit: UnitCode = None
+        self,
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
+        unit: FromQuery[UnitCode | None] = None,
     ) -> DashboardRead:
-        """Figures of the unit's subtree, per child unit (rolled up over its own subtree) and in total, with the
-        red (逾期) and yellow (预警) lists; signals as the case API computes them today."""
+        """Figures of the unit's subtree (default: the caller's own unit; outside the caller's subtree: 404), per
+        child unit (rolled up over its own subtree) and in total, with the red (逾期) and yellow (预警) lists;
+        signals as the case API computes them today."""
+        unit = None if unit is None else normalise_unit_code(unit)
         return await services.dashboard(db_session, actor, unit, utcnow())

@@ -55,6 +55,26 @@ async def _person(ctx: CaseContext, number: str, name: str, phone: str | None, n
     )
 
 
+async def _people(
+    ctx: CaseContext, subjects: shared.Subjects, phone: str | None, now: datetime
+) -> tuple[Applicant, Applicant | None]:
+    """The applicant and the related person, added in ID-number order: two requests naming the same two
+    new people then wait for each other in one order only, never in a cycle (a deadlock on PostgreSQL)."""
+    wanted = {subjects.id_number: (subjects.name, phone)}
+    if subjects.related_id_number is not None:
+        wanted[subjects.related_id_number] = (subjects.related_name or "", None)
+    found = {number: await _person(ctx, number, name, tel, now) for number, (name, tel) in sorted(wanted.items())}
+    related = None if subjects.related_id_number is None else found[subjects.related_id_number]
+    return found[subjects.id_number], related
+
+
+def _replayed(existing: Case, digest: str) -> Case:
+    """The case an earlier request with the same Idempotency-Key created, if this request is that one again."""
+    if existing.request_digest != digest:
+        raise ValidationFailed("同一个 Idempotency-Key 已用于内容不同的申请", rule="idempotency_key_reused")
+    return existing
+
+
 def _subjects(ctx: CaseContext, request: CaseCreate, now: datetime) -> shared.Subjects:
     """Checks every identifier on the request before anything is asked or written."""
     resident = parse_resident_id(request.applicant.id_number, today=ctx.today(now))
@@ -111,9 +131,7 @@ async def create_case(ctx: CaseContext, request: CaseCreate, idempotency_key: st
     if idempotency_key:
         existing = await cases.by_idempotency_key(ctx.tenant_id, ctx.actor.staff_id, idempotency_key)
         if existing is not None:
-            if existing.request_digest != digest:
-                raise ValidationFailed("同一个 Idempotency-Key 已用于内容不同的申请", rule="idempotency_key_reused")
-            return existing, False
+            return _replayed(existing, digest), False
     now = utcnow()
     unit = await UnitRepository(ctx.session).get(ctx.actor.scope, request.unit)
     if unit.code != ctx.actor.unit_code:
@@ -126,11 +144,8 @@ async def create_case(ctx: CaseContext, request: CaseCreate, idempotency_key: st
     number = receipt_no(unit.code, day, await shared.reserve_sequence(ctx, unit.code, day))
     # partners first, outside any lock; the case's own writes follow
     answers = await shared.ask_partners(ctx, item, range(1, len(item.materials) + 1), number, subjects, day)
-    applicant = await _person(ctx, subjects.id_number, subjects.name, phone, now)
-    related = None
-    if subjects.related_id_number is not None:
-        related = await _person(ctx, subjects.related_id_number, subjects.related_name or "", None, now)
-    case = await cases.add(
+    applicant, related = await _people(ctx, subjects, phone, now)
+    case, created = await cases.add(
         Case(
             tenant_id=ctx.tenant_id,
             receipt_no=number,
@@ -151,6 +166,9 @@ async def create_case(ctx: CaseContext, request: CaseCreate, idempotency_key: st
         ),
         _materials(item, now),
     )
+    if not created:  # the same key, sent again to another replica, created its case while we asked the partners
+        log.info("case_creation_replayed", case_id=case.id)
+        return _replayed(case, digest), False
     shared.apply_answers(ctx, case, await cases.materials(case.id), answers, item, now)
     await record_step(ctx, case, "create", None, Status.DRAFT, None, now, {"item": item.code, **tally(answers)})
     log.info("case_created", case_id=case.id, item=item.code, unit=unit.code)

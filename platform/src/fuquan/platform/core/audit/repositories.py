@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.platform.core.audit.models import AuditChainHead, AuditRecord
+from fuquan.platform.core.db import conflict_insert
 
 GENESIS_HASH = "0" * 64
 _LOCKED_HEADS = "fuquan.audit.locked_heads"  # session.info: (transaction, {chain: head})
@@ -33,17 +34,22 @@ class AuditRepository:
         head = cache.get(chain)
         if head is not None:
             return head
+        if not await self._touch(chain):
+            # a new chain: its genesis head, unless a concurrent first append has just created it (then
+            # this waits for that transaction and yields); either way the row exists, so touch it again
+            genesis = conflict_insert(self.session, AuditChainHead).values(chain=chain, seq=0, hash=GENESIS_HASH)
+            await self.session.execute(genesis.on_conflict_do_nothing())
+            await self._touch(chain)
+        head = await self.session.get_one(AuditChainHead, chain, populate_existing=True)
+        cache[chain] = head
+        return head
+
+    async def _touch(self, chain: int) -> bool:
+        """Lock the chain's head row by a no-op UPDATE; False if the chain has no head yet."""
         locked = await self.session.execute(
             update(AuditChainHead).where(AuditChainHead.chain == chain).values(seq=AuditChainHead.seq)
         )
-        if locked.rowcount == 0:  # type: ignore[attr-defined]
-            head = AuditChainHead(chain=chain, seq=0, hash=GENESIS_HASH)
-            self.session.add(head)
-            await self.session.flush()
-        else:
-            head = await self.session.get_one(AuditChainHead, chain, populate_existing=True)
-        cache[chain] = head
-        return head
+        return bool(locked.rowcount)  # type: ignore[attr-defined]
 
     def append(self, record: AuditRecord, head: AuditChainHead) -> None:
         """Queue the record and move the head; both are written at the next flush or commit."""

@@ -30,14 +30,15 @@ from fuquan.platform.core.timeutil import as_utc, local_date, utcnow
 from fuquan.platform.web.authority import services
 from fuquan.platform.web.authority.schemas import (
     ACTIONS,
-    UNIT_CODE,
     GrantForm,
     RevokeForm,
     grant_create,
     grant_errors,
     reason_error,
+    unit_field,
 )
 from fuquan.platform.web.pages import PageController, page, render
+from fuquan.tenants.divisions import normalise_unit_code
 from fuquan.tenants.repositories import UnitRepository
 
 FormBody = Body(media_type=RequestEncodingType.URL_ENCODED)
@@ -73,8 +74,8 @@ async def _grant_form(
     """The grant form with the rules beside the fields; loaded afresh (a rejected attempt was rolled back)."""
     catalog = await current(session, actor.tenant_id)
     target = None
-    if UNIT_CODE.match(form.unit):
-        target = await UnitRepository(session).find(actor.scope, form.unit)
+    if code := unit_field(form.unit):
+        target = await UnitRepository(session).find(actor.scope, code)
     field_errors = dict(errors or {})
     if problem is not None and problem.rule in RULE_FIELDS:
         field_errors.setdefault(RULE_FIELDS[problem.rule], problem.detail)
@@ -108,9 +109,9 @@ class AuthorityPagesController(PageController):
         action: FromQuery[str] = "accept",
     ) -> Template:
         catalog = await current(db_session, page_actor.tenant_id)
-        matrix = await services.matrix_page(
-            db_session, page_actor, catalog, authority_registry, unit.strip() or page_actor.unit_code, _action(action)
-        )
+        unit = unit.strip()
+        code = normalise_unit_code(unit) if unit else page_actor.unit_code  # not a code: a 400 page
+        matrix = await services.matrix_page(db_session, page_actor, catalog, authority_registry, code, _action(action))
         return render("authority/matrix.html", page_actor, page=matrix, labels=services)
 
     @get("/grants/new", opt=page("grants.manage"))
@@ -123,7 +124,7 @@ class AuthorityPagesController(PageController):
         action: FromQuery[str] = "accept",
     ) -> Template:
         today = local_date(utcnow(), page_actor.scope.timezone).isoformat()
-        form = GrantForm(unit=unit.strip(), item=item.strip(), action=action, valid_from=today)
+        form = GrantForm(unit=unit, item=item, action=action, valid_from=today).cleaned()
         return await _grant_form(db_session, page_actor, form)
 
     @post("/grants", opt=page("grants.manage"))
@@ -168,6 +169,8 @@ class AuthorityPagesController(PageController):
         scope = page_actor.scope
         catalog = await current(db_session, page_actor.tenant_id)
         unit, item = unit.strip(), item.strip()
+        if unit:
+            unit = normalise_unit_code(unit)  # not a code: a 400 page
         if action and action not in ACTIONS:
             raise BadRequest("权限类型只能是受理或办理（审批）", rule="action")
         if status and status not in STATUSES:
@@ -238,7 +241,8 @@ class AuthorityPagesController(PageController):
             "grant.revoke", resource=f"grant:{grant_id}", request_id=request_id, detail={"reason": reason}
         )
         async with rejections_audited(db_session, entry):
-            await authority.revoke(db_session, page_actor, grant_id, reason, authority_registry, request_id)
+            catalog = await current(db_session, page_actor.tenant_id)
+            await authority.revoke(db_session, page_actor, grant_id, reason, catalog, authority_registry, request_id)
         return Redirect(f"/authority/grants/{grant_id}", status_code=303)
 
     @get("/explain", opt=page("authority.read"))
@@ -255,9 +259,10 @@ class AuthorityPagesController(PageController):
     ) -> Template:
         catalog = await current(db_session, page_actor.tenant_id)
         unit, item, at = unit.strip(), item.strip(), at.strip()
-        form = {"unit": unit, "item": item, "action": action, "role": role, "at": at}
+        code = unit_field(unit)
+        form = {"unit": code or unit, "item": item, "action": action, "role": role, "at": at}
         errors: dict[str, str] = {}
-        if unit and not UNIT_CODE.match(unit):
+        if unit and code is None:
             errors["unit"] = "区划代码应为 2、4、6、9、12 或 15 位数字"
         if item and item not in catalog.items:
             errors["item"] = "请选择目录中的一个事项"
@@ -272,9 +277,9 @@ class AuthorityPagesController(PageController):
             except (ValueError, FuquanError):
                 errors["at"] = "查询时间格式不对，例如 2026-03-01T09:30；留空表示现在"
         answer = None
-        if unit and item and not errors:
+        if code and item and not errors:
             answer = await services.explain(
-                db_session, page_actor, catalog, authority_registry, unit_code=unit, item_code=item,
+                db_session, page_actor, catalog, authority_registry, unit_code=code, item_code=item,
                 action=action, at=when, role=role or None,
             )  # fmt: skip
         return render(

@@ -13,8 +13,8 @@ from datetime import date
 import msgspec
 
 from fuquan.authority.schemas import GrantCreate
+from fuquan.tenants.divisions import InvalidUnitCode, normalise_unit_code
 
-UNIT_CODE = re.compile(r"^\d{2}(\d{2}(\d{2}(\d{3}(\d{3}(\d{3})?)?)?)?)?$")
 ACTIONS = ("accept", "decide")
 SCOPES = ("unit", "subtree")
 BASES = ("devolved", "authorised", "entrusted", "statutory")
@@ -39,11 +39,19 @@ class GrantForm(msgspec.Struct, kw_only=True):
         return msgspec.structs.replace(
             self,
             item=self.item.strip(),
-            unit=self.unit.strip(),
+            unit=unit_field(self.unit) or self.unit.strip(),  # a code as kept; anything else as typed
             instrument=self.instrument.strip(),
             valid_from=self.valid_from.strip(),
             valid_until=self.valid_until.strip(),
         )
+
+
+def unit_field(text: str) -> str | None:
+    """The unit code typed into a field, as Fuquan keeps it (640202000000 is 640202); None when it is none."""
+    try:
+        return normalise_unit_code(text.strip())
+    except InvalidUnitCode:
+        return None
 
 
 class RevokeForm(msgspec.Struct, kw_only=True):
@@ -71,7 +79,7 @@ def grant_errors(form: GrantForm, item_codes: set[str]) -> dict[str, str]:
         errors["item"] = "请选择目录中的一个事项"
     if form.action not in ACTIONS:
         errors["action"] = "请选择“受理”或“办理（审批）”"
-    if not UNIT_CODE.match(form.unit):
+    if unit_field(form.unit) is None:
         errors["unit"] = "请填写赋权对象的区划代码（2、4、6、9、12 或 15 位数字）"
     if form.scope not in SCOPES:
         errors["scope"] = "请选择适用范围"

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from litestar import get
 from litestar.di import NamedDependency
-from litestar.params import QueryParameter
+from litestar.params import FromQuery
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,9 +12,8 @@ from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.core.timeutil import utcnow
 from fuquan.platform.web.pages import PageController, page, render
 from fuquan.platform.web.supervision.services import percent, supervision_page
-
-# a division code; anything else is a 400 page, a well-formed code outside the subtree the 404 page
-UnitCode = Annotated[str | None, QueryParameter(pattern=r"^\d{2,15}$")]
+from fuquan.tenants.divisions import normalise_unit_code
+from fuquan.tenants.schemas import UnitCode
 
 
 class SupervisionPagesController(PageController):
@@ -24,8 +21,13 @@ class SupervisionPagesController(PageController):
 
     @get("/", opt=page("supervision.read"))
     async def index(
-        self, page_actor: NamedDependency[Actor], db_session: NamedDependency[AsyncSession], unit: UnitCode = None
+        self,
+        page_actor: NamedDependency[Actor],
+        db_session: NamedDependency[AsyncSession],
+        unit: FromQuery[UnitCode | None] = None,
     ) -> Template:
-        """The dashboard of ``unit`` (default: the supervisor's own unit): red and yellow lists, per-unit figures."""
+        """The dashboard of ``unit`` (default: the supervisor's own unit): red and yellow lists, per-unit figures.
+        Anything but a division code is a 400 page, a code outside the subtree the 404 page."""
+        unit = None if unit is None else normalise_unit_code(unit)
         view = await supervision_page(db_session, page_actor, unit, utcnow())
         return render("supervision/index.html", page_actor, view=view, board=view.board, percent=percent)

@@ -1,0 +1,78 @@
+"""A commit that fails never answers success: the case is not saved, and the clerk is told so (503 when the
+database is unreachable, 409 when the data changed under the request) — never a 201 for nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from fuquan.platform.cases.models import Case
+from fuquan.platform.core.db import create_engine, session_factory
+from helpers import login
+
+pytestmark = pytest.mark.anyio
+
+GRANT = {
+    "item": "HRSS-06", "action": "accept", "unit": "640202001", "scope": "unit", "valid_from": "2026-01-01",
+    "valid_until": None, "redelegable": False, "basis": "devolved", "instrument": "宁人社发〔2026〕5号",
+}  # fmt: skip
+CASE = {"item": "HRSS-06", "unit": "640202001", "applicant": {"id_number": "110101199003078515", "name": "李四"}}
+
+
+@pytest.fixture
+def failing_commits() -> Iterator[list[Exception]]:
+    """The commit of a transaction that wrote a case raises the next error in the list (as many as there are)."""
+    errors: list[Exception] = []
+
+    def note_cases(state: ORMExecuteState) -> None:
+        table = getattr(state.statement, "table", None)
+        if state.is_insert and table is not None and table.name == Case.__tablename__:
+            state.session.info["wrote_a_case"] = True
+
+    def fail(session: Session) -> None:
+        if errors and session.info.pop("wrote_a_case", False):
+            raise errors.pop(0)
+
+    event.listen(Session, "do_orm_execute", note_cases)
+    event.listen(Session, "before_commit", fail)
+    yield errors
+    event.remove(Session, "before_commit", fail)
+    event.remove(Session, "do_orm_execute", note_cases)
+
+
+async def _cases(database_url: str) -> int:
+    engine = create_engine(database_url)
+    async with session_factory(engine)() as session:
+        count = await session.scalar(select(func.count()).select_from(Case))
+    await engine.dispose()
+    return int(count or 0)
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "slug"),
+    [
+        (OperationalError("COMMIT", {}, Exception("server closed the connection")), 503, "database-unavailable"),
+        (IntegrityError("INSERT", {}, Exception("duplicate key")), 409, "commit-conflict"),
+    ],
+)
+async def test_a_failed_commit_is_no_success(
+    client: Any, database_url: str, failing_commits: list[Exception], error: Exception, status: int, slug: str
+) -> None:
+    admin, clerk = await login(client, "nx_admin"), await login(client, "cs_clerk")
+    assert (await client.post("/api/v1/grants", json=GRANT, headers=admin)).status_code == 201
+    failing_commits.append(error)
+    answer = await client.post("/api/v1/cases", json=CASE, headers=clerk)
+    assert answer.status_code == status, answer.text
+    problem = answer.json()
+    assert problem["type"].endswith(slug) and "未保存" in problem["detail"] and problem["request_id"]
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert await _cases(database_url) == 0
+    # the next attempt is saved as usual
+    again = await client.post("/api/v1/cases", json=CASE, headers=clerk)
+    assert again.status_code == 201, again.text
+    assert await _cases(database_url) == 1
