@@ -23,7 +23,8 @@ import bisect
 import gc
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import anyio
 import structlog
@@ -33,7 +34,9 @@ from sqlalchemy.orm import Session
 
 from fuquan.authority.engine.facade import TenantAuthority
 from fuquan.authority.repositories import PolicyLine, PolicyRepository
+from fuquan.platform.core.db import own_session
 from fuquan.platform.core.timeutil import utcnow
+from fuquan.tenants.directory import UnitDirectory
 from fuquan.tenants.repositories import UnitRepository
 
 log = structlog.get_logger()
@@ -43,12 +46,23 @@ BUCKET_LEVEL = 4  # policy lines are bucketed by township (code[:9]); see engine
 _CONSISTENT_READ_ATTEMPTS = 20
 
 
+FREEZE_FROM_LINES = 50_000  # policies this large are moved out of the garbage collector's reach
+EXPLANATIONS_KEPT = 50_000  # per tenant: the facts behind recent answers, forgotten with every change
+
+
 @dataclass
 class LoadedTenant:
     tenant_id: int
     authority: TenantAuthority
     version: int
     bucket_codes: list[str]  # sorted codes of units at township level or above
+    # what explanations read from the grants (chains, covering grants), valid for this version only
+    explanations: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+
+    def remember(self, version: int, key: tuple[Any, ...], facts: Any) -> None:
+        """Keep ``facts`` read while ``version`` was held, unless a change came in meanwhile."""
+        if self.version == version and len(self.explanations) < EXPLANATIONS_KEPT:
+            self.explanations[key] = facts
 
     def bucket_codes_under(self, code: str) -> list[str]:
         start = bisect.bisect_left(self.bucket_codes, code)
@@ -64,6 +78,7 @@ class LoadedTenant:
             removed_roles=[line for line in removed if len(line) == 2],  # type: ignore[misc]
         )
         self.version = version
+        self.explanations.clear()
 
 
 @dataclass(frozen=True)
@@ -86,6 +101,7 @@ class AuthorityRegistry:
         self._told: dict[int, int] = {}  # the newest version this process knows was committed
         self._locks: dict[int, asyncio.Lock] = {}
         self.on_committed: Callable[[int, int], None] | None = None
+        self.units = UnitDirectory(session_maker)  # the hierarchy the decisions are about
         self.rebuilds = 0  # full loads, for operators and tests
         self.primed = False  # every tenant loaded once (the app's start-up): ready to serve
 
@@ -150,7 +166,7 @@ class AuthorityRegistry:
             assert session is not None, "a registry without a session maker reads through the caller's session"
             yield session
             return
-        async with self._session_maker() as own:
+        async with own_session(self._session_maker) as own:
             yield own
 
     async def _apply_log(self, loaded: LoadedTenant, session: AsyncSession) -> bool:
@@ -181,7 +197,8 @@ class AuthorityRegistry:
         loaded = LoadedTenant(tenant_id, authority, version, sorted(codes))
         replaced = self._tenants.get(tenant_id)
         self._tenants[tenant_id] = loaded  # the atomic swap: readers see the old engine or the new one
-        _exempt_from_gc(replaced is not None)
+        if len(rows) >= FREEZE_FROM_LINES:
+            exempt_from_gc(replaced=replaced is not None)
         self.rebuilds += 1
         log.info("policy_loaded", tenant_id=tenant_id, rows=len(rows), version=version)
         self.told(tenant_id, version)
@@ -226,10 +243,11 @@ class AuthorityRegistry:
         self._tenants.pop(tenant_id, None)
 
 
-def _exempt_from_gc(replaced: bool) -> None:
+def exempt_from_gc(*, replaced: bool) -> None:
     """Move the engines out of the cyclic garbage collector's reach: at Shandong scale they are ~650k objects,
     and every full collection would scan them all (measured 150-190 ms, a pause for every request then in
-    flight). After a rebuild the old engine is collected once first (rare: after a compacted log)."""
+    flight). After a rebuild the old engine is collected once first (rare: after a compacted log). Small
+    engines (a province of tens of thousands of lines) cost a collection a few milliseconds: left alone."""
     if replaced:
         gc.unfreeze()
         gc.collect()

@@ -51,6 +51,7 @@ class GrantRepository:
             await self.session.execute(insert(Grant), rows[start : start + _BATCH])
         if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
             await self.session.execute(text(_MOVE_GRANT_IDS_PAST_MAX))
+            await self.session.execute(text("ANALYZE authority_grant"))  # the planner's statistics, at once
 
     async def held_by(self, tenant_id: int, unit: str) -> list[Grant]:
         """Unrevoked grants made to ``unit`` — what it may pass on (if re-delegable)."""
@@ -79,22 +80,22 @@ class GrantRepository:
         return {grant.id: grant for grant in rows}
 
     async def covering(self, tenant_id: int, item: str, action: str, code: str) -> list[Grant]:
-        """Every grant (any state) for (item, action) that covers ``code``: on it, or a subtree above it."""
-        return list(
-            await self.session.scalars(
-                select(Grant)
-                .where(
-                    Grant.tenant_id == tenant_id,
-                    Grant.item_code == item,
-                    Grant.action == action,
-                    or_(
-                        Grant.unit_code == code,
-                        and_(Grant.scope == "subtree", Grant.unit_code.in_(ancestor_codes(code))),
-                    ),
-                )
-                .order_by(Grant.id)
+        """Every grant (any state) for (item, action) that covers ``code``: on it, or a subtree above it.
+
+        One lookup of the (tenant, item, action, unit) index per code on the path (≤ 6); the subtree
+        condition is checked on the few rows found (an OR across them made PostgreSQL scan every grant
+        of the item: 264 ms at Shandong scale)."""
+        rows = await self.session.scalars(
+            select(Grant)
+            .where(
+                Grant.tenant_id == tenant_id,
+                Grant.item_code == item,
+                Grant.action == action,
+                Grant.unit_code.in_([code, *ancestor_codes(code)]),
             )
+            .order_by(Grant.id)
         )
+        return [grant for grant in rows if grant.unit_code == code or grant.subtree]
 
     async def under(self, tenant_id: int, item: str, action: str, code: str) -> list[Grant]:
         """Every grant (any state) for (item, action) that covers some unit of ``code``'s subtree:

@@ -3,7 +3,8 @@
 - ``POLICY_CHANNEL`` carries (tenant, version) announcements on Litestar channels: Redis pub/sub when Redis
   is configured, PostgreSQL LISTEN/NOTIFY when only PostgreSQL is, in-process otherwise.
 - :func:`listen` applies the log as soon as an announcement arrives;
-- :func:`catch_up_job` polls the versions every second or so in every process, should a message be lost;
+- :meth:`AuthorityRegistry.poll` (the app's catch-up job) compares the versions every second or so in every
+  process, should a message be lost;
 - :func:`compaction_job` forgets old log entries once per slot across replicas.
 """
 
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fuquan.authority.registry import AuthorityRegistry
 from fuquan.authority.repositories import PolicyRepository
+from fuquan.platform.core.db import own_session
 from fuquan.platform.core.jobs.runner import Job, JobBody
 from fuquan.platform.core.timeutil import utcnow
 from fuquan.tenants.repositories import TenantRepository
@@ -57,7 +59,8 @@ async def listen(channels: ChannelsPlugin, registry: AuthorityRegistry, channel:
                 continue
             if registry.told(news.tenant, news.version):
                 try:
-                    await registry.catch_up(news.tenant)
+                    with anyio.CancelScope(shield=True):  # see JobRunner: never cancel a query half-way
+                        await registry.catch_up(news.tenant)
                 except Exception:  # the periodic catch-up retries
                     log.exception("policy_catch_up_failed", tenant_id=news.tenant)
 
@@ -68,10 +71,11 @@ async def prime(registry: AuthorityRegistry, session_maker: async_sessionmaker[A
     delay = 0.5
     while True:
         try:
-            async with session_maker() as session:
-                tenant_ids = [tenant.id for tenant in await TenantRepository(session).all()]
-            for tenant_id in tenant_ids:
-                await registry.catch_up(tenant_id)
+            with anyio.CancelScope(shield=True):  # see JobRunner: never cancel a query half-way
+                async with own_session(session_maker) as session:
+                    tenant_ids = [tenant.id for tenant in await TenantRepository(session).all()]
+                for tenant_id in tenant_ids:
+                    await registry.catch_up(tenant_id)
         except Exception:
             log.exception("policy_prime_failed", retry_in_seconds=delay)
             await anyio.sleep(delay)
@@ -81,22 +85,11 @@ async def prime(registry: AuthorityRegistry, session_maker: async_sessionmaker[A
         return
 
 
-def catch_up_job(registry: AuthorityRegistry, session_maker: async_sessionmaker[AsyncSession], period: float) -> Job:
-    async def run() -> dict[str, Any]:
-        async with session_maker() as session:
-            behind = await registry.poll(session)
-        if behind:
-            log.info("policy_caught_up_by_poll", tenants=behind)
-        return {"behind": len(behind)}
-
-    return Job("policy_catch_up", period, run, everywhere=True)
-
-
 def compaction_job(
     session_maker: async_sessionmaker[AsyncSession], period: float, keep_versions: int, retention: timedelta
 ) -> Job:
     async def run() -> dict[str, Any]:
-        async with session_maker() as session, session.begin():
+        async with own_session(session_maker) as session, session.begin():
             removed = await PolicyRepository(session).compact_log(keep_versions, utcnow() - retention)
         return {"removed": removed}
 

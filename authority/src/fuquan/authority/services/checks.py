@@ -34,11 +34,39 @@ class Decision:
     rule: str | None
 
 
-def _denial(covering: list[Grant], by_id: dict[int, Grant], at: datetime, tz: str, what: str) -> tuple[str, str]:
+@dataclass(frozen=True, slots=True)
+class GrantFacts:
+    """What an explanation says of a grant (kept between requests, so never a database row)."""
+
+    id: int
+    unit_code: str
+    instrument: str
+    grantor_unit_code: str
+    valid_from: datetime
+    valid_until: datetime | None
+    revoked_at: datetime | None
+    revoke_reason: str | None
+    parent_id: int | None
+
+    @classmethod
+    def of(cls, grant: Grant) -> GrantFacts:
+        return cls(
+            grant.id, grant.unit_code, grant.instrument, grant.grantor_unit_code, grant.valid_from,
+            grant.valid_until, grant.revoked_at, grant.revoke_reason, grant.parent_id,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Covering:
+    grants: tuple[GrantFacts, ...]  # every grant (any state) for the item/action covering the unit
+    parents: dict[int, GrantFacts]
+
+
+def _denial(covering: Covering, at: datetime, tz: str, what: str) -> tuple[str, str]:
     """The first rule that denies, reading the covering grants nearest first."""
-    if not covering:
+    if not covering.grants:
         return f"没有任何赋权使该单位拥有{what}权限", "no_grant"
-    for grant in sorted(covering, key=lambda g: (-len(g.unit_code), -g.id)):
+    for grant in sorted(covering.grants, key=lambda g: (-len(g.unit_code), -g.id)):
         if at < grant.valid_from:
             return (
                 f"赋权 #{grant.id}（{grant.instrument}）自 {format_day(grant.valid_from, tz)} 起才生效",
@@ -49,10 +77,29 @@ def _denial(covering: list[Grant], by_id: dict[int, Grant], at: datetime, tz: st
         if grant.revoked_at is not None and at >= grant.revoked_at:
             when = grant.revoked_at.astimezone(ZoneInfo(tz)).isoformat(timespec="seconds")
             return f"赋权 #{grant.id}（{grant.instrument}）已于 {when} 撤销：{grant.revoke_reason}", "revoked"
-        parent = by_id.get(grant.parent_id) if grant.parent_id else None
+        parent = covering.parents.get(grant.parent_id) if grant.parent_id else None
         if parent is not None:
             return f"赋权 #{grant.id} 所依据的上级赋权 #{parent.id} 在该时刻无效", "parent_not_effective"
     return f"没有有效的赋权使该单位拥有{what}权限", "no_grant"
+
+
+async def _chain(grants: GrantRepository, tenant_id: int, grant_id: int) -> tuple[GrantFacts, ...]:
+    """The grant that allows, then its parent, … up to the grant made by the tenant root."""
+    chain: list[GrantFacts] = []
+    next_id: int | None = grant_id
+    while next_id is not None:
+        found = (await grants.by_ids(tenant_id, [next_id])).get(next_id)
+        if found is None:
+            break
+        chain.append(GrantFacts.of(found))
+        next_id = found.parent_id
+    return tuple(chain)
+
+
+async def _covering(grants: GrantRepository, tenant_id: int, item: str, action: str, code: str) -> Covering:
+    found = await grants.covering(tenant_id, item, action, code)
+    parents = await grants.by_ids(tenant_id, [g.parent_id for g in found if g.parent_id])
+    return Covering(tuple(GrantFacts.of(g) for g in found), {i: GrantFacts.of(g) for i, g in parents.items()})
 
 
 async def check(
@@ -67,30 +114,29 @@ async def check(
     at: datetime | None,
     role: str = "",
 ) -> Decision:
-    """May ``unit`` perform ``action`` on ``item`` at ``at`` (default now)? And why."""
-    target = await UnitRepository(session).get(scope, unit)
+    """May ``unit`` perform ``action`` on ``item`` at ``at`` (default now)? And why.
+
+    The decision is Casbin's; the grants the explanation names are read once per policy version, so a
+    repeated question costs no database round trip."""
+    target = await registry.units.get(scope, unit, session)
     catalog_item = catalog.get(item)
     when = at or utcnow()
     loaded = await registry.get(session, scope.tenant_id)
+    version = loaded.version
     allowed, grant_id = loaded.authority.decide(target.code, item, action, role, instant(when), engine="casbin")
     what = f"“{catalog_item.name}”的{ACTION_NAMES.get(action, action)}"
-    grants = GrantRepository(session)
     if allowed:
         if grant_id in (None, STATUTORY):
             return Decision(True, [], f"{target.name}作为省级人社部门法定本级行使{what}权限", None)
-        chain_ids: list[int] = []
-        by_id = await grants.by_ids(scope.tenant_id, [grant_id])  # type: ignore[list-item]
-        current: Grant | None = by_id.get(grant_id)  # type: ignore[arg-type]
-        while current is not None:
-            chain_ids.append(current.id)
-            if current.parent_id is None:
-                break
-            current = (await grants.by_ids(scope.tenant_id, [current.parent_id])).get(current.parent_id)
-        chain_ids.reverse()
-        top = by_id[grant_id]  # type: ignore[index]
+        key = ("chain", grant_id)
+        chain = loaded.explanations.get(key)
+        if chain is None:
+            chain = await _chain(GrantRepository(session), scope.tenant_id, grant_id)  # type: ignore[arg-type]
+            loaded.remember(version, key, chain)
+        top = chain[0]
         return Decision(
             True,
-            chain_ids,
+            [facts.id for facts in reversed(chain)],
             f"{target.name}经赋权 #{top.id}（{top.instrument}，{top.grantor_unit_code} 授予）拥有{what}权限",
             None,
         )
@@ -98,9 +144,12 @@ async def check(
     if target.level > floor:
         reason = f"{what}权限最低只能下放到{LEVEL_NAMES[floor]}级，{target.name}是{LEVEL_NAMES[target.level]}级"
         return Decision(False, [], reason, "floor")
-    covering = await grants.covering(scope.tenant_id, item, action, target.code)
-    parents = await grants.by_ids(scope.tenant_id, [g.parent_id for g in covering if g.parent_id])
-    reason, rule = _denial(covering, parents, when, scope.timezone, what)
+    key = ("covering", item, action, target.code)
+    covering = loaded.explanations.get(key)
+    if covering is None:
+        covering = await _covering(GrantRepository(session), scope.tenant_id, item, action, target.code)
+        loaded.remember(version, key, covering)
+    reason, rule = _denial(covering, when, scope.timezone, what)
     return Decision(False, [], reason, rule)
 
 

@@ -10,8 +10,9 @@ from litestar.params import JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.platform.accounts.actor import Actor
+from fuquan.platform.accounts.logins import LoginDirectory
 from fuquan.platform.accounts.schemas import MeRead, TokenRead, TokenRequest
-from fuquan.platform.accounts.services import LoginThrottle, issue_token, revoke_token
+from fuquan.platform.accounts.services import LoginThrottle, issue_token, revoke_token, token_digest
 from fuquan.platform.core.audit.services import AuditEntry, rejections_audited
 from fuquan.platform.core.config import Settings
 from fuquan.platform.core.request_context import request_id_of
@@ -45,11 +46,12 @@ class AuthController(Controller):
     @delete("/token", summary="退出登录（吊销当前令牌）", opt={"permission": "self"})
     async def logout(
         self,
-        request: Request[Actor, Any, Any],
+        request: Request[Actor, str, Any],
         db_session: NamedDependency[AsyncSession],
         actor: NamedDependency[Actor],
+        logins: NamedDependency[LoginDirectory],
     ) -> None:
-        await revoke_token(db_session, actor, request_id_of(request))
+        await revoke_token(db_session, actor, token_digest(request.auth), logins, request_id_of(request))
 
     @get("/me", summary="当前登录人员", opt={"permission": "self"})
     async def me(self, actor: NamedDependency[Actor]) -> MeRead:

@@ -13,11 +13,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.platform.accounts.actor import Actor
+from fuquan.platform.accounts.logins import LoginDirectory
 from fuquan.platform.accounts.models import ApiToken, RoleAssignment, Staff
 from fuquan.platform.accounts.repositories import StaffRepository, TokenRepository
 from fuquan.platform.accounts.roles import ROLE_NAMES
 from fuquan.platform.core.audit.services import AuditEntry, append
 from fuquan.platform.core.crypto import sm3_hex
+from fuquan.platform.core.db import on_commit
 from fuquan.platform.core.errors import Conflict, TooManyRequests, Unauthenticated, ValidationFailed
 from fuquan.platform.core.timeutil import utcnow
 from fuquan.tenants.repositories import TenantRepository, UnitRepository
@@ -169,28 +171,14 @@ async def issue_token(
     return token, ttl_seconds
 
 
-async def authenticate(session: AsyncSession, token: str) -> Actor:
-    found = await TokenRepository(session).live(token_digest(token), utcnow())
-    if found is None:
-        raise Unauthenticated("登录已失效，请重新登录", rule="token")
-    api_token, staff = found
-    tenant = await TenantRepository(session).by_id(staff.tenant_id)
-    if tenant is None:  # pragma: no cover - a staff row always has its tenant (FK)
-        raise Unauthenticated("登录已失效，请重新登录", rule="token")
-    roles = frozenset(r.role for r in staff.roles if r.unit_code == staff.unit_code)
-    return Actor(
-        staff_id=staff.id,
-        username=staff.username,
-        display_name=staff.display_name,
-        unit_code=staff.unit_code,
-        roles=roles,
-        scope=scope_for(tenant.id, tenant.code, staff.unit_code, tenant.timezone),
-        token_id=api_token.id,
-    )
-
-
-async def revoke_token(session: AsyncSession, actor: Actor, request_id: str | None) -> None:
+async def revoke_token(
+    session: AsyncSession, actor: Actor, digest: str, logins: LoginDirectory, request_id: str | None
+) -> None:
+    """退出登录: revoke the token (audited) and forget its login everywhere, before and after the commit — no
+    process may answer from the cached login meanwhile."""
     if actor.token_id is None:
         return
+    await logins.forget(digest)
+    on_commit(session, lambda: logins.forget(digest))
     await TokenRepository(session).revoke(actor.token_id, utcnow())
     await append(session, actor.audit_entry("auth.logout", resource=f"token:{actor.token_id}", request_id=request_id))

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import anyio
 import structlog
 from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyAsyncConfig, SQLAlchemyPlugin
 from litestar import Litestar, Request, Response
-from litestar.channels import ChannelsBackend, ChannelsPlugin
-from litestar.channels.backends.asyncpg import AsyncPgChannelsBackend
-from litestar.channels.backends.memory import MemoryChannelsBackend
-from litestar.channels.backends.redis import RedisChannelsPubSubBackend
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
@@ -33,17 +25,16 @@ from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from litestar.stores.registry import StoreRegistry
-from redis.asyncio import Redis
-from sqlalchemy import make_url
 
 from fuquan.authority.controllers import AuthorityController, GrantController
 from fuquan.authority.registry import AuthorityRegistry
-from fuquan.authority.sync import POLICY_CHANNEL, announcer, catch_up_job, compaction_job, listen, prime
 from fuquan.integrations.gateway.cache import ResponseCache
 from fuquan.integrations.gateway.client import GatewayPool
 from fuquan.integrations.services import PartnerDirectory
 from fuquan.platform.accounts.controllers import AuthController
+from fuquan.platform.accounts.logins import LoginDirectory
 from fuquan.platform.accounts.services import LoginThrottle
+from fuquan.platform.app.background import background_work, channels_plugin, job_runner
 from fuquan.platform.app.health import HealthController
 from fuquan.platform.app.problems import (
     EXCEPTION_HANDLERS,
@@ -62,11 +53,10 @@ from fuquan.platform.cases.controllers import (
     PublicCaseController,
 )
 from fuquan.platform.catalog.controllers import ItemController
-from fuquan.platform.catalog.services import provide_catalog
+from fuquan.platform.catalog.services import CatalogCache, provide_catalog
 from fuquan.platform.core.config import Settings, load_settings
 from fuquan.platform.core.db import create_engine, session_factory
 from fuquan.platform.core.files import LocalFileStore
-from fuquan.platform.core.jobs.runner import JobRunner
 from fuquan.platform.core.personal import PersonalDataCipher
 from fuquan.platform.core.request_context import request_id_of
 from fuquan.platform.supervision.controllers import SupervisionController
@@ -97,24 +87,6 @@ def _store_factory(settings: Settings) -> Any:
         return MemoryStore()
 
     return memory_store
-
-
-def _channels_backend(settings: Settings) -> ChannelsBackend:
-    """Announcements between processes: Redis pub/sub, else PostgreSQL LISTEN/NOTIFY, else in-process."""
-    if settings.redis_url:
-        return RedisChannelsPubSubBackend(redis=Redis.from_url(settings.redis_url))
-    url = make_url(settings.database_url)
-    if url.get_backend_name() == "postgresql":
-        return AsyncPgChannelsBackend(dsn=url.set(drivername="postgresql").render_as_string(hide_password=False))
-    return MemoryChannelsBackend()
-
-
-async def _logged(event: str, work: Awaitable[None]) -> None:
-    """Background work whose failure must not stop the app (the periodic catch-up covers for it)."""
-    try:
-        await work
-    except Exception:
-        log.exception(event)
 
 
 def _is_throttled(request: Request[Any, Any, Any]) -> bool:
@@ -153,40 +125,21 @@ def create_app(settings: Settings | None = None) -> Litestar:
     engine = create_engine(settings.database_url)
     session_maker = session_factory(engine)
     registry = AuthorityRegistry(session_maker)
-    channels = ChannelsPlugin(backend=_channels_backend(settings), channels=[POLICY_CHANNEL])
+    channels = channels_plugin(settings)
     cipher = PersonalDataCipher(settings.secret_key)
     file_store = LocalFileStore(settings.data_dir / "files")
     stores = StoreRegistry(default_factory=_store_factory(settings))
     partner_directory = PartnerDirectory(
         cipher, GatewayPool(cache=ResponseCache(stores.get("partner_answers"), settings.secret_key.encode()))
     )
+    logins = LoginDirectory(stores.get("logins"), session_maker)
     throttle = LoginThrottle(
         stores.get("login_failures"), settings.login_failures_per_username, settings.login_lockout_seconds
     )
 
-    registry.on_committed = announcer(channels)
-    jobs = JobRunner(session_maker)
-    jobs.add(catch_up_job(registry, session_maker, settings.policy_catch_up_seconds))
-    jobs.add(
-        compaction_job(
-            session_maker,
-            settings.policy_log_compaction_seconds,
-            settings.policy_log_keep_versions,
-            timedelta(seconds=settings.policy_log_retention_seconds),
-        )
-    )
-
-    @contextlib.asynccontextmanager
-    async def background_work(_app: Litestar) -> AsyncIterator[None]:
-        """Policy sync and periodic jobs for as long as the app runs (DESIGN §4)."""
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(prime, registry, session_maker)
-            tasks.start_soon(_logged, "policy_listener_failed", listen(channels, registry))
-            tasks.start_soon(jobs.run)
-            yield
-            tasks.cancel_scope.cancel()
-        await partner_directory.aclose()
-        await engine.dispose()
+    catalogs = CatalogCache(session_maker)
+    jobs = job_runner(settings, session_maker, registry, catalogs)
+    lifespan = background_work(session_maker, registry, channels, jobs, [partner_directory.aclose, engine.dispose])
 
     sqlalchemy = SQLAlchemyAsyncConfig(
         engine_instance=engine,
@@ -278,7 +231,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "catalog": Provide(provide_catalog),
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
             "login_throttle": Provide(lambda: throttle, use_cache=True, sync_to_thread=False),
+            "logins": Provide(lambda: logins, use_cache=True, sync_to_thread=False),
             "authority_registry": Provide(lambda: registry, use_cache=True, sync_to_thread=False),
+            "catalogs": Provide(lambda: catalogs, use_cache=True, sync_to_thread=False),
             "session_maker": Provide(lambda: session_maker, use_cache=True, sync_to_thread=False),
             "pii_cipher": Provide(lambda: cipher, use_cache=True, sync_to_thread=False),
             "file_store": Provide(lambda: file_store, use_cache=True, sync_to_thread=False),
@@ -290,13 +245,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         plugins=[SQLAlchemyPlugin(config=sqlalchemy), structlog_plugin, channels],
         stores=stores,
         openapi_config=openapi,
-        lifespan=[background_work],
+        lifespan=[lifespan],
         state=State(
             {
                 "session_maker": session_maker,
                 "settings": settings,
                 "authority_registry": registry,
                 "job_runner": jobs,
+                "catalogs": catalogs,
+                "logins": logins,
                 "partner_directory": partner_directory,
             }
         ),

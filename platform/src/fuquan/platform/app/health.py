@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fuquan.authority.registry import AuthorityRegistry
+from fuquan.platform.core.db import own_session
 
 _PUBLIC = {"public": True, "exclude_from_auth": True}
 
@@ -30,7 +31,7 @@ class HealthController(Controller):
         authority_registry: NamedDependency[AuthorityRegistry],
     ) -> Response[Any]:
         try:
-            async with session_maker() as session:
+            async with own_session(session_maker) as session:
                 await session.execute(text("SELECT 1"))
         except Exception as error:  # any failure to reach the database means "not ready"
             return Response(

@@ -8,10 +8,10 @@ from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fuquan.platform.accounts.actor import Actor
-from fuquan.platform.accounts.services import authenticate
+from fuquan.platform.accounts.logins import LoginDirectory
+from fuquan.platform.accounts.services import token_digest
 from fuquan.platform.core.errors import Unauthenticated
 from fuquan.tenants.scope import TenantScope
 
@@ -24,10 +24,11 @@ class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("请先登录（请求缺少 Authorization: Bearer 访问令牌）", rule="token")
-        session_maker: async_sessionmaker[AsyncSession] = connection.app.state.session_maker
-        async with session_maker() as session:
-            actor = await authenticate(session, token.strip())
-        return AuthenticationResult(user=actor, auth=token)
+        logins: LoginDirectory = connection.app.state.logins
+        login = await logins.resolve(token_digest(token.strip()))
+        if login is None:
+            raise Unauthenticated("登录已失效，请重新登录", rule="token")
+        return AuthenticationResult(user=login.actor(), auth=token.strip())
 
 
 async def permission_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:

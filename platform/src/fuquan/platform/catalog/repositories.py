@@ -25,6 +25,13 @@ class CatalogRepository:
             select(CatalogEdition).where(CatalogEdition.tenant_id == tenant_id, CatalogEdition.number == number)
         )
 
+    async def newest_editions(self) -> dict[int, int]:
+        """tenant id → the number of its newest edition (one small query: how caches learn of a new one)."""
+        rows = await self.session.execute(
+            select(CatalogEdition.tenant_id, func.max(CatalogEdition.number)).group_by(CatalogEdition.tenant_id)
+        )
+        return {tenant_id: int(number) for tenant_id, number in rows.tuples()}
+
     async def next_edition_number(self, tenant_id: int) -> int:
         latest = await self.session.scalar(
             select(func.max(CatalogEdition.number)).where(CatalogEdition.tenant_id == tenant_id)

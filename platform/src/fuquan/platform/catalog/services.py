@@ -7,11 +7,12 @@ from importlib import resources
 
 import msgspec
 from litestar.di import NamedDependency
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fuquan.platform.catalog.models import CatalogEdition, CatalogItem
 from fuquan.platform.catalog.repositories import CatalogRepository
 from fuquan.platform.catalog.schemas import CatalogFile, ItemRead, ItemSpec, Material
+from fuquan.platform.core.db import own_session
 from fuquan.platform.core.errors import NotFound, ValidationFailed
 from fuquan.platform.core.timeutil import utcnow
 from fuquan.tenants.scope import TenantScope
@@ -106,11 +107,42 @@ async def revise(session: AsyncSession, tenant_id: int, spec: ItemSpec, *, actor
     return await current(session, tenant_id)
 
 
+class CatalogCache:
+    """Each tenant's current catalogue edition, loaded once per process and kept until a newer edition is
+    known: seen by the periodic catch-up (one small query a second). Editions are never changed once
+    published, so a cached one is exact until it is superseded. It is read through its own session and
+    detached from it, so no request's rollback can expire what every request shares; nothing may change it."""
+
+    def __init__(self, session_maker: async_sessionmaker[AsyncSession]) -> None:
+        self._session_maker = session_maker
+        self._catalogs: dict[int, Catalog] = {}
+        self._newest: dict[int, int] = {}
+
+    async def current(self, tenant_id: int) -> Catalog:
+        cached = self._catalogs.get(tenant_id)
+        if cached is not None and cached.edition.number >= self._newest.get(tenant_id, 0):
+            return cached
+        async with own_session(self._session_maker) as session:
+            catalog = await current(session, tenant_id)
+            session.expunge_all()
+        self._catalogs[tenant_id] = catalog
+        self.told(tenant_id, catalog.edition.number)
+        return catalog
+
+    def told(self, tenant_id: int, number: int) -> None:
+        if number > self._newest.get(tenant_id, 0):
+            self._newest[tenant_id] = number
+
+    async def poll(self, session: AsyncSession) -> None:
+        for tenant_id, number in (await CatalogRepository(session).newest_editions()).items():
+            self.told(tenant_id, number)
+
+
 async def provide_catalog(
-    db_session: NamedDependency[AsyncSession], tenant_scope: NamedDependency[TenantScope]
+    tenant_scope: NamedDependency[TenantScope], catalogs: NamedDependency[CatalogCache]
 ) -> Catalog:
-    """The caller's tenant's current catalogue (a request dependency)."""
-    return await current(db_session, tenant_scope.tenant_id)
+    """The caller's tenant's current catalogue (a request dependency; the API's and the pages' alike)."""
+    return await catalogs.current(tenant_scope.tenant_id)
 
 
 def paper_needed(spec: ItemSpec) -> list[Material]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
+import anyio
 from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import JSON, BigInteger, Integer, MetaData, event
 from sqlalchemy.dialects.postgresql import JSONB
@@ -16,7 +19,7 @@ from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -31,7 +34,8 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 JsonB = JSON().with_variant(JSONB(), "postgresql")
 
 __all__ = [
-    "Base", "BigId", "DateTimeUTC", "JsonB", "conflict_insert", "create_engine", "session_factory", "session_scope",
+    "Base", "BigId", "DateTimeUTC", "JsonB", "conflict_insert", "create_engine", "on_commit", "own_session",
+    "session_factory", "session_scope",
 ]  # fmt: skip
 
 
@@ -74,6 +78,49 @@ async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncItera
         except BaseException:
             await session.rollback()
             raise
+
+
+@asynccontextmanager
+async def own_session(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session for work outside a request's own (background jobs, per-process caches). Its connection goes
+    back to the pool even when the work is cancelled mid-way, as at shutdown: a connection left to the
+    garbage collector is closed on whichever event loop runs then, and with aiosqlite that can hang for ever."""
+    session = factory()
+    try:
+        yield session
+    finally:
+        with anyio.CancelScope(shield=True):
+            await session.close()
+
+
+_ON_COMMIT = "fuquan.on_commit"
+_background: set[asyncio.Task[None]] = set()  # strong references: a task nobody holds may vanish mid-way
+
+
+def on_commit(session: AsyncSession, callback: Callable[[], Awaitable[None] | None]) -> None:
+    """Run ``callback`` once ``session``'s transaction commits (never if it rolls back): for caches and
+    announcements that must follow what is stored, not what was merely attempted. A coroutine it returns
+    runs as a task on the running loop."""
+    session.sync_session.info.setdefault(_ON_COMMIT, []).append(callback)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_on_commit(session: Session) -> None:
+    for callback in session.info.pop(_ON_COMMIT, []):
+        result = callback()
+        if inspect.isawaitable(result):
+            task = asyncio.get_running_loop().create_task(_awaited(result))
+            _background.add(task)
+            task.add_done_callback(_background.discard)
+
+
+async def _awaited(result: Awaitable[None]) -> None:
+    await result
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_on_rollback(session: Session, _previous_transaction: object) -> None:
+    session.info.pop(_ON_COMMIT, None)
 
 
 def conflict_insert(session: AsyncSession, table: Any) -> PgInsert | SqliteInsert:

@@ -16,6 +16,7 @@ from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.platform.accounts.actor import Actor
+from fuquan.platform.accounts.logins import LoginDirectory
 from fuquan.platform.accounts.repositories import TokenRepository
 from fuquan.platform.accounts.services import LoginThrottle, issue_token, revoke_token, token_digest
 from fuquan.platform.core.audit.services import AuditEntry, rejections_audited
@@ -24,8 +25,7 @@ from fuquan.platform.core.errors import Unauthenticated
 from fuquan.platform.core.request_context import request_id_of
 from fuquan.platform.core.timeutil import utcnow
 from fuquan.platform.web.sessions import regenerate_session
-from fuquan.tenants.repositories import TenantRepository
-from fuquan.tenants.scope import scope_for
+from fuquan.tenants.scope import TenantScope
 
 LOGIN_PAGE = "/login"
 HOME_PAGE = "/"
@@ -79,43 +79,38 @@ async def log_in(
     request.set_session({_STAFF: found[1].id, _TOKEN: token_digest(token)})
 
 
-async def session_actor(request: Request[Any, Any, Any], db_session: AsyncSession) -> Actor | None:
-    """The staff member of the request's session, if it is still live."""
+async def session_actor(request: Request[Any, Any, Any]) -> Actor | None:
+    """The staff member of the request's session, if its login is still live (resolved as for the API)."""
     session = request.session if "session" in request.scope else {}
     digest, staff_id = session.get(_TOKEN), session.get(_STAFF)
     if not isinstance(digest, str) or not isinstance(staff_id, int):
         return None
-    found = await TokenRepository(db_session).live(digest, utcnow())
-    if found is None or found[1].id != staff_id:
+    logins: LoginDirectory = request.app.state.logins
+    login = await logins.resolve(digest)
+    if login is None or login.staff_id != staff_id:
         return None
-    api_token, staff = found
-    tenant = await TenantRepository(db_session).by_id(staff.tenant_id)
-    if tenant is None:  # pragma: no cover - a staff row always has its tenant (FK)
-        return None
-    request.state.tenant_name = tenant.name  # the site footer names the department the person works for
-    return Actor(
-        staff_id=staff.id,
-        username=staff.username,
-        display_name=staff.display_name,
-        unit_code=staff.unit_code,
-        roles=frozenset(r.role for r in staff.roles if r.unit_code == staff.unit_code),
-        scope=scope_for(tenant.id, tenant.code, staff.unit_code, tenant.timezone),
-        token_id=api_token.id,
-    )
+    request.state.tenant_name = login.tenant_name  # the site footer names the department the person works for
+    return login.actor()
 
 
 async def log_out(request: Request[Any, Any, Any], db_session: AsyncSession) -> None:
     """Revoke the session's login token (audited) and clear the session."""
-    actor = await session_actor(request, db_session)
+    actor = await session_actor(request)
     if actor is not None:
-        await revoke_token(db_session, actor, request_id_of(request))
+        digest = request.session[_TOKEN]
+        await revoke_token(db_session, actor, digest, request.app.state.logins, request_id_of(request))
     request.clear_session()
 
 
 async def provide_page_actor(request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]) -> Actor:
     """The page's actor (a dependency): anonymous visitors are sent to log in; the route's permission is checked."""
-    actor = await session_actor(request, db_session)
+    actor = await session_actor(request)
     if actor is None:
         raise LoginRequired("请先登录", rule="session")
     actor.require(request.route_handler.opt["permission"])
     return actor
+
+
+async def provide_page_scope(page_actor: NamedDependency[Actor]) -> TenantScope:
+    """The page actor's scope, under the name the API's dependencies use (so ``catalog`` serves both)."""
+    return page_actor.scope

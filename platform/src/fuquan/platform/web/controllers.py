@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fuquan.authority.registry import AuthorityRegistry
 from fuquan.platform.accounts.actor import SELF, Actor
 from fuquan.platform.accounts.services import LoginThrottle
+from fuquan.platform.catalog.services import Catalog
 from fuquan.platform.core.config import Settings
 from fuquan.platform.core.errors import FuquanError
 from fuquan.platform.web.auth import (
@@ -42,7 +43,7 @@ class WebController(PageController):
     async def login_page(
         self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession], next: FromQuery[str] = ""
     ) -> Template | Redirect:
-        if await session_actor(request, db_session) is not None:
+        if await session_actor(request) is not None:
             return Redirect(safe_next(next), status_code=303)
         return Template("login.html", context={"next": safe_next(next), "username": "", "error": None})
 
@@ -81,6 +82,7 @@ class WebController(PageController):
         db_session: NamedDependency[AsyncSession],
         authority_registry: NamedDependency[AuthorityRegistry],
         page_actor: NamedDependency[Actor],
+        catalog: NamedDependency[Catalog],
     ) -> Template:
-        landing_page = await landing(db_session, authority_registry, page_actor)
+        landing_page = await landing(db_session, authority_registry, page_actor, catalog)
         return render("home.html", page_actor, page=landing_page)

@@ -10,7 +10,7 @@ from fuquan.authority import services as authority
 from fuquan.authority.registry import AuthorityRegistry
 from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.accounts.roles import ROLE_NAMES
-from fuquan.platform.catalog.services import current, item_spec, needs_only_id_card
+from fuquan.platform.catalog.services import Catalog, item_spec, needs_only_id_card
 from fuquan.platform.core.timeutil import utcnow
 from fuquan.tenants.repositories import UnitRepository
 
@@ -35,12 +35,11 @@ class Landing:
     acceptable: list[AcceptableItem]
 
 
-async def landing(session: AsyncSession, registry: AuthorityRegistry, actor: Actor) -> Landing:
+async def landing(session: AsyncSession, registry: AuthorityRegistry, actor: Actor, catalog: Catalog) -> Landing:
     unit = await UnitRepository(session).get(actor.scope, actor.unit_code)
     accepts = CAN_ACCEPT in actor.permissions
     acceptable: list[AcceptableItem] = []
     if accepts:
-        catalog = await current(session, actor.tenant_id)
         now = utcnow()
         for code in sorted(catalog.items):
             # the same two checks as opening a case: 组织权限 (the unit's grant), then 岗位权限 (the roles)

@@ -22,6 +22,7 @@ import anyio
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from fuquan.platform.core.db import own_session
 from fuquan.platform.core.jobs.repositories import JobRunRepository
 from fuquan.platform.core.timeutil import utcnow
 
@@ -67,7 +68,10 @@ class JobRunner:
             slot = int(now // job.period) + 1
             # every process wakes at the slot's start; a few ms of jitter spreads the claims' inserts
             await anyio.sleep(max(0.0, slot * job.period - now) + random.uniform(0, 0.005))  # noqa: S311
-            await self.run_slot(job, slot)
+            # Shutdown waits for a job under way rather than cancel it mid-query: a cancelled query
+            # invalidates its connection, and closing an invalidated aiosqlite connection can hang the loop.
+            with anyio.CancelScope(shield=True):
+                await self.run_slot(job, slot)
 
     async def run_slot(self, job: Job, slot: int) -> bool:
         """Run ``job`` for ``slot`` if it is this process's to run; True if it ran here."""
@@ -78,7 +82,7 @@ class JobRunner:
                 log.exception("job_failed", job=job.name, slot=slot)
             return True
         try:
-            async with self._session_maker() as session, session.begin():
+            async with own_session(self._session_maker) as session, session.begin():
                 claimed = await JobRunRepository(session).claim(job.name, slot, self.owner, utcnow())
         except Exception:  # the database is unreachable: no claim, no run; the next slot tries again
             log.exception("job_claim_failed", job=job.name, slot=slot)
@@ -91,7 +95,7 @@ class JobRunner:
         except Exception as error:
             outcome, detail = "failure", {"error": type(error).__name__}
             log.exception("job_failed", job=job.name, slot=slot)
-        async with self._session_maker() as session, session.begin():
+        async with own_session(self._session_maker) as session, session.begin():
             await JobRunRepository(session).finish(job.name, slot, outcome, detail, utcnow())
         log.info("job_ran", job=job.name, slot=slot, outcome=outcome, owner=self.owner, detail=detail)
         return True

@@ -21,7 +21,7 @@ from fuquan.authority import services as authority
 from fuquan.authority.registry import AuthorityRegistry
 from fuquan.authority.repositories import GrantRepository
 from fuquan.platform.accounts.actor import Actor
-from fuquan.platform.catalog.services import current
+from fuquan.platform.catalog.services import Catalog
 from fuquan.platform.core.audit.services import rejections_audited
 from fuquan.platform.core.errors import BadRequest, FuquanError
 from fuquan.platform.core.params import RowId
@@ -65,6 +65,7 @@ def _action(action: str) -> str:
 async def _grant_form(
     session: AsyncSession,
     actor: Actor,
+    catalog: Catalog,
     form: GrantForm,
     *,
     errors: dict[str, str] | None = None,
@@ -72,7 +73,6 @@ async def _grant_form(
     status_code: int = 200,
 ) -> Template:
     """The grant form with the rules beside the fields; loaded afresh (a rejected attempt was rolled back)."""
-    catalog = await current(session, actor.tenant_id)
     target = None
     if code := unit_field(form.unit):
         target = await UnitRepository(session).find(actor.scope, code)
@@ -105,10 +105,10 @@ class AuthorityPagesController(PageController):
         db_session: NamedDependency[AsyncSession],
         authority_registry: NamedDependency[AuthorityRegistry],
         page_actor: NamedDependency[Actor],
+        catalog: NamedDependency[Catalog],
         unit: FromQuery[str] = "",
         action: FromQuery[str] = "accept",
     ) -> Template:
-        catalog = await current(db_session, page_actor.tenant_id)
         unit = unit.strip()
         code = normalise_unit_code(unit) if unit else page_actor.unit_code  # not a code: a 400 page
         matrix = await services.matrix_page(db_session, page_actor, catalog, authority_registry, code, _action(action))
@@ -119,13 +119,14 @@ class AuthorityPagesController(PageController):
         self,
         db_session: NamedDependency[AsyncSession],
         page_actor: NamedDependency[Actor],
+        catalog: NamedDependency[Catalog],
         unit: FromQuery[str] = "",
         item: FromQuery[str] = "",
         action: FromQuery[str] = "accept",
     ) -> Template:
         today = local_date(utcnow(), page_actor.scope.timezone).isoformat()
         form = GrantForm(unit=unit, item=item, action=action, valid_from=today).cleaned()
-        return await _grant_form(db_session, page_actor, form)
+        return await _grant_form(db_session, page_actor, catalog, form)
 
     @post("/grants", opt=page("grants.manage"))
     async def create_grant(
@@ -135,12 +136,12 @@ class AuthorityPagesController(PageController):
         db_session: NamedDependency[AsyncSession],
         authority_registry: NamedDependency[AuthorityRegistry],
         page_actor: NamedDependency[Actor],
+        catalog: NamedDependency[Catalog],
     ) -> Template | Redirect:
         form = data.cleaned()
-        catalog = await current(db_session, page_actor.tenant_id)
         errors = grant_errors(form, set(catalog.items))
         if errors:
-            return await _grant_form(db_session, page_actor, form, errors=errors, status_code=400)
+            return await _grant_form(db_session, page_actor, catalog, form, errors=errors, status_code=400)
         grant_request = grant_create(form)
         request_id = request_id_of(request)
         detail = {"item": grant_request.item, "action": grant_request.action, "unit": grant_request.unit,
@@ -152,7 +153,7 @@ class AuthorityPagesController(PageController):
                     db_session, page_actor, grant_request, catalog, authority_registry, request_id
                 )
         except FuquanError as problem:  # the rejection is audited and committed; show the rule beside the form
-            return await _grant_form(db_session, page_actor, form, problem=problem, status_code=problem.status)
+            return await _grant_form(db_session, page_actor, catalog, form, problem=problem, status_code=problem.status)
         return Redirect(f"/authority/grants/{grant.id}", status_code=303)
 
     @get("/grants", opt=page("grants.read"))
@@ -160,6 +161,7 @@ class AuthorityPagesController(PageController):
         self,
         db_session: NamedDependency[AsyncSession],
         page_actor: NamedDependency[Actor],
+        catalog: NamedDependency[Catalog],
         unit: FromQuery[str] = "",
         item: FromQuery[str] = "",
         action: FromQuery[str] = "",
@@ -167,7 +169,6 @@ class AuthorityPagesController(PageController):
         page_number: Annotated[int, QueryParameter(name="page", ge=1, le=100_000)] = 1,
     ) -> Template:
         scope = page_actor.scope
-        catalog = await current(db_session, page_actor.tenant_id)
         unit, item = unit.strip(), item.strip()
         if unit:
             unit = normalise_unit_code(unit)  # not a code: a 400 page
@@ -198,21 +199,22 @@ class AuthorityPagesController(PageController):
         db_session: NamedDependency[AsyncSession],
         authority_registry: NamedDependency[AuthorityRegistry],
         page_actor: NamedDependency[Actor],
+        catalog: NamedDependency[Catalog],
     ) -> Template:
-        return await self._grant_page(db_session, authority_registry, page_actor, grant_id)
+        return await self._grant_page(db_session, authority_registry, page_actor, catalog, grant_id)
 
     async def _grant_page(
         self,
         session: AsyncSession,
         registry: AuthorityRegistry,
         actor: Actor,
+        catalog: Catalog,
         grant_id: int,
         *,
         reason: str = "",
         reason_problem: str | None = None,
         status_code: int = 200,
     ) -> Template:
-        catalog = await current(session, actor.tenant_id)
         grant_page = await services.grant_page(session, actor, catalog, registry, grant_id)
         return render(
             "authority/grant.html", actor, status_code=status_code, page=grant_page, reason=reason,
@@ -228,12 +230,13 @@ class AuthorityPagesController(PageController):
         db_session: NamedDependency[AsyncSession],
         authority_registry: NamedDependency[AuthorityRegistry],
         page_actor: NamedDependency[Actor],
+        catalog: NamedDependency[Catalog],
     ) -> Template | Redirect:
         problem = reason_error(data)
         reason = data.reason.strip()
         if problem is not None:
             return await self._grant_page(
-                db_session, authority_registry, page_actor, grant_id, reason=reason, reason_problem=problem,
+                db_session, authority_registry, page_actor, catalog, grant_id, reason=reason, reason_problem=problem,
                 status_code=400,
             )  # fmt: skip
         request_id = request_id_of(request)
@@ -241,7 +244,6 @@ class AuthorityPagesController(PageController):
             "grant.revoke", resource=f"grant:{grant_id}", request_id=request_id, detail={"reason": reason}
         )
         async with rejections_audited(db_session, entry):
-            catalog = await current(db_session, page_actor.tenant_id)
             await authority.revoke(db_session, page_actor, grant_id, reason, catalog, authority_registry, request_id)
         return Redirect(f"/authority/grants/{grant_id}", status_code=303)
 
@@ -251,13 +253,13 @@ class AuthorityPagesController(PageController):
         db_session: NamedDependency[AsyncSession],
         authority_registry: NamedDependency[AuthorityRegistry],
         page_actor: NamedDependency[Actor],
+        catalog: NamedDependency[Catalog],
         unit: FromQuery[str] = "",
         item: FromQuery[str] = "",
         action: FromQuery[str] = "accept",
         role: FromQuery[str] = "",
         at: FromQuery[str] = "",
     ) -> Template:
-        catalog = await current(db_session, page_actor.tenant_id)
         unit, item, at = unit.strip(), item.strip(), at.strip()
         code = unit_field(unit)
         form = {"unit": code or unit, "item": item, "action": action, "role": role, "at": at}

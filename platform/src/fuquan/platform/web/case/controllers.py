@@ -24,7 +24,7 @@ from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.cases import services
 from fuquan.platform.cases.documents import print_document
 from fuquan.platform.cases.state_machine import ACTION_NAMES, Action
-from fuquan.platform.catalog.services import current
+from fuquan.platform.catalog.services import Catalog
 from fuquan.platform.core.errors import Conflict, FuquanError, NotFound, ValidationFailed
 from fuquan.platform.core.params import RowId
 from fuquan.platform.core.personal import PersonalDataCipher, readable_text, reveal_purpose
@@ -48,12 +48,12 @@ class CasePagesController(PageController):
         session: AsyncSession,
         registry: AuthorityRegistry,
         actor: Actor,
+        catalog: Catalog,
         case_id: int,
         *,
         status_code: int = 200,
         **context: Any,
     ) -> Template:
-        catalog = await current(session, actor.tenant_id)
         view = await case_page(session, registry, actor, catalog, case_id, revealed=context.pop("revealed", None))
         return render("case/page.html", actor, status_code=status_code, view=view, **context)
 
@@ -64,11 +64,12 @@ class CasePagesController(PageController):
         db_session: NamedDependency[AsyncSession],
         authority_registry: NamedDependency[AuthorityRegistry],
         page_actor: NamedDependency[Actor],
+        catalog: NamedDependency[Catalog],
         done: FromQuery[str] = "",
     ) -> Template:
         """办件详情; ``done`` names the step just taken (after the redirect), for the confirmation line."""
         message = f"已完成“{ACTION_NAMES[DONE[done]]}”。" if done in DONE else None
-        return await self._page(db_session, authority_registry, page_actor, case_id, message=message)
+        return await self._page(db_session, authority_registry, page_actor, catalog, case_id, message=message)
 
     @post("/{case_id:int}/actions", opt=page("cases.handle"))
     async def act(
@@ -81,8 +82,8 @@ class CasePagesController(PageController):
         pii_cipher: NamedDependency[PersonalDataCipher],
         partner_directory: NamedDependency[PartnerDirectory],
         page_actor: NamedDependency[Actor],
+        catalog: NamedDependency[Catalog],
     ) -> Template | Redirect:
-        catalog = await current(db_session, page_actor.tenant_id)
         ctx = case_context(request, db_session, page_actor, catalog, authority_registry, pii_cipher)
         try:
             reason = compose_reason(data.action, data.reason, data.material_list, data.procedure, data.expected_days)
@@ -96,7 +97,7 @@ class CasePagesController(PageController):
             refused = error if isinstance(error, FuquanError) else Conflict("办件已被他人更新，请刷新后重试")
             await db_session.rollback()  # nothing of a refused step is kept
             return await self._page(
-                db_session, authority_registry, page_actor, case_id, status_code=refused.status,
+                db_session, authority_registry, page_actor, catalog, case_id, status_code=refused.status,
                 error=refused.detail, failed=data,
             )  # fmt: skip
         return Redirect(f"{case_url(case_id)}?done={data.action.value}", status_code=303)
@@ -111,20 +112,20 @@ class CasePagesController(PageController):
         authority_registry: NamedDependency[AuthorityRegistry],
         pii_cipher: NamedDependency[PersonalDataCipher],
         page_actor: NamedDependency[Actor],
+        catalog: NamedDependency[Catalog],
     ) -> Template:
         """查看完整身份信息: audited with its purpose; the answer is this page, not a redirect."""
         try:
             purpose = reveal_purpose(data.purpose)
         except ValidationFailed as problem:
             return await self._page(
-                db_session, authority_registry, page_actor, case_id, status_code=422,
+                db_session, authority_registry, page_actor, catalog, case_id, status_code=422,
                 reveal_error=f"{problem.detail}。", purpose=readable_text(data.purpose),
             )  # fmt: skip
-        catalog = await current(db_session, page_actor.tenant_id)
         ctx = case_context(request, db_session, page_actor, catalog, authority_registry, pii_cipher)
         revealed = await services.reveal_applicant(ctx, case_id, purpose)
         response = await self._page(
-            db_session, authority_registry, page_actor, case_id, revealed=revealed, purpose=purpose
+            db_session, authority_registry, page_actor, catalog, case_id, revealed=revealed, purpose=purpose
         )
         response.headers.update(NO_STORE)
         return response
@@ -137,9 +138,9 @@ class CasePagesController(PageController):
         document: FromPath[str],
         db_session: NamedDependency[AsyncSession],
         page_actor: NamedDependency[Actor],
+        catalog: NamedDependency[Catalog],
     ) -> Response[bytes]:
         """回执与通知书: the API's PDFs, inline so the desk prints them from the browser."""
-        catalog = await current(db_session, page_actor.tenant_id)
         printed = await print_document(db_session, page_actor, catalog, case_id, document, str(request.base_url))
         headers = {"Content-Disposition": f"inline; filename={printed.filename}"}
         return Response(printed.pdf, media_type="application/pdf", headers=headers)

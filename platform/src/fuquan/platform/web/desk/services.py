@@ -16,7 +16,7 @@ from fuquan.platform.cases import reads
 from fuquan.platform.cases.repositories import CaseRepository
 from fuquan.platform.cases.schemas import CaseRead
 from fuquan.platform.cases.state_machine import Status
-from fuquan.platform.catalog.services import current
+from fuquan.platform.catalog.services import Catalog
 from fuquan.platform.core.errors import BadRequest
 from fuquan.platform.web.case.services import SignalView, local_time, signal_view, status_name
 from fuquan.tenants.repositories import UnitRepository
@@ -86,7 +86,7 @@ class QueueView:
     pages: int
 
 
-async def queue(session: AsyncSession, actor: Actor, side: Side, status: str, page: int) -> QueueView:
+async def queue(session: AsyncSession, actor: Actor, catalog: Catalog, side: Side, status: str, page: int) -> QueueView:
     """One desk's queue for ``actor``'s unit, filtered by a named group of statuses (with counts)."""
     filters = FILTERS[side]
     chosen = next((f for f in filters if f.key == status), None)
@@ -100,7 +100,6 @@ async def queue(session: AsyncSession, actor: Actor, side: Side, status: str, pa
         actor.scope, statuses=[s.value for s in chosen.statuses], unit=None, item=None, limit=PAGE_SIZE,
         offset=(page - 1) * PAGE_SIZE, **desk,
     )  # fmt: skip
-    catalog = await current(session, actor.tenant_id)
     submitted = await repository.last_event_at([case.id for case in rows], SUBMITTED_ACTIONS)
     tz = actor.scope.timezone
     names = await UnitRepository(session).names(actor.tenant_id, [actor.unit_code])

@@ -30,7 +30,7 @@ from fuquan.platform.cases.schemas import MaterialRequest
 from fuquan.platform.cases.shared import worth_asking_again
 from fuquan.platform.cases.state_machine import Action, Status
 from fuquan.platform.catalog.models import CatalogItem
-from fuquan.platform.catalog.services import Catalog, current
+from fuquan.platform.catalog.services import Catalog
 from fuquan.platform.core.errors import Conflict, FuquanError, PermissionDenied, RuleViolation, ValidationFailed
 from fuquan.platform.core.files import MAX_UPLOAD_BYTES, FileStore, sniff_upload
 from fuquan.platform.core.params import MaterialIndex, RowId
@@ -67,8 +67,8 @@ class IntakeController(PageController):
         db_session: NamedDependency[AsyncSession],
         authority_registry: NamedDependency[AuthorityRegistry],
         page_actor: NamedDependency[Actor],
+        catalog: NamedDependency[Catalog],
     ) -> Template:
-        catalog = await current(db_session, page_actor.tenant_id)
         unit = await UnitRepository(db_session).get(page_actor.scope, page_actor.unit_code)
         return render(
             "intake/index.html", page_actor, unit=unit,
@@ -84,9 +84,9 @@ class IntakeController(PageController):
         db_session: NamedDependency[AsyncSession],
         authority_registry: NamedDependency[AuthorityRegistry],
         page_actor: NamedDependency[Actor],
+        catalog: NamedDependency[Catalog],
         item: FromQuery[str] = "",
     ) -> Template | Redirect:
-        catalog = await current(db_session, page_actor.tenant_id)
         if item.strip():
             return Redirect(f"/intake/new/{catalog.get(item.strip()).code}", status_code=303)
         items = await services.acceptable(db_session, authority_registry, page_actor, catalog)
@@ -99,8 +99,8 @@ class IntakeController(PageController):
         db_session: NamedDependency[AsyncSession],
         authority_registry: NamedDependency[AuthorityRegistry],
         page_actor: NamedDependency[Actor],
+        catalog: NamedDependency[Catalog],
     ) -> Template:
-        catalog = await current(db_session, page_actor.tenant_id)
         catalog_item = catalog.get(item)
         reason = await services.refusal_reason(db_session, authority_registry, page_actor, catalog, catalog_item)
         if reason is not None:
@@ -128,8 +128,8 @@ class IntakeController(PageController):
         pii_cipher: NamedDependency[PersonalDataCipher],
         partner_directory: NamedDependency[PartnerDirectory],
         page_actor: NamedDependency[Actor],
+        catalog: NamedDependency[Catalog],
     ) -> Template | Redirect:
-        catalog = await current(db_session, page_actor.tenant_id)
         catalog_item = catalog.get(item)
         try:
             reason = await services.refusal_reason(db_session, authority_registry, page_actor, catalog, catalog_item)
@@ -160,17 +160,22 @@ class IntakeController(PageController):
             headers=NO_STORE,
         )
 
-    async def _refused(self, session: AsyncSession, actor: Actor, case_id: int, error: FuquanError) -> Template:
+    async def _refused(
+        self, session: AsyncSession, actor: Actor, catalog: Catalog, case_id: int, error: FuquanError
+    ) -> Template:
         """The case page as it stands, with why the change was refused: nothing of the change is kept
         (rolled back here so the page does not show half of it; the 4xx answer would roll it back anyway)."""
         await session.rollback()
-        return await self._case_page(session, actor, await current(session, actor.tenant_id), case_id, error)
+        return await self._case_page(session, actor, catalog, case_id, error)
 
     @get("/{case_id:int}", opt=page(CREATE))
     async def case_page(
-        self, case_id: RowId, db_session: NamedDependency[AsyncSession], page_actor: NamedDependency[Actor]
+        self,
+        case_id: RowId,
+        db_session: NamedDependency[AsyncSession],
+        page_actor: NamedDependency[Actor],
+        catalog: NamedDependency[Catalog],
     ) -> Template:
-        catalog = await current(db_session, page_actor.tenant_id)
         return await self._case_page(db_session, page_actor, catalog, case_id)
 
     @post("/{case_id:int}/materials/{index:int}", opt=page(CREATE),
@@ -185,9 +190,9 @@ class IntakeController(PageController):
         pii_cipher: NamedDependency[PersonalDataCipher],
         file_store: NamedDependency[FileStore],
         page_actor: NamedDependency[Actor],
+        catalog: NamedDependency[Catalog],
     ) -> Template | Redirect:
         """A photo or PDF of the material (multipart field ``file``), or 告知承诺 / 容缺 in its place."""
-        catalog = await current(db_session, page_actor.tenant_id)
         await services.own_case(db_session, page_actor, case_id)
         ctx = await services.case_context(request, db_session, page_actor, catalog, authority_registry, pii_cipher)
         form = await request.form()
@@ -207,7 +212,7 @@ class IntakeController(PageController):
                 calendar = await cases.context_calendar(db_session, page_actor.tenant_id)
                 await cases.set_material(ctx, case_id, index, _material_request(choice), calendar)
         except FuquanError as error:
-            return await self._refused(db_session, page_actor, case_id, error)
+            return await self._refused(db_session, page_actor, catalog, case_id, error)
         return Redirect(f"/intake/{case_id}", status_code=303)
 
     @post("/{case_id:int}/submit", opt=page(CREATE))
@@ -221,8 +226,8 @@ class IntakeController(PageController):
         pii_cipher: NamedDependency[PersonalDataCipher],
         partner_directory: NamedDependency[PartnerDirectory],
         page_actor: NamedDependency[Actor],
+        catalog: NamedDependency[Catalog],
     ) -> Template | Redirect:
-        catalog = await current(db_session, page_actor.tenant_id)
         case = await services.own_case(db_session, page_actor, case_id)
         receipt = Redirect(f"/intake/{case_id}/receipt", status_code=303)
         if case.status == Status.SUBMITTED:  # a double tap: the first one already submitted it
@@ -241,7 +246,7 @@ class IntakeController(PageController):
             # partners down at creation were asked again; what they still could not supply stops the submission
             await _require_materials(db_session, catalog, case_id, case.item_code, asked=True)
         except FuquanError as error:
-            return await self._refused(db_session, page_actor, case_id, error)
+            return await self._refused(db_session, page_actor, catalog, case_id, error)
         return receipt
 
     @get("/{case_id:int}/receipt", opt=page(CREATE))
@@ -251,8 +256,8 @@ class IntakeController(PageController):
         case_id: RowId,
         db_session: NamedDependency[AsyncSession],
         page_actor: NamedDependency[Actor],
+        catalog: NamedDependency[Catalog],
     ) -> Template | Redirect:
-        catalog = await current(db_session, page_actor.tenant_id)
         case = await services.own_case(db_session, page_actor, case_id)
         if case.status == Status.DRAFT:  # nothing handed in yet: back to the materials
             return Redirect(f"/intake/{case_id}", status_code=303)

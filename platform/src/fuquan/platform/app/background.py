@@ -1,0 +1,102 @@
+"""What every app process does besides answering requests (DESIGN §4): announcements between processes, the
+policy engines primed at start-up and kept current, caches told of newer versions, and the periodic jobs."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import anyio
+import structlog
+from litestar import Litestar
+from litestar.channels import ChannelsBackend, ChannelsPlugin
+from litestar.channels.backends.asyncpg import AsyncPgChannelsBackend
+from litestar.channels.backends.memory import MemoryChannelsBackend
+from litestar.channels.backends.redis import RedisChannelsPubSubBackend
+from redis.asyncio import Redis
+from sqlalchemy import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from fuquan.authority.registry import AuthorityRegistry
+from fuquan.authority.sync import POLICY_CHANNEL, announcer, compaction_job, listen, prime
+from fuquan.platform.catalog.services import CatalogCache
+from fuquan.platform.core.config import Settings
+from fuquan.platform.core.db import own_session
+from fuquan.platform.core.jobs.runner import Job, JobRunner
+
+log = structlog.get_logger()
+
+
+def channels_plugin(settings: Settings) -> ChannelsPlugin:
+    """Announcements between processes: Redis pub/sub, else PostgreSQL LISTEN/NOTIFY, else in-process."""
+    backend: ChannelsBackend
+    if settings.redis_url:
+        backend = RedisChannelsPubSubBackend(redis=Redis.from_url(settings.redis_url))
+    elif make_url(settings.database_url).get_backend_name() == "postgresql":
+        dsn = make_url(settings.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+        backend = AsyncPgChannelsBackend(dsn=dsn)
+    else:
+        backend = MemoryChannelsBackend()
+    return ChannelsPlugin(backend=backend, channels=[POLICY_CHANNEL])
+
+
+def job_runner(
+    settings: Settings,
+    session_maker: async_sessionmaker[AsyncSession],
+    registry: AuthorityRegistry,
+    catalogs: CatalogCache,
+) -> JobRunner:
+    jobs = JobRunner(session_maker)
+
+    async def catch_up() -> dict[str, Any]:
+        """Every process, every second or so: newer policy versions (should an announcement be lost) and
+        newer catalogue editions — one small query each."""
+        async with own_session(session_maker) as session:
+            behind = await registry.poll(session)
+            await catalogs.poll(session)
+        if behind:
+            log.info("policy_caught_up_by_poll", tenants=behind)
+        return {"behind": len(behind)}
+
+    jobs.add(Job("catch_up", settings.policy_catch_up_seconds, catch_up, everywhere=True))
+    retention = timedelta(seconds=settings.policy_log_retention_seconds)
+    jobs.add(
+        compaction_job(
+            session_maker, settings.policy_log_compaction_seconds, settings.policy_log_keep_versions, retention
+        )
+    )
+    return jobs
+
+
+def background_work(
+    session_maker: async_sessionmaker[AsyncSession],
+    registry: AuthorityRegistry,
+    channels: ChannelsPlugin,
+    jobs: JobRunner,
+    closing: list[Callable[[], Awaitable[Any]]],
+) -> Callable[[Litestar], contextlib.AbstractAsyncContextManager[None]]:
+    """The app's lifespan: the background work runs for as long as the app does; ``closing`` runs after."""
+    registry.on_committed = announcer(channels)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Litestar) -> AsyncIterator[None]:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(prime, registry, session_maker)
+            tasks.start_soon(_logged, "policy_listener_failed", listen(channels, registry))
+            tasks.start_soon(jobs.run)
+            yield
+            tasks.cancel_scope.cancel()
+        for close in closing:
+            await close()
+
+    return lifespan
+
+
+async def _logged(event: str, work: Awaitable[None]) -> None:
+    """Background work whose failure must not stop the app (the periodic catch-up covers for it)."""
+    try:
+        await work
+    except Exception:
+        log.exception(event)
