@@ -174,6 +174,7 @@ def settings(database_url: str, backend: str, tmp_path: Path) -> Settings:
         redis_namespace=f"fuquan-test-{os.getpid()}-{next(_counter)}",
         log_json=True,
         login_attempts_per_minute=10_000,  # tests log in often; test_auth narrows it on purpose
+        gc_freeze=False,  # process-wide: one test process builds hundreds of apps
     )
 
 

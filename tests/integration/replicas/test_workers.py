@@ -30,6 +30,49 @@ GRANT = {
 CSRF_FIELD = re.compile(r'name="_csrf_token" value="([^"]+)"')
 
 
+def _cpu_by_child(parent: int) -> dict[int, float]:
+    """CPU seconds of each child process of ``parent`` (Linux /proc)."""
+    found: dict[int, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == parent:
+            found[int(stat.parent.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return found
+
+
+async def test_connections_are_spread_over_the_workers(backend: str, database_url: str, tmp_path: Path) -> None:
+    """Each worker listens on its own SO_REUSEPORT socket: a burst of keep-alive connections (as a load
+    balancer opens them) is spread over both, instead of all landing on whichever worker woke first."""
+    if backend != "postgresql":
+        return
+    with replicas(database_url, REDIS_URL, tmp_path, count=1, serve_options=("--workers", "2")) as [server]:
+        assert server.process is not None
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as api:
+            admin = await login(api, "nx_admin")
+        before = _cpu_by_child(server.process.pid)
+        clients = [httpx.AsyncClient(base_url=server.url, timeout=30) for _ in range(64)]
+        try:
+
+            async def ask(client: httpx.AsyncClient) -> None:
+                for _ in range(10):
+                    assert (await client.get("/api/v1/auth/me", headers=admin)).status_code == 200
+
+            async with anyio.create_task_group() as tasks:
+                for client in clients:
+                    tasks.start_soon(ask, client)
+        finally:
+            for client in clients:
+                await client.aclose()
+        after = _cpu_by_child(server.process.pid)
+    used = sorted((after[pid] - before.get(pid, 0.0) for pid in after), reverse=True)
+    assert len(used) >= 2 and sum(used) > 0
+    # both workers did a real share of the work (a binomial split of 64 connections: 25 % is ~4 sigma away)
+    assert used[1] >= 0.25 * (used[0] + used[1]), used
+
+
 def test_more_than_one_worker_needs_postgresql_and_redis(tmp_path: Path) -> None:
     runner = CliRunner()
     sqlite = {"FUQUAN_DATA_DIR": str(tmp_path), "FUQUAN_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/x.db"}

@@ -1,6 +1,6 @@
-"""A large engine is moved out of the cyclic garbage collector's reach once built (no 150 ms full collections
-while requests are in flight), and a replaced one is collected first. Run in a child process: freezing the
-collector is process-wide."""
+"""A serving process moves its engines out of the cyclic garbage collector's reach once built (no 150 ms full
+collections while requests are in flight), and a replaced one is collected first. Run in a child process:
+freezing the collector is process-wide."""
 
 from __future__ import annotations
 

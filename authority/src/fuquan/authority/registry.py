@@ -46,7 +46,6 @@ BUCKET_LEVEL = 4  # policy lines are bucketed by township (code[:9]); see engine
 _CONSISTENT_READ_ATTEMPTS = 20
 
 
-FREEZE_FROM_LINES = 50_000  # policies this large are moved out of the garbage collector's reach
 EXPLANATIONS_KEPT = 50_000  # per tenant: the facts behind recent answers, forgotten with every change
 
 
@@ -93,10 +92,15 @@ class PendingChange:
 
 
 class AuthorityRegistry:
-    def __init__(self, session_maker: async_sessionmaker[AsyncSession] | None = None) -> None:
+    def __init__(
+        self, session_maker: async_sessionmaker[AsyncSession] | None = None, *, freeze_gc: bool = False
+    ) -> None:
         """``session_maker``: reads of the log and rebuilds use their own short sessions (always what is
-        committed); without one (commands, tests) they use the caller's session."""
+        committed); without one (commands, tests) they use the caller's session. ``freeze_gc``: after every
+        build, what is alive is moved out of the garbage collector's reach (a serving process; see
+        ``exempt_from_gc``) — not for a process that builds many apps, such as the tests'."""
         self._session_maker = session_maker
+        self.freeze_gc = freeze_gc
         self._tenants: dict[int, LoadedTenant] = {}
         self._told: dict[int, int] = {}  # the newest version this process knows was committed
         self._locks: dict[int, asyncio.Lock] = {}
@@ -197,7 +201,7 @@ class AuthorityRegistry:
         loaded = LoadedTenant(tenant_id, authority, version, sorted(codes))
         replaced = self._tenants.get(tenant_id)
         self._tenants[tenant_id] = loaded  # the atomic swap: readers see the old engine or the new one
-        if len(rows) >= FREEZE_FROM_LINES:
+        if self.freeze_gc:
             exempt_from_gc(replaced=replaced is not None)
         self.rebuilds += 1
         log.info("policy_loaded", tenant_id=tenant_id, rows=len(rows), version=version)
@@ -244,10 +248,10 @@ class AuthorityRegistry:
 
 
 def exempt_from_gc(*, replaced: bool) -> None:
-    """Move the engines out of the cyclic garbage collector's reach: at Shandong scale they are ~650k objects,
-    and every full collection would scan them all (measured 150-190 ms, a pause for every request then in
-    flight). After a rebuild the old engine is collected once first (rare: after a compacted log). Small
-    engines (a province of tens of thousands of lines) cost a collection a few milliseconds: left alone."""
+    """Move the engines (and everything else then alive: the app itself) out of the cyclic garbage collector's
+    reach: at Shandong scale an engine is ~650k objects, and a full collection scanning the heap took 115-190 ms
+    under load, about once a second, a pause for every request then in flight. After a rebuild the old engine
+    is collected once first (rare: after a compacted log)."""
     if replaced:
         gc.unfreeze()
         gc.collect()

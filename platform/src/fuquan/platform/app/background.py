@@ -25,6 +25,7 @@ from fuquan.platform.catalog.services import CatalogCache
 from fuquan.platform.core.config import Settings
 from fuquan.platform.core.db import own_session
 from fuquan.platform.core.jobs.runner import Job, JobRunner
+from fuquan.platform.core.versions import services as setting_versions
 
 log = structlog.get_logger()
 
@@ -51,11 +52,12 @@ def job_runner(
     jobs = JobRunner(session_maker)
 
     async def catch_up() -> dict[str, Any]:
-        """Every process, every second or so: newer policy versions (should an announcement be lost) and
-        newer catalogue editions — one small query each."""
+        """Every process, every second or so: newer policy versions (should an announcement be lost),
+        newer catalogue editions and settings versions — one small query each."""
         async with own_session(session_maker) as session:
             behind = await registry.poll(session)
             await catalogs.poll(session)
+            await setting_versions.poll(session)
         if behind:
             log.info("policy_caught_up_by_poll", tenants=behind)
         return {"behind": len(behind)}

@@ -46,11 +46,13 @@ from fuquan.platform.app.request_id import request_id_middleware
 from fuquan.platform.app.security import BearerTokenMiddleware, permission_guard, provide_actor, provide_scope
 from fuquan.platform.app.transactions import commit_before_answer
 from fuquan.platform.calendar.controllers import CalendarController
+from fuquan.platform.calendar.services import calendar_for, provide_calendar
 from fuquan.platform.cases.controllers import (
     ApplicantRevealController,
     CaseController,
     CaseDocumentController,
     PublicCaseController,
+    provide_case_context,
 )
 from fuquan.platform.catalog.controllers import ItemController
 from fuquan.platform.catalog.services import CatalogCache, provide_catalog
@@ -59,6 +61,7 @@ from fuquan.platform.core.db import create_engine, session_factory
 from fuquan.platform.core.files import LocalFileStore
 from fuquan.platform.core.personal import PersonalDataCipher
 from fuquan.platform.core.request_context import request_id_of
+from fuquan.platform.core.versions.services import CALENDAR, TenantSettingCache
 from fuquan.platform.supervision.controllers import SupervisionController
 from fuquan.platform.web.auth import LOGIN_PAGE as WEB_LOGIN_PATH
 from fuquan.platform.web.auth import PUBLIC_PAGES
@@ -124,7 +127,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
     engine = create_engine(settings.database_url)
     session_maker = session_factory(engine)
-    registry = AuthorityRegistry(session_maker)
+    registry = AuthorityRegistry(session_maker, freeze_gc=settings.gc_freeze)
     channels = channels_plugin(settings)
     cipher = PersonalDataCipher(settings.secret_key)
     file_store = LocalFileStore(settings.data_dir / "files")
@@ -138,6 +141,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
 
     catalogs = CatalogCache(session_maker)
+    calendars = TenantSettingCache(CALENDAR, calendar_for, session_maker)
     jobs = job_runner(settings, session_maker, registry, catalogs)
     lifespan = background_work(session_maker, registry, channels, jobs, [partner_directory.aclose, engine.dispose])
 
@@ -229,6 +233,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "actor": Provide(provide_actor),
             "tenant_scope": Provide(provide_scope),
             "catalog": Provide(provide_catalog),
+            "case_context": Provide(provide_case_context),
+            "calendar": Provide(provide_calendar),
+            "calendars": Provide(lambda: calendars, use_cache=True, sync_to_thread=False),
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
             "login_throttle": Provide(lambda: throttle, use_cache=True, sync_to_thread=False),
             "logins": Provide(lambda: logins, use_cache=True, sync_to_thread=False),

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 import structlog
+from litestar.di import NamedDependency
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +19,8 @@ from fuquan.platform.calendar.schemas import CalendarDayRead, CalendarYearRead
 from fuquan.platform.calendar.workdays import WorkingCalendar
 from fuquan.platform.core.audit.services import AuditEntry, append
 from fuquan.platform.core.errors import Conflict, NotFound, PermissionDenied
+from fuquan.platform.core.versions.services import CALENDAR, TenantSettingCache, changed
+from fuquan.tenants.scope import TenantScope
 
 log = structlog.get_logger()
 
@@ -53,6 +56,13 @@ async def calendar_for(session: AsyncSession, tenant_id: int) -> WorkingCalendar
     """The tenant's working-day calendar: the library's schedule under the tenant's own entries."""
     rows = await CalendarRepository(session).overrides(tenant_id)
     return WorkingCalendar({row.day: row.workday for row in rows})
+
+
+async def provide_calendar(
+    tenant_scope: NamedDependency[TenantScope], calendars: NamedDependency[TenantSettingCache[WorkingCalendar]]
+) -> WorkingCalendar:
+    """The caller's tenant's working calendar (a request dependency), from this process's cache."""
+    return await calendars.get(tenant_scope.tenant_id)
 
 
 def day_read(row: CalendarOverride) -> CalendarDayRead:
@@ -102,6 +112,7 @@ async def set_day(
     else:
         row.workday, row.note, row.created_by = workday, note, _author_name(actor)
         await session.flush()
+    await changed(session, tenant_id, CALENDAR)
     await append(session, entry)
     log.info("calendar_day_set", tenant_id=tenant_id, day=day.isoformat(), workday=workday)
     return row
@@ -120,6 +131,7 @@ async def clear_day(
     entry = _audit_entry(actor, tenant_id, "calendar.clear_day", day, detail, request_id)
     if row is None or not await repository.delete(row):
         raise NotFound(f"{day.isoformat()} 没有本租户的工作日历设置")
+    await changed(session, tenant_id, CALENDAR)
     await append(session, entry)
     log.info("calendar_day_cleared", tenant_id=tenant_id, day=day.isoformat(), workday=row.workday)
     return row

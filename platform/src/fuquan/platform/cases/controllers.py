@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Annotated, Any
 
 import msgspec
@@ -10,11 +9,12 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fuquan.authority.registry import AuthorityRegistry
 from fuquan.integrations.services import PartnerDirectory
 from fuquan.platform.accounts.actor import Actor
+from fuquan.platform.calendar.workdays import WorkingCalendar
 from fuquan.platform.cases import public, reads, services
 from fuquan.platform.cases.documents import print_document
 from fuquan.platform.cases.models import Case
@@ -34,7 +34,7 @@ from fuquan.platform.cases.schemas import (
 from fuquan.platform.cases.state_machine import Status
 from fuquan.platform.catalog.services import Catalog
 from fuquan.platform.core.config import Settings
-from fuquan.platform.core.errors import BadRequest, NotFound, ValidationFailed
+from fuquan.platform.core.errors import BadRequest, ValidationFailed
 from fuquan.platform.core.files import MAX_UPLOAD_BYTES, FileStore, sniff_upload
 from fuquan.platform.core.params import MaterialIndex, Offset, RowId
 from fuquan.platform.core.personal import PersonalDataCipher
@@ -47,55 +47,47 @@ MAX_SIGNAL_SCAN = 5000  # open cases examined for a signal filter
 CLOCKED = (Status.ACCEPTED, Status.IN_REVIEW, Status.SUSPENDED)  # statuses whose deadline clock is running
 
 
-async def _reads(session: AsyncSession, actor: Actor, catalog: Catalog, cases: list[Case]) -> list[CaseRead]:
-    return await reads.case_reads(session, actor, catalog, cases)
+async def _read(ctx: services.CaseContext, case: Case) -> CaseRead:
+    return (await reads.case_reads(ctx.session, ctx.actor, ctx.catalog, ctx.calendar, [case]))[0]
+
+
+async def provide_case_context(
+    request: Request[Any, Any, Any],
+    db_session: NamedDependency[AsyncSession],
+    actor: NamedDependency[Actor],
+    catalog: NamedDependency[Catalog],
+    authority_registry: NamedDependency[AuthorityRegistry],
+    pii_cipher: NamedDependency[PersonalDataCipher],
+    partner_directory: NamedDependency[PartnerDirectory],
+    settings: NamedDependency[Settings],
+    session_maker: NamedDependency[async_sessionmaker[AsyncSession]],
+    calendar: NamedDependency[WorkingCalendar],
+) -> services.CaseContext:
+    """The case verbs' context (a request dependency; the API's and the pages' alike — a page controller's
+    ``actor`` is the session's)."""
+    partners = services.PartnerAccess(
+        partner_directory, session_maker, settings.shared_data_budget_seconds, settings.shared_data_concurrency
+    )
+    return services.CaseContext(
+        db_session, actor, catalog, authority_registry, pii_cipher, request_id_of(request), calendar, partners
+    )
 
 
 class CaseController(Controller):
     path = "/api/v1/cases"
     tags = ["cases 办件"]
 
-    def _context(
-        self, request: Request[Any, Any, Any], session: AsyncSession, actor: Actor, catalog: Catalog,
-        registry: AuthorityRegistry, cipher: PersonalDataCipher,
-    ) -> services.CaseContext:  # fmt: skip
-        return services.CaseContext(session, actor, catalog, registry, cipher, request_id_of(request))
-
-    async def _asking_context(
-        self, request: Request[Any, Any, Any], session: AsyncSession, actor: Actor, catalog: Catalog,
-        registry: AuthorityRegistry, cipher: PersonalDataCipher, directory: PartnerDirectory,
-    ) -> services.CaseContext:  # fmt: skip
-        """A context for steps that ask partner departments: the tenant's gateways, the lookup budget,
-        and a session factory for what must not wait for the request (receipt number, call audit)."""
-        settings: Settings = request.app.state.settings
-        return replace(
-            self._context(request, session, actor, catalog, registry, cipher),
-            shared_data=await directory.provider(session, actor.tenant_id, actor.scope.tenant_code),
-            session_maker=request.app.state.session_maker,
-            lookup_budget_seconds=settings.shared_data_budget_seconds,
-            lookup_concurrency=settings.shared_data_concurrency,
-        )
-
     @post("/", summary="收件：为居民新建办件", opt={"permission": "cases.create"})
     async def create_case(
         self,
-        request: Request[Any, Any, Any],
         data: JSONBody[CaseCreate],
-        db_session: NamedDependency[AsyncSession],
-        actor: NamedDependency[Actor],
-        catalog: NamedDependency[Catalog],
-        authority_registry: NamedDependency[AuthorityRegistry],
-        pii_cipher: NamedDependency[PersonalDataCipher],
-        partner_directory: NamedDependency[PartnerDirectory],
+        case_context: NamedDependency[services.CaseContext],
         idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None,
     ) -> Response[CaseRead]:
         if idempotency_key is not None and not 8 <= len(idempotency_key) <= 128:
             raise ValidationFailed("Idempotency-Key 应为 8 到 128 个字符", rule="idempotency_key")
-        ctx = await self._asking_context(
-            request, db_session, actor, catalog, authority_registry, pii_cipher, partner_directory
-        )
-        case, _created = await services.create_case(ctx, data, idempotency_key)
-        return Response((await _reads(db_session, actor, catalog, [case]))[0], status_code=201)
+        case, _created = await services.create_case(case_context, data, idempotency_key)
+        return Response(await _read(case_context, case), status_code=201)
 
     @get("/", summary="我的办件队列", opt={"permission": "cases.read"})
     async def queue(
@@ -103,6 +95,7 @@ class CaseController(Controller):
         db_session: NamedDependency[AsyncSession],
         actor: NamedDependency[Actor],
         catalog: NamedDependency[Catalog],
+        calendar: NamedDependency[WorkingCalendar],
         status: FromQuery[list[Status] | None] = None,
         unit: FromQuery[UnitCode | None] = None,
         item: FromQuery[str | None] = None,
@@ -119,14 +112,21 @@ class CaseController(Controller):
                 actor.scope, statuses=statuses, unit=unit, item=item, limit=limit, offset=offset
             )
             return CasePage(
-                items=await _reads(db_session, actor, catalog, rows), total=total, limit=limit, offset=offset
+                items=await reads.case_reads(db_session, actor, catalog, calendar, rows),
+                total=total,
+                limit=limit,
+                offset=offset,
             )
         # the signal depends on the working-day calendar, so it is computed, then paged
         open_statuses = [s.value for s in CLOCKED if not statuses or s.value in statuses]
         rows, _ = await repository.queue(
             actor.scope, statuses=open_statuses, unit=unit, item=item, limit=MAX_SIGNAL_SCAN, offset=0
         )
-        matching = [read for read in await _reads(db_session, actor, catalog, rows) if read.timing.signal == signal]
+        matching = [
+            read
+            for read in await reads.case_reads(db_session, actor, catalog, calendar, rows)
+            if read.timing.signal == signal
+        ]
         return CasePage(items=matching[offset : offset + limit], total=len(matching), limit=limit, offset=offset)
 
     @get("/{case_id:int}", summary="办件详情", opt={"permission": "cases.read"})
@@ -136,11 +136,10 @@ class CaseController(Controller):
         db_session: NamedDependency[AsyncSession],
         actor: NamedDependency[Actor],
         catalog: NamedDependency[Catalog],
+        calendar: NamedDependency[WorkingCalendar],
     ) -> CaseRead:
         case = await CaseRepository(db_session).get(actor.scope, case_id)
-        if case is None:
-            raise NotFound(f"办件 #{case_id} 不存在或不在您的管辖范围内")
-        return (await _reads(db_session, actor, catalog, [case]))[0]
+        return (await reads.case_reads(db_session, actor, catalog, calendar, [case]))[0]
 
     @get("/{case_id:int}/trace", summary="全程留痕", opt={"permission": "cases.read"})
     async def trace(
@@ -148,8 +147,6 @@ class CaseController(Controller):
     ) -> list[EventRead]:
         repository = CaseRepository(db_session)
         case = await repository.get(actor.scope, case_id)
-        if case is None:
-            raise NotFound(f"办件 #{case_id} 不存在或不在您的管辖范围内")
         return [reads.event_read(event) for event in await repository.events(case.id)]
 
     @get("/{case_id:int}/evidence", summary="共享数据核验凭证", opt={"permission": "cases.read"})
@@ -160,32 +157,15 @@ class CaseController(Controller):
         SM3 of request and response, and the facts used."""
         repository = CaseRepository(db_session)
         case = await repository.get(actor.scope, case_id)
-        if case is None:
-            raise NotFound(f"办件 #{case_id} 不存在或不在您的管辖范围内")
         return [reads.evidence_read(row) for row in await repository.evidence(case.id)]
 
     @post("/{case_id:int}/transitions", summary="办理一步（受理、审批、出件…）", status_code=200,
           opt={"permission": "cases.handle"})  # fmt: skip
     async def transition(
-        self,
-        request: Request[Any, Any, Any],
-        case_id: RowId,
-        data: JSONBody[TransitionRequest],
-        db_session: NamedDependency[AsyncSession],
-        actor: NamedDependency[Actor],
-        catalog: NamedDependency[Catalog],
-        authority_registry: NamedDependency[AuthorityRegistry],
-        pii_cipher: NamedDependency[PersonalDataCipher],
-        partner_directory: NamedDependency[PartnerDirectory],
+        self, case_id: RowId, data: JSONBody[TransitionRequest], case_context: NamedDependency[services.CaseContext]
     ) -> CaseRead:
-        ctx = self._context(request, db_session, actor, catalog, authority_registry, pii_cipher)
-        if data.action in services.ASKING_AGAIN:
-            ctx = await self._asking_context(
-                request, db_session, actor, catalog, authority_registry, pii_cipher, partner_directory
-            )
-        calendar = await services.context_calendar(db_session, actor.tenant_id)
-        case = await services.transition(ctx, case_id, data.action, data.reason, data.version, calendar)
-        return (await _reads(db_session, actor, catalog, [case]))[0]
+        case = await services.transition(case_context, case_id, data.action, data.reason, data.version)
+        return await _read(case_context, case)
 
     @post("/{case_id:int}/materials/{index:int}", summary="材料：上传照片或 PDF、告知承诺或容缺", status_code=200,
           opt={"permission": "cases.handle"}, request_max_body_size=MAX_UPLOAD_BYTES + 256 * 1024)  # fmt: skip
@@ -194,15 +174,11 @@ class CaseController(Controller):
         request: Request[Any, Any, Any],
         case_id: RowId,
         index: MaterialIndex,
-        db_session: NamedDependency[AsyncSession],
-        actor: NamedDependency[Actor],
-        catalog: NamedDependency[Catalog],
-        authority_registry: NamedDependency[AuthorityRegistry],
-        pii_cipher: NamedDependency[PersonalDataCipher],
+        case_context: NamedDependency[services.CaseContext],
         file_store: NamedDependency[FileStore],
     ) -> CaseRead:
         """Multipart (field ``file``) uploads the material; JSON ``{pledge: true}`` or ``{defer_until}`` replaces it."""
-        ctx = self._context(request, db_session, actor, catalog, authority_registry, pii_cipher)
+        ctx = case_context
         if request.content_type[0] == "multipart/form-data":
             form = await request.form()
             upload = form.get("file")
@@ -217,9 +193,8 @@ class CaseController(Controller):
                 body = msgspec.json.decode(await request.body(), type=MaterialRequest)
             except msgspec.DecodeError as error:
                 raise BadRequest(f"请求内容不符合要求：{error}", rule="body") from error
-            calendar = await services.context_calendar(db_session, actor.tenant_id)
-            case = await services.set_material(ctx, case_id, index, body, calendar)
-        return (await _reads(db_session, actor, catalog, [case]))[0]
+            case = await services.set_material(ctx, case_id, index, body)
+        return await _read(ctx, case)
 
 
 class RevealRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -240,17 +215,11 @@ class ApplicantRevealController(Controller):
           opt={"permission": "applicants.reveal"})  # fmt: skip
     async def reveal(
         self,
-        request: Request[Any, Any, Any],
         case_id: RowId,
         data: JSONBody[RevealRequest],
-        db_session: NamedDependency[AsyncSession],
-        actor: NamedDependency[Actor],
-        catalog: NamedDependency[Catalog],
-        authority_registry: NamedDependency[AuthorityRegistry],
-        pii_cipher: NamedDependency[PersonalDataCipher],
+        case_context: NamedDependency[services.CaseContext],
     ) -> RevealedApplicant:
-        ctx = services.CaseContext(db_session, actor, catalog, authority_registry, pii_cipher, request_id_of(request))
-        revealed = await services.reveal_applicant(ctx, case_id, data.purpose)
+        revealed = await services.reveal_applicant(case_context, case_id, data.purpose)
         return msgspec.convert(revealed, RevealedApplicant)
 
 

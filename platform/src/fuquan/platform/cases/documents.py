@@ -103,8 +103,6 @@ async def print_document(
         raise NotFound(f"没有名为 {document} 的文书；可选：{'、'.join(DOCUMENT_FILES)}")
     repository = CaseRepository(session)
     case = await repository.get(actor.scope, case_id)
-    if case is None:
-        raise NotFound(f"办件 #{case_id} 不存在或不在您的管辖范围内")
     tenant = await TenantRepository(session).by_id(actor.tenant_id)
     names = await UnitRepository(session).names(actor.tenant_id, [case.accepting_unit])
     item = catalog.items.get(case.item_code)

@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.integrations.shared_data import SOURCE_LABELS
 from fuquan.platform.accounts.actor import Actor
-from fuquan.platform.calendar.services import calendar_for
 from fuquan.platform.calendar.workdays import WorkingCalendar
 from fuquan.platform.cases.models import Applicant, Case, CaseEvent, CaseEvidence, CaseMaterial, CasePause
 from fuquan.platform.cases.repositories import ApplicantRepository, CaseRepository
@@ -107,7 +106,9 @@ def case_read(
     )  # fmt: skip
 
 
-async def case_reads(session: AsyncSession, actor: Actor, catalog: Catalog, cases: list[Case]) -> list[CaseRead]:
+async def case_reads(
+    session: AsyncSession, actor: Actor, catalog: Catalog, calendar: WorkingCalendar, cases: list[Case]
+) -> list[CaseRead]:
     """Case representations with materials, masked applicant and the clock — a handful of queries for any page."""
     repository = CaseRepository(session)
     ids = [case.id for case in cases]
@@ -115,7 +116,6 @@ async def case_reads(session: AsyncSession, actor: Actor, catalog: Catalog, case
     applicants = await ApplicantRepository(session).many(people)
     materials = await repository.materials_of(ids)
     pauses = await repository.pauses(ids)
-    calendar = await calendar_for(session, actor.tenant_id)
     tz = actor.scope.timezone
     today = local_date(utcnow(), tz)
     return [

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.platform.cases.models import Applicant, Case, CaseEvent, CaseEvidence, CaseMaterial, CasePause
 from fuquan.platform.core.db import Base, conflict_insert
+from fuquan.platform.core.errors import NotFound
 from fuquan.tenants.scope import TenantScope
 
 Row = TypeVar("Row", bound=Base)
@@ -37,16 +38,18 @@ class CaseRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get(self, scope: TenantScope, case_id: int, *, for_update: bool = False) -> Case | None:
-        """A case whose accepting or deciding unit lies in the caller's scope; anything else reads as absent.
+    async def get(self, scope: TenantScope, case_id: int, *, for_update: bool = False) -> Case:
+        """The case, if its accepting or deciding unit lies in the caller's scope; anything else — absent,
+        another tenant's, outside the subtree — raises the same ``NotFound`` (no existence oracle).
 
         ``for_update`` locks the row (PostgreSQL) so concurrent steps on one case queue up behind each other.
         """
-        case = await self.session.get(Case, case_id, with_for_update=for_update or None, populate_existing=for_update)
-        if case is None or case.tenant_id != scope.tenant_id:
-            return None
-        if not (scope.covers(case.accepting_unit) or (case.routed_to and scope.covers(case.routed_to))):
-            return None
+        query = self._listing(scope, accepting=None, routed=None).where(Case.id == case_id)
+        if for_update:
+            query = query.with_for_update().execution_options(populate_existing=True)
+        case = await self.session.scalar(query)
+        if case is None:
+            raise NotFound(f"办件 #{case_id} 不存在或不在您的管辖范围内")
         return case
 
     async def by_idempotency_key(self, tenant_id: int, staff_id: int, key: str) -> Case | None:

@@ -107,11 +107,12 @@ async def ask_partners(
         )
     if not requests:
         return []
+    budget, concurrency = (3.0, 4) if ctx.partners is None else (ctx.partners.budget_seconds, ctx.partners.concurrency)
     answers = await lookup_all(
-        ctx.shared_data,
+        await ctx.shared_data(),
         [request for _index, request in requests],
-        concurrency=ctx.lookup_concurrency,
-        budget_seconds=ctx.lookup_budget_seconds,
+        concurrency=concurrency,
+        budget_seconds=budget,
     )
     pairs = [(index, answer) for (index, _request), answer in zip(requests, answers, strict=True)]
     await _audit_calls(ctx, receipt_no, pairs)

@@ -231,9 +231,6 @@ def audit_verify() -> None:
     raise SystemExit(1)
 
 
-APP_FACTORY = "fuquan.platform.app.factory:create_app"
-
-
 def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
@@ -243,8 +240,9 @@ def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     if workers == 1:
         uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
         return
-    # each worker process builds its own app from the same FUQUAN_* environment
-    uvicorn.run(APP_FACTORY, factory=True, workers=workers, host=host, port=port, log_config=None, access_log=False)
+    from fuquan.platform.app.workers import serve_workers
+
+    serve_workers(host, port, workers)
 
 
 def _require_shared_state(settings: Settings, workers: int) -> None:
@@ -364,19 +362,32 @@ def bench_authority(dataset: str) -> None:
     "--database-url",
     "database_urls",
     multiple=True,
-    help="A PostgreSQL URL to measure besides SQLite (a temporary database is created there and dropped).",
+    help="A PostgreSQL server to measure besides SQLite (a temporary database is created there and dropped).",
 )
 @click.option("--cases", default=300, show_default=True, type=click.IntRange(1, 10_000))
 @click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1, 64))
-def bench_cases(database_urls: tuple[str, ...], cases: int, concurrency: int) -> None:
-    """Cases created+accepted per second and p50/p99 through the HTTP API, next to a bare Litestar endpoint."""
+@click.option(
+    "--workers", default=1, show_default=True, type=click.IntRange(1, 16),
+    help="Processes serving the app on PostgreSQL (SQLite is always served by one); more than one needs --redis-url.",
+)  # fmt: skip
+@click.option("--redis-url", default=None, help="The Redis several workers share.")
+@click.option("--with-partners", is_flag=True, help="Also create HRSS-05 cases whose materials ask the simulators.")
+def bench_cases(
+    database_urls: tuple[str, ...], cases: int, concurrency: int, workers: int, redis_url: str | None,
+    with_partners: bool,
+) -> None:  # fmt: skip
+    """The case flow through the HTTP API on SQLite (and PostgreSQL with --database-url), next to a bare
+    Litestar endpoint doing a token lookup and 3 inserts on the same database, and a bare /ping."""
     import tempfile
 
     from fuquan.platform.setup.bench_cases import run_case_benchmark
 
     urls = ["sqlite+aiosqlite:///bench.db", *database_urls]
     with tempfile.TemporaryDirectory(prefix="fuquan-bench-") as scratch:
-        results = run_case_benchmark(urls, cases=cases, concurrency=concurrency, data_dir=Path(scratch))
+        results = run_case_benchmark(
+            urls, cases=cases, concurrency=concurrency, data_dir=Path(scratch), workers=workers, redis_url=redis_url,
+            with_partners=with_partners,
+        )  # fmt: skip
     click.echo(json.dumps(results, ensure_ascii=False, indent=2, default=str))
 
 

@@ -76,21 +76,10 @@ from fuquan.platform.core.config import Settings, sqlite_url
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
 from fuquan.platform.core.personal import PersonalDataCipher
 from fuquan.platform.core.timeutil import local_date, utcnow
-from fuquan.platform.setup.bench_cases import (
-    ADMIN,
-    CLERK,
-    REAL_APP,
-    SECRET_KEY,
-    TOWN,
-    _expect,
-    _latency,
-    _login,
-    _percentile,
-    _seed,
-)
+from fuquan.platform.setup.benchkit import ADMIN, CLERK, SECRET_KEY, TOWN, expect, latency, login, seed_database
 from fuquan.tenants.repositories import TenantRepository
 
-__all__ = ["run_integration_benchmark"]
+__all__ = ["adults", "creations", "point_at_simulators", "run_integration_benchmark"]
 
 MAX_ROUNDS = 10_000
 MAX_SLOW_CASES = 100
@@ -226,9 +215,8 @@ def _endpoint(simulators: RunningSimulators, partner: Partner) -> PartnerEndpoin
 
 def _figures(samples: list[float]) -> dict[str, float]:
     return {
-        **{f"{name}_ms": value for name, value in _latency(samples).items()},
+        **{f"{name}_ms": value for name, value in latency(samples).items()},
         "mean_ms": round(statistics.fmean(samples) * 1000, 2),
-        "max_ms": _percentile(samples, 100),
     }
 
 
@@ -305,11 +293,10 @@ async def _resolve(
 
 def _real_app(settings: Settings) -> Any:
     """The app ``fuquan serve`` serves; named, not imported (setup sits beside app, not above it)."""
-    module, name = REAL_APP.split(":")
-    return getattr(importlib.import_module(module), name)(settings)
+    return importlib.import_module("fuquan.platform.app.factory").create_app(settings)
 
 
-async def _creations(
+async def creations(
     client: httpx.AsyncClient, auth: dict[str, str], people: list[Person], start: int, cases: int
 ) -> dict[str, Any]:
     seconds: list[float] = []
@@ -322,7 +309,7 @@ async def _creations(
         started = time.perf_counter()
         response = await client.post("/api/v1/cases", json=body, headers=auth)
         elapsed = time.perf_counter() - started
-        case = _expect(response, 201, "create")
+        case = expect(response, 201, "create")
         seconds.append(elapsed)
         for material in case["materials"]:
             states[material["state"]] += 1
@@ -345,20 +332,20 @@ async def _create(
     from litestar.testing import AsyncTestClient
 
     async with AsyncTestClient(app=_real_app(settings)) as client:
-        admin = await _login(client, ADMIN)
+        admin = await login(client, ADMIN)
         for action in ("accept", "decide"):
             grant = {"item": CREATE_ITEM, "action": action, "unit": TOWN, "scope": "unit", "valid_from": "2026-01-01",
                      "instrument": "宁人社发〔2026〕8号"}  # fmt: skip
-            _expect(await client.post("/api/v1/grants", json=grant, headers=admin), 201, f"grant {action}")
-        clerk = await _login(client, CLERK)
-        await _creations(client, clerk, people.adults, 0, WARM_UP_ROUNDS)
-        normal = await _creations(client, clerk, people.adults, WARM_UP_ROUNDS, cases)
+            expect(await client.post("/api/v1/grants", json=grant, headers=admin), 201, f"grant {action}")
+        clerk = await login(client, CLERK)
+        await creations(client, clerk, people.adults, 0, WARM_UP_ROUNDS)
+        normal = await creations(client, clerk, people.adults, WARM_UP_ROUNDS, cases)
         slow: dict[str, Any] = {}
         if slow_cases:
             control = functools.partial(simulators.control, SLOW_PARTNER, latency_ms=SLOW_LATENCY_MS)
             await anyio.to_thread.run_sync(control)
             try:
-                slow = await _creations(client, clerk, people.adults, WARM_UP_ROUNDS + cases, slow_cases)
+                slow = await creations(client, clerk, people.adults, WARM_UP_ROUNDS + cases, slow_cases)
             finally:
                 await anyio.to_thread.run_sync(functools.partial(simulators.reset, SLOW_PARTNER))
     budget_ms = round(settings.shared_data_budget_seconds * 1000, 2)
@@ -390,15 +377,27 @@ def _silenced() -> Iterator[None]:
 
 async def _prepare(settings: Settings, simulators: RunningSimulators) -> dict[str, CatalogItem]:
     """Seed the database, point tenant 64 at the simulators; tenant 64's published catalogue items."""
-    await _seed(settings.database_url)
-    engine = create_engine(settings.database_url)
+    await seed_database(settings.database_url)
+    return await point_at_simulators(settings.database_url, settings.secret_key, simulators)
+
+
+def adults(population: Population) -> list[Person]:
+    """Valid residents aged 18–59, in generation order: applicants every item accepts."""
+    return _People.of(population).adults
+
+
+async def point_at_simulators(
+    database_url: str, secret_key: str, simulators: RunningSimulators
+) -> dict[str, CatalogItem]:
+    """Configure every partner of tenant 64 to answer from the simulators; tenant 64's published items."""
+    engine = create_engine(database_url)
     try:
         async with session_scope(session_factory(engine)) as session:
             tenant = await TenantRepository(session).by_code(TENANT)
             assert tenant is not None, "the seed makes tenant 64"
             for partner in PARTNERS:
                 await partner_services.configure(
-                    session, PersonalDataCipher(settings.secret_key), tenant_id=tenant.id, tenant_code=TENANT,
+                    session, PersonalDataCipher(secret_key), tenant_id=tenant.id, tenant_code=TENANT,
                     partner=partner, base_url=simulators.url(partner), app_key=app_key_for(partner),
                     secret=derived_secret(SIMULATOR_SECRET, partner), timeout_seconds=PARTNER_TIMEOUT_SECONDS,
                     retries=PARTNER_RETRIES, actor="fuquan bench integrations",

@@ -24,20 +24,16 @@ import contextlib
 import json
 import os
 import random
-import signal
-import socket
-import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import make_url, text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import make_url
 
 from fuquan.authority.engine.bench_data import DATASETS, World
 from fuquan.authority.engine.lines import GRID_LEVEL
@@ -46,6 +42,17 @@ from fuquan.platform.accounts.services import add_staff
 from fuquan.platform.catalog.services import default_catalog
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
 from fuquan.platform.migrations.runner import upgrade
+from fuquan.platform.setup.benchkit import (
+    SECRET_KEY,
+    SERVE,
+    BenchmarkError,
+    Served,
+    collector_paused,
+    hammer,
+    login,
+    serving,
+    temporary_database,
+)
 from fuquan.platform.setup.demo import DEMO_PASSWORD, add_demo_staff
 from fuquan.platform.setup.seed import seed, seed_tenant
 from fuquan.tenants.repositories import TenantRepository
@@ -54,12 +61,6 @@ __all__ = ["run_replica_benchmark"]
 
 TENANT_OF = {"ningxia": "64", "shandong": "37"}
 BENCH_ADMIN = "bench_admin"
-STARTUP_TIMEOUT = 300.0  # a Shandong-scale engine takes a while to build in each process
-_SERVE = [sys.executable, "-c", "from fuquan.platform.cli.main import main; main()", "serve"]
-
-
-class BenchmarkError(RuntimeError):
-    """The benchmark could not run as designed."""
 
 
 def _ms(samples: list[float]) -> dict[str, float]:
@@ -74,25 +75,6 @@ def _ms(samples: list[float]) -> dict[str, float]:
 
 
 # --- preparing a database ---------------------------------------------------------------------------------------
-
-
-async def _admin_execute(url: str, statement: str) -> None:
-    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
-@contextlib.contextmanager
-def _temporary_database(server_url: str, name: str) -> Iterator[str]:
-    asyncio.run(_admin_execute(server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    asyncio.run(_admin_execute(server_url, f"CREATE DATABASE {name}"))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        asyncio.run(_admin_execute(server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
 def _with_floors(world: World) -> World:
@@ -138,78 +120,23 @@ async def _prepare(url: str, dataset: str) -> dict[str, Any]:
         await engine.dispose()
 
 
-# --- the processes ----------------------------------------------------------------------------------------------
+# --- the processes ---------------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Process:
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def tail(self) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-30:])
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextlib.contextmanager
-def _serving(database_url: str, redis_url: str, workdir: Path, count: int, *options: str) -> Iterator[list[_Process]]:
+def _serving(database_url: str, redis_url: str, workdir: Path, count: int, *options: str) -> Any:
     env = {
-        **os.environ,
         "FUQUAN_DATABASE_URL": database_url,
         "FUQUAN_REDIS_URL": redis_url,
         "FUQUAN_REDIS_NAMESPACE": f"fuquan-bench-{os.getpid()}-{time.monotonic_ns()}",
         "FUQUAN_DATA_DIR": str(workdir / "data"),
-        "FUQUAN_SECRET_KEY": "fuquan-bench-secret-key",
+        "FUQUAN_SECRET_KEY": SECRET_KEY,
         "FUQUAN_LOGIN_ATTEMPTS_PER_MINUTE": "1000000",
         "FUQUAN_LOG_LEVEL": "WARNING",
     }
-    processes: list[_Process] = []
-    try:
-        for index in range(count):
-            port = _free_port()
-            log = workdir / f"replica-{index}-{port}.log"
-            with log.open("wb") as out:
-                process = subprocess.Popen(  # noqa: S603 - our own command
-                    [*_SERVE, "--port", str(port), *options], env=env, stdout=out, stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )  # fmt: skip
-            processes.append(_Process(f"http://127.0.0.1:{port}", process, log))
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        for served in processes:
-            while True:
-                if served.process.poll() is not None:
-                    raise BenchmarkError(f"a replica exited ({served.process.returncode}):\n{served.tail()}")
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(f"{served.url}/ready", timeout=5, trust_env=False).status_code == 200:
-                        break
-                if time.monotonic() > deadline:
-                    raise BenchmarkError(f"a replica was not ready within {STARTUP_TIMEOUT:.0f} s:\n{served.tail()}")
-                time.sleep(0.2)
-        yield processes
-    finally:
-        for served in processes:
-            if served.process.poll() is None:
-                os.killpg(served.process.pid, signal.SIGTERM)
-                try:
-                    served.process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(served.process.pid, signal.SIGKILL)
+    return serving([[*SERVE, *options] for _ in range(count)], env, workdir)
 
 
 # --- propagation and decisions under changes --------------------------------------------------------------------
-
-
-async def _login(client: httpx.AsyncClient, username: str) -> dict[str, str]:
-    response = await client.post("/api/v1/auth/token", json={"username": username, "password": DEMO_PASSWORD})
-    if response.status_code != 200:
-        raise BenchmarkError(f"login {username}: HTTP {response.status_code} {response.text[:300]}")
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
 async def _allowed(client: httpx.AsyncClient, auth: dict[str, str], unit: str, item: str) -> bool:
@@ -273,7 +200,7 @@ async def _until(client: httpx.AsyncClient, auth: dict[str, str], unit: str, ite
 
 
 @contextlib.asynccontextmanager
-async def _clients(processes: list[_Process], per_process: int) -> AsyncIterator[list[list[httpx.AsyncClient]]]:
+async def _clients(processes: list[Served], per_process: int) -> AsyncIterator[list[list[httpx.AsyncClient]]]:
     clients = [
         [httpx.AsyncClient(base_url=p.url, timeout=60, trust_env=False) for _ in range(per_process)] for p in processes
     ]
@@ -285,9 +212,9 @@ async def _clients(processes: list[_Process], per_process: int) -> AsyncIterator
                 await client.aclose()
 
 
-async def _propagation(processes: list[_Process], tenant: str, changes: int, interval: float) -> dict[str, Any]:
+async def _propagation(processes: list[Served], tenant: str, changes: int, interval: float) -> dict[str, Any]:
     async with _clients(processes, 3) as ((a_write, a_poll, a_load), (b_write, b_poll, b_load)):
-        auth_a, auth_b = await _login(a_write, BENCH_ADMIN), await _login(b_write, BENCH_ADMIN)
+        auth_a, auth_b = await login(a_write, BENCH_ADMIN), await login(b_write, BENCH_ADMIN)
         targets = await _targets(a_write, auth_a, tenant, changes // 2 + 1)
         units = [unit for unit, _item in targets]
         decisions_a, decisions_b = _Decisions(), _Decisions()
@@ -335,42 +262,9 @@ async def _propagation(processes: list[_Process], tenant: str, changes: int, int
 # --- throughput with 1 and 2 workers ----------------------------------------------------------------------------
 
 
-async def _hammer(url: str, requests: list[bytes], connections: int, seconds: float) -> dict[str, Any]:
-    """Keep-alive HTTP/1.1 over raw sockets: each connection sends a request, reads the answer, repeats — a load
-    generator that spends little CPU, so that the cores go to the server."""
-    parsed = httpx.URL(url)
-    counts = [0] * connections
-    errors = [0] * connections
-    deadline = time.perf_counter() + seconds
-
-    async def one(index: int) -> None:
-        reader, writer = await asyncio.open_connection(parsed.host, parsed.port)
-        try:
-            number = index
-            while time.perf_counter() < deadline:
-                writer.write(requests[number % len(requests)])
-                number += 1
-                head = await reader.readuntil(b"\r\n\r\n")
-                status = int(head[9:12])
-                length = 0
-                for line in head.split(b"\r\n"):
-                    if line[:15].lower() == b"content-length:":
-                        length = int(line[15:])
-                await reader.readexactly(length)
-                counts[index] += 1
-                errors[index] += status != 200
-        finally:
-            writer.close()
-
-    began = time.perf_counter()
-    await asyncio.gather(*(one(index) for index in range(connections)))
-    elapsed = time.perf_counter() - began
-    return {"requests_per_second": round(sum(counts) / elapsed, 1), "requests": sum(counts), "errors": sum(errors)}
-
-
-async def _throughput(process: _Process, tenant: str, connections: int, seconds: float) -> dict[str, Any]:
+async def _throughput(process: Served, tenant: str, connections: int, seconds: float) -> dict[str, Any]:
     async with httpx.AsyncClient(base_url=process.url, trust_env=False) as client:
-        auth = await _login(client, BENCH_ADMIN)
+        auth = await login(client, BENCH_ADMIN)
         units = [u["code"] for u in (await client.get(f"/api/v1/units/{tenant}/children", headers=auth)).json()]
     host = httpx.URL(process.url).netloc.decode()
     check = [
@@ -382,10 +276,10 @@ async def _throughput(process: _Process, tenant: str, connections: int, seconds:
         for n in (1, 4, 7, 17)
     ]
     health = [f"GET /health HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()]
-    await _hammer(process.url, check, connections, 1.0)  # warm up every worker
+    await hammer(process.url, check, connections, 1.0)  # warm up every worker
     return {
-        "authority_check": await _hammer(process.url, check, connections, seconds),
-        "bare_health": await _hammer(process.url, health, connections, seconds),
+        "authority_check": await hammer(process.url, check, connections, seconds),
+        "bare_health": await hammer(process.url, health, connections, seconds),
     }
 
 
@@ -393,18 +287,19 @@ def _run_dataset(
     server_url: str, redis_url: str, dataset: str, workdir: Path, changes: int, interval: float, seconds: float
 ) -> dict[str, Any]:
     name = f"fuquan_bench_replicas_{dataset}_{os.getpid()}"
-    with _temporary_database(server_url, name) as url:
+    with temporary_database(server_url, name) as url:
         upgrade(url)
         figures: dict[str, Any] = {"dataset": asyncio.run(_prepare(url, dataset))}
         tenant = TENANT_OF[dataset]
         began = time.perf_counter()
         with _serving(url, redis_url, workdir, 2) as processes:
             figures["replicas_ready_seconds"] = round(time.perf_counter() - began, 1)
-            figures["propagation"] = asyncio.run(_propagation(processes, tenant, changes, interval))
+            with collector_paused():
+                figures["propagation"] = asyncio.run(_propagation(processes, tenant, changes, interval))
         if seconds > 0:
             workers: dict[str, Any] = {}
             for count in (1, 2):
-                with _serving(url, redis_url, workdir, 1, "--workers", str(count)) as [served]:
+                with _serving(url, redis_url, workdir, 1, "--workers", str(count)) as [served], collector_paused():
                     workers[f"workers_{count}"] = asyncio.run(_throughput(served, tenant, 16, seconds))
             one = workers["workers_1"]["authority_check"]["requests_per_second"]
             two = workers["workers_2"]["authority_check"]["requests_per_second"]

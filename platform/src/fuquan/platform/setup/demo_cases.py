@@ -680,7 +680,9 @@ async def _execute(session: AsyncSession, run: _Run, plan: CasePlan) -> Case:
     """Drive one plan through the case services, step by step, as the staff who would do each step."""
 
     def context(username: str) -> services.CaseContext:
-        return services.CaseContext(session, run.actors[username], run.catalog, run.registry, run.cipher, REQUEST_ID)
+        return services.CaseContext(
+            session, run.actors[username], run.catalog, run.registry, run.cipher, REQUEST_ID, run.calendar
+        )
 
     front = context(plan.desk.username)
     applicant = ApplicantWrite(id_number=plan.resident.id_number, name=plan.resident.name, phone=plan.resident.phone)
@@ -694,11 +696,11 @@ async def _execute(session: AsyncSession, run: _Run, plan: CasePlan) -> Case:
             await services.attach_upload(front, case.id, step.index, await run.photo(name))
         elif step.kind == "pledge":
             assert step.index is not None
-            await services.set_material(front, case.id, step.index, MaterialRequest(pledge=True), run.calendar)
+            await services.set_material(front, case.id, step.index, MaterialRequest(pledge=True))
         elif step.kind == "defer":
             assert step.index is not None
             until = run.calendar.add_working_days(run.today, 1)  # re-dated by _backdate
-            await services.set_material(front, case.id, step.index, MaterialRequest(defer_until=until), run.calendar)
+            await services.set_material(front, case.id, step.index, MaterialRequest(defer_until=until))
         else:
             if step.side == "front":
                 ctx = front
@@ -706,7 +708,7 @@ async def _execute(session: AsyncSession, run: _Run, plan: CasePlan) -> Case:
                 assert case.routed_to is not None
                 staff = run.approvers[case.routed_to]
                 ctx = context(staff[plan.approver_pick % len(staff)])
-            case = await services.transition(ctx, case.id, Action(step.kind), step.reason, case.version, run.calendar)
+            case = await services.transition(ctx, case.id, Action(step.kind), step.reason, case.version)
     return case
 
 

@@ -111,6 +111,10 @@ async def provide_page_actor(request: Request[Any, Any, Any], db_session: NamedD
     return actor
 
 
+async def same_actor(page_actor: NamedDependency[Actor]) -> Actor:
+    return page_actor
+
+
 async def provide_page_scope(page_actor: NamedDependency[Actor]) -> TenantScope:
     """The page actor's scope, under the name the API's dependencies use (so ``catalog`` serves both)."""
     return page_actor.scope

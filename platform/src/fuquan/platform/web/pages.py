@@ -16,7 +16,7 @@ from litestar.response import Template
 
 from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.core.errors import FuquanError
-from fuquan.platform.web.auth import LoginRequired, login_redirect, provide_page_actor, provide_page_scope
+from fuquan.platform.web.auth import LoginRequired, login_redirect, provide_page_actor, provide_page_scope, same_actor
 
 PAGE = "web_page"  # route opt: the bearer middleware leaves the route alone, the session authenticates it
 OPEN = {"public": True, "exclude_from_auth": True, PAGE: True}
@@ -45,4 +45,9 @@ class PageController(Controller):
 
     include_in_schema = False
     exception_handlers = {LoginRequired: login_redirect, FuquanError: error_page}
-    dependencies = {"page_actor": Provide(provide_page_actor), "tenant_scope": Provide(provide_page_scope)}
+    # "actor" is the page actor here, so what the app provides from it (the case context) is the session's
+    dependencies = {
+        "page_actor": Provide(provide_page_actor),
+        "actor": Provide(same_actor),
+        "tenant_scope": Provide(provide_page_scope),
+    }

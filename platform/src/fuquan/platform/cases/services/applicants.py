@@ -7,7 +7,6 @@ import structlog
 from fuquan.platform.cases.repositories import ApplicantRepository, CaseRepository
 from fuquan.platform.cases.services.context import CaseContext
 from fuquan.platform.core.audit.services import AuditEntry, append
-from fuquan.platform.core.errors import NotFound
 from fuquan.platform.core.personal import reveal_purpose
 
 log = structlog.get_logger()
@@ -18,8 +17,6 @@ async def reveal_applicant(ctx: CaseContext, case_id: int, purpose: str) -> dict
     ctx.actor.require("applicants.reveal")
     purpose = reveal_purpose(purpose)  # what the audit record keeps: readable words, never blanks
     case = await CaseRepository(ctx.session).get(ctx.actor.scope, case_id)
-    if case is None:
-        raise NotFound(f"办件 #{case_id} 不存在或不在您的管辖范围内")
     applicant = await ApplicantRepository(ctx.session).get(case.applicant_id)
     context = f"{ctx.actor.scope.tenant_code}:applicant".encode()
     revealed = {

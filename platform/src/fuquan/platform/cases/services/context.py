@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fuquan.authority import services as authority
 from fuquan.authority.registry import AuthorityRegistry
+from fuquan.integrations.services import PartnerDirectory
 from fuquan.integrations.shared_data import NotConfiguredProvider, SharedDataAnswer, SharedDataProvider
 from fuquan.platform.accounts.actor import Actor
-from fuquan.platform.calendar.services import calendar_for
 from fuquan.platform.calendar.workdays import WorkingCalendar
 from fuquan.platform.cases.models import Case, CaseEvent
 from fuquan.platform.cases.repositories import CaseRepository
@@ -31,8 +31,20 @@ RIGHT_NAMES = {"accept": "受理", "decide": "审批"}
 
 
 @dataclass(frozen=True, slots=True)
+class PartnerAccess:
+    """How the verbs ask partner departments (共享数据): the gateways of every tenant's configured partners,
+    the lookup budget, and a session factory for what must not wait for the request (the receipt number,
+    the call audit)."""
+
+    directory: PartnerDirectory
+    session_maker: async_sessionmaker[AsyncSession]
+    budget_seconds: float = 3.0
+    concurrency: int = 4
+
+
+@dataclass(frozen=True, slots=True)
 class CaseContext:
-    """What every case verb needs, assembled once per request."""
+    """What every case verb needs, assembled once per request (the ``case_context`` dependency)."""
 
     session: AsyncSession
     actor: Actor
@@ -40,14 +52,22 @@ class CaseContext:
     registry: AuthorityRegistry
     cipher: PersonalDataCipher
     request_id: str | None
-    shared_data: SharedDataProvider = field(default_factory=NotConfiguredProvider)
-    session_maker: async_sessionmaker[AsyncSession] | None = None  # for work that must not wait for the request
-    lookup_budget_seconds: float = 3.0
-    lookup_concurrency: int = 4
+    calendar: WorkingCalendar  # the tenant's working days (deadlines, deferrals)
+    partners: PartnerAccess | None = None  # None: no partner is asked (commands, the demo's history)
 
     @property
     def tenant_id(self) -> int:
         return self.actor.tenant_id
+
+    @property
+    def session_maker(self) -> async_sessionmaker[AsyncSession] | None:
+        return None if self.partners is None else self.partners.session_maker
+
+    async def shared_data(self) -> SharedDataProvider:
+        """The tenant's partner gateways (none configured, or no partner access: every source "not configured")."""
+        if self.partners is None:
+            return NotConfiguredProvider()
+        return await self.partners.directory.provider(self.session, self.tenant_id, self.actor.scope.tenant_code)
 
     def today(self, now: datetime) -> date:
         return local_date(now, self.actor.scope.timezone)
@@ -99,7 +119,3 @@ async def record_step(
         detail={"receipt_no": case.receipt_no, "from": source, "to": target, **detail},
     )  # fmt: skip
     await append(ctx.session, entry)
-
-
-async def context_calendar(session: AsyncSession, tenant_id: int) -> WorkingCalendar:
-    return await calendar_for(session, tenant_id)

@@ -7,7 +7,6 @@ from typing import Any
 import structlog
 from sqlalchemy.orm.attributes import flag_modified
 
-from fuquan.platform.calendar.workdays import WorkingCalendar
 from fuquan.platform.cases.models import Case, CaseMaterial
 from fuquan.platform.cases.repositories import CaseRepository
 from fuquan.platform.cases.schemas import MaterialRequest
@@ -19,9 +18,7 @@ from fuquan.platform.core.timeutil import utcnow
 log = structlog.get_logger()
 
 
-async def set_material(
-    ctx: CaseContext, case_id: int, index: int, request: MaterialRequest, calendar: WorkingCalendar
-) -> Case:
+async def set_material(ctx: CaseContext, case_id: int, index: int, request: MaterialRequest) -> Case:
     """告知承诺 or 容缺 for one material, where the catalogue allows it."""
     ctx.actor.require("cases.handle")
     case, material = await _material(ctx, case_id, index)
@@ -35,7 +32,7 @@ async def set_material(
         if not item_material.get("deferrable"):
             raise RuleViolation(f"“{material.name}”不适用容缺受理", rule="deferral_not_allowed")
         today = ctx.today(now)
-        latest = case.deadline or calendar.add_working_days(today, max(case.promised_days, 1))
+        latest = case.deadline or ctx.calendar.add_working_days(today, max(case.promised_days, 1))
         if not today < request.defer_until <= latest:
             raise RuleViolation(f"容缺补交日期须在今天之后、且不晚于 {latest.isoformat()}", rule="deferral_date")
         material.state, material.defer_until = "deferred", request.defer_until
@@ -66,8 +63,6 @@ async def _material(ctx: CaseContext, case_id: int, index: int) -> tuple[Case, C
     """The case (locked, and its version bumped, so a material change and a step on the same case cannot
     interleave) and one of its materials, if the actor's front desk may take materials for it now."""
     case = await CaseRepository(ctx.session).get(ctx.actor.scope, case_id, for_update=True)
-    if case is None:
-        raise NotFound(f"办件 #{case_id} 不存在或不在您的管辖范围内")
     flag_modified(case, "status")  # an UPDATE … WHERE version = …: a concurrent step makes one of us fail
     if case.status not in (Status.DRAFT, Status.SUBMITTED, Status.AWAITING_SUPPLEMENT):
         raise Conflict("办件已受理或已结束，不能再更改材料", rule="materials_locked")

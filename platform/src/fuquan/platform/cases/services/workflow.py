@@ -11,7 +11,6 @@ from fuquan.authority import services as authority
 from fuquan.integrations.models import HrssRecord
 from fuquan.integrations.repositories import HrssRecordRepository
 from fuquan.integrations.shared_data import SharedDataAnswer
-from fuquan.platform.calendar.workdays import WorkingCalendar
 from fuquan.platform.cases import shared
 from fuquan.platform.cases.models import Case, CaseMaterial
 from fuquan.platform.cases.repositories import ApplicantRepository, CaseRepository
@@ -26,7 +25,7 @@ from fuquan.platform.cases.state_machine import (
     transition_for,
 )
 from fuquan.platform.catalog.models import CatalogItem
-from fuquan.platform.core.errors import Conflict, NotFound, PermissionDenied, RuleViolation, ValidationFailed
+from fuquan.platform.core.errors import Conflict, PermissionDenied, RuleViolation, ValidationFailed
 from fuquan.platform.core.timeutil import utcnow
 
 log = structlog.get_logger()
@@ -56,7 +55,7 @@ async def _ask_again(ctx: CaseContext, case_id: int) -> tuple[list[tuple[int, Sh
     down at creation). Runs before the case is locked, so the lock is never held during a call."""
     now = utcnow()
     case = await CaseRepository(ctx.session).get(ctx.actor.scope, case_id)
-    if case is None or case.status not in (Status.DRAFT, Status.AWAITING_SUPPLEMENT):
+    if case.status not in (Status.DRAFT, Status.AWAITING_SUPPLEMENT):
         return [], now
     item = ctx.catalog.get(case.item_code)
     materials = await CaseRepository(ctx.session).materials(case.id)
@@ -88,16 +87,12 @@ def _missing_required(materials: list[CaseMaterial]) -> list[str]:
     return [m.name for m in materials if m.required and m.state == "missing"]
 
 
-async def transition(
-    ctx: CaseContext, case_id: int, action: Action, reason: str | None, version: int, calendar: WorkingCalendar
-) -> Case:
+async def transition(ctx: CaseContext, case_id: int, action: Action, reason: str | None, version: int) -> Case:
     """Move a case one step along the table, if every rule allows it."""
     ctx.actor.require("cases.handle")
     answers, asked_at = await _ask_again(ctx, case_id) if action in ASKING_AGAIN else ([], utcnow())
     cases = CaseRepository(ctx.session)
     case = await cases.get(ctx.actor.scope, case_id, for_update=True)
-    if case is None:
-        raise NotFound(f"办件 #{case_id} 不存在或不在您的管辖范围内")
     if version != case.version:  # before the table: a stale request is stale, whatever state it finds
         raise Conflict(
             f"办件已被他人更新（当前版本 {case.version}，您提交的是 {version}），请刷新后重试",
@@ -119,7 +114,7 @@ async def transition(
     source = Status(case.status)
     if answers:
         shared.apply_answers(ctx, case, await cases.materials(case.id), answers, item, asked_at)
-    detail = await _effects(ctx, case, item, action, calendar, now)
+    detail = await _effects(ctx, case, item, action, now)
     if answers:
         detail = {**detail, **tally(answers)}
     target = target_of(step, Status(case.suspended_from) if case.suspended_from else None)
@@ -132,9 +127,7 @@ async def transition(
     return case
 
 
-async def _effects(
-    ctx: CaseContext, case: Case, item: CatalogItem, action: Action, calendar: WorkingCalendar, now: datetime
-) -> dict[str, Any]:
+async def _effects(ctx: CaseContext, case: Case, item: CatalogItem, action: Action, now: datetime) -> dict[str, Any]:
     """What a step does besides changing the status; returns what the trace should remember."""
     cases = CaseRepository(ctx.session)
     today = ctx.today(now)
@@ -146,7 +139,7 @@ async def _effects(
             raise RuleViolation(f"以下必需材料仍缺：{'、'.join(missing)}", rule="materials_missing", missing=missing)
         case.routed_to = await _route(ctx, case, item, now)
         case.acceptor_id, case.accepted_at, case.accepted_on = ctx.actor.staff_id, now, today
-        case.deadline = calendar.add_working_days(today, item.promised_days)
+        case.deadline = ctx.calendar.add_working_days(today, item.promised_days)
         detail = {"routed_to": case.routed_to, "deadline": case.deadline.isoformat()}
     elif action == Action.REROUTE:
         previous, case.routed_to = case.routed_to, await _route(ctx, case, item, now)

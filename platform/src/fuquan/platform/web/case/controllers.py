@@ -18,8 +18,6 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from fuquan.authority.registry import AuthorityRegistry
-from fuquan.integrations.services import PartnerDirectory
 from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.cases import services
 from fuquan.platform.cases.documents import print_document
@@ -27,9 +25,9 @@ from fuquan.platform.cases.state_machine import ACTION_NAMES, Action
 from fuquan.platform.catalog.services import Catalog
 from fuquan.platform.core.errors import Conflict, FuquanError, NotFound, ValidationFailed
 from fuquan.platform.core.params import RowId
-from fuquan.platform.core.personal import PersonalDataCipher, readable_text, reveal_purpose
+from fuquan.platform.core.personal import readable_text, reveal_purpose
 from fuquan.platform.web.case.schemas import ActionForm, RevealForm
-from fuquan.platform.web.case.services import asking_context, case_context, case_page, compose_reason
+from fuquan.platform.web.case.services import case_page, compose_reason
 from fuquan.platform.web.pages import PageController, page, render
 
 DONE = {action.value: action for action in Action}
@@ -44,89 +42,58 @@ class CasePagesController(PageController):
     path = "/cases"
 
     async def _page(
-        self,
-        session: AsyncSession,
-        registry: AuthorityRegistry,
-        actor: Actor,
-        catalog: Catalog,
-        case_id: int,
-        *,
-        status_code: int = 200,
-        **context: Any,
+        self, ctx: services.CaseContext, case_id: int, *, status_code: int = 200, **context: Any
     ) -> Template:
-        view = await case_page(session, registry, actor, catalog, case_id, revealed=context.pop("revealed", None))
-        return render("case/page.html", actor, status_code=status_code, view=view, **context)
+        view = await case_page(ctx, case_id, revealed=context.pop("revealed", None))
+        return render("case/page.html", ctx.actor, status_code=status_code, view=view, **context)
 
     @get("/{case_id:int}", opt=page("cases.read"))
     async def show(
         self,
         case_id: RowId,
-        db_session: NamedDependency[AsyncSession],
-        authority_registry: NamedDependency[AuthorityRegistry],
-        page_actor: NamedDependency[Actor],
-        catalog: NamedDependency[Catalog],
+        case_context: NamedDependency[services.CaseContext],
         done: FromQuery[str] = "",
     ) -> Template:
         """办件详情; ``done`` names the step just taken (after the redirect), for the confirmation line."""
         message = f"已完成“{ACTION_NAMES[DONE[done]]}”。" if done in DONE else None
-        return await self._page(db_session, authority_registry, page_actor, catalog, case_id, message=message)
+        return await self._page(case_context, case_id, message=message)
 
     @post("/{case_id:int}/actions", opt=page("cases.handle"))
     async def act(
         self,
-        request: Request[Any, Any, Any],
         case_id: RowId,
         data: Annotated[ActionForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
-        db_session: NamedDependency[AsyncSession],
-        authority_registry: NamedDependency[AuthorityRegistry],
-        pii_cipher: NamedDependency[PersonalDataCipher],
-        partner_directory: NamedDependency[PartnerDirectory],
-        page_actor: NamedDependency[Actor],
-        catalog: NamedDependency[Catalog],
+        case_context: NamedDependency[services.CaseContext],
     ) -> Template | Redirect:
-        ctx = case_context(request, db_session, page_actor, catalog, authority_registry, pii_cipher)
+        ctx = case_context
         try:
             reason = compose_reason(data.action, data.reason, data.material_list, data.procedure, data.expected_days)
-            if data.action in services.ASKING_AGAIN:
-                ctx = await asking_context(request, ctx, partner_directory)
-            calendar = await services.context_calendar(db_session, page_actor.tenant_id)
-            await services.transition(ctx, case_id, data.action, reason, data.version, calendar)
+            await services.transition(ctx, case_id, data.action, reason, data.version)
         except NotFound:
             raise  # another subtree's or tenant's case: the 404 page, exactly like a missing one
         except (FuquanError, StaleDataError) as error:
             refused = error if isinstance(error, FuquanError) else Conflict("办件已被他人更新，请刷新后重试")
-            await db_session.rollback()  # nothing of a refused step is kept
-            return await self._page(
-                db_session, authority_registry, page_actor, catalog, case_id, status_code=refused.status,
-                error=refused.detail, failed=data,
-            )  # fmt: skip
+            await ctx.session.rollback()  # nothing of a refused step is kept
+            return await self._page(ctx, case_id, status_code=refused.status, error=refused.detail, failed=data)
         return Redirect(f"{case_url(case_id)}?done={data.action.value}", status_code=303)
 
     @post("/{case_id:int}/reveal", opt=page("applicants.reveal"))
     async def reveal(
         self,
-        request: Request[Any, Any, Any],
         case_id: RowId,
         data: Annotated[RevealForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
-        db_session: NamedDependency[AsyncSession],
-        authority_registry: NamedDependency[AuthorityRegistry],
-        pii_cipher: NamedDependency[PersonalDataCipher],
-        page_actor: NamedDependency[Actor],
-        catalog: NamedDependency[Catalog],
+        case_context: NamedDependency[services.CaseContext],
     ) -> Template:
         """查看完整身份信息: audited with its purpose; the answer is this page, not a redirect."""
         try:
             purpose = reveal_purpose(data.purpose)
         except ValidationFailed as problem:
             return await self._page(
-                db_session, authority_registry, page_actor, catalog, case_id, status_code=422,
-                reveal_error=f"{problem.detail}。", purpose=readable_text(data.purpose),
+                case_context, case_id, status_code=422, reveal_error=f"{problem.detail}。",
+                purpose=readable_text(data.purpose),
             )  # fmt: skip
-        ctx = case_context(request, db_session, page_actor, catalog, authority_registry, pii_cipher)
-        revealed = await services.reveal_applicant(ctx, case_id, purpose)
-        response = await self._page(
-            db_session, authority_registry, page_actor, catalog, case_id, revealed=revealed, purpose=purpose
-        )
+        revealed = await services.reveal_applicant(case_context, case_id, purpose)
+        response = await self._page(case_context, case_id, revealed=revealed, purpose=purpose)
         response.headers.update(NO_STORE)
         return response
 

@@ -7,25 +7,24 @@ transitions, at the viewer's own desk, that the viewer's roles permit there); th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from litestar import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.authority import services as authority
 from fuquan.authority.registry import AuthorityRegistry
-from fuquan.integrations.services import PartnerDirectory
 from fuquan.integrations.shared_data import SOURCE_LABELS, describe
 from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.accounts.roles import ROLE_NAMES
-from fuquan.platform.cases import reads, services
+from fuquan.platform.cases import reads
 from fuquan.platform.cases.documents import AVAILABLE, MATERIAL_STATE_LABELS
 from fuquan.platform.cases.models import Case, CaseEvent
 from fuquan.platform.cases.repositories import CaseRepository
 from fuquan.platform.cases.schemas import CaseRead, DeadlineRead, EvidenceRead
+from fuquan.platform.cases.services import CaseContext
 from fuquan.platform.cases.state_machine import (
     ACTION_NAMES,
     STATUS_NAMES,
@@ -34,11 +33,7 @@ from fuquan.platform.cases.state_machine import (
     allowed_actions,
     transition_for,
 )
-from fuquan.platform.catalog.services import Catalog
-from fuquan.platform.core.config import Settings
-from fuquan.platform.core.errors import NotFound, ValidationFailed
-from fuquan.platform.core.personal import PersonalDataCipher
-from fuquan.platform.core.request_context import request_id_of
+from fuquan.platform.core.errors import ValidationFailed
 from fuquan.platform.core.timeutil import utcnow
 from fuquan.platform.documents import DocumentKind
 from fuquan.platform.documents.wording import TITLES
@@ -269,20 +264,12 @@ def _evidence(row: EvidenceRead, materials: dict[int, str], tz: str) -> Evidence
     )  # fmt: skip
 
 
-async def case_page(
-    session: AsyncSession,
-    registry: AuthorityRegistry,
-    actor: Actor,
-    catalog: Catalog,
-    case_id: int,
-    revealed: dict[str, str | None] | None = None,
-) -> CasePageView:
+async def case_page(ctx: CaseContext, case_id: int, revealed: dict[str, str | None] | None = None) -> CasePageView:
     """Everything the case page shows, for a case in the viewer's scope (else NotFound: the 404 page)."""
+    session, registry, actor, catalog = ctx.session, ctx.registry, ctx.actor, ctx.catalog
     repository = CaseRepository(session)
     case = await repository.get(actor.scope, case_id)
-    if case is None:
-        raise NotFound(f"办件 #{case_id} 不存在或不在您的管辖范围内")
-    read = (await reads.case_reads(session, actor, catalog, [case]))[0]
+    read = (await reads.case_reads(session, actor, catalog, ctx.calendar, [case]))[0]
     events = await repository.events(case.id)
     tz = actor.scope.timezone
     codes = {case.accepting_unit, *(e.unit for e in events)} | ({case.routed_to} if case.routed_to else set())
@@ -339,31 +326,6 @@ def _material_evidence(evidence: dict[str, Any] | None, tz: str) -> str:
         except ValueError:
             when = ""
     return f"{label}：{outcome}{when}"
-
-
-def case_context(
-    request: Request[Any, Any, Any],
-    session: AsyncSession,
-    actor: Actor,
-    catalog: Catalog,
-    registry: AuthorityRegistry,
-    cipher: PersonalDataCipher,
-) -> services.CaseContext:
-    return services.CaseContext(session, actor, catalog, registry, cipher, request_id_of(request))
-
-
-async def asking_context(
-    request: Request[Any, Any, Any], ctx: services.CaseContext, directory: PartnerDirectory
-) -> services.CaseContext:
-    """As the API does for 提交/补正后重新提交: the tenant's partner gateways and the lookup budget."""
-    settings: Settings = request.app.state.settings
-    return replace(
-        ctx,
-        shared_data=await directory.provider(ctx.session, ctx.actor.tenant_id, ctx.actor.scope.tenant_code),
-        session_maker=request.app.state.session_maker,
-        lookup_budget_seconds=settings.shared_data_budget_seconds,
-        lookup_concurrency=settings.shared_data_concurrency,
-    )
 
 
 def compose_reason(action: Action, reason: str, materials: list[str], procedure: str, days: str) -> str | None:

@@ -14,6 +14,7 @@ from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.platform.accounts.actor import Actor
+from fuquan.platform.calendar.workdays import WorkingCalendar
 from fuquan.platform.catalog.services import Catalog
 from fuquan.platform.web.desk.services import queue
 from fuquan.platform.web.pages import PageController, page, render
@@ -30,11 +31,12 @@ class DeskController(PageController):
         db_session: NamedDependency[AsyncSession],
         page_actor: NamedDependency[Actor],
         catalog: NamedDependency[Catalog],
+        calendar: NamedDependency[WorkingCalendar],
         status: FromQuery[str] = "todo",
         page_no: PageNumber = 1,
     ) -> Template:
         """前台受理: submitted cases to accept, refuse or send back for supplement; decided ones to issue."""
-        view = await queue(db_session, page_actor, catalog, "front", status, page_no)
+        view = await queue(db_session, page_actor, catalog, calendar, "front", status, page_no)
         return render("desk/queue.html", page_actor, view=view)
 
     @get("/back", opt=page("cases.handle"))
@@ -43,9 +45,10 @@ class DeskController(PageController):
         db_session: NamedDependency[AsyncSession],
         page_actor: NamedDependency[Actor],
         catalog: NamedDependency[Catalog],
+        calendar: NamedDependency[WorkingCalendar],
         status: FromQuery[str] = "todo",
         page_no: PageNumber = 1,
     ) -> Template:
         """后台审批: cases routed to this unit to decide, including those in a special procedure."""
-        view = await queue(db_session, page_actor, catalog, "back", status, page_no)
+        view = await queue(db_session, page_actor, catalog, calendar, "back", status, page_no)
         return render("desk/queue.html", page_actor, view=view)

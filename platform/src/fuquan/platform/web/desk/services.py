@@ -12,6 +12,7 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.platform.accounts.actor import Actor
+from fuquan.platform.calendar.workdays import WorkingCalendar
 from fuquan.platform.cases import reads
 from fuquan.platform.cases.repositories import CaseRepository
 from fuquan.platform.cases.schemas import CaseRead
@@ -86,7 +87,9 @@ class QueueView:
     pages: int
 
 
-async def queue(session: AsyncSession, actor: Actor, catalog: Catalog, side: Side, status: str, page: int) -> QueueView:
+async def queue(
+    session: AsyncSession, actor: Actor, catalog: Catalog, calendar: WorkingCalendar, side: Side, status: str, page: int
+) -> QueueView:
     """One desk's queue for ``actor``'s unit, filtered by a named group of statuses (with counts)."""
     filters = FILTERS[side]
     chosen = next((f for f in filters if f.key == status), None)
@@ -113,7 +116,7 @@ async def queue(session: AsyncSession, actor: Actor, catalog: Catalog, side: Sid
         current=chosen,
         rows=[
             QueueRow(read, status_name(read.status), local_time(submitted.get(read.id), tz), signal_view(read.timing))
-            for read in await reads.case_reads(session, actor, catalog, rows)
+            for read in await reads.case_reads(session, actor, catalog, calendar, rows)
         ],
         total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)),
     )  # fmt: skip

@@ -22,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from fuquan.authority.registry import AuthorityRegistry
-from fuquan.integrations.services import PartnerDirectory
 from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.cases import services as cases
 from fuquan.platform.cases.repositories import CaseRepository
@@ -34,7 +33,6 @@ from fuquan.platform.catalog.services import Catalog
 from fuquan.platform.core.errors import Conflict, FuquanError, PermissionDenied, RuleViolation, ValidationFailed
 from fuquan.platform.core.files import MAX_UPLOAD_BYTES, FileStore, sniff_upload
 from fuquan.platform.core.params import MaterialIndex, RowId
-from fuquan.platform.core.personal import PersonalDataCipher
 from fuquan.platform.web.forms import whole_number
 from fuquan.platform.web.intake import services
 from fuquan.platform.web.intake.schemas import MaterialForm, NewCaseForm, SubmitForm
@@ -120,13 +118,11 @@ class IntakeController(PageController):
     @post("/new/{item:str}", opt=page(CREATE))
     async def create(
         self,
-        request: Request[Any, Any, Any],
         item: FromPath[str],
         data: Annotated[NewCaseForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
         db_session: NamedDependency[AsyncSession],
         authority_registry: NamedDependency[AuthorityRegistry],
-        pii_cipher: NamedDependency[PersonalDataCipher],
-        partner_directory: NamedDependency[PartnerDirectory],
+        case_context: NamedDependency[cases.CaseContext],
         page_actor: NamedDependency[Actor],
         catalog: NamedDependency[Catalog],
     ) -> Template | Redirect:
@@ -136,10 +132,7 @@ class IntakeController(PageController):
             if reason is not None:
                 raise PermissionDenied(reason, rule="unit_authority")
             body = services.case_request(catalog_item, page_actor, data)
-            ctx = await services.case_context(
-                request, db_session, page_actor, catalog, authority_registry, pii_cipher, partner_directory
-            )
-            case, _created = await cases.create_case(ctx, body, _key(data.idempotency_key))
+            case, _created = await cases.create_case(case_context, body, _key(data.idempotency_key))
         except FuquanError as error:  # nothing is written: a 4xx answer rolls the request's transaction back
             if error.rule == "idempotency_key_reused":  # the same form sent again with other contents
                 data = msgspec.structs.replace(data, idempotency_key=str(uuid.uuid4()))
@@ -148,35 +141,29 @@ class IntakeController(PageController):
 
     # ---- one case at my desk -------------------------------------------------------------------
 
-    async def _case_page(
-        self, session: AsyncSession, actor: Actor, catalog: Catalog, case_id: int, error: FuquanError | None = None
-    ) -> Template:
-        case = await services.own_case(session, actor, case_id)
-        view = await services.case_view(session, actor, catalog, case)
+    async def _case_page(self, ctx: cases.CaseContext, case_id: int, error: FuquanError | None = None) -> Template:
+        case = await services.own_case(ctx.session, ctx.actor, case_id)
+        view = await services.case_view(ctx, case)
         return Template(
             "intake/case.html",
-            context={"user": actor, "view": view, "error": None if error is None else error.detail},
+            context={"user": ctx.actor, "view": view, "error": None if error is None else error.detail},
             status_code=200 if error is None else error.status,
             headers=NO_STORE,
         )
 
-    async def _refused(
-        self, session: AsyncSession, actor: Actor, catalog: Catalog, case_id: int, error: FuquanError
-    ) -> Template:
+    async def _refused(self, ctx: cases.CaseContext, case_id: int, error: FuquanError) -> Template:
         """The case page as it stands, with why the change was refused: nothing of the change is kept
         (rolled back here so the page does not show half of it; the 4xx answer would roll it back anyway)."""
-        await session.rollback()
-        return await self._case_page(session, actor, catalog, case_id, error)
+        await ctx.session.rollback()
+        return await self._case_page(ctx, case_id, error)
 
     @get("/{case_id:int}", opt=page(CREATE))
     async def case_page(
         self,
         case_id: RowId,
-        db_session: NamedDependency[AsyncSession],
-        page_actor: NamedDependency[Actor],
-        catalog: NamedDependency[Catalog],
+        case_context: NamedDependency[cases.CaseContext],
     ) -> Template:
-        return await self._case_page(db_session, page_actor, catalog, case_id)
+        return await self._case_page(case_context, case_id)
 
     @post("/{case_id:int}/materials/{index:int}", opt=page(CREATE),
           request_max_body_size=MAX_UPLOAD_BYTES + 256 * 1024)  # fmt: skip
@@ -186,15 +173,14 @@ class IntakeController(PageController):
         case_id: RowId,
         index: MaterialIndex,
         db_session: NamedDependency[AsyncSession],
-        authority_registry: NamedDependency[AuthorityRegistry],
-        pii_cipher: NamedDependency[PersonalDataCipher],
+        case_context: NamedDependency[cases.CaseContext],
         file_store: NamedDependency[FileStore],
         page_actor: NamedDependency[Actor],
         catalog: NamedDependency[Catalog],
     ) -> Template | Redirect:
         """A photo or PDF of the material (multipart field ``file``), or 告知承诺 / 容缺 in its place."""
         await services.own_case(db_session, page_actor, case_id)
-        ctx = await services.case_context(request, db_session, page_actor, catalog, authority_registry, pii_cipher)
+        ctx = case_context
         form = await request.form()
         try:
             upload = form.get("file")
@@ -209,22 +195,18 @@ class IntakeController(PageController):
                 choice = msgspec.convert(
                     {k: v for k, v in form.items() if k in ("choice", "defer_until")}, MaterialForm
                 )
-                calendar = await cases.context_calendar(db_session, page_actor.tenant_id)
-                await cases.set_material(ctx, case_id, index, _material_request(choice), calendar)
+                await cases.set_material(ctx, case_id, index, _material_request(choice))
         except FuquanError as error:
-            return await self._refused(db_session, page_actor, catalog, case_id, error)
+            return await self._refused(ctx, case_id, error)
         return Redirect(f"/intake/{case_id}", status_code=303)
 
     @post("/{case_id:int}/submit", opt=page(CREATE))
     async def submit(
         self,
-        request: Request[Any, Any, Any],
         case_id: RowId,
         data: Annotated[SubmitForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
         db_session: NamedDependency[AsyncSession],
-        authority_registry: NamedDependency[AuthorityRegistry],
-        pii_cipher: NamedDependency[PersonalDataCipher],
-        partner_directory: NamedDependency[PartnerDirectory],
+        case_context: NamedDependency[cases.CaseContext],
         page_actor: NamedDependency[Actor],
         catalog: NamedDependency[Catalog],
     ) -> Template | Redirect:
@@ -238,15 +220,11 @@ class IntakeController(PageController):
             if version < 1:
                 raise ValidationFailed("页面缺少办件版本号，请刷新办件页后重新提交", rule="version")
             await _require_materials(db_session, catalog, case.id, case.item_code, asked=False)
-            ctx = await services.case_context(
-                request, db_session, page_actor, catalog, authority_registry, pii_cipher, partner_directory
-            )
-            calendar = await cases.context_calendar(db_session, page_actor.tenant_id)
-            await cases.transition(ctx, case_id, action, None, version, calendar)
+            await cases.transition(case_context, case_id, action, None, version)
             # partners down at creation were asked again; what they still could not supply stops the submission
             await _require_materials(db_session, catalog, case_id, case.item_code, asked=True)
         except FuquanError as error:
-            return await self._refused(db_session, page_actor, catalog, case_id, error)
+            return await self._refused(case_context, case_id, error)
         return receipt
 
     @get("/{case_id:int}/receipt", opt=page(CREATE))
@@ -254,14 +232,13 @@ class IntakeController(PageController):
         self,
         request: Request[Any, Any, Any],
         case_id: RowId,
-        db_session: NamedDependency[AsyncSession],
+        case_context: NamedDependency[cases.CaseContext],
         page_actor: NamedDependency[Actor],
-        catalog: NamedDependency[Catalog],
     ) -> Template | Redirect:
-        case = await services.own_case(db_session, page_actor, case_id)
+        case = await services.own_case(case_context.session, page_actor, case_id)
         if case.status == Status.DRAFT:  # nothing handed in yet: back to the materials
             return Redirect(f"/intake/{case_id}", status_code=303)
-        view = await services.case_view(db_session, page_actor, catalog, case)
+        view = await services.case_view(case_context, case)
         return Template(
             "intake/receipt.html",
             context={"user": page_actor, "receipt": services.receipt(request, view, case)},

@@ -7,7 +7,7 @@ Business rules stay in the domain: rights come from ``fuquan.authority``, every 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -20,7 +20,6 @@ from fuquan.authority import services as authority
 from fuquan.authority.models import Grant
 from fuquan.authority.registry import AuthorityRegistry
 from fuquan.authority.repositories import GrantRepository
-from fuquan.integrations.services import PartnerDirectory
 from fuquan.integrations.shared_data import SOURCE_LABELS
 from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.cases import reads
@@ -28,14 +27,12 @@ from fuquan.platform.cases.documents import AVAILABLE, MATERIAL_STATE_LABELS
 from fuquan.platform.cases.models import Case, CaseMaterial
 from fuquan.platform.cases.repositories import ApplicantRepository, CaseRepository
 from fuquan.platform.cases.schemas import ApplicantWrite, CaseCreate, CaseRead, PersonWrite
-from fuquan.platform.cases.services import CaseContext, context_calendar
+from fuquan.platform.cases.services import CaseContext
 from fuquan.platform.cases.state_machine import STATUS_NAMES, Action, Status
 from fuquan.platform.catalog.models import CatalogItem
 from fuquan.platform.catalog.services import Catalog, item_spec, needs_only_id_card
-from fuquan.platform.core.config import Settings
 from fuquan.platform.core.errors import NotFound, ValidationFailed
-from fuquan.platform.core.personal import PersonalDataCipher, parse_resident_id, person_name, phone_number
-from fuquan.platform.core.request_context import request_id_of
+from fuquan.platform.core.personal import parse_resident_id, person_name, phone_number
 from fuquan.platform.core.timeutil import local_date, utcnow
 from fuquan.platform.web.intake.schemas import NewCaseForm
 from fuquan.tenants.repositories import UnitRepository
@@ -267,26 +264,6 @@ def case_request(item: CatalogItem, actor: Actor, form: NewCaseForm) -> CaseCrea
     )  # fmt: skip
 
 
-async def case_context(
-    request: Request[Any, Any, Any], session: AsyncSession, actor: Actor, catalog: Catalog,
-    registry: AuthorityRegistry, cipher: PersonalDataCipher, directory: PartnerDirectory | None = None,
-) -> CaseContext:  # fmt: skip
-    """The context the case verbs need, built as the API builds it; with ``directory``, one that also
-    asks the partner departments (the tenant's gateways, the lookup budget, a session factory for the
-    receipt number and the call audit, which must not wait for the request)."""
-    ctx = CaseContext(session, actor, catalog, registry, cipher, request_id_of(request))
-    if directory is None:
-        return ctx
-    settings: Settings = request.app.state.settings
-    return replace(
-        ctx,
-        shared_data=await directory.provider(session, actor.tenant_id, actor.scope.tenant_code),
-        session_maker=request.app.state.session_maker,
-        lookup_budget_seconds=settings.shared_data_budget_seconds,
-        lookup_concurrency=settings.shared_data_concurrency,
-    )
-
-
 # ---- one case at my desk -----------------------------------------------------------------------
 
 
@@ -294,7 +271,7 @@ async def own_case(session: AsyncSession, actor: Actor, case_id: int) -> Case:
     """A case opened at this person's own desk; any other — another unit's, even one below mine, or
     another tenant's — reads as absent (404), like on the API."""
     case = await CaseRepository(session).get(actor.scope, case_id)
-    if case is None or case.accepting_unit != actor.unit_code:
+    if case.accepting_unit != actor.unit_code:
         raise NotFound(f"办件 #{case_id} 不存在或不在本服务点")
     return case
 
@@ -358,14 +335,15 @@ def _material_view(row: CaseMaterial, spec: dict[str, Any], tz: str) -> Material
     )  # fmt: skip
 
 
-async def case_view(session: AsyncSession, actor: Actor, catalog: Catalog, case: Case) -> CaseView:
+async def case_view(ctx: CaseContext, case: Case) -> CaseView:
+    session, actor, catalog = ctx.session, ctx.actor, ctx.catalog
     repository = CaseRepository(session)
     applicants = await ApplicantRepository(session).many(
         [case.applicant_id] + ([case.related_person_id] if case.related_person_id else [])
     )
     rows = await repository.materials(case.id)
     pauses = (await repository.pauses([case.id]))[case.id]
-    calendar = await context_calendar(session, actor.tenant_id)
+    calendar = ctx.calendar
     tz = actor.scope.timezone
     today = local_date(utcnow(), tz)
     read = reads.case_read(
