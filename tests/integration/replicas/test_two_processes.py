@@ -141,3 +141,19 @@ async def test_each_job_slot_runs_once(backend: str, database_url: str, tmp_path
     await engine.dispose()
     assert {row.slot for row in rows} == set(slots)
     assert all(row.outcome == "success" and row.finished_at is not None for row in rows)
+
+
+async def test_a_logout_is_honoured_by_the_other_process(backend: str, database_url: str, tmp_path: Path) -> None:
+    """Each process keeps a token it resolved in memory for up to a second; a logout through one process is
+    announced, so the other refuses the token at once — and within that second even if nothing is heard."""
+    with replicas(database_url, _redis(backend), tmp_path) as servers:
+        one, two = _clients(servers)
+        async with one, two:
+            clerk = await login(one, "cs_clerk")
+            for _ in range(5):  # the other process resolves the token and keeps it
+                assert (await two.get("/api/v1/auth/me", headers=clerk)).status_code == 200
+            assert (await one.delete("/api/v1/auth/token", headers=clerk)).status_code in (200, 204)
+            began = time.monotonic()
+            while (await two.get("/api/v1/auth/me", headers=clerk)).status_code == 200:
+                assert time.monotonic() - began < 1.5, "the other process still honoured a logged-out token"
+            assert (await one.get("/api/v1/auth/me", headers=clerk)).status_code == 401

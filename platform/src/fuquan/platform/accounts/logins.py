@@ -3,13 +3,18 @@
 The database answers the first time a token is seen; the answer is then kept in the Litestar store
 ``logins`` (in memory, or in Redis shared by every process), keyed by the token's digest, for at most
 ``cache_seconds`` and never past the token's expiry — so a request with a known token costs no database
-round trip. Logging out deletes the entry before the revocation is written and again once it has
-committed, so no process can answer from a revoked token; anything else that ends a login (a staff member
-disabled, roles changed) calls :meth:`LoginDirectory.forget` the same way.
+round trip. In front of the store each process keeps what it resolved for at most ``RECENT_SECONDS`` (a
+busy token then costs no Redis round trip either). Logging out deletes the entry before the revocation is
+written and again once it has committed, and announces it (``on_forgotten``) so every other process drops
+its own copy at once — at worst it lapses within the second. Anything else that ends a login (a staff
+member disabled, roles changed) calls :meth:`LoginDirectory.forget` the same way.
 """
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from datetime import datetime
 
 import msgspec
@@ -55,15 +60,39 @@ _decode = msgspec.json.Decoder(Login).decode
 _encode = msgspec.json.Encoder().encode
 
 
+RECENT_SECONDS = 1.0  # how long a process answers a token from its own memory
+RECENT_KEPT = 10_000  # tokens remembered per process at most
+
+
 class LoginDirectory:
     def __init__(self, store: Store, session_maker: async_sessionmaker[AsyncSession], cache_seconds: int = 60) -> None:
         self._store = store
         self._session_maker = session_maker
         self._cache_seconds = cache_seconds
+        self._recent: OrderedDict[str, tuple[float, Login]] = OrderedDict()
+        self.on_forgotten: Callable[[str], None] | None = None  # tells the other processes (see app.background)
 
     async def resolve(self, digest: str) -> Login | None:
         """The live login of the token with this digest, or None (unknown, expired, revoked, staff inactive)."""
         now = utcnow()
+        recent = self._recent.get(digest)
+        if recent is not None:
+            until, known = recent
+            if time.monotonic() < until and known.expires_at > now:
+                return known
+            del self._recent[digest]
+        login = await self._stored(digest, now)
+        if login is not None:
+            self._recent[digest] = (time.monotonic() + RECENT_SECONDS, login)
+            if len(self._recent) > RECENT_KEPT:
+                self._recent.popitem(last=False)
+        return login
+
+    def drop(self, digest: str) -> None:
+        """Forget this process's own copy (another process announced a logout)."""
+        self._recent.pop(digest, None)
+
+    async def _stored(self, digest: str, now: datetime) -> Login | None:
         cached = await self._store.get(digest)
         if cached is not None:
             known = _decode(cached)
@@ -79,7 +108,10 @@ class LoginDirectory:
         return login
 
     async def forget(self, digest: str) -> None:
+        self.drop(digest)
         await self._store.delete(digest)
+        if self.on_forgotten is not None:
+            self.on_forgotten(digest)
 
 
 async def _from_database(session: AsyncSession, digest: str, now: datetime) -> Login | None:

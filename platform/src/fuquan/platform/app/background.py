@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fuquan.authority.registry import AuthorityRegistry
 from fuquan.authority.sync import POLICY_CHANNEL, announcer, compaction_job, listen, prime
+from fuquan.platform.accounts.logins import LoginDirectory
 from fuquan.platform.catalog.services import CatalogCache
 from fuquan.platform.core.config import Settings
 from fuquan.platform.core.db import own_session
@@ -28,6 +29,8 @@ from fuquan.platform.core.jobs.runner import Job, JobRunner
 from fuquan.platform.core.versions import services as setting_versions
 
 log = structlog.get_logger()
+
+LOGINS_CHANNEL = "logins"  # digests of tokens just logged out: every process drops its own copy
 
 
 def channels_plugin(settings: Settings) -> ChannelsPlugin:
@@ -40,7 +43,7 @@ def channels_plugin(settings: Settings) -> ChannelsPlugin:
         backend = AsyncPgChannelsBackend(dsn=dsn)
     else:
         backend = MemoryChannelsBackend()
-    return ChannelsPlugin(backend=backend, channels=[POLICY_CHANNEL])
+    return ChannelsPlugin(backend=backend, channels=[POLICY_CHANNEL, LOGINS_CHANNEL])
 
 
 def job_runner(
@@ -75,18 +78,21 @@ def job_runner(
 def background_work(
     session_maker: async_sessionmaker[AsyncSession],
     registry: AuthorityRegistry,
+    logins: LoginDirectory,
     channels: ChannelsPlugin,
     jobs: JobRunner,
     closing: list[Callable[[], Awaitable[Any]]],
 ) -> Callable[[Litestar], contextlib.AbstractAsyncContextManager[None]]:
     """The app's lifespan: the background work runs for as long as the app does; ``closing`` runs after."""
     registry.on_committed = announcer(channels)
+    logins.on_forgotten = _logout_announcer(channels)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(prime, registry, session_maker)
             tasks.start_soon(_logged, "policy_listener_failed", listen(channels, registry))
+            tasks.start_soon(_logged, "logins_listener_failed", _listen_for_logouts(channels, logins))
             tasks.start_soon(jobs.run)
             yield
             tasks.cancel_scope.cancel()
@@ -94,6 +100,22 @@ def background_work(
             await close()
 
     return lifespan
+
+
+def _logout_announcer(channels: ChannelsPlugin) -> Callable[[str], None]:
+    def announce(digest: str) -> None:
+        try:
+            channels.publish(digest.encode(), LOGINS_CHANNEL)
+        except RuntimeError:  # channels not started (a command, a test without lifespan): copies lapse in 1 s
+            log.debug("logout_announcement_skipped")
+
+    return announce
+
+
+async def _listen_for_logouts(channels: ChannelsPlugin, logins: LoginDirectory) -> None:
+    async with channels.start_subscription([LOGINS_CHANNEL]) as subscriber:
+        async for raw in subscriber.iter_events():
+            logins.drop(raw.decode(errors="replace"))
 
 
 async def _logged(event: str, work: Awaitable[None]) -> None:

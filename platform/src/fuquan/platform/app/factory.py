@@ -135,7 +135,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     partner_directory = PartnerDirectory(
         cipher, GatewayPool(cache=ResponseCache(stores.get("partner_answers"), settings.secret_key.encode()))
     )
-    logins = LoginDirectory(stores.get("logins"), session_maker)
+    # without Redis each process has its own store, which no other process's logout can reach: keep it short
+    logins = LoginDirectory(stores.get("logins"), session_maker, cache_seconds=60 if settings.redis_url else 1)
     throttle = LoginThrottle(
         stores.get("login_failures"), settings.login_failures_per_username, settings.login_lockout_seconds
     )
@@ -143,7 +144,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     catalogs = CatalogCache(session_maker)
     calendars = TenantSettingCache(CALENDAR, calendar_for, session_maker)
     jobs = job_runner(settings, session_maker, registry, catalogs)
-    lifespan = background_work(session_maker, registry, channels, jobs, [partner_directory.aclose, engine.dispose])
+    lifespan = background_work(
+        session_maker, registry, logins, channels, jobs, [partner_directory.aclose, engine.dispose]
+    )
 
     sqlalchemy = SQLAlchemyAsyncConfig(
         engine_instance=engine,
