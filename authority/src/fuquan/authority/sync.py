@@ -48,21 +48,19 @@ def announcer(channels: ChannelsPlugin, channel: str = POLICY_CHANNEL) -> Any:
     return announce
 
 
-async def listen(channels: ChannelsPlugin, registry: AuthorityRegistry, channel: str = POLICY_CHANNEL) -> None:
-    """Apply the log whenever another process announces a newer version (runs until cancelled)."""
-    async with channels.start_subscription([channel]) as subscriber:
-        async for raw in subscriber.iter_events():
-            try:
-                news = msgspec.json.decode(raw, type=Announcement)
-            except msgspec.DecodeError:
-                log.warning("policy_announcement_unreadable")
-                continue
-            if registry.told(news.tenant, news.version):
-                try:
-                    with anyio.CancelScope(shield=True):  # see JobRunner: never cancel a query half-way
-                        await registry.catch_up(news.tenant)
-                except Exception:  # the periodic catch-up retries
-                    log.exception("policy_catch_up_failed", tenant_id=news.tenant)
+async def heard(registry: AuthorityRegistry, raw: bytes) -> None:
+    """Apply the log if another process announced a newer version than this one holds."""
+    try:
+        news = msgspec.json.decode(raw, type=Announcement)
+    except msgspec.DecodeError:
+        log.warning("policy_announcement_unreadable")
+        return
+    if registry.told(news.tenant, news.version):
+        try:
+            with anyio.CancelScope(shield=True):  # see JobRunner: never cancel a query half-way
+                await registry.catch_up(news.tenant)
+        except Exception:  # the periodic catch-up retries
+            log.exception("policy_catch_up_failed", tenant_id=news.tenant)
 
 
 async def prime(registry: AuthorityRegistry, session_maker: async_sessionmaker[AsyncSession]) -> None:

@@ -20,7 +20,7 @@ from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fuquan.authority.registry import AuthorityRegistry
-from fuquan.authority.sync import POLICY_CHANNEL, announcer, compaction_job, listen, prime
+from fuquan.authority.sync import POLICY_CHANNEL, announcer, compaction_job, heard, prime
 from fuquan.platform.accounts.logins import LoginDirectory
 from fuquan.platform.catalog.services import CatalogCache
 from fuquan.platform.core.config import Settings
@@ -30,7 +30,9 @@ from fuquan.platform.core.versions import services as setting_versions
 
 log = structlog.get_logger()
 
-LOGINS_CHANNEL = "logins"  # digests of tokens just logged out: every process drops its own copy
+# Logouts travel on the policy channel, marked: with a second subscription on Redis (one pub/sub connection)
+# every policy announcement went unheard (changes then arrived only with the 1 s catch-up).
+LOGOUT_MARK = b"logout:"
 
 
 def channels_plugin(settings: Settings) -> ChannelsPlugin:
@@ -43,7 +45,7 @@ def channels_plugin(settings: Settings) -> ChannelsPlugin:
         backend = AsyncPgChannelsBackend(dsn=dsn)
     else:
         backend = MemoryChannelsBackend()
-    return ChannelsPlugin(backend=backend, channels=[POLICY_CHANNEL, LOGINS_CHANNEL])
+    return ChannelsPlugin(backend=backend, channels=[POLICY_CHANNEL])
 
 
 def job_runner(
@@ -91,8 +93,7 @@ def background_work(
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(prime, registry, session_maker)
-            tasks.start_soon(_logged, "policy_listener_failed", listen(channels, registry))
-            tasks.start_soon(_logged, "logins_listener_failed", _listen_for_logouts(channels, logins))
+            tasks.start_soon(_logged, "listener_failed", _listen(channels, registry, logins))
             tasks.start_soon(jobs.run)
             yield
             tasks.cancel_scope.cancel()
@@ -105,17 +106,21 @@ def background_work(
 def _logout_announcer(channels: ChannelsPlugin) -> Callable[[str], None]:
     def announce(digest: str) -> None:
         try:
-            channels.publish(digest.encode(), LOGINS_CHANNEL)
+            channels.publish(LOGOUT_MARK + digest.encode(), POLICY_CHANNEL)
         except RuntimeError:  # channels not started (a command, a test without lifespan): copies lapse in 1 s
             log.debug("logout_announcement_skipped")
 
     return announce
 
 
-async def _listen_for_logouts(channels: ChannelsPlugin, logins: LoginDirectory) -> None:
-    async with channels.start_subscription([LOGINS_CHANNEL]) as subscriber:
+async def _listen(channels: ChannelsPlugin, registry: AuthorityRegistry, logins: LoginDirectory) -> None:
+    """What other processes announce, until cancelled: newer policy versions, and logouts."""
+    async with channels.start_subscription([POLICY_CHANNEL]) as subscriber:
         async for raw in subscriber.iter_events():
-            logins.drop(raw.decode(errors="replace"))
+            if raw.startswith(LOGOUT_MARK):
+                logins.drop(raw[len(LOGOUT_MARK) :].decode(errors="replace"))
+            else:
+                await heard(registry, raw)
 
 
 async def _logged(event: str, work: Awaitable[None]) -> None:

@@ -176,6 +176,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 request_log_fields=("path", "method"),  # never bodies, headers or query: they can carry personal data
                 response_log_fields=["status_code"],
             ),
+            # a line per request and response only at DEBUG: access logs are the load balancer's, and building
+            # them cost every request even when the level then dropped them
+            enable_middleware_logging=settings.log_level.upper() == "DEBUG",
         )
     )
     rate_limit = RateLimitConfig(
