@@ -76,3 +76,26 @@ async def test_a_failed_commit_is_no_success(
     again = await client.post("/api/v1/cases", json=CASE, headers=clerk)
     assert again.status_code == 201, again.text
     assert await _cases(database_url) == 1
+
+
+async def test_a_write_lock_taken_mid_request_answers_409(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two processes on one SQLite file: the second writer of a calendar day found the write lock taken after it
+    had read ("database is locked") and answered 500. A database error while a request runs answers 409 (it
+    raced another writer: send again) or 503 (unreachable), with nothing saved."""
+    from fuquan.platform.calendar.repositories import CalendarRepository
+
+    admin = await login(client, "nx_admin")
+    day = "/api/v1/calendar/days/2027-03-05"
+    assert (await client.put(day, json={"workday": False, "note": "本地放假"}, headers=admin)).status_code == 200
+
+    async def locked(_self: object, _row: object) -> bool:
+        raise OperationalError("DELETE FROM calendar_override", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(CalendarRepository, "delete", locked)
+    refused = await client.delete(day, headers=admin)
+    assert refused.status_code == 409, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert "同时修改" in refused.json()["detail"]
+    monkeypatch.undo()
+    days = (await client.get("/api/v1/calendar/days", params={"year": 2027}, headers=admin)).json()["days"]
+    assert any(d["day"] == "2027-03-05" and d["source"] == "tenant" for d in days)  # nothing of it was kept

@@ -25,6 +25,7 @@ from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from litestar.stores.registry import StoreRegistry
+from sqlalchemy.exc import DBAPIError
 
 from fuquan.authority.controllers import AuthorityController, GrantController
 from fuquan.authority.registry import AuthorityRegistry
@@ -44,7 +45,7 @@ from fuquan.platform.app.problems import (
 )
 from fuquan.platform.app.request_id import request_id_middleware
 from fuquan.platform.app.security import BearerTokenMiddleware, permission_guard, provide_actor, provide_scope
-from fuquan.platform.app.transactions import commit_before_answer
+from fuquan.platform.app.transactions import commit_before_answer, database_error
 from fuquan.platform.calendar.controllers import CalendarController
 from fuquan.platform.calendar.services import calendar_for, provide_calendar
 from fuquan.platform.cases.controllers import (
@@ -121,6 +122,12 @@ def _unexpected_error(request: Request[Any, Any, Any], error: Exception) -> Resp
         return _http_error(request, unreadable)
     response = unexpected_error_handler(request, error)  # logs it
     return _with_request_id(request, page_for_unexpected(request) or response)
+
+
+def _database_error(request: Request[Any, Any, Any], error: DBAPIError) -> Response[Any]:
+    problem = database_error(request, error)
+    page = page_for_http_error(request, HTTPException(status_code=problem.status_code))
+    return _with_request_id(request, page or problem)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -252,7 +259,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "file_store": Provide(lambda: file_store, use_cache=True, sync_to_thread=False),
             "partner_directory": Provide(lambda: partner_directory, use_cache=True, sync_to_thread=False),
         },
-        exception_handlers={**EXCEPTION_HANDLERS, HTTPException: _http_error, Exception: _unexpected_error},
+        exception_handlers={
+            **EXCEPTION_HANDLERS,
+            HTTPException: _http_error,
+            DBAPIError: _database_error,
+            Exception: _unexpected_error,
+        },
         csrf_config=csrf_config(settings, secure=settings.secure_cookies),
         template_config=template_config(),
         plugins=[SQLAlchemyPlugin(config=sqlalchemy), structlog_plugin, channels],

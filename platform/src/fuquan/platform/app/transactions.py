@@ -16,6 +16,7 @@ import msgspec
 import structlog
 from advanced_alchemy.extensions.litestar._utils import delete_aa_scope_state, get_aa_scope_state
 from advanced_alchemy.extensions.litestar.plugins.init.config.common import SESSION_TERMINUS_ASGI_EVENTS
+from litestar import Request, Response
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import BeforeMessageSendHookHandler, Message, Scope
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -29,11 +30,19 @@ _FAILED_ANSWER = "fuquan.commit_failed_answer"
 _TYPE_BASE = "https://fuquan.example/problems/"
 
 
+def _conflicting(error: Exception) -> bool:
+    """The data changed under the request: a unique key taken, a serialisation failure or deadlock
+    (PostgreSQL), or SQLite's write lock taken by another connection after this one read."""
+    if isinstance(error, IntegrityError):
+        return True
+    orig = getattr(error, "orig", None)
+    if getattr(orig, "sqlstate", None) in ("40001", "40P01"):  # serialization_failure, deadlock_detected
+        return True
+    return isinstance(error, OperationalError) and "database is locked" in str(orig)
+
+
 def _problem_for(error: Exception, scope: Scope) -> tuple[int, bytes]:
-    if isinstance(error, IntegrityError) or getattr(getattr(error, "orig", None), "sqlstate", None) in (
-        "40001",  # serialization_failure
-        "40P01",  # deadlock_detected
-    ):
+    if _conflicting(error):
         status, slug, title = 409, "commit-conflict", "保存冲突"
         detail = "保存时发现数据已被同时修改，本次办理未保存。请刷新后重新提交。"
     elif isinstance(error, OperationalError | DBAPIError):
@@ -47,6 +56,14 @@ def _problem_for(error: Exception, scope: Scope) -> tuple[int, bytes]:
     if request_id:
         body["request_id"] = request_id
     return status, msgspec.json.encode(body)
+
+
+def database_error(request: Request[Any, Any, Any], error: DBAPIError) -> Response[bytes]:
+    """A database error while the request ran (not at commit): 409 when it raced another writer, 503 when the
+    database could not be reached — never a 500 for two clerks at once. The transaction is rolled back."""
+    status, body = _problem_for(error, request.scope)
+    log.warning("request_database_error", error_type=type(error).__name__, answered=status)
+    return Response(body, status_code=status, media_type="application/problem+json")
 
 
 def commit_before_answer(session_scope_key: str) -> BeforeMessageSendHookHandler:
