@@ -95,7 +95,7 @@ async def test_a_write_lock_taken_mid_request_answers_409(client: Any, monkeypat
     refused = await client.delete(day, headers=admin)
     assert refused.status_code == 409, refused.text
     assert refused.headers["content-type"].startswith("application/problem+json")
-    assert "同时修改" in refused.json()["detail"]
+    assert "同时修改" in refused.json()["detail"] and refused.json()["rule"] == "concurrent_change"
     monkeypatch.undo()
     days = (await client.get("/api/v1/calendar/days", params={"year": 2027}, headers=admin)).json()["days"]
     assert any(d["day"] == "2027-03-05" and d["source"] == "tenant" for d in days)  # nothing of it was kept

@@ -52,6 +52,8 @@ def _problem_for(error: Exception, scope: Scope) -> tuple[int, bytes]:
         status, slug, title = 500, "commit-failed", "保存失败"
         detail = "保存时出现内部错误，本次办理未保存。请稍后重试；如仍失败请联系运维人员。"
     body: dict[str, Any] = {"type": _TYPE_BASE + slug, "title": title, "status": status, "detail": detail}
+    if status == 409:
+        body["rule"] = "concurrent_change"
     request_id = scope.get("state", {}).get(REQUEST_ID_KEY)
     if request_id:
         body["request_id"] = request_id
