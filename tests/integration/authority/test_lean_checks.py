@@ -61,7 +61,7 @@ async def test_a_repeated_check_reads_nothing(app: Litestar) -> None:
             first = await _check(client, admin, unit)
             with Statements(app) as statements:
                 again = await _check(client, admin, unit)
-            assert again == first
+            assert {**again, "at": None} == {**first, "at": None}  # "at" is the instant asked: it may tick over
             assert statements.seen == [], statements.seen
 
         revoked = await client.post(
