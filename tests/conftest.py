@@ -22,8 +22,8 @@ from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from fuquan.platform.core.config import Settings, sqlite_url
-from fuquan.platform.core.db import create_engine, session_factory, session_scope
 from fuquan.platform.migrations.runner import upgrade
+from fuquan.platform.setup.benchkit import seed_database
 
 PG_URL = os.environ.get("FUQUAN_TEST_DATABASE_URL") or None
 REDIS_URL = os.environ.get("FUQUAN_TEST_REDIS_URL") or None
@@ -102,34 +102,20 @@ def _pg_database_url(name: str) -> str:
     return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
 
 
-async def _seed(url: str) -> None:
-    from fuquan.platform.setup.demo import add_demo_staff
-    from fuquan.platform.setup.seed import seed
-
-    engine = create_engine(url)
-    try:
-        maker = session_factory(engine)
-        await seed(maker)
-        async with session_scope(maker) as session:
-            await add_demo_staff(session)
-    finally:
-        await engine.dispose()
-
-
 @pytest.fixture(scope="session")
 def seeded_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """Per backend: a migrated database holding both tenants, the catalogue and the demo staff (no grants)."""
     templates: dict[str, str] = {}
     sqlite_file = tmp_path_factory.mktemp("template") / "seeded.db"
     upgrade(sqlite_url(sqlite_file))
-    asyncio.run(_seed(sqlite_url(sqlite_file)))
+    asyncio.run(seed_database(sqlite_url(sqlite_file)))
     templates["sqlite"] = str(sqlite_file)
     if PG_URL:
         name = f"fuquan_tpl_{os.getpid()}"
         asyncio.run(_admin_execute(f"DROP DATABASE IF EXISTS {name}"))
         asyncio.run(_admin_execute(f"CREATE DATABASE {name}"))
         upgrade(_pg_database_url(name))
-        asyncio.run(_seed(_pg_database_url(name)))
+        asyncio.run(seed_database(_pg_database_url(name)))
         templates["postgresql"] = name
     yield templates
     if PG_URL:
