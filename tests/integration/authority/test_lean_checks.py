@@ -4,6 +4,7 @@ the policy version. A change makes the next check read afresh (and right)."""
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 import pytest
@@ -23,21 +24,30 @@ GRANT = {
 }  # fmt: skip
 
 
+_WATCHED: ContextVar[bool] = ContextVar("watched", default=False)
+
+
 class Statements:
+    """The SQL the requests sent from inside the block run — not the app's background work (the audit sealer,
+    the catch-up), whose tasks began before the block."""
+
     def __init__(self, app: Litestar) -> None:
         self.engine = app.state["session_maker"].kw["bind"].sync_engine
         self.seen: list[str] = []
 
     def __call__(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        self.seen.append(statement)
+        if _WATCHED.get():
+            self.seen.append(statement)
 
     def __enter__(self) -> Statements:
         self.seen.clear()
+        self._token = _WATCHED.set(True)
         event.listen(self.engine, "before_cursor_execute", self)
         return self
 
     def __exit__(self, *_exc: object) -> None:
         event.remove(self.engine, "before_cursor_execute", self)
+        _WATCHED.reset(self._token)
 
 
 @pytest.fixture

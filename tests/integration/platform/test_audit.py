@@ -11,7 +11,7 @@ from sqlalchemy import delete, select, update
 
 from fuquan.platform.cli.main import cli
 from fuquan.platform.core.audit.models import AuditChainHead, AuditRecord
-from fuquan.platform.core.audit.services import verify
+from fuquan.platform.core.audit.services import seal, verify
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
 from helpers import login
 
@@ -36,7 +36,9 @@ async def _activity(client: Any) -> None:
 
 
 async def _records(database_url: str) -> list[AuditRecord]:
+    """The first tenant chain's records, once every committed record is sealed."""
     engine = create_engine(database_url)
+    await seal(session_factory(engine))
     async with session_factory(engine)() as session:
         tenant_chain = (
             select(AuditChainHead.chain).where(AuditChainHead.chain != 0).order_by(AuditChainHead.chain).limit(1)
@@ -113,7 +115,8 @@ async def test_tampering_is_named(client: Any, database_url: str, how: str) -> N
 def test_cli_verify_ok_then_broken(database_url: str, tmp_path: Any) -> None:
     ok = _cli_verify(database_url, tmp_path)
     assert ok.exit_code == 0, ok.output
-    assert ok.output.startswith("OK")
+    # the seeded records were committed with no server to seal them: verify seals them first
+    assert ok.output.startswith("sealed ") and "\nOK: " in ok.output, ok.output
     records = asyncio.run(_records(database_url))
     asyncio.run(
         _tamper(database_url, update(AuditRecord).where(AuditRecord.id == records[1].id).values(actor="someone-else"))

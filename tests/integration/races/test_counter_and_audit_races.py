@@ -1,5 +1,5 @@
 """Rows created on first use, from two connections at once: the receipt counter of a unit's day and
-the head of an audit chain. Each transaction holds its row a moment, so on PostgreSQL the other
+the head of an audit chain as two sealers reach it. Each transaction holds its row a moment, so on PostgreSQL the other
 really waits on the uncommitted insert (SQLite serialises the two writers)."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fuquan.platform.cases.receipts import next_sequence
 from fuquan.platform.core.audit.models import AuditRecord
-from fuquan.platform.core.audit.services import AuditEntry, append, verify
+from fuquan.platform.core.audit.services import AuditEntry, append, seal, seal_chain, verify
 from fuquan.platform.core.config import Settings
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
 from fuquan.platform.core.timeutil import utcnow
@@ -48,23 +48,31 @@ async def test_first_receipt_of_the_day_from_two_connections(database_url: str) 
             assert set(sequences) == {1, 2}, sequences
 
 
-async def test_first_records_of_an_audit_chain_from_two_connections(database_url: str) -> None:
-    """A chain's first two records written at once (a new tenant's first actions): both kept, in order."""
+async def test_first_records_of_an_audit_chain_sealed_from_two_connections(database_url: str) -> None:
+    """A new chain's first records sealed by two processes' sealers at once: each record sealed once, in order
+    (the second sealer waits for the head the first creates, then finds nothing left to seal)."""
 
-    async def record(maker: async_sessionmaker[AsyncSession], tenant_id: int, action: str) -> int:
+    async def seal_holding(maker: async_sessionmaker[AsyncSession], chain: int) -> int:
         async with maker() as session, session.begin():
-            written = await append(session, AuditEntry(action=action, tenant_id=tenant_id, actor="test"))
-            await session.flush()
+            sealed = await seal_chain(session, chain)
             await anyio.sleep(HOLD_SECONDS)
-            return written.seq
+            return sealed
 
     async with two_connections(database_url) as (one, two):
         for attempt in range(ROUNDS):
             async with session_scope(one) as session:
                 tenant = Tenant(code=f"9{attempt}", name=f"测试租户{attempt}", created_at=utcnow())
                 session.add(tenant)
-            seqs = await staggered(record(one, tenant.id, "test.first"), record(two, tenant.id, "test.second"))
-            assert set(seqs) == {1, 2}, seqs
+            async with session_scope(two) as session:
+                for action in ("test.first", "test.second"):
+                    await append(session, AuditEntry(action=action, tenant_id=tenant.id, actor="test"))
+            counts = await staggered(seal_holding(one, tenant.id), seal_holding(two, tenant.id))
+            assert sorted(counts) == [0, 2], counts
+            async with one() as session:
+                chained = await session.execute(
+                    select(AuditRecord.action, AuditRecord.seq).where(AuditRecord.chain == tenant.id)
+                )
+                assert sorted(chained.tuples(), key=lambda row: row[1]) == [("test.first", 1), ("test.second", 2)]
         async with one() as session:
             checked, breaks = await verify(session)
     assert checked > 0 and breaks == []
@@ -82,6 +90,7 @@ async def test_failed_logins_at_two_replicas_start_the_anonymous_chain(settings:
     no_server_errors(answers)
     assert statuses(answers) == {401: 2 * ROUNDS}
     engine = create_engine(database_url)
+    await seal(session_factory(engine))
     async with session_factory(engine)() as session:
         rejected = await session.scalar(select(func.count()).select_from(AuditRecord).where(AuditRecord.chain == 0))
         assert rejected == 2 * ROUNDS

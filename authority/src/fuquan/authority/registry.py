@@ -170,7 +170,7 @@ class AuthorityRegistry:
             assert session is not None, "a registry without a session maker reads through the caller's session"
             yield session
             return
-        async with own_session(self._session_maker) as own:
+        async with own_session(self._session_maker, writes=False) as own:
             yield own
 
     async def _apply_log(self, loaded: LoadedTenant, session: AsyncSession) -> bool:

@@ -70,7 +70,7 @@ async def prime(registry: AuthorityRegistry, session_maker: async_sessionmaker[A
     while True:
         try:
             with anyio.CancelScope(shield=True):  # see JobRunner: never cancel a query half-way
-                async with own_session(session_maker) as session:
+                async with own_session(session_maker, writes=False) as session:
                     tenant_ids = [tenant.id for tenant in await TenantRepository(session).all()]
                 for tenant_id in tenant_ids:
                     await registry.catch_up(tenant_id)
@@ -87,7 +87,7 @@ def compaction_job(
     session_maker: async_sessionmaker[AsyncSession], period: float, keep_versions: int, retention: timedelta
 ) -> Job:
     async def run() -> dict[str, Any]:
-        async with own_session(session_maker) as session, session.begin():
+        async with own_session(session_maker, writes=True) as session, session.begin():
             removed = await PolicyRepository(session).compact_log(keep_versions, utcnow() - retention)
         return {"removed": removed}
 

@@ -4,11 +4,11 @@ per-tenant configuration; the demo points them at the built-in simulators)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import msgspec
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fuquan.integrations.gateway.client import GatewayPool, PartnerEndpoint
 from fuquan.integrations.materials import PartnerDataProvider
@@ -20,6 +20,8 @@ from fuquan.platform.core.audit.services import AuditEntry, append
 from fuquan.platform.core.errors import ValidationFailed
 from fuquan.platform.core.personal import PersonalDataCipher
 from fuquan.platform.core.timeutil import utcnow
+from fuquan.platform.core.versions.services import PARTNERS as PARTNERS_SETTING
+from fuquan.platform.core.versions.services import TenantSettingCache, changed
 
 log = structlog.get_logger()
 
@@ -39,6 +41,10 @@ class EndpointRead(msgspec.Struct, frozen=True, kw_only=True):
 
 def _secret_context(tenant_code: str, partner: str) -> bytes:
     return f"{tenant_code}:partner:{partner}".encode()
+
+
+async def _enabled(session: AsyncSession, tenant_id: int) -> Sequence[PartnerEndpointRecord]:
+    return tuple(r for r in await PartnerEndpointRepository(session).for_tenant(tenant_id) if r.enabled)
 
 
 def _check(partner: str, base_url: str, app_key: str, secret: str, timeout_seconds: float, retries: int) -> None:
@@ -76,6 +82,7 @@ async def configure(
         secret_cipher=cipher.encrypt(secret.strip(), context=_secret_context(tenant_code, partner)),
         timeout_seconds=timeout_seconds, retries=retries, enabled=enabled, updated_at=utcnow(), updated_by=actor,
     )  # fmt: skip
+    await changed(session, tenant_id, PARTNERS_SETTING)
     await append(
         session,
         AuditEntry(
@@ -108,11 +115,21 @@ async def endpoints(session: AsyncSession, tenant_id: int) -> list[EndpointRead]
 
 class PartnerDirectory:
     """One per process: the gateway clients (with their breakers, bulkheads and cache) of every
-    tenant's configured partners, and the providers built on them."""
+    tenant's configured partners, and the providers built on them. With a session maker, a tenant's
+    configuration is read once and kept until it changes (its ``PARTNERS`` setting version)."""
 
-    def __init__(self, cipher: PersonalDataCipher, pool: GatewayPool) -> None:
+    def __init__(
+        self,
+        cipher: PersonalDataCipher,
+        pool: GatewayPool,
+        session_maker: async_sessionmaker[AsyncSession] | None = None,
+    ) -> None:
         self.cipher = cipher
         self.pool = pool
+        self._configured = (
+            None if session_maker is None else TenantSettingCache(PARTNERS_SETTING, _enabled, session_maker)
+        )
+        self._providers: dict[int, tuple[Sequence[PartnerEndpointRecord], SharedDataProvider]] = {}
 
     def _endpoint(self, tenant_code: str, record: PartnerEndpointRecord) -> PartnerEndpoint:
         secret = self.cipher.decrypt(record.secret_cipher, context=_secret_context(tenant_code, record.partner))
@@ -126,7 +143,16 @@ class PartnerDirectory:
         )
 
     async def provider(self, session: AsyncSession, tenant_id: int, tenant_code: str) -> SharedDataProvider:
-        records = [r for r in await PartnerEndpointRepository(session).for_tenant(tenant_id) if r.enabled]
+        """``session`` is read only without a session maker of the directory's own (commands, tests)."""
+        records = await (_enabled(session, tenant_id) if self._configured is None else self._configured.get(tenant_id))
+        built = self._providers.get(tenant_id)
+        if built is not None and built[0] is records:
+            return built[1]
+        provider = self._build(records, tenant_code)
+        self._providers[tenant_id] = (records, provider)
+        return provider
+
+    def _build(self, records: Sequence[PartnerEndpointRecord], tenant_code: str) -> SharedDataProvider:
         if not records:
             return NotConfiguredProvider()
         configured: Mapping[str, PartnerEndpoint] = {r.partner: self._endpoint(tenant_code, r) for r in records}

@@ -44,7 +44,7 @@ class UnitDirectory:
         if self._session_maker is None:
             unit = await UnitRepository(session).get(scope, code)
         else:
-            async with own_session(self._session_maker) as own:
+            async with own_session(self._session_maker, writes=False) as own:
                 unit = await UnitRepository(own).get(scope, code)
         facts = UnitFacts(unit.code, unit.name, unit.level, unit.parent_code)
         self._units[key] = facts

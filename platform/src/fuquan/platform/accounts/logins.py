@@ -99,7 +99,7 @@ class LoginDirectory:
             if known.expires_at > now:
                 return known
             await self._store.delete(digest)
-        async with own_session(self._session_maker) as session:
+        async with own_session(self._session_maker, writes=False) as session:
             login = await _from_database(session, digest, now)
         if login is not None:
             seconds = min(self._cache_seconds, int((login.expires_at - now).total_seconds()))

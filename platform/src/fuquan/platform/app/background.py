@@ -23,6 +23,7 @@ from fuquan.authority.registry import AuthorityRegistry
 from fuquan.authority.sync import POLICY_CHANNEL, announcer, compaction_job, heard, prime
 from fuquan.platform.accounts.logins import LoginDirectory
 from fuquan.platform.catalog.services import CatalogCache
+from fuquan.platform.core.audit.sealer import Sealer
 from fuquan.platform.core.config import Settings
 from fuquan.platform.core.db import own_session
 from fuquan.platform.core.jobs.runner import Job, JobRunner
@@ -59,7 +60,7 @@ def job_runner(
     async def catch_up() -> dict[str, Any]:
         """Every process, every second or so: newer policy versions (should an announcement be lost),
         newer catalogue editions and settings versions — one small query each."""
-        async with own_session(session_maker) as session:
+        async with own_session(session_maker, writes=False) as session:
             behind = await registry.poll(session)
             await catalogs.poll(session)
             await setting_versions.poll(session)
@@ -95,6 +96,7 @@ def background_work(
             tasks.start_soon(prime, registry, session_maker)
             tasks.start_soon(_logged, "listener_failed", _listen(channels, registry, logins))
             tasks.start_soon(jobs.run)
+            tasks.start_soon(Sealer(session_maker).run)
             yield
             tasks.cancel_scope.cancel()
         for close in closing:

@@ -45,7 +45,7 @@ from fuquan.platform.app.problems import (
 )
 from fuquan.platform.app.request_id import request_id_middleware
 from fuquan.platform.app.security import BearerTokenMiddleware, permission_guard, provide_actor, provide_scope
-from fuquan.platform.app.transactions import commit_before_answer, database_error
+from fuquan.platform.app.transactions import commit_before_answer, database_error, writing_requests
 from fuquan.platform.calendar.controllers import CalendarController
 from fuquan.platform.calendar.services import calendar_for, provide_calendar
 from fuquan.platform.cases.controllers import (
@@ -140,7 +140,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     file_store = LocalFileStore(settings.data_dir / "files")
     stores = StoreRegistry(default_factory=_store_factory(settings))
     partner_directory = PartnerDirectory(
-        cipher, GatewayPool(cache=ResponseCache(stores.get("partner_answers"), settings.secret_key.encode()))
+        cipher,
+        GatewayPool(cache=ResponseCache(stores.get("partner_answers"), settings.secret_key.encode())),
+        session_maker,
     )
     # without Redis each process has its own store, which no other process's logout can reach: keep it short
     logins = LoginDirectory(stores.get("logins"), session_maker, cache_seconds=60 if settings.redis_url else 1)
@@ -235,6 +237,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         middleware=[
             request_id_middleware,
+            writing_requests,
             rate_limit.middleware,
             session_config(settings, secure=settings.secure_cookies).middleware,
             DefineMiddleware(

@@ -31,7 +31,7 @@ class HealthController(Controller):
         authority_registry: NamedDependency[AuthorityRegistry],
     ) -> Response[Any]:
         try:
-            async with own_session(session_maker) as session:
+            async with own_session(session_maker, writes=False) as session:
                 await session.execute(text("SELECT 1"))
         except Exception as error:  # any failure to reach the database means "not ready"
             return Response(

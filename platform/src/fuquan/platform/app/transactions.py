@@ -18,10 +18,11 @@ from advanced_alchemy.extensions.litestar._utils import delete_aa_scope_state, g
 from advanced_alchemy.extensions.litestar.plugins.init.config.common import SESSION_TERMINUS_ASGI_EVENTS
 from litestar import Request, Response
 from litestar.datastructures import MutableScopeHeaders
-from litestar.types import BeforeMessageSendHookHandler, Message, Scope
+from litestar.types import ASGIApp, BeforeMessageSendHookHandler, Message, Receive, Scope, Send
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fuquan.platform.core.db import writing
 from fuquan.platform.core.request_context import REQUEST_ID_KEY
 
 log = structlog.get_logger()
@@ -58,6 +59,25 @@ def _problem_for(error: Exception, scope: Scope) -> tuple[int, bytes]:
     if request_id:
         body["request_id"] = request_id
     return status, msgspec.json.encode(body)
+
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def writing_requests(app: ASGIApp) -> ASGIApp:
+    """A POST writes: its transaction takes SQLite's write lock up front; a GET only reads (see ``writing``)."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        said = writing(scope["method"] not in _SAFE_METHODS)  # type: ignore[typeddict-item]
+        try:
+            await app(scope, receive, send)
+        finally:
+            said.var.reset(said)
+
+    return middleware
 
 
 def database_error(request: Request[Any, Any, Any], error: DBAPIError) -> Response[bytes]:

@@ -115,11 +115,12 @@ async def case_reads(
     people = [case.applicant_id for case in cases] + [c.related_person_id for c in cases if c.related_person_id]
     applicants = await ApplicantRepository(session).many(people)
     materials = await repository.materials_of(ids)
-    pauses = await repository.pauses(ids)
+    # pauses only matter to a running or finished clock (see timing): none are read for a case not yet accepted
+    pauses = await repository.pauses([case.id for case in cases if case.accepted_on is not None])
     tz = actor.scope.timezone
     today = local_date(utcnow(), tz)
     return [
-        case_read(case, applicants[case.applicant_id], materials[case.id], pauses[case.id], catalog,
+        case_read(case, applicants[case.applicant_id], materials[case.id], pauses.get(case.id, []), catalog,
                   calendar, today, tz, applicants.get(case.related_person_id or 0))
         for case in cases
     ]  # fmt: skip

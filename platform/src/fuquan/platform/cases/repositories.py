@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TypeVar
 
-from sqlalchemy import Select, func, inspect, or_, select, update
+from sqlalchemy import Select, event, func, inspect, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from fuquan.platform.cases.models import Applicant, Case, CaseEvent, CaseEvidence, CaseMaterial, CasePause
 from fuquan.platform.core.db import Base, conflict_insert
@@ -14,6 +16,17 @@ from fuquan.platform.core.errors import NotFound
 from fuquan.tenants.scope import TenantScope
 
 Row = TypeVar("Row", bound=Base)
+_KNOWN_MATERIALS = "fuquan.cases.known_materials"  # session.info, for the current transaction only
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_known_materials(session: Session) -> None:
+    session.info.pop(_KNOWN_MATERIALS, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_known_materials_on_rollback(session: Session, _previous_transaction: object) -> None:
+    session.info.pop(_KNOWN_MATERIALS, None)
 
 
 async def _insert_unless_taken(session: AsyncSession, row: Row, unique: tuple[str, ...]) -> Row | None:
@@ -47,6 +60,7 @@ class CaseRepository:
         query = self._listing(scope, accepting=None, routed=None).where(Case.id == case_id)
         if for_update:
             query = query.with_for_update().execution_options(populate_existing=True)
+            self._known_materials().pop(case_id, None)  # read again under the lock
         case = await self.session.scalar(query)
         if case is None:
             raise NotFound(f"办件 #{case_id} 不存在或不在您的管辖范围内")
@@ -84,6 +98,7 @@ class CaseRepository:
             material.case_id = added.id
         self.session.add_all(materials)
         await self.session.flush()
+        self._known_materials()[added.id] = sorted(materials, key=lambda m: m.index)
         return added, True
 
     async def queue(
@@ -151,21 +166,31 @@ class CaseRepository:
         )
         return list(rows)
 
+    def _known_materials(self) -> dict[int, list[CaseMaterial]]:
+        """The materials of the cases this transaction has read or created: a case's set of materials is fixed
+        at creation and every change to one goes through the case's lock, so one read per request suffices."""
+        known: dict[int, list[CaseMaterial]] = self.session.sync_session.info.setdefault(_KNOWN_MATERIALS, {})
+        return known
+
     async def materials(self, case_id: int) -> list[CaseMaterial]:
-        rows = await self.session.scalars(
-            select(CaseMaterial).where(CaseMaterial.case_id == case_id).order_by(CaseMaterial.index)
-        )
-        return list(rows)
+        return (await self.materials_of([case_id]))[case_id]
 
     async def materials_of(self, case_ids: list[int]) -> dict[int, list[CaseMaterial]]:
+        known = self._known_materials()
         found: dict[int, list[CaseMaterial]] = {case_id: [] for case_id in case_ids}
-        if case_ids:
+        wanted = [case_id for case_id in case_ids if case_id not in known]
+        if wanted:
             rows = await self.session.scalars(
-                select(CaseMaterial).where(CaseMaterial.case_id.in_(case_ids)).order_by(CaseMaterial.index)
+                select(CaseMaterial)
+                .where(CaseMaterial.case_id.in_(wanted))
+                .order_by(CaseMaterial.index)
+                .execution_options(populate_existing=True)
             )
             for row in rows:
                 found[row.case_id].append(row)
-        return found
+            for case_id in wanted:
+                known[case_id] = found[case_id]
+        return {case_id: known[case_id] for case_id in case_ids}
 
     async def events(self, case_id: int) -> list[CaseEvent]:
         rows = await self.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.seq))
@@ -212,10 +237,18 @@ class ApplicantRepository:
         return await self.session.get_one(Applicant, applicant_id)
 
     async def many(self, ids: list[int]) -> dict[int, Applicant]:
-        if not ids:
-            return {}
-        rows = await self.session.scalars(select(Applicant).where(Applicant.id.in_(ids)))
-        return {row.id: row for row in rows}
+        """The applicants by id; those this session already holds (just added or read) cost no query."""
+        held = self.session.identity_map
+        found: dict[int, Applicant] = {}
+        for applicant_id in set(ids):
+            row = held.get(identity_key(Applicant, applicant_id))
+            if isinstance(row, Applicant):
+                found[applicant_id] = row
+        missing = [applicant_id for applicant_id in set(ids) if applicant_id not in found]
+        if missing:
+            rows = await self.session.scalars(select(Applicant).where(Applicant.id.in_(missing)))
+            found.update({row.id: row for row in rows})
+        return found
 
     async def add(self, applicant: Applicant) -> Applicant:
         """The new applicant, or the one a concurrent request added for the same ID number first."""

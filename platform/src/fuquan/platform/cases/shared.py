@@ -78,7 +78,9 @@ async def ask_partners(
     """Ask every source named by the materials at ``indexes``, concurrently within the budget, and
     audit each call. Returns (material index, answer) pairs in the order asked."""
     asks_own_records = any(shared_spec(item, i).get("evidence") in OWN_RECORD_KINDS for i in indexes)
-    records = await own_records(ctx.session, ctx.tenant_id, subjects.person_index) if asks_own_records else ()
+    async with ctx.reading_first() as session:
+        records = await own_records(session, ctx.tenant_id, subjects.person_index) if asks_own_records else ()
+        provider = await ctx.shared_data(session)
     requests: list[tuple[int, SharedDataRequest]] = []
     for index in indexes:
         spec = shared_spec(item, index)
@@ -109,7 +111,7 @@ async def ask_partners(
         return []
     budget, concurrency = (3.0, 4) if ctx.partners is None else (ctx.partners.budget_seconds, ctx.partners.concurrency)
     answers = await lookup_all(
-        await ctx.shared_data(),
+        provider,
         [request for _index, request in requests],
         concurrency=concurrency,
         budget_seconds=budget,

@@ -122,7 +122,7 @@ class CatalogCache:
         cached = self._catalogs.get(tenant_id)
         if cached is not None and cached.edition.number >= self._newest.get(tenant_id, 0):
             return cached
-        async with own_session(self._session_maker) as session:
+        async with own_session(self._session_maker, writes=False) as session:
             catalog = await current(session, tenant_id)
             session.expunge_all()
         self._catalogs[tenant_id] = catalog

@@ -213,16 +213,23 @@ def audit() -> None:
 
 @audit.command("verify")
 def audit_verify() -> None:
-    """Recompute every tenant's hash chain; exit 1 naming the first broken record."""
-    from fuquan.platform.core.audit.services import verify
+    """Seal the records committed but not yet chained (what a running server's sealers do within a second),
+    then recompute every tenant's hash chain; exit 1 naming the first broken record."""
+    from fuquan.platform.core.audit.services import seal, unsealed, verify
 
     settings = command_settings()
 
     async def work(session_maker: Any) -> Any:
+        sealed = await seal(session_maker)
         async with session_maker() as session:
-            return await verify(session)
+            return sealed, await verify(session), await unsealed(session)
 
-    checked, breaks = _run(_with_sessions(settings, work))
+    sealed, (checked, breaks), waiting = _run(_with_sessions(settings, work))
+    if sealed:
+        click.echo(f"sealed {sealed} audit records that were waiting for their chain")
+    for tail in waiting:  # committed by a running server since: its sealer chains them
+        since = f"{tail.oldest:%Y-%m-%d %H:%M:%S}"
+        click.echo(f"unsealed: chain {tail.chain} has {tail.records} records waiting since {since}")
     if not breaks:
         click.echo(f"OK: {checked} audit records, every chain intact")
         return

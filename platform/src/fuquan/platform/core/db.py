@@ -6,6 +6,7 @@ import asyncio
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar, Token
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +18,7 @@ from sqlalchemy.dialects.postgresql import Insert as PgInsert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
@@ -35,7 +36,7 @@ JsonB = JSON().with_variant(JSONB(), "postgresql")
 
 __all__ = [
     "Base", "BigId", "DateTimeUTC", "JsonB", "conflict_insert", "create_engine", "on_commit", "own_session",
-    "session_factory", "session_scope",
+    "session_factory", "session_scope", "writing",
 ]  # fmt: skip
 
 
@@ -56,10 +57,29 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.close()
 
 
+_WRITES: ContextVar[bool] = ContextVar("fuquan_writes", default=False)
+
+
+def writing(writes: bool) -> Token[bool]:
+    """Say whether the work in this context writes (a POST request, a job's unit of work), so that its SQLite
+    transactions take the write lock as they begin; other work (a GET, a command) begins as a reader."""
+    return _WRITES.set(writes)
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    """A transaction that writes takes SQLite's write lock when it begins and waits for it (busy_timeout): a
+    transaction that read first cannot wait when it comes to write after another connection committed —
+    SQLite answers "database is locked" at once, and the request would have to be refused. Other work keeps
+    the driver's way: reads outside a transaction, which begins at the first write."""
+    if _WRITES.get():
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def create_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
@@ -81,16 +101,20 @@ async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncItera
 
 
 @asynccontextmanager
-async def own_session(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+async def own_session(factory: async_sessionmaker[AsyncSession], *, writes: bool) -> AsyncIterator[AsyncSession]:
     """A session for work outside a request's own (background jobs, per-process caches). Its connection goes
     back to the pool even when the work is cancelled mid-way, as at shutdown: a connection left to the
-    garbage collector is closed on whichever event loop runs then, and with aiosqlite that can hang for ever."""
+    garbage collector is closed on whichever event loop runs then, and with aiosqlite that can hang for ever.
+    A cache filled in the middle of a writing request says ``writes=False``: on SQLite it must not wait for
+    the write lock its own request holds."""
+    said = _WRITES.set(writes)
     session = factory()
     try:
         yield session
     finally:
         with anyio.CancelScope(shield=True):
             await session.close()
+        _WRITES.reset(said)
 
 
 _ON_COMMIT = "fuquan.on_commit"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -20,6 +22,7 @@ from fuquan.platform.cases.repositories import CaseRepository
 from fuquan.platform.catalog.models import CatalogItem
 from fuquan.platform.catalog.services import Catalog
 from fuquan.platform.core.audit.services import append
+from fuquan.platform.core.db import own_session
 from fuquan.platform.core.errors import PermissionDenied
 from fuquan.platform.core.personal import PersonalDataCipher
 from fuquan.platform.core.timeutil import local_date
@@ -63,11 +66,24 @@ class CaseContext:
     def session_maker(self) -> async_sessionmaker[AsyncSession] | None:
         return None if self.partners is None else self.partners.session_maker
 
-    async def shared_data(self) -> SharedDataProvider:
+    @asynccontextmanager
+    async def reading_first(self) -> AsyncIterator[AsyncSession]:
+        """A session for what a verb reads before it asks the partners and writes in short transactions of
+        its own (the receipt number, the call audit): its own snapshot when the request has a session factory,
+        so that the request's transaction begins only after the calls — on SQLite it takes the write lock as
+        it begins, and no other transaction could then write until the request ends. (PostgreSQL locks rows,
+        not the database: there the request's own session reads.)"""
+        if self.session_maker is None or self.session.bind.dialect.name != "sqlite":
+            yield self.session
+            return
+        async with own_session(self.session_maker, writes=False) as session:
+            yield session
+
+    async def shared_data(self, session: AsyncSession) -> SharedDataProvider:
         """The tenant's partner gateways (none configured, or no partner access: every source "not configured")."""
         if self.partners is None:
             return NotConfiguredProvider()
-        return await self.partners.directory.provider(self.session, self.tenant_id, self.actor.scope.tenant_code)
+        return await self.partners.directory.provider(session, self.tenant_id, self.actor.scope.tenant_code)
 
     def today(self, now: datetime) -> date:
         return local_date(now, self.actor.scope.timezone)

@@ -21,7 +21,6 @@ from fuquan.platform.catalog.models import CatalogItem
 from fuquan.platform.core.errors import PermissionDenied, ValidationFailed
 from fuquan.platform.core.personal import mask_name, mask_phone, parse_resident_id, person_name, phone_number
 from fuquan.platform.core.timeutil import utcnow
-from fuquan.tenants.repositories import UnitRepository
 
 log = structlog.get_logger()
 
@@ -129,11 +128,14 @@ async def create_case(ctx: CaseContext, request: CaseCreate, idempotency_key: st
     cases = CaseRepository(ctx.session)
     digest = _digest(request)
     if idempotency_key:
-        existing = await cases.by_idempotency_key(ctx.tenant_id, ctx.actor.staff_id, idempotency_key)
+        async with ctx.reading_first() as session:
+            existing = await CaseRepository(session).by_idempotency_key(
+                ctx.tenant_id, ctx.actor.staff_id, idempotency_key
+            )
         if existing is not None:
-            return _replayed(existing, digest), False
+            return _replayed(await cases.get(ctx.actor.scope, existing.id), digest), False
     now = utcnow()
-    unit = await UnitRepository(ctx.session).get(ctx.actor.scope, request.unit)
+    unit = await ctx.registry.units.get(ctx.actor.scope, request.unit, ctx.session)
     if unit.code != ctx.actor.unit_code:
         raise PermissionDenied("只能在本人所在的服务点收件", rule="own_unit_only")
     item = ctx.catalog.get(request.item)

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.authority import services as authority
 from fuquan.integrations.models import HrssRecord
@@ -34,9 +35,9 @@ log = structlog.get_logger()
 ASKING_AGAIN = frozenset({Action.SUBMIT, Action.RESUBMIT})  # steps that first re-ask partners for missing materials
 
 
-async def _subjects_of(ctx: CaseContext, case: Case) -> shared.Subjects:
+async def _subjects_of(ctx: CaseContext, session: AsyncSession, case: Case) -> shared.Subjects:
     """The identifiers of an existing case, decrypted for the partner questions only."""
-    repository = ApplicantRepository(ctx.session)
+    repository = ApplicantRepository(session)
     context = f"{ctx.actor.scope.tenant_code}:applicant".encode()
     applicant = await repository.get(case.applicant_id)
     related = None if case.related_person_id is None else await repository.get(case.related_person_id)
@@ -54,15 +55,16 @@ async def _ask_again(ctx: CaseContext, case_id: int) -> tuple[list[tuple[int, Sh
     """At submission: ask again for materials still missing that a partner could supply (say it was
     down at creation). Runs before the case is locked, so the lock is never held during a call."""
     now = utcnow()
-    case = await CaseRepository(ctx.session).get(ctx.actor.scope, case_id)
-    if case.status not in (Status.DRAFT, Status.AWAITING_SUPPLEMENT):
-        return [], now
-    item = ctx.catalog.get(case.item_code)
-    materials = await CaseRepository(ctx.session).materials(case.id)
-    indexes = [m.index for m in materials if m.state == "missing" and shared.worth_asking_again(item, m)]
-    if not indexes:
-        return [], now
-    subjects = await _subjects_of(ctx, case)
+    async with ctx.reading_first() as session:
+        case = await CaseRepository(session).get(ctx.actor.scope, case_id)
+        if case.status not in (Status.DRAFT, Status.AWAITING_SUPPLEMENT):
+            return [], now
+        item = ctx.catalog.get(case.item_code)
+        materials = await CaseRepository(session).materials(case.id)
+        indexes = [m.index for m in materials if m.state == "missing" and shared.worth_asking_again(item, m)]
+        if not indexes:
+            return [], now
+        subjects = await _subjects_of(ctx, session, case)
     return await shared.ask_partners(ctx, item, indexes, case.receipt_no, subjects, ctx.today(now)), now
 
 

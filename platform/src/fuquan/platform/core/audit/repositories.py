@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.platform.core.audit.models import AuditChainHead, AuditRecord
@@ -51,10 +52,33 @@ class AuditRepository:
         )
         return bool(locked.rowcount)  # type: ignore[attr-defined]
 
-    def append(self, record: AuditRecord, head: AuditChainHead) -> None:
-        """Queue the record and move the head; both are written at the next flush or commit."""
+    def add(self, record: AuditRecord) -> None:
+        """Queue an unsealed record: written at the caller's next flush or commit, with no SQL of its own."""
         self.session.add(record)
-        head.seq, head.hash = record.seq, record.hash
+
+    async def unsealed_chains(self) -> list[int]:
+        result = await self.session.scalars(select(AuditRecord.chain).where(AuditRecord.seq.is_(None)).distinct())
+        return sorted(result)
+
+    async def unsealed(self, chain: int, limit: int) -> list[AuditRecord]:
+        """The chain's committed records still to seal, oldest first (read after its head is locked)."""
+        result = await self.session.scalars(
+            select(AuditRecord)
+            .where(AuditRecord.chain == chain, AuditRecord.seq.is_(None))
+            .order_by(AuditRecord.id)
+            .limit(limit)
+        )
+        return list(result)
+
+    async def unsealed_tails(self) -> list[tuple[int, int, datetime]]:
+        """(chain, records, oldest occurred_at) of the records not sealed yet."""
+        rows = await self.session.execute(
+            select(AuditRecord.chain, func.count(), func.min(AuditRecord.occurred_at))
+            .where(AuditRecord.seq.is_(None))
+            .group_by(AuditRecord.chain)
+            .order_by(AuditRecord.chain)
+        )
+        return [(chain, int(count), oldest) for chain, count, oldest in rows.tuples()]
 
     async def chains(self) -> list[int]:
         result = await self.session.scalars(select(AuditChainHead.chain).order_by(AuditChainHead.chain))
@@ -63,15 +87,15 @@ class AuditRepository:
     async def head(self, chain: int) -> AuditChainHead | None:
         return await self.session.get(AuditChainHead, chain)
 
-    async def records(self, chain: int, batch: int = 5000) -> AsyncIterator[AuditRecord]:
-        """The chain in storage order (by id), streamed in batches."""
-        last_id = 0
+    async def records(self, chain: int, *, up_to: int, batch: int = 5000) -> AsyncIterator[AuditRecord]:
+        """The chain's sealed records in chain order up to sequence ``up_to``, streamed in batches."""
+        last_seq = 0
         while True:
             rows = list(
                 await self.session.scalars(
                     select(AuditRecord)
-                    .where(AuditRecord.chain == chain, AuditRecord.id > last_id)
-                    .order_by(AuditRecord.id)
+                    .where(AuditRecord.chain == chain, AuditRecord.seq > last_seq, AuditRecord.seq <= up_to)
+                    .order_by(AuditRecord.seq)
                     .limit(batch)
                 )
             )
@@ -79,13 +103,13 @@ class AuditRepository:
                 return
             for row in rows:
                 yield row
-            last_id = rows[-1].id
+            last_seq = rows[-1].seq or 0
 
     async def list_for_tenant(self, tenant_id: int, limit: int, offset: int) -> list[AuditRecord]:
         result = await self.session.scalars(
             select(AuditRecord)
             .where(AuditRecord.tenant_id == tenant_id)
-            .order_by(AuditRecord.seq.desc())
+            .order_by(AuditRecord.id.desc())
             .limit(limit)
             .offset(offset)
         )

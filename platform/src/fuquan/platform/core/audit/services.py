@@ -1,8 +1,16 @@
-"""Appending to and verifying the hash chain: ``hash = SM3(prev_hash || canonical(record))``."""
+"""Appending to, sealing and verifying the hash chain: ``hash = SM3(prev_hash || canonical(record))``.
+
+``append`` writes a record in the caller's transaction (fail closed: the action and its record commit or
+fail together) without touching the chain's head; ``seal`` — run by every process's sealer as soon as a
+transaction with records commits, and at least every second — gives committed records their place in the
+chain, in order, under the head's lock. Requests therefore never queue behind one another for the head.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -10,11 +18,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from fuquan.platform.core.audit.models import AuditRecord
 from fuquan.platform.core.audit.repositories import GENESIS_HASH, AuditRepository
 from fuquan.platform.core.crypto import sm3_hex
+from fuquan.platform.core.db import on_commit, own_session
 from fuquan.platform.core.errors import FuquanError
 
 log = structlog.get_logger()
@@ -55,14 +66,10 @@ def chain_hash(prev_hash: str, record: AuditRecord) -> str:
 
 
 async def append(session: AsyncSession, entry: AuditEntry) -> AuditRecord:
-    """Append in the caller's transaction; if this fails, the caller's action fails with it."""
-    repository = AuditRepository(session)
-    chain = entry.tenant_id or 0
-    head = await repository.lock_head(chain)
-    prev_hash = head.hash
+    """Append in the caller's transaction; if this fails, the caller's action fails with it. The record is
+    sealed into its chain once the transaction commits."""
     record = AuditRecord(
-        chain=chain,
-        seq=head.seq + 1,
+        chain=entry.tenant_id or 0,
         tenant_id=entry.tenant_id,
         occurred_at=datetime.now(UTC),
         actor=entry.actor,
@@ -75,12 +82,70 @@ async def append(session: AsyncSession, entry: AuditEntry) -> AuditRecord:
         outcome=entry.outcome,
         request_id=entry.request_id,
         detail=entry.detail,
-        prev_hash=prev_hash,
-        hash="",
     )
-    record.hash = chain_hash(prev_hash, record)
-    repository.append(record, head)
+    AuditRepository(session).add(record)
+    if not session.info.get(_WAKES_SEALERS):
+        session.info[_WAKES_SEALERS] = True
+        on_commit(session, _wake_sealers)
     return record
+
+
+_WAKES_SEALERS = "fuquan.audit.wakes_sealers"  # session.info: this transaction already wakes the sealers
+_sealers: weakref.WeakSet[asyncio.Event] = weakref.WeakSet()  # every running sealer's alarm in this process
+
+
+def _wake_sealers() -> None:
+    for alarm in list(_sealers):
+        alarm.set()
+
+
+def sealer_alarm() -> asyncio.Event:
+    """An event set whenever a transaction with audit records commits in this process (see ``Sealer``)."""
+    alarm = asyncio.Event()
+    _sealers.add(alarm)
+    return alarm
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_wake(session: Session) -> None:
+    session.info.pop(_WAKES_SEALERS, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_wake_on_rollback(session: Session, _previous_transaction: object) -> None:
+    session.info.pop(_WAKES_SEALERS, None)
+
+
+async def seal_chain(session: AsyncSession, chain: int, batch: int = 1000) -> int:
+    """Seal up to ``batch`` of the chain's committed records, oldest first; how many were sealed. The head's
+    lock orders every sealer of every process; the records are read only once it is held."""
+    repository = AuditRepository(session)
+    head = await repository.lock_head(chain)
+    records = await repository.unsealed(chain, batch)
+    seq, prev_hash = head.seq, head.hash
+    for record in records:
+        seq += 1
+        record.seq, record.prev_hash = seq, prev_hash
+        record.hash = prev_hash = chain_hash(prev_hash, record)
+    if records:
+        head.seq, head.hash = seq, prev_hash
+        await session.flush()
+    return len(records)
+
+
+async def seal(session_maker: async_sessionmaker[AsyncSession], batch: int = 500) -> int:
+    """Seal every chain's committed records, each chain in its own short transaction; how many were sealed."""
+    sealed = 0
+    async with own_session(session_maker, writes=False) as session:
+        chains = await AuditRepository(session).unsealed_chains()
+    for chain in chains:
+        while True:
+            async with own_session(session_maker, writes=True) as session, session.begin():
+                count = await seal_chain(session, chain, batch)
+            sealed += count
+            if count < batch:
+                break
+    return sealed
 
 
 @asynccontextmanager
@@ -116,29 +181,47 @@ class ChainBreak:
 
 
 async def verify(session: AsyncSession) -> tuple[int, list[ChainBreak]]:
-    """Recompute every chain; return the number of records checked and the first break per chain."""
+    """Recompute every chain up to its head as read first (a sealer may go on meanwhile); return the number
+    of sealed records checked and the first break per chain. Records not sealed yet are not in a chain: see
+    ``unsealed``."""
     repository = AuditRepository(session)
     checked = 0
     breaks: list[ChainBreak] = []
     for chain in await repository.chains():
+        head = await repository.head(chain)
+        if head is None:
+            continue
         expected_prev, expected_seq = GENESIS_HASH, 1
         broken: ChainBreak | None = None
-        async for record in repository.records(chain):
+        async for record in repository.records(chain, up_to=head.seq):
             checked += 1
             if record.seq != expected_seq:
                 problem = f"序号应为 {expected_seq}，实为 {record.seq}（记录被删除或顺序被调换）"
             elif record.prev_hash != expected_prev:
                 problem = "前一哈希与链不符（记录被删除、插入或调换）"
-            elif chain_hash(record.prev_hash, record) != record.hash:
+            elif chain_hash(expected_prev, record) != record.hash:
                 problem = "记录内容与其哈希不符（记录被篡改）"
             else:
                 expected_prev, expected_seq = record.hash, expected_seq + 1
                 continue
             broken = ChainBreak(chain, record.id, record.seq, problem)
             break
-        head = await repository.head(chain)
-        if broken is None and head is not None and (head.seq != expected_seq - 1 or head.hash != expected_prev):
+        if broken is None and (head.seq != expected_seq - 1 or head.hash != expected_prev):
             broken = ChainBreak(chain, None, expected_seq, "链尾记录缺失（最后的记录被删除）")
         if broken is not None:
             breaks.append(broken)
     return checked, breaks
+
+
+@dataclass(frozen=True, slots=True)
+class UnsealedTail:
+    """Committed records not yet in their chain: normal for a second or so while the sealers run."""
+
+    chain: int
+    records: int
+    oldest: datetime
+
+
+async def unsealed(session: AsyncSession) -> list[UnsealedTail]:
+    repository = AuditRepository(session)
+    return [UnsealedTail(chain, count, oldest) for chain, count, oldest in await repository.unsealed_tails()]

@@ -82,7 +82,7 @@ class JobRunner:
                 log.exception("job_failed", job=job.name, slot=slot)
             return True
         try:
-            async with own_session(self._session_maker) as session, session.begin():
+            async with own_session(self._session_maker, writes=True) as session, session.begin():
                 claimed = await JobRunRepository(session).claim(job.name, slot, self.owner, utcnow())
         except Exception:  # the database is unreachable: no claim, no run; the next slot tries again
             log.exception("job_claim_failed", job=job.name, slot=slot)
@@ -95,7 +95,7 @@ class JobRunner:
         except Exception as error:
             outcome, detail = "failure", {"error": type(error).__name__}
             log.exception("job_failed", job=job.name, slot=slot)
-        async with own_session(self._session_maker) as session, session.begin():
+        async with own_session(self._session_maker, writes=True) as session, session.begin():
             await JobRunRepository(session).finish(job.name, slot, outcome, detail, utcnow())
         log.info("job_ran", job=job.name, slot=slot, outcome=outcome, owner=self.owner, detail=detail)
         return True

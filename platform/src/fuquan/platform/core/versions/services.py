@@ -48,7 +48,7 @@ class TenantSettingCache(Generic[T]):
         cached = self._values.get(tenant_id)
         if cached is not None and cached[0] >= self._newest.get(tenant_id, 0):
             return cached[1]
-        async with own_session(self._session_maker) as session:
+        async with own_session(self._session_maker, writes=False) as session:
             version = await SettingVersionRepository(session).version(tenant_id, self.kind)
             value = await self._load(session, tenant_id)
         self._values[tenant_id] = (version, value)

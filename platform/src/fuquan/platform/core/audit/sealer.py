@@ -1,0 +1,32 @@
+"""Every process's audit sealer: chains the records its own transactions commit at once, and whatever any
+other process or command left unsealed within ``interval`` seconds."""
+
+from __future__ import annotations
+
+import anyio
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from fuquan.platform.core.audit.services import seal, sealer_alarm
+
+log = structlog.get_logger()
+
+
+class Sealer:
+    def __init__(self, session_maker: async_sessionmaker[AsyncSession], interval: float = 1.0) -> None:
+        self._session_maker = session_maker
+        self._interval = interval
+
+    async def run(self) -> None:
+        """Until cancelled. Wakes when a transaction of this process with audit records commits (records
+        committed while it seals wake it again), else every ``interval``; a failed round is retried."""
+        alarm = sealer_alarm()
+        while True:
+            with anyio.move_on_after(self._interval):
+                await alarm.wait()
+            alarm.clear()  # before sealing: a commit from now on is sealed by the next round
+            try:
+                with anyio.CancelScope(shield=True):  # never cancel a transaction half-way (see own_session)
+                    await seal(self._session_maker)
+            except Exception:
+                log.exception("audit_sealing_failed", retry_in_seconds=self._interval)
