@@ -8,7 +8,8 @@ import anyio
 import pytest
 from sqlalchemy import select
 
-from fuquan.platform.cases.receipts import QUERY_CODE_ALPHABET, new_query_code, next_sequence, receipt_no
+from fuquan.platform.cases.receipts import QUERY_CODE_ALPHABET, new_query_code, receipt_no
+from fuquan.platform.cases.repositories import ReceiptCounterRepository
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
 from fuquan.tenants.models import Tenant
 
@@ -24,13 +25,13 @@ async def test_concurrent_sequences_are_unique_and_gapless(database_url: str) ->
 
     async def open_one() -> None:
         async with session_scope(maker) as session:  # each in its own transaction, as requests would be
-            got.append(await next_sequence(session, tenant_id, "640202001", day))
+            got.append(await ReceiptCounterRepository(session).take(tenant_id, "640202001", day))
 
     async with anyio.create_task_group() as group:
         for _ in range(20):
             group.start_soon(open_one)
     async with session_scope(maker) as session:
-        other_unit = await next_sequence(session, tenant_id, "640202002", day)
+        other_unit = await ReceiptCounterRepository(session).take(tenant_id, "640202002", day)
     await engine.dispose()
     assert sorted(got) == list(range(1, 21)) and other_unit == 1
 

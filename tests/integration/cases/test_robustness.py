@@ -240,7 +240,7 @@ async def test_concurrent_material_uploads(
     await _grant(client, admin, "HRSS-04", "accept", TOWN)
     clerk = await login(client, "cs_clerk")
     case = await _new_case(client, clerk, "HRSS-04")
-    _rendezvous(monkeypatch, CaseRepository, "next_event_seq")  # both read max(seq) before either writes
+    _rendezvous(monkeypatch, CaseRepository, "get")  # both reach for the case (and its trace length) at once
     base = f"/api/v1/cases/{case['id']}/materials"
     responses = await _concurrently(client, {
         "id_card": (f"{base}/1", clerk, {"files": {"file": ("id.png", PNG, "image/png")}}),

@@ -23,7 +23,7 @@ from racing import (
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from fuquan.platform.cases.receipts import next_sequence
+from fuquan.platform.cases.repositories import ReceiptCounterRepository
 from fuquan.platform.core.audit.models import AuditRecord
 from fuquan.platform.core.audit.services import AuditEntry, append, seal, seal_chain, verify
 from fuquan.platform.core.config import Settings
@@ -37,7 +37,7 @@ pytestmark = pytest.mark.anyio
 async def test_first_receipt_of_the_day_from_two_connections(database_url: str) -> None:
     async def take(maker: async_sessionmaker[AsyncSession], day: date) -> int:
         async with maker() as session, session.begin():
-            sequence = await next_sequence(session, 1, TOWN, day)
+            sequence = await ReceiptCounterRepository(session).take(1, TOWN, day)
             await anyio.sleep(HOLD_SECONDS)
             return sequence
 

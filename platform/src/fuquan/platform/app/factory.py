@@ -55,6 +55,7 @@ from fuquan.platform.cases.controllers import (
     PublicCaseController,
     provide_case_context,
 )
+from fuquan.platform.cases.services import CaseServices, PartnerAccess
 from fuquan.platform.catalog.controllers import ItemController
 from fuquan.platform.catalog.services import CatalogCache, provide_catalog
 from fuquan.platform.core.config import Settings, load_settings
@@ -152,6 +153,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     catalogs = CatalogCache(session_maker)
     calendars = TenantSettingCache(CALENDAR, calendar_for, session_maker)
+    partners = PartnerAccess(
+        partner_directory, session_maker, settings.shared_data_budget_seconds, settings.shared_data_concurrency
+    )
+    case_services = CaseServices(catalogs, calendars, registry, cipher, partners)
     jobs = job_runner(settings, session_maker, registry, catalogs)
     lifespan = background_work(
         session_maker, registry, logins, channels, jobs, [partner_directory.aclose, engine.dispose]
@@ -261,6 +266,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "pii_cipher": Provide(lambda: cipher, use_cache=True, sync_to_thread=False),
             "file_store": Provide(lambda: file_store, use_cache=True, sync_to_thread=False),
             "partner_directory": Provide(lambda: partner_directory, use_cache=True, sync_to_thread=False),
+            "case_services": Provide(lambda: case_services, use_cache=True, sync_to_thread=False),
         },
         exception_handlers={
             **EXCEPTION_HANDLERS,

@@ -9,15 +9,13 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from fuquan.authority.registry import AuthorityRegistry
-from fuquan.integrations.services import PartnerDirectory
 from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.calendar.workdays import WorkingCalendar
 from fuquan.platform.cases import public, reads, services
 from fuquan.platform.cases.documents import print_document
-from fuquan.platform.cases.models import Case
+from fuquan.platform.cases.models import CaseFile
 from fuquan.platform.cases.repositories import CaseRepository
 from fuquan.platform.cases.schemas import (
     CaseCreate,
@@ -33,11 +31,9 @@ from fuquan.platform.cases.schemas import (
 )
 from fuquan.platform.cases.state_machine import Status
 from fuquan.platform.catalog.services import Catalog
-from fuquan.platform.core.config import Settings
 from fuquan.platform.core.errors import BadRequest, ValidationFailed
 from fuquan.platform.core.files import MAX_UPLOAD_BYTES, FileStore, sniff_upload
 from fuquan.platform.core.params import MaterialIndex, Offset, RowId
-from fuquan.platform.core.personal import PersonalDataCipher
 from fuquan.platform.core.request_context import request_id_of
 from fuquan.tenants.divisions import normalise_unit_code
 from fuquan.tenants.schemas import UnitCode
@@ -47,30 +43,19 @@ MAX_SIGNAL_SCAN = 5000  # open cases examined for a signal filter
 CLOCKED = (Status.ACCEPTED, Status.IN_REVIEW, Status.SUSPENDED)  # statuses whose deadline clock is running
 
 
-async def _read(ctx: services.CaseContext, case: Case) -> CaseRead:
-    return (await reads.case_reads(ctx.session, ctx.actor, ctx.catalog, ctx.calendar, [case]))[0]
+async def _read(ctx: services.CaseContext, file: CaseFile) -> CaseRead:
+    return await reads.file_read(ctx.session, ctx.actor, ctx.catalog, ctx.calendar, file)
 
 
 async def provide_case_context(
     request: Request[Any, Any, Any],
     db_session: NamedDependency[AsyncSession],
     actor: NamedDependency[Actor],
-    catalog: NamedDependency[Catalog],
-    authority_registry: NamedDependency[AuthorityRegistry],
-    pii_cipher: NamedDependency[PersonalDataCipher],
-    partner_directory: NamedDependency[PartnerDirectory],
-    settings: NamedDependency[Settings],
-    session_maker: NamedDependency[async_sessionmaker[AsyncSession]],
-    calendar: NamedDependency[WorkingCalendar],
+    case_services: NamedDependency[services.CaseServices],
 ) -> services.CaseContext:
     """The case verbs' context (a request dependency; the API's and the pages' alike — a page controller's
     ``actor`` is the session's)."""
-    partners = services.PartnerAccess(
-        partner_directory, session_maker, settings.shared_data_budget_seconds, settings.shared_data_concurrency
-    )
-    return services.CaseContext(
-        db_session, actor, catalog, authority_registry, pii_cipher, request_id_of(request), calendar, partners
-    )
+    return await case_services.context(db_session, actor, request_id_of(request))
 
 
 class CaseController(Controller):
@@ -86,8 +71,8 @@ class CaseController(Controller):
     ) -> Response[CaseRead]:
         if idempotency_key is not None and not 8 <= len(idempotency_key) <= 128:
             raise ValidationFailed("Idempotency-Key 应为 8 到 128 个字符", rule="idempotency_key")
-        case, _created = await services.create_case(case_context, data, idempotency_key)
-        return Response(await _read(case_context, case), status_code=201)
+        file, _created = await services.create_case(case_context, data, idempotency_key)
+        return Response(await _read(case_context, file), status_code=201)
 
     @get("/", summary="我的办件队列", opt={"permission": "cases.read"})
     async def queue(
@@ -164,8 +149,8 @@ class CaseController(Controller):
     async def transition(
         self, case_id: RowId, data: JSONBody[TransitionRequest], case_context: NamedDependency[services.CaseContext]
     ) -> CaseRead:
-        case = await services.transition(case_context, case_id, data.action, data.reason, data.version)
-        return await _read(case_context, case)
+        file = await services.transition(case_context, case_id, data.action, data.reason, data.version)
+        return await _read(case_context, file)
 
     @post("/{case_id:int}/materials/{index:int}", summary="材料：上传照片或 PDF、告知承诺或容缺", status_code=200,
           opt={"permission": "cases.handle"}, request_max_body_size=MAX_UPLOAD_BYTES + 256 * 1024)  # fmt: skip
@@ -187,14 +172,14 @@ class CaseController(Controller):
             data = await upload.read()
             content_type = sniff_upload(data, upload.content_type, upload.filename, max_bytes=MAX_UPLOAD_BYTES)
             stored = await file_store.put(data, content_type=content_type)
-            case = await services.attach_upload(ctx, case_id, index, msgspec.to_builtins(stored))
+            file = await services.attach_upload(ctx, case_id, index, msgspec.to_builtins(stored))
         else:
             try:
                 body = msgspec.json.decode(await request.body(), type=MaterialRequest)
             except msgspec.DecodeError as error:
                 raise BadRequest(f"请求内容不符合要求：{error}", rule="body") from error
-            case = await services.set_material(ctx, case_id, index, body)
-        return await _read(ctx, case)
+            file = await services.set_material(ctx, case_id, index, body)
+        return await _read(ctx, file)
 
 
 class RevealRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

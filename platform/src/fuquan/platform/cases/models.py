@@ -6,6 +6,7 @@ for display, so lists and logs never need the plaintext (DESIGN §10).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -56,6 +57,8 @@ class Case(IdMixin, Base):
     status: Mapped[str] = mapped_column(String(24))
     suspended_from: Mapped[str | None] = mapped_column(String(24))
     version: Mapped[int] = mapped_column(default=1)
+    # the trace's length: the next event's seq, counted on the row each step locks (a new case counts its creation)
+    trace_length: Mapped[int] = mapped_column(default=1)
     form: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict)
     created_by: Mapped[int] = mapped_column(BigId, ForeignKey("staff.id"))
     acceptor_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("staff.id"))
@@ -173,3 +176,14 @@ class ReceiptCounter(Base):
     unit_code: Mapped[str] = mapped_column(String(15), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     last: Mapped[int] = mapped_column(default=0)
+
+
+@dataclass(slots=True)
+class CaseFile:
+    """One case as a request works on it — the row, its applicant(s) and materials, read once (or just
+    written) — from which the answer is built without reading anything back."""
+
+    case: Case
+    applicant: Applicant
+    materials: list[CaseMaterial]
+    related: Applicant | None = None

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fuquan.integrations.shared_data import SOURCE_LABELS
 from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.calendar.workdays import WorkingCalendar
-from fuquan.platform.cases.models import Applicant, Case, CaseEvent, CaseEvidence, CaseMaterial, CasePause
+from fuquan.platform.cases.models import Applicant, Case, CaseEvent, CaseEvidence, CaseFile, CaseMaterial, CasePause
 from fuquan.platform.cases.repositories import ApplicantRepository, CaseRepository
 from fuquan.platform.cases.schemas import (
     ApplicantRead,
@@ -124,6 +124,19 @@ async def case_reads(
                   calendar, today, tz, applicants.get(case.related_person_id or 0))
         for case in cases
     ]  # fmt: skip
+
+
+async def file_read(
+    session: AsyncSession, actor: Actor, catalog: Catalog, calendar: WorkingCalendar, file: CaseFile
+) -> CaseRead:
+    """The representation of a case a verb has just worked on, from what it holds (only pauses are read, and
+    only for a running clock). The changes are flushed first: the answer carries the version they wrote."""
+    await session.flush()
+    case = file.case
+    pauses = (await CaseRepository(session).pauses([case.id]))[case.id] if case.accepted_on is not None else []
+    tz = actor.scope.timezone
+    today = local_date(utcnow(), tz)
+    return case_read(case, file.applicant, file.materials, pauses, catalog, calendar, today, tz, file.related)
 
 
 def evidence_read(row: CaseEvidence) -> EvidenceRead:

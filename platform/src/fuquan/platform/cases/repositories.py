@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Select, event, func, inspect, or_, select, update
+from sqlalchemy import Select, bindparam, event, func, inspect, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from fuquan.platform.cases.models import Applicant, Case, CaseEvent, CaseEvidence, CaseMaterial, CasePause
+from fuquan.platform.cases.models import (
+    Applicant,
+    Case,
+    CaseEvent,
+    CaseEvidence,
+    CaseFile,
+    CaseMaterial,
+    CasePause,
+    ReceiptCounter,
+)
 from fuquan.platform.core.db import Base, conflict_insert
 from fuquan.platform.core.errors import NotFound
 from fuquan.tenants.scope import TenantScope
@@ -47,6 +56,41 @@ async def _insert_unless_taken(session: AsyncSession, row: Row, unique: tuple[st
     return await session.scalar(statement)
 
 
+# The statements every case request runs, built once: building one costs more than its compiled form's lookup.
+_IN_SUBTREE = or_(
+    Case.accepting_unit.like(bindparam("subtree"), escape="/"), Case.routed_to.like(bindparam("subtree"), escape="/")
+)
+
+
+def _subtree(root_code: str) -> str:
+    """The LIKE pattern of the codes under ``root_code`` (itself included), its wildcards escaped."""
+    return root_code.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+
+
+_CASE = (
+    select(Case, Applicant)
+    .join(Applicant, Applicant.id == Case.applicant_id)
+    .where(Case.id == bindparam("case_id"), Case.tenant_id == bindparam("tenant_id"), _IN_SUBTREE)
+)
+_CASE_LOCKED = _CASE.with_for_update(of=Case)
+_BY_IDEMPOTENCY_KEY = select(Case).where(
+    Case.tenant_id == bindparam("tenant_id"),
+    Case.created_by == bindparam("staff_id"),
+    Case.idempotency_key == bindparam("key"),
+)
+_MATERIALS = (
+    select(CaseMaterial)
+    .where(CaseMaterial.case_id.in_(bindparam("case_ids", expanding=True)))
+    .order_by(CaseMaterial.case_id, CaseMaterial.index)
+)
+_PAUSES = select(CasePause).where(CasePause.case_id.in_(bindparam("case_ids", expanding=True))).order_by(CasePause.id)
+_APPLICANT_BY_INDEX = select(Applicant).where(
+    Applicant.tenant_id == bindparam("tenant_id"), Applicant.id_index == bindparam("index")
+)
+_REFRESH: dict[str, Any] = {"populate_existing": True}  # read under a lock: what is held may be stale
+_AS_IS: dict[str, Any] = {}
+
+
 class CaseRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -57,18 +101,33 @@ class CaseRepository:
 
         ``for_update`` locks the row (PostgreSQL) so concurrent steps on one case queue up behind each other.
         """
-        query = self._listing(scope, accepting=None, routed=None).where(Case.id == case_id)
-        if for_update:
-            query = query.with_for_update().execution_options(populate_existing=True)
-            self._known_materials().pop(case_id, None)  # read again under the lock
-        case = await self.session.scalar(query)
-        if case is None:
+        return (await self._read(scope, case_id, for_update=for_update))[0]
+
+    async def load(self, scope: TenantScope, case_id: int, *, for_update: bool = False) -> CaseFile:
+        """The case as ``get`` finds it, with its applicant (in the same query), related person and materials."""
+        case, applicant = await self._read(scope, case_id, for_update=for_update)
+        return await self._file(case, applicant)
+
+    async def _read(self, scope: TenantScope, case_id: int, *, for_update: bool) -> tuple[Case, Applicant]:
+        query, options = (_CASE_LOCKED, _REFRESH) if for_update else (_CASE, _AS_IS)
+        values = {"case_id": case_id, "tenant_id": scope.tenant_id, "subtree": _subtree(scope.root_code)}
+        found = (await self.session.execute(query, values, execution_options=options)).tuples().first()
+        if found is None:
             raise NotFound(f"办件 #{case_id} 不存在或不在您的管辖范围内")
-        return case
+        known = self._known_materials().get(case_id)
+        if known is not None and known[0] != found[0].version:  # changed since its materials were read
+            del self._known_materials()[case_id]
+        return found[0], found[1]
+
+    async def _file(self, case: Case, applicant: Applicant) -> CaseFile:
+        related = None
+        if case.related_person_id is not None:
+            related = (await ApplicantRepository(self.session).many([case.related_person_id]))[case.related_person_id]
+        return CaseFile(case, applicant, await self.materials(case.id), related)
 
     async def by_idempotency_key(self, tenant_id: int, staff_id: int, key: str) -> Case | None:
         return await self.session.scalar(
-            select(Case).where(Case.tenant_id == tenant_id, Case.created_by == staff_id, Case.idempotency_key == key)
+            _BY_IDEMPOTENCY_KEY, {"tenant_id": tenant_id, "staff_id": staff_id, "key": key}
         )
 
     async def by_receipt(self, tenant_id: int, receipt_no: str) -> Case | None:
@@ -85,21 +144,25 @@ class CaseRepository:
         )  # fmt: skip
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def add(self, case: Case, materials: list[CaseMaterial]) -> tuple[Case, bool]:
-        """(the new case, True) with its materials; or (the case, False) that a concurrent request with the
-        same idempotency key created first."""
+    async def add(
+        self, case: Case, applicant: Applicant, materials: list[CaseMaterial], related: Applicant | None
+    ) -> tuple[CaseFile, bool]:
+        """(the new case, True) with its materials, written at the next flush; or (the case, False) that a
+        concurrent request with the same idempotency key created first."""
         added = await _insert_unless_taken(self.session, case, ("tenant_id", "created_by", "idempotency_key"))
         if added is None:
             assert case.idempotency_key is not None  # without a key nothing can conflict
             existing = await self.by_idempotency_key(case.tenant_id, case.created_by, case.idempotency_key)
             assert existing is not None  # the conflicting case is committed, so this statement sees it
-            return existing, False
+            return await self._file(
+                existing, (await ApplicantRepository(self.session).many([existing.applicant_id]))[existing.applicant_id]
+            ), False
         for material in materials:
             material.case_id = added.id
         self.session.add_all(materials)
-        await self.session.flush()
-        self._known_materials()[added.id] = sorted(materials, key=lambda m: m.index)
-        return added, True
+        listed = sorted(materials, key=lambda m: m.index)
+        self._known_materials()[added.id] = (added.version, listed)
+        return CaseFile(added, applicant, listed, related), True
 
     async def queue(
         self,
@@ -166,10 +229,13 @@ class CaseRepository:
         )
         return list(rows)
 
-    def _known_materials(self) -> dict[int, list[CaseMaterial]]:
-        """The materials of the cases this transaction has read or created: a case's set of materials is fixed
-        at creation and every change to one goes through the case's lock, so one read per request suffices."""
-        known: dict[int, list[CaseMaterial]] = self.session.sync_session.info.setdefault(_KNOWN_MATERIALS, {})
+    def _known_materials(self) -> dict[int, tuple[int | None, list[CaseMaterial]]]:
+        """The materials of the cases this transaction has read or created, with the case version they were read
+        at: a case's set of materials is fixed at creation and every change to one bumps the case's version
+        under its lock, so one read per request suffices."""
+        known: dict[int, tuple[int | None, list[CaseMaterial]]] = self.session.sync_session.info.setdefault(
+            _KNOWN_MATERIALS, {}
+        )
         return known
 
     async def materials(self, case_id: int) -> list[CaseMaterial]:
@@ -180,25 +246,18 @@ class CaseRepository:
         found: dict[int, list[CaseMaterial]] = {case_id: [] for case_id in case_ids}
         wanted = [case_id for case_id in case_ids if case_id not in known]
         if wanted:
-            rows = await self.session.scalars(
-                select(CaseMaterial)
-                .where(CaseMaterial.case_id.in_(wanted))
-                .order_by(CaseMaterial.index)
-                .execution_options(populate_existing=True)
-            )
+            rows = await self.session.scalars(_MATERIALS, {"case_ids": wanted}, execution_options=_REFRESH)
             for row in rows:
                 found[row.case_id].append(row)
+            held = self.session.identity_map
             for case_id in wanted:
-                known[case_id] = found[case_id]
-        return {case_id: known[case_id] for case_id in case_ids}
+                case = held.get(identity_key(Case, case_id))
+                known[case_id] = (case.version if isinstance(case, Case) else None, found[case_id])
+        return {case_id: known[case_id][1] for case_id in case_ids}
 
     async def events(self, case_id: int) -> list[CaseEvent]:
         rows = await self.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.seq))
         return list(rows)
-
-    async def next_event_seq(self, case_id: int) -> int:
-        last = await self.session.scalar(select(func.max(CaseEvent.seq)).where(CaseEvent.case_id == case_id))
-        return int(last or 0) + 1
 
     def add_event(self, event: CaseEvent) -> None:
         self.session.add(event)
@@ -206,9 +265,7 @@ class CaseRepository:
     async def pauses(self, case_ids: list[int]) -> dict[int, list[CasePause]]:
         found: dict[int, list[CasePause]] = {case_id: [] for case_id in case_ids}
         if case_ids:
-            rows = await self.session.scalars(
-                select(CasePause).where(CasePause.case_id.in_(case_ids)).order_by(CasePause.id)
-            )
+            rows = await self.session.scalars(_PAUSES, {"case_ids": case_ids})
             for row in rows:
                 found[row.case_id].append(row)
         return found
@@ -229,9 +286,7 @@ class ApplicantRepository:
         self.session = session
 
     async def by_index(self, tenant_id: int, index: str) -> Applicant | None:
-        return await self.session.scalar(
-            select(Applicant).where(Applicant.tenant_id == tenant_id, Applicant.id_index == index)
-        )
+        return await self.session.scalar(_APPLICANT_BY_INDEX, {"tenant_id": tenant_id, "index": index})
 
     async def get(self, applicant_id: int) -> Applicant:
         return await self.session.get_one(Applicant, applicant_id)
@@ -258,3 +313,20 @@ class ApplicantRepository:
         found = await self.by_index(applicant.tenant_id, applicant.id_index)
         assert found is not None  # the conflicting row is committed, so this statement sees it
         return found
+
+
+class ReceiptCounterRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def take(self, tenant_id: int, unit_code: str, day: date) -> int:
+        """The next sequence for (unit, day), in one statement: the first of the day inserts the counter, every
+        later one (or a concurrent first, which waits for the insert) increments it under the row's lock
+        (PostgreSQL) or the database write lock (SQLite)."""
+        first = conflict_insert(self.session, ReceiptCounter).values(
+            tenant_id=tenant_id, unit_code=unit_code, day=day, last=1
+        )
+        upsert = first.on_conflict_do_update(
+            index_elements=["tenant_id", "unit_code", "day"], set_={"last": ReceiptCounter.last + 1}
+        )
+        return int((await self.session.execute(upsert.returning(ReceiptCounter.last))).scalar_one())

@@ -21,7 +21,7 @@ from fuquan.integrations.materials import OWN_RECORD_KINDS
 from fuquan.integrations.repositories import HrssRecordRepository
 from fuquan.integrations.shared_data import OwnRecord, SharedDataAnswer, SharedDataRequest, describe, lookup_all
 from fuquan.platform.cases.models import Case, CaseEvidence, CaseMaterial
-from fuquan.platform.cases.receipts import next_sequence
+from fuquan.platform.cases.repositories import ReceiptCounterRepository
 from fuquan.platform.catalog.models import CatalogItem
 from fuquan.platform.core.audit.services import AuditEntry, append
 
@@ -62,9 +62,9 @@ async def reserve_sequence(ctx: CaseContext, unit_code: str, day: date) -> int:
     factory (the partner calls that follow must not hold the counter's lock); a number whose case
     then fails is left unused, like a spoiled slip in a receipt book."""
     if ctx.session_maker is None:
-        return await next_sequence(ctx.session, ctx.tenant_id, unit_code, day)
+        return await ReceiptCounterRepository(ctx.session).take(ctx.tenant_id, unit_code, day)
     async with ctx.session_maker() as session, session.begin():
-        return await next_sequence(session, ctx.tenant_id, unit_code, day)
+        return await ReceiptCounterRepository(session).take(ctx.tenant_id, unit_code, day)
 
 
 async def own_records(session: AsyncSession, tenant_id: int, person_index: str) -> tuple[OwnRecord, ...]:

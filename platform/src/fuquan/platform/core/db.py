@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import sqlite3
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar, Token
@@ -19,8 +21,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.util import await_only
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -66,13 +70,41 @@ def writing(writes: bool) -> Token[bool]:
     return _WRITES.set(writes)
 
 
+WRITER_WAIT_SECONDS = 5.0  # as SQLite's busy_timeout: then the request is refused (409), never left hanging
+_writer_queues: weakref.WeakKeyDictionary[Engine, weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]]
+_writer_queues = weakref.WeakKeyDictionary()
+_HOLDS_WRITER_QUEUE = "fuquan.writer_queue"  # connection.info: the queue this transaction holds
+
+
 def _sqlite_begin(connection: Connection) -> None:
-    """A transaction that writes takes SQLite's write lock when it begins and waits for it (busy_timeout): a
-    transaction that read first cannot wait when it comes to write after another connection committed —
-    SQLite answers "database is locked" at once, and the request would have to be refused. Other work keeps
-    the driver's way: reads outside a transaction, which begins at the first write."""
-    if _WRITES.get():
+    """A transaction that writes takes SQLite's write lock when it begins: a transaction that read first cannot
+    wait when it comes to write after another connection committed — SQLite answers "database is locked" at
+    once, and the request would have to be refused. Other work keeps the driver's way: reads outside a
+    transaction, which begins at the first write.
+
+    The writers of one process queue for the lock in arrival order first (SQLite's own wait polls with growing
+    sleeps, and a request that keeps losing the race waited seconds); other processes are still waited for by
+    busy_timeout."""
+    if not _WRITES.get():
+        return
+    queues = _writer_queues.setdefault(connection.engine, weakref.WeakKeyDictionary())
+    queue = queues.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+    try:
+        await_only(asyncio.wait_for(queue.acquire(), WRITER_WAIT_SECONDS))
+    except TimeoutError as waited:
+        raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")) from waited
+    connection.info[_HOLDS_WRITER_QUEUE] = queue
+    try:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+    except BaseException:
+        _leave_writer_queue(connection)
+        raise
+
+
+def _leave_writer_queue(connection: Connection) -> None:
+    queue = connection.info.pop(_HOLDS_WRITER_QUEUE, None)
+    if queue is not None:
+        queue.release()
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -80,8 +112,12 @@ def create_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        event.listen(engine.sync_engine, "commit", _leave_writer_queue)
+        event.listen(engine.sync_engine, "rollback", _leave_writer_queue)
         return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # no ping before each checkout (a round trip per request): a connection the server dropped fails its
+    # first statement, SQLAlchemy then discards the whole pool, and that one request answers 503
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

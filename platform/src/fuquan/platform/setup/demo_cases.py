@@ -55,8 +55,8 @@ from fuquan.platform.calendar.services import calendar_for
 from fuquan.platform.calendar.workdays import WorkingCalendar
 from fuquan.platform.cases import reads, services
 from fuquan.platform.cases.models import Case, CaseEvent, CaseMaterial, CasePause
-from fuquan.platform.cases.receipts import next_sequence, receipt_no
-from fuquan.platform.cases.repositories import ApplicantRepository, CaseRepository
+from fuquan.platform.cases.receipts import receipt_no
+from fuquan.platform.cases.repositories import ApplicantRepository, CaseRepository, ReceiptCounterRepository
 from fuquan.platform.cases.schemas import ApplicantWrite, CaseCreate, MaterialRequest, Signal
 from fuquan.platform.cases.state_machine import Action, Status
 from fuquan.platform.catalog import services as catalog_services
@@ -686,9 +686,10 @@ async def _execute(session: AsyncSession, run: _Run, plan: CasePlan) -> Case:
 
     front = context(plan.desk.username)
     applicant = ApplicantWrite(id_number=plan.resident.id_number, name=plan.resident.name, phone=plan.resident.phone)
-    case, _created = await services.create_case(
+    file, _created = await services.create_case(
         front, CaseCreate(item=plan.item.code, unit=plan.desk.unit, applicant=applicant), None
     )
+    case = file.case
     for step in plan.steps[1:]:
         if step.kind == "upload":
             assert step.index is not None
@@ -708,7 +709,7 @@ async def _execute(session: AsyncSession, run: _Run, plan: CasePlan) -> Case:
                 assert case.routed_to is not None
                 staff = run.approvers[case.routed_to]
                 ctx = context(staff[plan.approver_pick % len(staff)])
-            case = await services.transition(ctx, case.id, Action(step.kind), step.reason, case.version)
+            case = (await services.transition(ctx, case.id, Action(step.kind), step.reason, case.version)).case
     return case
 
 
@@ -724,7 +725,7 @@ async def _backdate(session: AsyncSession, run: _Run, batch: list[tuple[CasePlan
     numbers = []
     for plan, case in batch:
         entered = local_date(plan.created_at, run.tz)
-        sequence = await next_sequence(session, run.tenant_id, case.accepting_unit, entered)
+        sequence = await ReceiptCounterRepository(session).take(run.tenant_id, case.accepting_unit, entered)
         numbers.append(receipt_no(case.accepting_unit, entered, sequence))
     ids = [case.id for _plan, case in batch]
     events_of: dict[int, list[CaseEvent]] = {case_id: [] for case_id in ids}

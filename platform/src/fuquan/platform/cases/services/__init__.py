@@ -11,7 +11,7 @@ keep writing ``services.transition``.
 """
 
 from fuquan.platform.cases.services.applicants import reveal_applicant
-from fuquan.platform.cases.services.context import RIGHT_NAMES, CaseContext, PartnerAccess
+from fuquan.platform.cases.services.context import RIGHT_NAMES, CaseContext, CaseServices, PartnerAccess
 from fuquan.platform.cases.services.intake import create_case
 from fuquan.platform.cases.services.materials import attach_upload, set_material
 from fuquan.platform.cases.services.workflow import ASKING_AGAIN, transition
@@ -20,6 +20,7 @@ __all__ = [
     "ASKING_AGAIN",
     "RIGHT_NAMES",
     "CaseContext",
+    "CaseServices",
     "PartnerAccess",
     "attach_upload",
     "create_case",

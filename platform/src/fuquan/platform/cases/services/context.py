@@ -20,12 +20,13 @@ from fuquan.platform.calendar.workdays import WorkingCalendar
 from fuquan.platform.cases.models import Case, CaseEvent
 from fuquan.platform.cases.repositories import CaseRepository
 from fuquan.platform.catalog.models import CatalogItem
-from fuquan.platform.catalog.services import Catalog
+from fuquan.platform.catalog.services import Catalog, CatalogCache
 from fuquan.platform.core.audit.services import append
 from fuquan.platform.core.db import own_session
 from fuquan.platform.core.errors import PermissionDenied
 from fuquan.platform.core.personal import PersonalDataCipher
 from fuquan.platform.core.timeutil import local_date
+from fuquan.platform.core.versions.services import TenantSettingCache
 
 log = structlog.get_logger()
 
@@ -43,6 +44,24 @@ class PartnerAccess:
     session_maker: async_sessionmaker[AsyncSession]
     budget_seconds: float = 3.0
     concurrency: int = 4
+
+
+@dataclass(frozen=True, slots=True)
+class CaseServices:
+    """The process's part of every case context, made once per app: the per-tenant caches (catalogue edition,
+    working calendar, authority), the cipher and the partners' gateways. One dependency, not one per piece:
+    each dependency Litestar resolves costs every request a task."""
+
+    catalogs: CatalogCache
+    calendars: TenantSettingCache[WorkingCalendar]
+    registry: AuthorityRegistry
+    cipher: PersonalDataCipher
+    partners: PartnerAccess
+
+    async def context(self, session: AsyncSession, actor: Actor, request_id: str | None) -> CaseContext:
+        tenant_id = actor.tenant_id
+        catalog, calendar = await self.catalogs.current(tenant_id), await self.calendars.get(tenant_id)
+        return CaseContext(session, actor, catalog, self.registry, self.cipher, request_id, calendar, self.partners)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,10 +140,11 @@ async def record_step(
     detail: dict[str, Any],
 ) -> None:
     """The trace event (全程留痕) and the audit record of one step, in the caller's transaction."""
-    cases = CaseRepository(ctx.session)
-    cases.add_event(
+    if action != "create":  # a new case is written with its creation counted
+        case.trace_length += 1
+    CaseRepository(ctx.session).add_event(
         CaseEvent(
-            case_id=case.id, tenant_id=ctx.tenant_id, seq=await cases.next_event_seq(case.id), at=now,
+            case_id=case.id, tenant_id=ctx.tenant_id, seq=case.trace_length, at=now,
             actor_id=ctx.actor.staff_id, actor_name=ctx.actor.display_name or ctx.actor.username,
             role=ctx.actor.role_label, unit=ctx.actor.unit_code, action=action, from_status=source,
             to_status=target, reason=reason, detail=detail,

@@ -11,7 +11,7 @@ import structlog
 
 from fuquan.integrations.partners.uscc import InvalidCreditCode, normalise_credit_code
 from fuquan.platform.cases import shared
-from fuquan.platform.cases.models import Applicant, Case, CaseMaterial
+from fuquan.platform.cases.models import Applicant, Case, CaseFile, CaseMaterial
 from fuquan.platform.cases.receipts import new_query_code, receipt_no
 from fuquan.platform.cases.repositories import ApplicantRepository, CaseRepository
 from fuquan.platform.cases.schemas import CaseCreate
@@ -67,9 +67,9 @@ async def _people(
     return found[subjects.id_number], related
 
 
-def _replayed(existing: Case, digest: str) -> Case:
+def _replayed(existing: CaseFile, digest: str) -> CaseFile:
     """The case an earlier request with the same Idempotency-Key created, if this request is that one again."""
-    if existing.request_digest != digest:
+    if existing.case.request_digest != digest:
         raise ValidationFailed("同一个 Idempotency-Key 已用于内容不同的申请", rule="idempotency_key_reused")
     return existing
 
@@ -122,7 +122,7 @@ def _materials(item: CatalogItem, now: datetime) -> list[CaseMaterial]:
     return rows
 
 
-async def create_case(ctx: CaseContext, request: CaseCreate, idempotency_key: str | None) -> tuple[Case, bool]:
+async def create_case(ctx: CaseContext, request: CaseCreate, idempotency_key: str | None) -> tuple[CaseFile, bool]:
     """收件: open a case for a resident at the actor's own unit. Returns (case, created)."""
     ctx.actor.require("cases.create")
     cases = CaseRepository(ctx.session)
@@ -133,7 +133,7 @@ async def create_case(ctx: CaseContext, request: CaseCreate, idempotency_key: st
                 ctx.tenant_id, ctx.actor.staff_id, idempotency_key
             )
         if existing is not None:
-            return _replayed(await cases.get(ctx.actor.scope, existing.id), digest), False
+            return _replayed(await cases.load(ctx.actor.scope, existing.id), digest), False
     now = utcnow()
     unit = await ctx.registry.units.get(ctx.actor.scope, request.unit, ctx.session)
     if unit.code != ctx.actor.unit_code:
@@ -147,7 +147,8 @@ async def create_case(ctx: CaseContext, request: CaseCreate, idempotency_key: st
     # partners first, outside any lock; the case's own writes follow
     answers = await shared.ask_partners(ctx, item, range(1, len(item.materials) + 1), number, subjects, day)
     applicant, related = await _people(ctx, subjects, phone, now)
-    case, created = await cases.add(
+    materials = _materials(item, now)
+    file, created = await cases.add(
         Case(
             tenant_id=ctx.tenant_id,
             receipt_no=number,
@@ -166,12 +167,14 @@ async def create_case(ctx: CaseContext, request: CaseCreate, idempotency_key: st
             idempotency_key=idempotency_key,
             request_digest=digest,
         ),
-        _materials(item, now),
+        applicant,
+        materials,
+        related,
     )
     if not created:  # the same key, sent again to another replica, created its case while we asked the partners
-        log.info("case_creation_replayed", case_id=case.id)
-        return _replayed(case, digest), False
-    shared.apply_answers(ctx, case, await cases.materials(case.id), answers, item, now)
-    await record_step(ctx, case, "create", None, Status.DRAFT, None, now, {"item": item.code, **tally(answers)})
-    log.info("case_created", case_id=case.id, item=item.code, unit=unit.code)
-    return case, True
+        log.info("case_creation_replayed", case_id=file.case.id)
+        return _replayed(file, digest), False
+    shared.apply_answers(ctx, file.case, materials, answers, item, now)  # before the materials' INSERT
+    await record_step(ctx, file.case, "create", None, Status.DRAFT, None, now, {"item": item.code, **tally(answers)})
+    log.info("case_created", case_id=file.case.id, item=item.code, unit=unit.code)
+    return file, True

@@ -7,7 +7,7 @@ from typing import Any
 import structlog
 from sqlalchemy.orm.attributes import flag_modified
 
-from fuquan.platform.cases.models import Case, CaseMaterial
+from fuquan.platform.cases.models import Case, CaseFile, CaseMaterial
 from fuquan.platform.cases.repositories import CaseRepository
 from fuquan.platform.cases.schemas import MaterialRequest
 from fuquan.platform.cases.services.context import CaseContext, record_step, require_rights
@@ -18,10 +18,11 @@ from fuquan.platform.core.timeutil import utcnow
 log = structlog.get_logger()
 
 
-async def set_material(ctx: CaseContext, case_id: int, index: int, request: MaterialRequest) -> Case:
+async def set_material(ctx: CaseContext, case_id: int, index: int, request: MaterialRequest) -> CaseFile:
     """告知承诺 or 容缺 for one material, where the catalogue allows it."""
     ctx.actor.require("cases.handle")
-    case, material = await _material(ctx, case_id, index)
+    file, material = await _material(ctx, case_id, index)
+    case = file.case
     item_material = _catalog_material(ctx, case, index)
     now = utcnow()
     if request.pledge and request.defer_until is None:
@@ -42,13 +43,15 @@ async def set_material(ctx: CaseContext, case_id: int, index: int, request: Mate
     material.updated_at = now
     await record_step(ctx, case, "material", case.status, case.status, None, now,
                   {"index": index, "state": material.state})  # fmt: skip
-    return case
+    await ctx.session.flush()  # the version check happens here: a concurrent step raises StaleDataError
+    return file
 
 
-async def attach_upload(ctx: CaseContext, case_id: int, index: int, stored: dict[str, Any]) -> Case:
+async def attach_upload(ctx: CaseContext, case_id: int, index: int, stored: dict[str, Any]) -> CaseFile:
     """The applicant's photo or PDF of one material, already checked and stored."""
     ctx.actor.require("cases.handle")
-    case, material = await _material(ctx, case_id, index)
+    file, material = await _material(ctx, case_id, index)
+    case = file.case
     now = utcnow()
     material.state, material.defer_until, material.note = "uploaded", None, "已上传"
     material.file_key, material.sha256 = stored["key"], stored["sha256"]
@@ -56,23 +59,25 @@ async def attach_upload(ctx: CaseContext, case_id: int, index: int, stored: dict
     material.updated_at = now
     await record_step(ctx, case, "material", case.status, case.status, None, now,
                   {"index": index, "state": "uploaded", "sha256": stored["sha256"]})  # fmt: skip
-    return case
+    await ctx.session.flush()  # the version check happens here: a concurrent step raises StaleDataError
+    return file
 
 
-async def _material(ctx: CaseContext, case_id: int, index: int) -> tuple[Case, CaseMaterial]:
+async def _material(ctx: CaseContext, case_id: int, index: int) -> tuple[CaseFile, CaseMaterial]:
     """The case (locked, and its version bumped, so a material change and a step on the same case cannot
     interleave) and one of its materials, if the actor's front desk may take materials for it now."""
-    case = await CaseRepository(ctx.session).get(ctx.actor.scope, case_id, for_update=True)
+    file = await CaseRepository(ctx.session).load(ctx.actor.scope, case_id, for_update=True)
+    case = file.case
     flag_modified(case, "status")  # an UPDATE … WHERE version = …: a concurrent step makes one of us fail
     if case.status not in (Status.DRAFT, Status.SUBMITTED, Status.AWAITING_SUPPLEMENT):
         raise Conflict("办件已受理或已结束，不能再更改材料", rule="materials_locked")
     if ctx.actor.unit_code != case.accepting_unit:
         raise PermissionDenied(f"材料须由受理单位 {case.accepting_unit} 收取", rule="wrong_desk")
     await require_rights(ctx, case.accepting_unit, ctx.catalog.get(case.item_code), "accept", utcnow())
-    materials = {m.index: m for m in await CaseRepository(ctx.session).materials(case.id)}
+    materials = {m.index: m for m in file.materials}
     if index not in materials:
         raise NotFound(f"该事项没有第 {index} 项材料")
-    return case, materials[index]
+    return file, materials[index]
 
 
 def _catalog_material(ctx: CaseContext, case: Case, index: int) -> dict[str, Any]:

@@ -6,15 +6,14 @@ from datetime import date, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.authority import services as authority
 from fuquan.integrations.models import HrssRecord
 from fuquan.integrations.repositories import HrssRecordRepository
 from fuquan.integrations.shared_data import SharedDataAnswer
 from fuquan.platform.cases import shared
-from fuquan.platform.cases.models import Case, CaseMaterial
-from fuquan.platform.cases.repositories import ApplicantRepository, CaseRepository
+from fuquan.platform.cases.models import Case, CaseFile, CaseMaterial
+from fuquan.platform.cases.repositories import CaseRepository
 from fuquan.platform.cases.services.context import CaseContext, record_step, require_rights, tally
 from fuquan.platform.cases.state_machine import (
     ACTION_NAMES,
@@ -35,19 +34,17 @@ log = structlog.get_logger()
 ASKING_AGAIN = frozenset({Action.SUBMIT, Action.RESUBMIT})  # steps that first re-ask partners for missing materials
 
 
-async def _subjects_of(ctx: CaseContext, session: AsyncSession, case: Case) -> shared.Subjects:
+def _subjects_of(ctx: CaseContext, file: CaseFile) -> shared.Subjects:
     """The identifiers of an existing case, decrypted for the partner questions only."""
-    repository = ApplicantRepository(session)
     context = f"{ctx.actor.scope.tenant_code}:applicant".encode()
-    applicant = await repository.get(case.applicant_id)
-    related = None if case.related_person_id is None else await repository.get(case.related_person_id)
+    applicant, related = file.applicant, file.related
     return shared.Subjects(
         id_number=ctx.cipher.decrypt(applicant.id_cipher, context=context),
         name=ctx.cipher.decrypt(applicant.name_cipher, context=context),
         person_index=applicant.id_index,
         related_id_number=None if related is None else ctx.cipher.decrypt(related.id_cipher, context=context),
         related_name=None if related is None else ctx.cipher.decrypt(related.name_cipher, context=context),
-        credit_code=case.enterprise_credit_code,
+        credit_code=file.case.enterprise_credit_code,
     )
 
 
@@ -56,16 +53,15 @@ async def _ask_again(ctx: CaseContext, case_id: int) -> tuple[list[tuple[int, Sh
     down at creation). Runs before the case is locked, so the lock is never held during a call."""
     now = utcnow()
     async with ctx.reading_first() as session:
-        case = await CaseRepository(session).get(ctx.actor.scope, case_id)
-        if case.status not in (Status.DRAFT, Status.AWAITING_SUPPLEMENT):
-            return [], now
-        item = ctx.catalog.get(case.item_code)
-        materials = await CaseRepository(session).materials(case.id)
-        indexes = [m.index for m in materials if m.state == "missing" and shared.worth_asking_again(item, m)]
-        if not indexes:
-            return [], now
-        subjects = await _subjects_of(ctx, session, case)
-    return await shared.ask_partners(ctx, item, indexes, case.receipt_no, subjects, ctx.today(now)), now
+        file = await CaseRepository(session).load(ctx.actor.scope, case_id)
+    if file.case.status not in (Status.DRAFT, Status.AWAITING_SUPPLEMENT):
+        return [], now
+    item = ctx.catalog.get(file.case.item_code)
+    indexes = [m.index for m in file.materials if m.state == "missing" and shared.worth_asking_again(item, m)]
+    if not indexes:
+        return [], now
+    subjects = _subjects_of(ctx, file)
+    return await shared.ask_partners(ctx, item, indexes, file.case.receipt_no, subjects, ctx.today(now)), now
 
 
 def _desk(case: Case, transition: Transition) -> str:
@@ -89,12 +85,13 @@ def _missing_required(materials: list[CaseMaterial]) -> list[str]:
     return [m.name for m in materials if m.required and m.state == "missing"]
 
 
-async def transition(ctx: CaseContext, case_id: int, action: Action, reason: str | None, version: int) -> Case:
+async def transition(ctx: CaseContext, case_id: int, action: Action, reason: str | None, version: int) -> CaseFile:
     """Move a case one step along the table, if every rule allows it."""
     ctx.actor.require("cases.handle")
     answers, asked_at = await _ask_again(ctx, case_id) if action in ASKING_AGAIN else ([], utcnow())
     cases = CaseRepository(ctx.session)
-    case = await cases.get(ctx.actor.scope, case_id, for_update=True)
+    file = await cases.load(ctx.actor.scope, case_id, for_update=True)
+    case = file.case
     if version != case.version:  # before the table: a stale request is stale, whatever state it finds
         raise Conflict(
             f"办件已被他人更新（当前版本 {case.version}，您提交的是 {version}），请刷新后重试",
@@ -115,28 +112,31 @@ async def transition(ctx: CaseContext, case_id: int, action: Action, reason: str
 
     source = Status(case.status)
     if answers:
-        shared.apply_answers(ctx, case, await cases.materials(case.id), answers, item, asked_at)
-    detail = await _effects(ctx, case, item, action, now)
+        shared.apply_answers(ctx, case, file.materials, answers, item, asked_at)
+    detail = await _effects(ctx, file, item, action, now)
     if answers:
         detail = {**detail, **tally(answers)}
     target = target_of(step, Status(case.suspended_from) if case.suspended_from else None)
     if action == Action.RESUME:
         case.suspended_from = None
     case.status = target
-    await ctx.session.flush()  # the version check happens here: a concurrent step raises StaleDataError
     await record_step(ctx, case, action.value, source.value, target.value, reason, now, detail)
+    await ctx.session.flush()  # the version check happens here: a concurrent step raises StaleDataError
     log.info("case_transitioned", case_id=case.id, action=action.value, to=target.value)
-    return case
+    return file
 
 
-async def _effects(ctx: CaseContext, case: Case, item: CatalogItem, action: Action, now: datetime) -> dict[str, Any]:
+async def _effects(
+    ctx: CaseContext, file: CaseFile, item: CatalogItem, action: Action, now: datetime
+) -> dict[str, Any]:
     """What a step does besides changing the status; returns what the trace should remember."""
     cases = CaseRepository(ctx.session)
+    case = file.case
     today = ctx.today(now)
     detail: dict[str, Any] = {}
     source = Status(case.status)
     if action == Action.ACCEPT:
-        missing = _missing_required(await cases.materials(case.id))
+        missing = _missing_required(file.materials)
         if missing:
             raise RuleViolation(f"以下必需材料仍缺：{'、'.join(missing)}", rule="materials_missing", missing=missing)
         case.routed_to = await _route(ctx, case, item, now)
@@ -160,7 +160,7 @@ async def _effects(ctx: CaseContext, case: Case, item: CatalogItem, action: Acti
     elif action == Action.ISSUE:
         case.issued_at = now
         if source == Status.APPROVED and item.produces:
-            detail = await _record_outcome(ctx, case, item.produces, today, now)
+            detail = await _record_outcome(ctx, file, item.produces, today, now)
     elif action == Action.CLOSE:
         case.closed_at = now
     elif action == Action.WITHDRAW:
@@ -170,14 +170,14 @@ async def _effects(ctx: CaseContext, case: Case, item: CatalogItem, action: Acti
     return detail
 
 
-async def _record_outcome(ctx: CaseContext, case: Case, kind: str, today: date, now: datetime) -> dict[str, Any]:
+async def _record_outcome(ctx: CaseContext, file: CaseFile, kind: str, today: date, now: datetime) -> dict[str, Any]:
     """An approved registration or recognition, once issued, joins Fuquan's own records (人社自有数据),
     so a later case's material is satisfied from it. 就业登记 ends an open 失业登记 and vice versa."""
     repository = HrssRecordRepository(ctx.session)
     ends = {"employment_registration": "unemployment_registration",
             "unemployment_registration": "employment_registration"}.get(kind)  # fmt: skip
+    case, applicant = file.case, file.applicant
     with ctx.session.no_autoflush:  # the case is flushed once, with its new status (one version step)
-        applicant = await ApplicantRepository(ctx.session).get(case.applicant_id)
         records = await repository.for_person(ctx.tenant_id, applicant.id_index)
     for record in records:
         if record.kind in (kind, ends) and record.until is None:

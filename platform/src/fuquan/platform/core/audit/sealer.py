@@ -13,17 +13,23 @@ log = structlog.get_logger()
 
 
 class Sealer:
-    def __init__(self, session_maker: async_sessionmaker[AsyncSession], interval: float = 1.0) -> None:
+    def __init__(
+        self, session_maker: async_sessionmaker[AsyncSession], interval: float = 1.0, gather: float = 0.2
+    ) -> None:
         self._session_maker = session_maker
         self._interval = interval
+        self._gather = gather
 
     async def run(self) -> None:
         """Until cancelled. Wakes when a transaction of this process with audit records commits (records
-        committed while it seals wake it again), else every ``interval``; a failed round is retried."""
+        committed while it seals wake it again), else every ``interval``; a failed round is retried. Once
+        woken it lets ``gather`` seconds of commits pile up: under load one round seals many requests'
+        records, not one each."""
         alarm = sealer_alarm()
         while True:
             with anyio.move_on_after(self._interval):
                 await alarm.wait()
+            await anyio.sleep(self._gather)
             alarm.clear()  # before sealing: a commit from now on is sealed by the next round
             try:
                 with anyio.CancelScope(shield=True):  # never cancel a transaction half-way (see own_session)

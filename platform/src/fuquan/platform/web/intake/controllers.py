@@ -132,12 +132,12 @@ class IntakeController(PageController):
             if reason is not None:
                 raise PermissionDenied(reason, rule="unit_authority")
             body = services.case_request(catalog_item, page_actor, data)
-            case, _created = await cases.create_case(case_context, body, _key(data.idempotency_key))
+            file, _created = await cases.create_case(case_context, body, _key(data.idempotency_key))
         except FuquanError as error:  # nothing is written: a 4xx answer rolls the request's transaction back
             if error.rule == "idempotency_key_reused":  # the same form sent again with other contents
                 data = msgspec.structs.replace(data, idempotency_key=str(uuid.uuid4()))
             return self._form(page_actor, catalog_item, data, error.detail, error.status)
-        return Redirect(f"/intake/{case.id}", status_code=303)
+        return Redirect(f"/intake/{file.case.id}", status_code=303)
 
     # ---- one case at my desk -------------------------------------------------------------------
 
