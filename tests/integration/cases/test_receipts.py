@@ -8,8 +8,8 @@ import anyio
 import pytest
 from sqlalchemy import select
 
-from fuquan.platform.cases.receipts import QUERY_CODE_ALPHABET, new_query_code, receipt_no
 from fuquan.platform.cases.repositories import ReceiptCounterRepository
+from fuquan.platform.cases.services.receipts import QUERY_CODE_ALPHABET, new_query_code, receipt_no
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
 from fuquan.tenants.models import Tenant
 

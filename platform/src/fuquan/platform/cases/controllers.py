@@ -13,8 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.calendar.workdays import WorkingCalendar
-from fuquan.platform.cases import public, reads, services
-from fuquan.platform.cases.documents import print_document
+from fuquan.platform.cases import services
 from fuquan.platform.cases.models import CaseFile
 from fuquan.platform.cases.repositories import CaseRepository
 from fuquan.platform.cases.schemas import (
@@ -29,6 +28,8 @@ from fuquan.platform.cases.schemas import (
     Signal,
     TransitionRequest,
 )
+from fuquan.platform.cases.services import public, reads
+from fuquan.platform.cases.services.documents import print_document
 from fuquan.platform.cases.state_machine import Status
 from fuquan.platform.catalog.services import Catalog
 from fuquan.platform.core.errors import BadRequest, ValidationFailed

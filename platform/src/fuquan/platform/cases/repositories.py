@@ -47,13 +47,15 @@ async def _insert_unless_taken(session: AsyncSession, row: Row, unique: tuple[st
     into a commit when it opens the transaction."""
     model = type(row)
     values = {attr.key: getattr(row, attr.key) for attr in inspect(model).column_attrs if attr.key in row.__dict__}
-    statement = (
-        conflict_insert(session, model)
-        .values(values)
-        .on_conflict_do_nothing(index_elements=list(unique))
-        .returning(model)
-    )
-    return await session.scalar(statement)
+    dialect = session.bind.dialect.name
+    statement = _INSERTS_UNLESS_TAKEN.get((dialect, model, unique))
+    if statement is None:  # built once per model: building a DML statement costs more than running it
+        statement = conflict_insert(session, model).on_conflict_do_nothing(index_elements=list(unique))
+        statement = _INSERTS_UNLESS_TAKEN[(dialect, model, unique)] = statement.returning(model)
+    return await session.scalar(statement, values)
+
+
+_INSERTS_UNLESS_TAKEN: dict[tuple[str, type[Base], tuple[str, ...]], Any] = {}
 
 
 # The statements every case request runs, built once: building one costs more than its compiled form's lookup.
@@ -261,6 +263,9 @@ class CaseRepository:
 
     def add_event(self, event: CaseEvent) -> None:
         self.session.add(event)
+
+    def add_evidence(self, evidence: CaseEvidence) -> None:
+        self.session.add(evidence)
 
     async def pauses(self, case_ids: list[int]) -> dict[int, list[CasePause]]:
         found: dict[int, list[CasePause]] = {case_id: [] for case_id in case_ids}

@@ -7,7 +7,7 @@ database under ``data_dir`` (migrated; both tenants, the catalogue and the demo 
 prepares it), whose tenant 64 has every partner configured (``configure``) to point at the simulators.
 
 *resolve* — for a few items of tenant 64's published catalogue, the ``SharedDataRequest`` of every material
-with a partner source, built as ``cases.shared.ask_partners`` builds them, is answered by
+with a partner source, built as ``cases.services.partners.ask_partners`` builds them, is answered by
 ``lookup_all(PartnerDataProvider(...))`` over signed HTTP, with the app's lookup concurrency and budget; one
 ``lookup_all`` per round is timed. ``cold``: a different synthetic person (and enterprise) every round and
 the answer cache emptied before it, so every answer is fetched; ``cached``: the same enterprise (HRSS-17)
@@ -68,8 +68,8 @@ from fuquan.integrations.simulators import (
     derived_secret,
     running_simulators,
 )
-from fuquan.platform.cases.receipts import receipt_no
-from fuquan.platform.cases.shared import Subjects, shared_spec
+from fuquan.platform.cases.services.partners import Subjects, shared_spec
+from fuquan.platform.cases.services.receipts import receipt_no
 from fuquan.platform.catalog.models import CatalogItem
 from fuquan.platform.catalog.services import current
 from fuquan.platform.core.config import Settings, sqlite_url
@@ -170,7 +170,7 @@ def _cached_subjects(people: _People, item: str, round_: int) -> Subjects:
 
 
 def shared_requests(item: CatalogItem, subjects: Subjects, purpose: str, today: date) -> list[SharedDataRequest]:
-    """The requests ``cases.shared.ask_partners`` makes for every material of ``item`` at a case creation
+    """The requests ``cases.services.partners.ask_partners`` makes for every material of ``item`` at a case creation
     (no own records: a fresh database holds none), by the window clerk, under one request id."""
     request_id = uuid.uuid4().hex
     requests = []

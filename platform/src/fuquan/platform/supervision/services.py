@@ -1,7 +1,7 @@
 """The supervision dashboard (电子监察看板) of a unit's subtree.
 
 Counts come straight from SQL; deadline signals (黄牌 预警, 红牌 逾期) and whether a decided case was
-on time come from ``cases.reads.timing`` on the tenant's working calendar — the very code the case
+on time come from ``cases.services.reads.timing`` on the tenant's working calendar — the very code the case
 API answers with — so the dashboard never holds a second deadline rule.
 """
 
@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.calendar.services import calendar_for
 from fuquan.platform.cases.models import Case
-from fuquan.platform.cases.reads import DECIDED, timing
 from fuquan.platform.cases.repositories import ApplicantRepository
 from fuquan.platform.cases.schemas import DeadlineRead
+from fuquan.platform.cases.services.reads import DECIDED, timing
 from fuquan.platform.cases.state_machine import STATUS_NAMES, Status
 from fuquan.platform.catalog.services import current
 from fuquan.platform.core.timeutil import local_date

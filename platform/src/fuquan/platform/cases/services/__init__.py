@@ -6,8 +6,10 @@ of the person's roles permits it; and, for items with 受审分离, the acceptor
 Each step writes its trace event and audit record in the same transaction.
 
 One module per concern — ``context`` (what every verb shares), ``intake`` (收件), ``workflow``
-(transitions), ``materials`` and ``applicants`` (reveal with purpose) — imported here so callers
-keep writing ``services.transition``.
+(transitions), ``materials``, ``partners`` (materials from shared data), ``applicants`` (reveal with
+purpose), ``reads`` (the API's representations), ``documents`` (receipts and notices), ``public`` (the
+resident's progress and rating) and ``receipts`` (numbers and query codes); the verbs are imported here
+so callers keep writing ``services.transition``. All SQL is in ``cases.repositories``.
 """
 
 from fuquan.platform.cases.services.applicants import reveal_applicant

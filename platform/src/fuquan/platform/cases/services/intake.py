@@ -10,12 +10,12 @@ import msgspec
 import structlog
 
 from fuquan.integrations.partners.uscc import InvalidCreditCode, normalise_credit_code
-from fuquan.platform.cases import shared
 from fuquan.platform.cases.models import Applicant, Case, CaseFile, CaseMaterial
-from fuquan.platform.cases.receipts import new_query_code, receipt_no
 from fuquan.platform.cases.repositories import ApplicantRepository, CaseRepository
 from fuquan.platform.cases.schemas import CaseCreate
+from fuquan.platform.cases.services import partners
 from fuquan.platform.cases.services.context import CaseContext, record_step, require_rights, tally
+from fuquan.platform.cases.services.receipts import new_query_code, receipt_no
 from fuquan.platform.cases.state_machine import Status
 from fuquan.platform.catalog.models import CatalogItem
 from fuquan.platform.core.errors import PermissionDenied, ValidationFailed
@@ -55,7 +55,7 @@ async def _person(ctx: CaseContext, number: str, name: str, phone: str | None, n
 
 
 async def _people(
-    ctx: CaseContext, subjects: shared.Subjects, phone: str | None, now: datetime
+    ctx: CaseContext, subjects: partners.Subjects, phone: str | None, now: datetime
 ) -> tuple[Applicant, Applicant | None]:
     """The applicant and the related person, added in ID-number order: two requests naming the same two
     new people then wait for each other in one order only, never in a cycle (a deadlock on PostgreSQL)."""
@@ -74,7 +74,7 @@ def _replayed(existing: CaseFile, digest: str) -> CaseFile:
     return existing
 
 
-def _subjects(ctx: CaseContext, request: CaseCreate, now: datetime) -> shared.Subjects:
+def _subjects(ctx: CaseContext, request: CaseCreate, now: datetime) -> partners.Subjects:
     """Checks every identifier on the request before anything is asked or written."""
     resident = parse_resident_id(request.applicant.id_number, today=ctx.today(now))
     related = request.related_person
@@ -92,7 +92,7 @@ def _subjects(ctx: CaseContext, request: CaseCreate, now: datetime) -> shared.Su
             credit_code = normalise_credit_code(request.enterprise_credit_code)
         except InvalidCreditCode as error:
             raise ValidationFailed(str(error), rule="credit_code") from error
-    return shared.Subjects(
+    return partners.Subjects(
         id_number=resident.number,
         name=person_name(request.applicant.name),
         person_index=ctx.cipher.blind_index(resident.number, tenant=ctx.actor.scope.tenant_code),
@@ -143,9 +143,12 @@ async def create_case(ctx: CaseContext, request: CaseCreate, idempotency_key: st
     subjects = _subjects(ctx, request, now)
     phone = phone_number(request.applicant.phone)
     day = ctx.today(now)
-    number = receipt_no(unit.code, day, await shared.reserve_sequence(ctx, unit.code, day))
+    gateways = await partners.provider(ctx)
+    sequence = await partners.reserve_sequence(ctx, unit.code, day, before_calls=partners.calls_out(gateways))
+    number = receipt_no(unit.code, day, sequence)
     # partners first, outside any lock; the case's own writes follow
-    answers = await shared.ask_partners(ctx, item, range(1, len(item.materials) + 1), number, subjects, day)
+    indexes = range(1, len(item.materials) + 1)
+    answers = await partners.ask_partners(ctx, gateways, item, indexes, number, subjects, day)
     applicant, related = await _people(ctx, subjects, phone, now)
     materials = _materials(item, now)
     file, created = await cases.add(
@@ -174,7 +177,7 @@ async def create_case(ctx: CaseContext, request: CaseCreate, idempotency_key: st
     if not created:  # the same key, sent again to another replica, created its case while we asked the partners
         log.info("case_creation_replayed", case_id=file.case.id)
         return _replayed(file, digest), False
-    shared.apply_answers(ctx, file.case, materials, answers, item, now)  # before the materials' INSERT
+    partners.apply_answers(ctx, file.case, materials, answers, item, now)  # before the materials' INSERT
     await record_step(ctx, file.case, "create", None, Status.DRAFT, None, now, {"item": item.code, **tally(answers)})
     log.info("case_created", case_id=file.case.id, item=item.code, unit=unit.code)
     return file, True

@@ -11,9 +11,9 @@ from fuquan.authority import services as authority
 from fuquan.integrations.models import HrssRecord
 from fuquan.integrations.repositories import HrssRecordRepository
 from fuquan.integrations.shared_data import SharedDataAnswer
-from fuquan.platform.cases import shared
 from fuquan.platform.cases.models import Case, CaseFile, CaseMaterial
 from fuquan.platform.cases.repositories import CaseRepository
+from fuquan.platform.cases.services import partners
 from fuquan.platform.cases.services.context import CaseContext, record_step, require_rights, tally
 from fuquan.platform.cases.state_machine import (
     ACTION_NAMES,
@@ -34,11 +34,11 @@ log = structlog.get_logger()
 ASKING_AGAIN = frozenset({Action.SUBMIT, Action.RESUBMIT})  # steps that first re-ask partners for missing materials
 
 
-def _subjects_of(ctx: CaseContext, file: CaseFile) -> shared.Subjects:
+def _subjects_of(ctx: CaseContext, file: CaseFile) -> partners.Subjects:
     """The identifiers of an existing case, decrypted for the partner questions only."""
     context = f"{ctx.actor.scope.tenant_code}:applicant".encode()
     applicant, related = file.applicant, file.related
-    return shared.Subjects(
+    return partners.Subjects(
         id_number=ctx.cipher.decrypt(applicant.id_cipher, context=context),
         name=ctx.cipher.decrypt(applicant.name_cipher, context=context),
         person_index=applicant.id_index,
@@ -57,11 +57,13 @@ async def _ask_again(ctx: CaseContext, case_id: int) -> tuple[list[tuple[int, Sh
     if file.case.status not in (Status.DRAFT, Status.AWAITING_SUPPLEMENT):
         return [], now
     item = ctx.catalog.get(file.case.item_code)
-    indexes = [m.index for m in file.materials if m.state == "missing" and shared.worth_asking_again(item, m)]
+    indexes = [m.index for m in file.materials if m.state == "missing" and partners.worth_asking_again(item, m)]
     if not indexes:
         return [], now
-    subjects = _subjects_of(ctx, file)
-    return await shared.ask_partners(ctx, item, indexes, file.case.receipt_no, subjects, ctx.today(now)), now
+    subjects, gateways = _subjects_of(ctx, file), await partners.provider(ctx)
+    return await partners.ask_partners(
+        ctx, gateways, item, indexes, file.case.receipt_no, subjects, ctx.today(now)
+    ), now
 
 
 def _desk(case: Case, transition: Transition) -> str:
@@ -112,7 +114,7 @@ async def transition(ctx: CaseContext, case_id: int, action: Action, reason: str
 
     source = Status(case.status)
     if answers:
-        shared.apply_answers(ctx, case, file.materials, answers, item, asked_at)
+        partners.apply_answers(ctx, case, file.materials, answers, item, asked_at)
     detail = await _effects(ctx, file, item, action, now)
     if answers:
         detail = {**detail, **tally(answers)}

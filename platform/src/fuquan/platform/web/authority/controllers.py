@@ -27,7 +27,7 @@ from fuquan.platform.core.errors import BadRequest, FuquanError
 from fuquan.platform.core.params import RowId
 from fuquan.platform.core.request_context import request_id_of
 from fuquan.platform.core.timeutil import as_utc, local_date, utcnow
-from fuquan.platform.web.authority import services
+from fuquan.platform.web.authority import views
 from fuquan.platform.web.authority.schemas import (
     ACTIONS,
     GrantForm,
@@ -43,7 +43,7 @@ from fuquan.tenants.repositories import UnitRepository
 
 FormBody = Body(media_type=RequestEncodingType.URL_ENCODED)
 PAGE_SIZE = 50
-STATUSES = tuple(services.STATUS_LABELS)
+STATUSES = tuple(views.STATUS_LABELS)
 # which field a broken rule of DESIGN §6.1 is about, so the reason shows next to it too
 RULE_FIELDS = {
     "target_below_grantor": "unit",
@@ -87,12 +87,12 @@ async def _grant_form(
         form=form,
         errors=field_errors,
         problem=problem,
-        items=[(code, services.item_label(catalog.items[code])) for code in sorted(catalog.items)],
-        units=await services.unit_options(session, actor, include_self=False),
+        items=[(code, views.item_label(catalog.items[code])) for code in sorted(catalog.items)],
+        units=await views.unit_options(session, actor, include_self=False),
         target=target,
         own=own,
-        held=await services.held_rights(session, actor, catalog),
-        labels=services,
+        held=await views.held_rights(session, actor, catalog),
+        labels=views,
     )
 
 
@@ -111,8 +111,8 @@ class AuthorityPagesController(PageController):
     ) -> Template:
         unit = unit.strip()
         code = normalise_unit_code(unit) if unit else page_actor.unit_code  # not a code: a 400 page
-        matrix = await services.matrix_page(db_session, page_actor, catalog, authority_registry, code, _action(action))
-        return render("authority/matrix.html", page_actor, page=matrix, labels=services)
+        matrix = await views.matrix_page(db_session, page_actor, catalog, authority_registry, code, _action(action))
+        return render("authority/matrix.html", page_actor, page=matrix, labels=views)
 
     @get("/grants/new", opt=page("grants.manage"))
     async def new_grant(
@@ -183,11 +183,11 @@ class AuthorityPagesController(PageController):
             scope, unit=unit or None, item=item or None, action=action or None, status=status or None,
             now=utcnow(), limit=PAGE_SIZE + 1, offset=(page_number - 1) * PAGE_SIZE,
         )  # fmt: skip
-        views = await services.grant_views(db_session, scope, catalog, rows[:PAGE_SIZE])
+        shown = await views.grant_views(db_session, scope, catalog, rows[:PAGE_SIZE])
         filters = {"unit": unit, "item": item, "action": action, "status": status}
         return render(
-            "authority/grants.html", page_actor, grants=views, filters=filters, unit=unit_row,
-            items=[(code, catalog.items[code].name) for code in sorted(catalog.items)], labels=services,
+            "authority/grants.html", page_actor, grants=shown, filters=filters, unit=unit_row,
+            items=[(code, catalog.items[code].name) for code in sorted(catalog.items)], labels=views,
             page_number=page_number, has_next=len(rows) > PAGE_SIZE,
             query=urlencode({key: value for key, value in filters.items() if value}),
         )  # fmt: skip
@@ -215,10 +215,10 @@ class AuthorityPagesController(PageController):
         reason_problem: str | None = None,
         status_code: int = 200,
     ) -> Template:
-        grant_page = await services.grant_page(session, actor, catalog, registry, grant_id)
+        grant_page = await views.grant_page(session, actor, catalog, registry, grant_id)
         return render(
             "authority/grant.html", actor, status_code=status_code, page=grant_page, reason=reason,
-            reason_problem=reason_problem, labels=services,
+            reason_problem=reason_problem, labels=views,
         )  # fmt: skip
 
     @post("/grants/{grant_id:int}/revoke", opt=page("grants.manage"))
@@ -270,7 +270,7 @@ class AuthorityPagesController(PageController):
             errors["item"] = "请选择目录中的一个事项"
         if action not in ACTIONS:
             errors["action"] = "请选择受理或办理（审批）"
-        if role and role not in services.ROLE_CHOICES:
+        if role and role not in views.ROLE_CHOICES:
             errors["role"] = "请选择列表中的岗位"
         when = utcnow()
         if at:
@@ -280,13 +280,13 @@ class AuthorityPagesController(PageController):
                 errors["at"] = "查询时间格式不对，例如 2026-03-01T09:30；留空表示现在"
         answer = None
         if code and item and not errors:
-            answer = await services.explain(
+            answer = await views.explain(
                 db_session, page_actor, catalog, authority_registry, unit_code=code, item_code=item,
                 action=action, at=when, role=role or None,
             )  # fmt: skip
         return render(
             "authority/explain.html", page_actor, status_code=400 if errors else 200, form=form, errors=errors,
-            answer=answer, units=await services.unit_options(db_session, page_actor, include_self=True),
-            items=[(code, services.item_label(catalog.items[code])) for code in sorted(catalog.items)],
-            roles=[(code, services.ROLE_NAMES[code]) for code in services.ROLE_CHOICES], labels=services,
+            answer=answer, units=await views.unit_options(db_session, page_actor, include_self=True),
+            items=[(code, views.item_label(catalog.items[code])) for code in sorted(catalog.items)],
+            roles=[(code, views.ROLE_NAMES[code]) for code in views.ROLE_CHOICES], labels=views,
         )  # fmt: skip

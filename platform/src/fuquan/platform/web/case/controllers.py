@@ -20,14 +20,14 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.cases import services
-from fuquan.platform.cases.documents import print_document
+from fuquan.platform.cases.services.documents import print_document
 from fuquan.platform.cases.state_machine import ACTION_NAMES, Action
 from fuquan.platform.catalog.services import Catalog
 from fuquan.platform.core.errors import Conflict, FuquanError, NotFound, ValidationFailed
 from fuquan.platform.core.params import RowId
 from fuquan.platform.core.personal import readable_text, reveal_purpose
 from fuquan.platform.web.case.schemas import ActionForm, RevealForm
-from fuquan.platform.web.case.services import case_page, compose_reason
+from fuquan.platform.web.case.views import case_page, compose_reason
 from fuquan.platform.web.pages import PageController, page, render
 
 DONE = {action.value: action for action in Action}

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.calendar.workdays import WorkingCalendar
 from fuquan.platform.catalog.services import Catalog
-from fuquan.platform.web.desk.services import queue
+from fuquan.platform.web.desk.views import queue
 from fuquan.platform.web.pages import PageController, page, render
 
 PageNumber = Annotated[int, QueryParameter(name="page", ge=1, le=10_000)]

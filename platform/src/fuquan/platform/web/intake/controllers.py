@@ -26,7 +26,7 @@ from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.cases import services as cases
 from fuquan.platform.cases.repositories import CaseRepository
 from fuquan.platform.cases.schemas import MaterialRequest
-from fuquan.platform.cases.shared import worth_asking_again
+from fuquan.platform.cases.services.partners import worth_asking_again
 from fuquan.platform.cases.state_machine import Action, Status
 from fuquan.platform.catalog.models import CatalogItem
 from fuquan.platform.catalog.services import Catalog
@@ -34,7 +34,7 @@ from fuquan.platform.core.errors import Conflict, FuquanError, PermissionDenied,
 from fuquan.platform.core.files import MAX_UPLOAD_BYTES, FileStore, sniff_upload
 from fuquan.platform.core.params import MaterialIndex, RowId
 from fuquan.platform.web.forms import whole_number
-from fuquan.platform.web.intake import services
+from fuquan.platform.web.intake import views
 from fuquan.platform.web.intake.schemas import MaterialForm, NewCaseForm, SubmitForm
 from fuquan.platform.web.pages import PageController, error_page, page, render
 from fuquan.tenants.repositories import UnitRepository
@@ -70,8 +70,8 @@ class IntakeController(PageController):
         unit = await UnitRepository(db_session).get(page_actor.scope, page_actor.unit_code)
         return render(
             "intake/index.html", page_actor, unit=unit,
-            items=await services.acceptable(db_session, authority_registry, page_actor, catalog),
-            tasks=await services.tasks(db_session, page_actor, catalog),
+            items=await views.acceptable(db_session, authority_registry, page_actor, catalog),
+            tasks=await views.tasks(db_session, page_actor, catalog),
         )  # fmt: skip
 
     # ---- a new case ----------------------------------------------------------------------------
@@ -87,7 +87,7 @@ class IntakeController(PageController):
     ) -> Template | Redirect:
         if item.strip():
             return Redirect(f"/intake/new/{catalog.get(item.strip()).code}", status_code=303)
-        items = await services.acceptable(db_session, authority_registry, page_actor, catalog)
+        items = await views.acceptable(db_session, authority_registry, page_actor, catalog)
         return render("intake/choose.html", page_actor, items=items)
 
     @get("/new/{item:str}", opt=page(CREATE))
@@ -100,7 +100,7 @@ class IntakeController(PageController):
         catalog: NamedDependency[Catalog],
     ) -> Template:
         catalog_item = catalog.get(item)
-        reason = await services.refusal_reason(db_session, authority_registry, page_actor, catalog, catalog_item)
+        reason = await views.refusal_reason(db_session, authority_registry, page_actor, catalog, catalog_item)
         if reason is not None:
             raise PermissionDenied(reason, rule="unit_authority")
         return self._form(page_actor, catalog_item, NewCaseForm(idempotency_key=str(uuid.uuid4())))
@@ -110,7 +110,7 @@ class IntakeController(PageController):
     ) -> Template:
         return Template(
             "intake/form.html",
-            context={"user": actor, "item": item, "form": form, "fields": services.subject_fields(item),
+            context={"user": actor, "item": item, "form": form, "fields": views.subject_fields(item),
                      "error": error},
             status_code=status_code, headers=NO_STORE,
         )  # fmt: skip
@@ -128,10 +128,10 @@ class IntakeController(PageController):
     ) -> Template | Redirect:
         catalog_item = catalog.get(item)
         try:
-            reason = await services.refusal_reason(db_session, authority_registry, page_actor, catalog, catalog_item)
+            reason = await views.refusal_reason(db_session, authority_registry, page_actor, catalog, catalog_item)
             if reason is not None:
                 raise PermissionDenied(reason, rule="unit_authority")
-            body = services.case_request(catalog_item, page_actor, data)
+            body = views.case_request(catalog_item, page_actor, data)
             file, _created = await cases.create_case(case_context, body, _key(data.idempotency_key))
         except FuquanError as error:  # nothing is written: a 4xx answer rolls the request's transaction back
             if error.rule == "idempotency_key_reused":  # the same form sent again with other contents
@@ -142,8 +142,8 @@ class IntakeController(PageController):
     # ---- one case at my desk -------------------------------------------------------------------
 
     async def _case_page(self, ctx: cases.CaseContext, case_id: int, error: FuquanError | None = None) -> Template:
-        case = await services.own_case(ctx.session, ctx.actor, case_id)
-        view = await services.case_view(ctx, case)
+        case = await views.own_case(ctx.session, ctx.actor, case_id)
+        view = await views.case_view(ctx, case)
         return Template(
             "intake/case.html",
             context={"user": ctx.actor, "view": view, "error": None if error is None else error.detail},
@@ -179,7 +179,7 @@ class IntakeController(PageController):
         catalog: NamedDependency[Catalog],
     ) -> Template | Redirect:
         """A photo or PDF of the material (multipart field ``file``), or 告知承诺 / 容缺 in its place."""
-        await services.own_case(db_session, page_actor, case_id)
+        await views.own_case(db_session, page_actor, case_id)
         ctx = case_context
         form = await request.form()
         try:
@@ -210,7 +210,7 @@ class IntakeController(PageController):
         page_actor: NamedDependency[Actor],
         catalog: NamedDependency[Catalog],
     ) -> Template | Redirect:
-        case = await services.own_case(db_session, page_actor, case_id)
+        case = await views.own_case(db_session, page_actor, case_id)
         receipt = Redirect(f"/intake/{case_id}/receipt", status_code=303)
         if case.status == Status.SUBMITTED:  # a double tap: the first one already submitted it
             return receipt
@@ -235,13 +235,13 @@ class IntakeController(PageController):
         case_context: NamedDependency[cases.CaseContext],
         page_actor: NamedDependency[Actor],
     ) -> Template | Redirect:
-        case = await services.own_case(case_context.session, page_actor, case_id)
+        case = await views.own_case(case_context.session, page_actor, case_id)
         if case.status == Status.DRAFT:  # nothing handed in yet: back to the materials
             return Redirect(f"/intake/{case_id}", status_code=303)
-        view = await services.case_view(case_context, case)
+        view = await views.case_view(case_context, case)
         return Template(
             "intake/receipt.html",
-            context={"user": page_actor, "receipt": services.receipt(request, view, case)},
+            context={"user": page_actor, "receipt": views.receipt(request, view, case)},
             headers=NO_STORE,
         )
 

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.platform.core.errors import Conflict, FuquanError, NotFound
 from fuquan.platform.web.pages import OPEN, PageController, render
-from fuquan.platform.web.public import services
+from fuquan.platform.web.public import views
 from fuquan.platform.web.public.schemas import LookupForm, RatingForm
 
 NO_STORE = CacheControlHeader(no_store=True)  # the result pages hold the query code in hidden fields
@@ -36,22 +36,22 @@ def _form(receipt: str = "", *, error: str | None = None, status_code: int = 200
     return render(FORM, None, status_code, receipt=receipt, error=error)
 
 
-def _result(view: services.ProgressView, code: str, status_code: int = 200, **context: Any) -> Template:
-    context = {"scale": services.RATING_SCALE, "max_comment": services.MAX_COMMENT, **context}
+def _result(view: views.ProgressView, code: str, status_code: int = 200, **context: Any) -> Template:
+    context = {"scale": views.RATING_SCALE, "max_comment": views.MAX_COMMENT, **context}
     return render(RESULT, None, status_code, view=view, code=code, **context)
 
 
 async def _look_up(
     session: AsyncSession, receipt_text: str, code_text: str
-) -> tuple[services.ProgressView, str, str] | Template:
+) -> tuple[views.ProgressView, str, str] | Template:
     """The case of a receipt number and query code (with both, cleaned), or the form again saying what is wrong."""
-    receipt, code = services.clean(receipt_text), services.clean(code_text)
+    receipt, code = views.clean(receipt_text), views.clean(code_text)
     if not receipt or not code:
-        return _form(receipt[: services.MAX_FIELD], error=MISSING, status_code=400)
+        return _form(receipt[: views.MAX_FIELD], error=MISSING, status_code=400)
     try:
-        return await services.progress_view(session, receipt, code), receipt, code
+        return await views.progress_view(session, receipt, code), receipt, code
     except NotFound:
-        return _form(receipt[: services.MAX_FIELD], error=services.WRONG_PAIR, status_code=404)
+        return _form(receipt[: views.MAX_FIELD], error=views.WRONG_PAIR, status_code=404)
 
 
 class ProgressPagesController(PageController):
@@ -60,7 +60,7 @@ class ProgressPagesController(PageController):
     @get("/", opt=OPEN, cache_control=NO_STORE)
     async def lookup_form(self, receipt: FromQuery[str] = "") -> Template:
         """The form; the QR code on a receipt links here with the receipt number filled in (never the code)."""
-        return _form(services.clean(receipt)[: services.MAX_FIELD])
+        return _form(views.clean(receipt)[: views.MAX_FIELD])
 
     @post("/", opt=OPEN, cache_control=NO_STORE, status_code=200)
     async def lookup(
@@ -84,15 +84,15 @@ class ProgressPagesController(PageController):
         if isinstance(found, Template):
             return found
         view, receipt, code = found
-        level = int(data.level) if data.level.strip() in {str(n) for n, _ in services.RATING_SCALE} else None
+        level = int(data.level) if data.level.strip() in {str(n) for n, _ in views.RATING_SCALE} else None
         comment = data.comment.strip()
         if level is None:
             return _result(view, code, 400, rating_error="请选择您对这次办理服务的满意程度。", comment=comment)
-        if len(comment) > services.MAX_COMMENT:
-            error = f"意见和建议最多 {services.MAX_COMMENT} 字，您写了 {len(comment)} 字，请删减后再提交。"
+        if len(comment) > views.MAX_COMMENT:
+            error = f"意见和建议最多 {views.MAX_COMMENT} 字，您写了 {len(comment)} 字，请删减后再提交。"
             return _result(view, code, 400, rating_error=error, comment=comment, level=level)
         try:
-            rated = await services.rate_case(db_session, receipt, code, level, comment or None)
+            rated = await views.rate_case(db_session, receipt, code, level, comment or None)
         except Conflict as error:
             return _result(view, code, 409, notice=CONFLICTS.get(error.rule or "", error.detail))
         except FuquanError as error:

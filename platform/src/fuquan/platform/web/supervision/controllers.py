@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.core.timeutil import utcnow
 from fuquan.platform.web.pages import PageController, page, render
-from fuquan.platform.web.supervision.services import percent, supervision_page
+from fuquan.platform.web.supervision.views import percent, supervision_page
 from fuquan.tenants.divisions import normalise_unit_code
 from fuquan.tenants.schemas import UnitCode
 

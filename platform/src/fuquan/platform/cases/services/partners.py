@@ -12,21 +12,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.integrations.materials import OWN_RECORD_KINDS
 from fuquan.integrations.repositories import HrssRecordRepository
-from fuquan.integrations.shared_data import OwnRecord, SharedDataAnswer, SharedDataRequest, describe, lookup_all
+from fuquan.integrations.shared_data import (
+    NotConfiguredProvider,
+    OwnRecord,
+    SharedDataAnswer,
+    SharedDataProvider,
+    SharedDataRequest,
+    describe,
+    lookup_all,
+)
 from fuquan.platform.cases.models import Case, CaseEvidence, CaseMaterial
-from fuquan.platform.cases.repositories import ReceiptCounterRepository
+from fuquan.platform.cases.repositories import CaseRepository, ReceiptCounterRepository
+from fuquan.platform.cases.services.context import CaseContext
 from fuquan.platform.catalog.models import CatalogItem
 from fuquan.platform.core.audit.services import AuditEntry, append
-
-if TYPE_CHECKING:
-    from fuquan.platform.cases.services import CaseContext
 
 CALLED = frozenset({"satisfied", "not_satisfied", "not_found", "unavailable"})
 
@@ -57,11 +63,22 @@ def worth_asking_again(item: CatalogItem, material: CaseMaterial) -> bool:
     return (material.evidence or {}).get("status") in (None, "unavailable", "not_configured")
 
 
-async def reserve_sequence(ctx: CaseContext, unit_code: str, day: date) -> int:
-    """The receipt sequence, taken in its own short transaction when the request has a session
-    factory (the partner calls that follow must not hold the counter's lock); a number whose case
-    then fails is left unused, like a spoiled slip in a receipt book."""
-    if ctx.session_maker is None:
+async def provider(ctx: CaseContext) -> SharedDataProvider:
+    """The tenant's partner gateways as configured now (a per-process cache)."""
+    async with ctx.reading_first() as session:
+        return await ctx.shared_data(session)
+
+
+def calls_out(provider: SharedDataProvider) -> bool:
+    """Whether asking ``provider`` may wait on a partner: not when no partner is configured at all."""
+    return not isinstance(provider, NotConfiguredProvider)
+
+
+async def reserve_sequence(ctx: CaseContext, unit_code: str, day: date, *, before_calls: bool) -> int:
+    """The receipt sequence. Before partner calls it is taken in its own short transaction (the calls must
+    not hold the counter's lock), and a number whose case then fails is left unused, like a spoiled slip in
+    a receipt book; with no call to wait for, in the request's own transaction."""
+    if ctx.session_maker is None or not before_calls:
         return await ReceiptCounterRepository(ctx.session).take(ctx.tenant_id, unit_code, day)
     async with ctx.session_maker() as session, session.begin():
         return await ReceiptCounterRepository(session).take(ctx.tenant_id, unit_code, day)
@@ -73,14 +90,20 @@ async def own_records(session: AsyncSession, tenant_id: int, person_index: str) 
 
 
 async def ask_partners(
-    ctx: CaseContext, item: CatalogItem, indexes: Sequence[int], receipt_no: str, subjects: Subjects, today: date
+    ctx: CaseContext,
+    provider: SharedDataProvider,
+    item: CatalogItem,
+    indexes: Sequence[int],
+    receipt_no: str,
+    subjects: Subjects,
+    today: date,
 ) -> list[tuple[int, SharedDataAnswer]]:
     """Ask every source named by the materials at ``indexes``, concurrently within the budget, and
     audit each call. Returns (material index, answer) pairs in the order asked."""
-    asks_own_records = any(shared_spec(item, i).get("evidence") in OWN_RECORD_KINDS for i in indexes)
-    async with ctx.reading_first() as session:
-        records = await own_records(session, ctx.tenant_id, subjects.person_index) if asks_own_records else ()
-        provider = await ctx.shared_data(session)
+    records: tuple[OwnRecord, ...] = ()
+    if calls_out(provider) and any(shared_spec(item, i).get("evidence") in OWN_RECORD_KINDS for i in indexes):
+        async with ctx.reading_first() as session:
+            records = await own_records(session, ctx.tenant_id, subjects.person_index)
     requests: list[tuple[int, SharedDataRequest]] = []
     for index in indexes:
         spec = shared_spec(item, index)
@@ -180,8 +203,9 @@ def apply_answers(
 ) -> None:
     """Each answer becomes evidence; a supporting one satisfies its material if still missing."""
     by_index = {m.index: m for m in materials}
+    cases = CaseRepository(ctx.session)
     for index, answer in pairs:
-        ctx.session.add(
+        cases.add_evidence(
             CaseEvidence(
                 tenant_id=ctx.tenant_id, case_id=case.id, material_index=index, purpose=case.receipt_no,
                 source=answer.source, service=answer.service, evidence=answer.evidence,

@@ -22,12 +22,11 @@ from fuquan.authority.registry import AuthorityRegistry
 from fuquan.authority.repositories import GrantRepository
 from fuquan.integrations.shared_data import SOURCE_LABELS
 from fuquan.platform.accounts.actor import Actor
-from fuquan.platform.cases import reads
-from fuquan.platform.cases.documents import AVAILABLE, MATERIAL_STATE_LABELS
 from fuquan.platform.cases.models import Case, CaseMaterial
 from fuquan.platform.cases.repositories import ApplicantRepository, CaseRepository
 from fuquan.platform.cases.schemas import ApplicantWrite, CaseCreate, CaseRead, PersonWrite
-from fuquan.platform.cases.services import CaseContext
+from fuquan.platform.cases.services import CaseContext, reads
+from fuquan.platform.cases.services.documents import AVAILABLE, MATERIAL_STATE_LABELS
 from fuquan.platform.cases.state_machine import STATUS_NAMES, Action, Status
 from fuquan.platform.catalog.models import CatalogItem
 from fuquan.platform.catalog.services import Catalog, item_spec, needs_only_id_card

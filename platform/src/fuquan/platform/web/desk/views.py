@@ -13,13 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.calendar.workdays import WorkingCalendar
-from fuquan.platform.cases import reads
 from fuquan.platform.cases.repositories import CaseRepository
 from fuquan.platform.cases.schemas import CaseRead
+from fuquan.platform.cases.services import reads
 from fuquan.platform.cases.state_machine import Status
 from fuquan.platform.catalog.services import Catalog
 from fuquan.platform.core.errors import BadRequest
-from fuquan.platform.web.case.services import SignalView, local_time, signal_view, status_name
+from fuquan.platform.web.case.views import SignalView, local_time, signal_view, status_name
 from fuquan.tenants.repositories import UnitRepository
 
 Side = Literal["front", "back"]

@@ -14,11 +14,11 @@ from typing import Final
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fuquan.platform.cases import public
 from fuquan.platform.cases.models import Case, CaseEvent
-from fuquan.platform.cases.public import RATABLE, RATING_NAMES, Rated, public_case, public_progress
 from fuquan.platform.cases.repositories import CaseRepository
 from fuquan.platform.cases.schemas import RatingWrite
+from fuquan.platform.cases.services import public
+from fuquan.platform.cases.services.public import RATABLE, RATING_NAMES, Rated, public_case, public_progress
 from fuquan.platform.cases.state_machine import Action, Status
 from fuquan.platform.catalog import services as catalog_services
 from fuquan.platform.core.errors import BadRequest, NotFound

@@ -19,12 +19,11 @@ from fuquan.authority.registry import AuthorityRegistry
 from fuquan.integrations.shared_data import SOURCE_LABELS, describe
 from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.accounts.roles import ROLE_NAMES
-from fuquan.platform.cases import reads
-from fuquan.platform.cases.documents import AVAILABLE, MATERIAL_STATE_LABELS
 from fuquan.platform.cases.models import Case, CaseEvent
 from fuquan.platform.cases.repositories import CaseRepository
 from fuquan.platform.cases.schemas import CaseRead, DeadlineRead, EvidenceRead
-from fuquan.platform.cases.services import CaseContext
+from fuquan.platform.cases.services import CaseContext, reads
+from fuquan.platform.cases.services.documents import AVAILABLE, MATERIAL_STATE_LABELS
 from fuquan.platform.cases.state_machine import (
     ACTION_NAMES,
     STATUS_NAMES,
