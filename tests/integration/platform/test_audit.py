@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import anyio
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import delete, select, update
 
 from fuquan.platform.cli.main import cli
 from fuquan.platform.core.audit.models import AuditChainHead, AuditRecord
-from fuquan.platform.core.audit.services import seal, verify
+from fuquan.platform.core.audit.services import seal, unsealed, verify
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
 from helpers import login
 
@@ -78,6 +79,28 @@ async def test_actions_are_audited_in_an_intact_chain(client: Any, database_url:
     assert ("auth.login", "success") in actions
     checked, breaks = await _tamper(database_url, select(1))
     assert checked >= len(actions) and breaks == []
+
+
+@pytest.mark.anyio
+async def test_a_serving_process_seals_what_it_commits_within_a_second(client: Any, database_url: str) -> None:
+    """Requests write their records unsealed (no request waits for the chain's head); the app's own sealer
+    chains them once they commit — nobody calls ``seal`` here."""
+    await _activity(client)
+    engine = create_engine(database_url)
+    try:
+        waiting: list[Any] = []
+        for _attempt in range(30):  # up to 3 s; the sealer is woken by the commit and gathers 0.2 s
+            async with session_factory(engine)() as session:
+                waiting = await unsealed(session)
+            if not waiting:
+                break
+            await anyio.sleep(0.1)
+        assert waiting == []
+        async with session_factory(engine)() as session:
+            checked, breaks = await verify(session)
+        assert checked >= 4 and breaks == []
+    finally:
+        await engine.dispose()
 
 
 @pytest.mark.anyio
