@@ -75,6 +75,13 @@ _CASE = (
     .where(Case.id == bindparam("case_id"), Case.tenant_id == bindparam("tenant_id"), _IN_SUBTREE)
 )
 _CASE_LOCKED = _CASE.with_for_update(of=Case)
+# the case with its applicant and materials in one round trip (a row per material)
+_CASE_FILE = (
+    _CASE.add_columns(CaseMaterial)
+    .outerjoin(CaseMaterial, CaseMaterial.case_id == Case.id)
+    .order_by(CaseMaterial.index)
+)
+_CASE_FILE_LOCKED = _CASE_FILE.with_for_update(of=Case)
 _BY_IDEMPOTENCY_KEY = select(Case).where(
     Case.tenant_id == bindparam("tenant_id"),
     Case.created_by == bindparam("staff_id"),
@@ -89,6 +96,13 @@ _PAUSES = select(CasePause).where(CasePause.case_id.in_(bindparam("case_ids", ex
 _APPLICANT_BY_INDEX = select(Applicant).where(
     Applicant.tenant_id == bindparam("tenant_id"), Applicant.id_index == bindparam("index")
 )
+_NOT_FOUND = "办件 #{case_id} 不存在或不在您的管辖范围内"  # absent, another tenant's or outside the subtree alike
+
+
+def _in_scope(scope: TenantScope, case_id: int) -> dict[str, Any]:
+    return {"case_id": case_id, "tenant_id": scope.tenant_id, "subtree": _subtree(scope.root_code)}
+
+
 _REFRESH: dict[str, Any] = {"populate_existing": True}  # read under a lock: what is held may be stale
 _AS_IS: dict[str, Any] = {}
 
@@ -106,20 +120,27 @@ class CaseRepository:
         return (await self._read(scope, case_id, for_update=for_update))[0]
 
     async def load(self, scope: TenantScope, case_id: int, *, for_update: bool = False) -> CaseFile:
-        """The case as ``get`` finds it, with its applicant (in the same query), related person and materials."""
-        case, applicant = await self._read(scope, case_id, for_update=for_update)
+        """The case as ``get`` finds it, with its applicant and materials (in the same query) and related person."""
+        query, options = (_CASE_FILE_LOCKED, _REFRESH) if for_update else (_CASE_FILE, _AS_IS)
+        rows = (await self.session.execute(query, _in_scope(scope, case_id), execution_options=options)).tuples()
+        found = rows.all()
+        if not found:
+            raise NotFound(_NOT_FOUND.format(case_id=case_id))
+        case, applicant = found[0][0], found[0][1]
+        materials = [material for _case, _applicant, material in found if material is not None]
+        self._known_materials()[case.id] = (case.version, materials)
         return await self._file(case, applicant)
 
     async def _read(self, scope: TenantScope, case_id: int, *, for_update: bool) -> tuple[Case, Applicant]:
         query, options = (_CASE_LOCKED, _REFRESH) if for_update else (_CASE, _AS_IS)
-        values = {"case_id": case_id, "tenant_id": scope.tenant_id, "subtree": _subtree(scope.root_code)}
-        found = (await self.session.execute(query, values, execution_options=options)).tuples().first()
-        if found is None:
-            raise NotFound(f"办件 #{case_id} 不存在或不在您的管辖范围内")
+        found = (await self.session.execute(query, _in_scope(scope, case_id), execution_options=options)).tuples()
+        row = found.first()
+        if row is None:
+            raise NotFound(_NOT_FOUND.format(case_id=case_id))
         known = self._known_materials().get(case_id)
-        if known is not None and known[0] != found[0].version:  # changed since its materials were read
+        if known is not None and known[0] != row[0].version:  # changed since its materials were read
             del self._known_materials()[case_id]
-        return found[0], found[1]
+        return row[0], row[1]
 
     async def _file(self, case: Case, applicant: Applicant) -> CaseFile:
         related = None
