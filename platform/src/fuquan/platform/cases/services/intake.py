@@ -34,12 +34,9 @@ async def _person(ctx: CaseContext, number: str, name: str, phone: str | None, n
     """The applicant (or related person) row for a checked ID number: found by its blind index, else added."""
     tenant = ctx.actor.scope.tenant_code
     index = ctx.cipher.blind_index(number, tenant=tenant)
-    repository = ApplicantRepository(ctx.session)
-    found = await repository.by_index(ctx.tenant_id, index)
-    if found is not None:
-        return found
     context = f"{tenant}:applicant".encode()
-    return await repository.add(
+    # inserted unless the blind index is taken, then read: one round trip for a first-time applicant
+    return await ApplicantRepository(ctx.session).add(
         Applicant(
             tenant_id=ctx.tenant_id,
             id_index=index,
