@@ -39,11 +39,8 @@ import shutil
 import statistics
 import tempfile
 import time
-import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +54,7 @@ from fuquan.integrations.gateway.cache import ResponseCache
 from fuquan.integrations.gateway.client import GatewayClient, GatewayPool, PartnerEndpoint
 from fuquan.integrations.materials import PartnerDataProvider
 from fuquan.integrations.partners.schemas import PARTNERS, Partner
-from fuquan.integrations.shared_data import SharedDataRequest, lookup_all
+from fuquan.integrations.shared_data import lookup_all
 from fuquan.integrations.simulators import (
     Person,
     Population,
@@ -68,7 +65,7 @@ from fuquan.integrations.simulators import (
     derived_secret,
     running_simulators,
 )
-from fuquan.platform.cases.services.partners import Subjects, shared_spec
+from fuquan.platform.cases.services.partners import Subjects
 from fuquan.platform.cases.services.receipts import receipt_no
 from fuquan.platform.catalog.models import CatalogItem
 from fuquan.platform.catalog.services import current
@@ -76,6 +73,7 @@ from fuquan.platform.core.config import Settings, sqlite_url
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
 from fuquan.platform.core.personal import PersonalDataCipher
 from fuquan.platform.core.timeutil import local_date, utcnow
+from fuquan.platform.setup.bench_people import TENANT, People, cached_subjects, cold_subjects, shared_requests
 from fuquan.platform.setup.benchkit import ADMIN, CLERK, SECRET_KEY, TOWN, expect, latency, login, seed_database
 from fuquan.tenants.repositories import TenantRepository
 
@@ -83,7 +81,6 @@ __all__ = ["adults", "creations", "point_at_simulators", "run_integration_benchm
 
 MAX_ROUNDS = 10_000
 MAX_SLOW_CASES = 100
-TENANT = "64"
 SIMULATOR_SECRET = "fuquan-bench-simulators"  # noqa: S105 - shared with simulators that live for one run
 CACHE_KEY = b"fuquan-bench-partner-cache"
 PARTNER_TIMEOUT_SECONDS = 2.0  # per attempt: configure()'s default, what an operator gets unless they say otherwise
@@ -100,103 +97,6 @@ ITEM_NOTES = {
     "HRSS-17": "identity + the employer's enterprise registration (cacheable)",
     "HRSS-07": "identity, household + the businesses registered to the applicant (cacheable)",
 }
-
-
-# --- who asks about whom -----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _People:
-    """Synthetic residents and enterprises fit for each item, in generation order."""
-
-    adults: list[Person]  # valid, 18-59
-    bereaved: list[tuple[Person, Person]]  # (a living adult relative, a deceased member of the household)
-    owners: list[Person]  # adults with at least one active business
-    enterprises: list[str]  # credit codes of active enterprises
-    owner: Person  # the example business owner
-    enterprise: str  # the example active employer
-
-    @classmethod
-    def of(cls, population: Population) -> _People:
-        persons = list(population.persons.values())
-        adults = [p for p in persons if p.status == "valid" and 18 <= p.age < 60]
-        bereaved = []
-        for deceased in persons:
-            if deceased.status != "deceased" or deceased.death_registered_on is None:
-                continue
-            household = population.households[deceased.household_no]
-            relatives = [m for m in population.members(household) if m.status == "valid" and m.age >= 18]
-            if relatives:
-                bereaved.append((relatives[0], deceased))
-        owners = [p for p in adults if any(e.active for e in population.businesses_of(p.id_number))]
-        enterprises = [code for code, e in population.enterprises.items() if e.active]
-        examples = population.examples()
-        return cls(adults, bereaved, owners, enterprises, population.example("business_owner"),
-                   examples["enterprise_active"])  # fmt: skip
-
-
-def _subjects(applicant: Person, related: Person | None = None, credit_code: str | None = None) -> Subjects:
-    return Subjects(
-        id_number=applicant.id_number,
-        name=applicant.name,
-        person_index="",  # only looks up Fuquan's own records, of which a fresh database has none
-        related_id_number=None if related is None else related.id_number,
-        related_name=None if related is None else related.name,
-        credit_code=credit_code,
-    )
-
-
-def _cold_subjects(people: _People, item: str, round_: int) -> Subjects:
-    """A different applicant (and deceased relative, enterprise) every round."""
-
-    def pick(seq: Sequence[Any]) -> Any:
-        return seq[round_ % len(seq)]
-
-    if item == "HRSS-14":
-        relative, deceased = pick(people.bereaved)
-        return _subjects(relative, deceased)
-    if item == "HRSS-17":
-        return _subjects(pick(people.adults), credit_code=pick(people.enterprises))
-    if item == "HRSS-07":
-        return _subjects(pick(people.owners))
-    return _subjects(pick(people.adults))
-
-
-def _cached_subjects(people: _People, item: str, round_: int) -> Subjects:
-    """The same enterprise (HRSS-17) or business owner (HRSS-07) every round."""
-    if item == "HRSS-17":
-        return _subjects(people.adults[round_ % len(people.adults)], credit_code=people.enterprise)
-    return _subjects(people.owner)
-
-
-def shared_requests(item: CatalogItem, subjects: Subjects, purpose: str, today: date) -> list[SharedDataRequest]:
-    """The requests ``cases.services.partners.ask_partners`` makes for every material of ``item`` at a case creation
-    (no own records: a fresh database holds none), by the window clerk, under one request id."""
-    request_id = uuid.uuid4().hex
-    requests = []
-    for index in range(1, len(item.materials) + 1):
-        spec = shared_spec(item, index)
-        if not spec:
-            continue
-        requests.append(
-            SharedDataRequest(
-                source=spec["source"],
-                evidence=spec.get("evidence", ""),
-                subject=spec.get("subject", "applicant"),
-                id_number=subjects.id_number,
-                name=subjects.name,
-                related_id_number=subjects.related_id_number,
-                related_name=subjects.related_name,
-                credit_code=subjects.credit_code,
-                own_records=(),
-                today=today,
-                purpose=purpose,
-                tenant_code=TENANT,
-                acting_user=CLERK,
-                request_id=request_id,
-            )
-        )
-    return requests
 
 
 # --- resolve -----------------------------------------------------------------------------------------------------
@@ -224,7 +124,7 @@ async def _resolve(
     settings: Settings,
     simulators: RunningSimulators,
     items: dict[str, CatalogItem],
-    people: _People,
+    people: People,
     rounds: int,
 ) -> dict[str, Any]:
     store = MemoryStore()
@@ -276,11 +176,11 @@ async def _resolve(
 
     try:
         cold = {
-            code: await scenario(items[code], functools.partial(_cold_subjects, people, code), cold=True)
+            code: await scenario(items[code], functools.partial(cold_subjects, people, code), cold=True)
             for code in COLD_ITEMS
         }
         cached = {
-            code: await scenario(items[code], functools.partial(_cached_subjects, people, code), cold=False)
+            code: await scenario(items[code], functools.partial(cached_subjects, people, code), cold=False)
             for code in CACHED_ITEMS
         }
     finally:
@@ -327,7 +227,7 @@ async def creations(
 
 
 async def _create(
-    settings: Settings, simulators: RunningSimulators, people: _People, cases: int, slow_cases: int
+    settings: Settings, simulators: RunningSimulators, people: People, cases: int, slow_cases: int
 ) -> dict[str, Any]:
     from litestar.testing import AsyncTestClient
 
@@ -383,7 +283,7 @@ async def _prepare(settings: Settings, simulators: RunningSimulators) -> dict[st
 
 def adults(population: Population) -> list[Person]:
     """Valid residents aged 18–59, in generation order: applicants every item accepts."""
-    return _People.of(population).adults
+    return People.of(population).adults
 
 
 async def point_at_simulators(
@@ -444,7 +344,7 @@ def run_integration_benchmark(*, rounds: int = 200, slow_cases: int = 10, data_d
         login_attempts_per_minute=100_000,
     )
     population = build_population()
-    people = _People.of(population)
+    people = People.of(population)
 
     async def run(simulators: RunningSimulators) -> tuple[float, dict[str, Any], dict[str, Any]]:
         items = await _prepare(settings, simulators)

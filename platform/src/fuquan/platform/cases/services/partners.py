@@ -9,7 +9,7 @@ fails, the partner was asked, and the audit says so. Each answer is then stored 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -89,21 +89,19 @@ async def own_records(session: AsyncSession, tenant_id: int, person_index: str) 
     return tuple(OwnRecord(kind=r.kind, since=r.since, until=r.until, receipt_no=r.receipt_no) for r in rows)
 
 
-async def ask_partners(
-    ctx: CaseContext,
-    provider: SharedDataProvider,
+def shared_requests(
     item: CatalogItem,
-    indexes: Sequence[int],
-    receipt_no: str,
+    indexes: Iterable[int],
     subjects: Subjects,
+    records: tuple[OwnRecord, ...],
     today: date,
-) -> list[tuple[int, SharedDataAnswer]]:
-    """Ask every source named by the materials at ``indexes``, concurrently within the budget, and
-    audit each call. Returns (material index, answer) pairs in the order asked."""
-    records: tuple[OwnRecord, ...] = ()
-    if calls_out(provider) and any(shared_spec(item, i).get("evidence") in OWN_RECORD_KINDS for i in indexes):
-        async with ctx.reading_first() as session:
-            records = await own_records(session, ctx.tenant_id, subjects.person_index)
+    purpose: str,
+    *,
+    tenant_code: str,
+    acting_user: str,
+    request_id: str | None,
+) -> list[tuple[int, SharedDataRequest]]:
+    """(material index, request) for every material at ``indexes`` a partner source could supply."""
     requests: list[tuple[int, SharedDataRequest]] = []
     for index in indexes:
         spec = shared_spec(item, index)
@@ -123,13 +121,35 @@ async def ask_partners(
                     credit_code=subjects.credit_code,
                     own_records=records,
                     today=today,
-                    purpose=receipt_no,
-                    tenant_code=ctx.actor.scope.tenant_code,
-                    acting_user=ctx.actor.username,
-                    request_id=ctx.request_id,
+                    purpose=purpose,
+                    tenant_code=tenant_code,
+                    acting_user=acting_user,
+                    request_id=request_id,
                 ),
             )
         )
+    return requests
+
+
+async def ask_partners(
+    ctx: CaseContext,
+    provider: SharedDataProvider,
+    item: CatalogItem,
+    indexes: Sequence[int],
+    receipt_no: str,
+    subjects: Subjects,
+    today: date,
+) -> list[tuple[int, SharedDataAnswer]]:
+    """Ask every source named by the materials at ``indexes``, concurrently within the budget, and
+    audit each call. Returns (material index, answer) pairs in the order asked."""
+    records: tuple[OwnRecord, ...] = ()
+    if calls_out(provider) and any(shared_spec(item, i).get("evidence") in OWN_RECORD_KINDS for i in indexes):
+        async with ctx.reading_first() as session:
+            records = await own_records(session, ctx.tenant_id, subjects.person_index)
+    requests = shared_requests(
+        item, indexes, subjects, records, today, receipt_no,
+        tenant_code=ctx.actor.scope.tenant_code, acting_user=ctx.actor.username, request_id=ctx.request_id,
+    )  # fmt: skip
     if not requests:
         return []
     asked = [request for _index, request in requests]

@@ -1,0 +1,107 @@
+"""``fuquan bench``: the benchmarks, each printing its figures as JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+
+@click.group()
+def bench() -> None:
+    """Benchmarks that print figures."""
+
+
+@bench.command("authority")
+@click.option("--dataset", type=click.Choice(["ningxia", "shandong", "all"]), default="all", show_default=True)
+def bench_authority(dataset: str) -> None:
+    """Decision latency through Casbin and the hot path, load time, RSS, matrix and update times."""
+    from fuquan.authority.engine.bench import run_benchmark
+
+    names = ["ningxia", "shandong"] if dataset == "all" else [dataset]
+    results = {name: run_benchmark(name) for name in names}
+    click.echo(json.dumps(results, ensure_ascii=False, indent=2))
+
+
+@bench.command("cases")
+@click.option(
+    "--database-url",
+    "database_urls",
+    multiple=True,
+    help="A PostgreSQL server to measure besides SQLite (a temporary database is created there and dropped).",
+)
+@click.option("--cases", default=300, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--workers", default=1, show_default=True, type=click.IntRange(1, 16),
+    help="Processes serving the app on PostgreSQL (SQLite is always served by one); more than one needs --redis-url.",
+)  # fmt: skip
+@click.option("--redis-url", default=None, help="The Redis several workers share.")
+@click.option("--with-partners", is_flag=True, help="Also create HRSS-05 cases whose materials ask the simulators.")
+def bench_cases(
+    database_urls: tuple[str, ...], cases: int, concurrency: int, workers: int, redis_url: str | None,
+    with_partners: bool,
+) -> None:  # fmt: skip
+    """The case flow through the HTTP API on SQLite (and PostgreSQL with --database-url), next to a bare
+    Litestar endpoint doing a token lookup and 3 inserts on the same database, and a bare /ping."""
+    import tempfile
+
+    from fuquan.platform.setup.bench_cases import run_case_benchmark
+
+    urls = ["sqlite+aiosqlite:///bench.db", *database_urls]
+    with tempfile.TemporaryDirectory(prefix="fuquan-bench-") as scratch:
+        results = run_case_benchmark(
+            urls, cases=cases, concurrency=concurrency, data_dir=Path(scratch), workers=workers, redis_url=redis_url,
+            with_partners=with_partners,
+        )  # fmt: skip
+    click.echo(json.dumps(results, ensure_ascii=False, indent=2, default=str))
+
+
+@bench.command("replicas")
+@click.option(
+    "--database-url",
+    required=True,
+    envvar="FUQUAN_BENCH_DATABASE_URL",
+    help="A PostgreSQL server (postgresql+asyncpg://…): a temporary database per dataset is created there and dropped.",
+)
+@click.option("--redis-url", required=True, envvar="FUQUAN_BENCH_REDIS_URL", help="The Redis the processes share.")
+@click.option("--dataset", type=click.Choice(["ningxia", "shandong", "all"]), default="all", show_default=True)
+@click.option("--changes", default=200, show_default=True, type=click.IntRange(2, 10_000))
+@click.option(
+    "--interval", default=1.0, show_default=True, type=click.FloatRange(0, 60), help="Seconds between changes."
+)
+@click.option(
+    "--seconds", default=10.0, show_default=True, type=click.FloatRange(0, 600),
+    help="How long each worker count is driven (0: skip the 1-vs-2-worker throughput).",
+)  # fmt: skip
+def bench_replicas(
+    database_url: str, redis_url: str, dataset: str, changes: int, interval: float, seconds: float
+) -> None:
+    """Two processes on PostgreSQL + Redis: a policy change's way from one to the other (p50/p99/max), decision
+    latency while changes stream in, and authority/check requests/s with 1 and 2 workers."""
+    import tempfile
+
+    from fuquan.platform.setup.bench_replicas import run_replica_benchmark
+
+    names = ["ningxia", "shandong"] if dataset == "all" else [dataset]
+    with tempfile.TemporaryDirectory(prefix="fuquan-bench-") as scratch:
+        results = run_replica_benchmark(
+            database_url, redis_url, names, Path(scratch), changes=changes, interval=interval, seconds=seconds
+        )
+    click.echo(json.dumps(results, ensure_ascii=False, indent=2, default=str))
+
+
+@bench.command("integrations")
+@click.option("--rounds", default=200, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--slow-cases", default=10, show_default=True, type=click.IntRange(0, 100))
+def bench_integrations(rounds: int, slow_cases: int) -> None:
+    """Resolving an item's materials against the simulators (cold, cached), and case creation with all
+    partners normal and with public security answering after 5 s."""
+    import tempfile
+
+    from fuquan.platform.setup.bench_integrations import run_integration_benchmark
+
+    with tempfile.TemporaryDirectory(prefix="fuquan-bench-") as scratch:
+        results = run_integration_benchmark(rounds=rounds, slow_cases=slow_cases, data_dir=Path(scratch))
+    click.echo(json.dumps(results, ensure_ascii=False, indent=2, default=str))
