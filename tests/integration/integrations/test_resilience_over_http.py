@@ -12,7 +12,8 @@ import pytest
 from litestar.stores.memory import MemoryStore
 
 from fuquan.integrations.gateway.cache import ResponseCache
-from fuquan.integrations.gateway.client import CallContext, GatewayClient, PartnerEndpoint
+from fuquan.integrations.gateway.client import GatewayClient
+from fuquan.integrations.gateway.endpoints import CallContext, PartnerEndpoint
 from fuquan.integrations.gateway.errors import CircuitOpen, PartnerFailed
 from fuquan.integrations.partners.market_regulation import MarketRegulation
 from fuquan.integrations.partners.public_security import PublicSecurity

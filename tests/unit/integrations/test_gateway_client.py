@@ -23,13 +23,8 @@ from litestar.stores.memory import MemoryStore
 from structlog.testing import capture_logs
 
 from fuquan.integrations.gateway.cache import ResponseCache
-from fuquan.integrations.gateway.client import (
-    CallContext,
-    GatewayClient,
-    GatewayPool,
-    GatewayReply,
-    PartnerEndpoint,
-)
+from fuquan.integrations.gateway.client import GatewayClient
+from fuquan.integrations.gateway.endpoints import CallContext, GatewayReply, PartnerEndpoint
 from fuquan.integrations.gateway.errors import (
     BulkheadFull,
     CircuitOpen,
@@ -41,6 +36,7 @@ from fuquan.integrations.gateway.errors import (
     PartnerTimeout,
     PartnerUnreachable,
 )
+from fuquan.integrations.gateway.pool import GatewayPool
 from fuquan.integrations.gateway.protocol import HTTP_STATUS, ResultCode, signature_matches
 from fuquan.integrations.partners.schemas import SERVICES, IdentityQuery, PersonQuery
 from fuquan.platform.core.crypto import sm3_hex

@@ -10,7 +10,8 @@ import msgspec
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from fuquan.integrations.gateway.client import GatewayPool, PartnerEndpoint
+from fuquan.integrations.gateway.endpoints import PartnerEndpoint
+from fuquan.integrations.gateway.pool import GatewayPool
 from fuquan.integrations.materials import PartnerDataProvider
 from fuquan.integrations.models import PartnerEndpointRecord
 from fuquan.integrations.partners.schemas import PARTNERS, Partner

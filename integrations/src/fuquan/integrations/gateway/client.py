@@ -24,8 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,6 +35,7 @@ import stamina
 import structlog
 
 from fuquan.integrations.gateway.cache import DEFAULT_TTL_SECONDS, CachedReply, Freshness, ResponseCache, freshness_of
+from fuquan.integrations.gateway.endpoints import CallContext, GatewayReply, PartnerEndpoint, new_request_id
 from fuquan.integrations.gateway.errors import (
     PartnerError,
     PartnerFailed,
@@ -50,7 +50,7 @@ from fuquan.integrations.gateway.resilience import Bulkhead, CircuitBreaker
 from fuquan.integrations.partners.schemas import Partner
 from fuquan.platform.core.crypto import sm3_hex
 
-__all__ = ["CallContext", "GatewayClient", "GatewayPool", "GatewayReply", "PartnerEndpoint"]
+__all__ = ["GatewayClient"]
 
 log = structlog.get_logger()
 
@@ -60,65 +60,6 @@ RETRY_WAIT_MAX = 0.4
 RETRY_WAIT_JITTER = 0.1
 
 _REJECTED = {ResultCode.BAD_REQUEST, ResultCode.AUTH_FAILED, ResultCode.FORBIDDEN}
-
-
-def new_request_id() -> str:
-    return uuid.uuid4().hex
-
-
-class PartnerEndpoint(msgspec.Struct, frozen=True, kw_only=True):
-    """One tenant's configuration for one partner. ``secret`` is never logged and masked in ``repr``."""
-
-    partner: Partner
-    base_url: str  # e.g. "http://127.0.0.1:9101" or a real gateway's URL
-    app_key: str
-    secret: str
-    timeout_seconds: float = 2.0  # per attempt, the whole exchange
-    max_connections: int = 10
-    max_concurrent: int = 8
-    max_wait_seconds: float = 1.0  # for a bulkhead slot
-    retries: int = 2  # extra attempts for reads
-    failure_threshold: int = 5
-    reset_after_seconds: float = 30.0
-
-    def __post_init__(self) -> None:
-        if self.timeout_seconds <= 0:
-            raise ValueError("timeout_seconds must be positive")
-        if self.max_connections < 1 or self.max_concurrent < 1:
-            raise ValueError("max_connections and max_concurrent must be at least 1")
-        if self.max_wait_seconds < 0 or self.retries < 0:
-            raise ValueError("max_wait_seconds and retries must not be negative")
-
-    def _public_fields(self) -> Iterator[tuple[str, Any]]:
-        for name in self.__struct_fields__:
-            yield name, "***" if name == "secret" else getattr(self, name)
-
-    def __repr__(self) -> str:
-        return f"PartnerEndpoint({', '.join(f'{name}={value!r}' for name, value in self._public_fields())})"
-
-    def __rich_repr__(self) -> list[tuple[str, Any]]:
-        return list(self._public_fields())
-
-
-class CallContext(msgspec.Struct, frozen=True, kw_only=True):
-    purpose: str  # X-Purpose: the case's receipt number
-    user_id: str  # X-User-Id: the acting staff member
-    request_id: str = msgspec.field(default_factory=new_request_id)  # X-Request-Id
-
-
-class GatewayReply(msgspec.Struct, frozen=True, kw_only=True):
-    """A partner's answer with what the evidence needs (request id, time, SM3 hashes)."""
-
-    data: Any  # the envelope's data (decoded JSON)
-    code: str  # "00", or "10" when the caller asked for not found as a reply
-    msg: str
-    request_id: str  # the X-Request-Id echoed by the partner (or the one sent)
-    fetched_at: datetime  # UTC, when the answer arrived (cached: when it was originally fetched)
-    request_hash: str  # hex SM3 of the exact request body bytes sent
-    response_hash: str  # hex SM3 of the exact response body bytes received
-    attempts: int  # 0 for a reply served from the cache
-    cached: bool = False
-    elapsed_ms: float
 
 
 def _is_retryable(error: Exception) -> bool:
@@ -424,59 +365,3 @@ class GatewayClient:
 
 def _elapsed_ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 1)
-
-
-class GatewayPool:
-    """One ``GatewayClient`` per (tenant code, partner), built on first use and rebuilt when the
-    endpoint's configuration changes (a new breaker and bulkhead: a new configuration starts afresh).
-    The app holds one per process."""
-
-    def __init__(
-        self,
-        *,
-        cache: ResponseCache | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        clock: Callable[[], float] = time.time,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.cache = cache
-        self._transport = transport
-        self._clock = clock
-        self._monotonic = monotonic
-        self._clients: dict[tuple[str, str], GatewayClient] = {}
-        self._retired: list[GatewayClient] = []
-
-    def client(self, tenant_code: str, endpoint: PartnerEndpoint) -> GatewayClient:
-        key = (tenant_code, endpoint.partner)
-        existing = self._clients.get(key)
-        if existing is not None and existing.endpoint == endpoint:
-            return existing
-        if existing is not None:
-            existing.retire()
-            self._retired = [c for c in self._retired if not c.closed]
-            self._retired.append(existing)
-            log.info("partner_client_rebuilt", tenant=tenant_code, partner=endpoint.partner)
-        client = GatewayClient(
-            endpoint,
-            cache=self.cache,
-            clock=self._clock,
-            transport=self._transport,
-            monotonic=self._monotonic,
-            tenant=tenant_code,
-        )
-        self._clients[key] = client
-        return client
-
-    def get(self, tenant_code: str, partner: str) -> GatewayClient | None:
-        return self._clients.get((tenant_code, partner))
-
-    def breaker_states(self) -> dict[tuple[str, str], str]:
-        """(tenant code, partner) → ``closed`` / ``open`` / ``half_open``, for status pages."""
-        return {key: client.breaker.state for key, client in self._clients.items()}
-
-    async def aclose(self) -> None:
-        clients = [*self._clients.values(), *self._retired]
-        self._clients.clear()
-        self._retired.clear()
-        for client in clients:
-            await client.aclose()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 
-from fuquan.integrations.gateway.client import CallContext
+from fuquan.integrations.gateway.endpoints import CallContext
 from fuquan.integrations.gateway.errors import PartnerError
 from fuquan.integrations.materials.asking import OWN_RECORD_KINDS, Asking, ClientFor, Rule
 from fuquan.integrations.materials.certificates import disability, veteran

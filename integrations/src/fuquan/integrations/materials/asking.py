@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
-from fuquan.integrations.gateway.client import CallContext, GatewayClient
+from fuquan.integrations.gateway.client import GatewayClient
+from fuquan.integrations.gateway.endpoints import CallContext
 from fuquan.integrations.partners.base import Fetched
 from fuquan.integrations.shared_data import (
     AnswerStatus,

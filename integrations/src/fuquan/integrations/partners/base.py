@@ -7,7 +7,8 @@ from typing import ClassVar, Generic, Literal, TypeVar
 
 import msgspec
 
-from fuquan.integrations.gateway.client import CallContext, GatewayClient, GatewayReply
+from fuquan.integrations.gateway.client import GatewayClient
+from fuquan.integrations.gateway.endpoints import CallContext, GatewayReply
 from fuquan.integrations.gateway.errors import PartnerFailed
 from fuquan.integrations.gateway.protocol import ResultCode
 from fuquan.integrations.partners.schemas import SERVICES, Partner

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fuquan.integrations.gateway.client import CallContext
+from fuquan.integrations.gateway.endpoints import CallContext
 from fuquan.integrations.partners.base import Fetched, PartnerAdapter
 from fuquan.integrations.partners.schemas import AssistanceResult, CremationResult, MarriageResult, PersonQuery
 

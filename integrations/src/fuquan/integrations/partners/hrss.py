@@ -4,7 +4,7 @@ registrations/recognitions made before or outside Fuquan. Fuquan's own decisions
 
 from __future__ import annotations
 
-from fuquan.integrations.gateway.client import CallContext
+from fuquan.integrations.gateway.endpoints import CallContext
 from fuquan.integrations.partners.base import Fetched, PartnerAdapter
 from fuquan.integrations.partners.schemas import CardResult, ContributionsResult, PersonQuery, RegistrationsResult
 

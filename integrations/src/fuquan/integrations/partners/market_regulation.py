@@ -3,7 +3,7 @@ entities registered to a person. Registration data changes rarely, so answers ar
 
 from __future__ import annotations
 
-from fuquan.integrations.gateway.client import CallContext
+from fuquan.integrations.gateway.endpoints import CallContext
 from fuquan.integrations.partners.base import Fetched, PartnerAdapter
 from fuquan.integrations.partners.schemas import BusinessesResult, EnterpriseQuery, EnterpriseResult, PersonQuery
 from fuquan.integrations.partners.uscc import normalise_credit_code

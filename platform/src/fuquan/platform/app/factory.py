@@ -30,7 +30,7 @@ from sqlalchemy.exc import DBAPIError
 from fuquan.authority.controllers import AuthorityController, GrantController
 from fuquan.authority.registry import AuthorityRegistry
 from fuquan.integrations.gateway.cache import ResponseCache
-from fuquan.integrations.gateway.client import GatewayPool
+from fuquan.integrations.gateway.pool import GatewayPool
 from fuquan.integrations.services import PartnerDirectory
 from fuquan.platform.accounts.controllers import AuthController
 from fuquan.platform.accounts.logins import LoginDirectory

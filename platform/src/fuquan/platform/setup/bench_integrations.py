@@ -51,7 +51,9 @@ from litestar.stores.memory import MemoryStore
 
 from fuquan.integrations import services as partner_services
 from fuquan.integrations.gateway.cache import ResponseCache
-from fuquan.integrations.gateway.client import GatewayClient, GatewayPool, PartnerEndpoint
+from fuquan.integrations.gateway.client import GatewayClient
+from fuquan.integrations.gateway.endpoints import PartnerEndpoint
+from fuquan.integrations.gateway.pool import GatewayPool
 from fuquan.integrations.materials import PartnerDataProvider
 from fuquan.integrations.partners.schemas import PARTNERS, Partner
 from fuquan.integrations.shared_data import lookup_all
