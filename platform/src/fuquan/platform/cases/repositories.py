@@ -20,8 +20,9 @@ from fuquan.platform.cases.models import (
     CasePause,
     ReceiptCounter,
 )
-from fuquan.platform.core.db import Base, conflict_insert
+from fuquan.platform.core.db import Base
 from fuquan.platform.core.errors import NotFound
+from fuquan.platform.core.upserts import compiled_upsert
 from fuquan.tenants.scope import TenantScope
 
 Row = TypeVar("Row", bound=Base)
@@ -47,15 +48,14 @@ async def _insert_unless_taken(session: AsyncSession, row: Row, unique: tuple[st
     into a commit when it opens the transaction."""
     model = type(row)
     values = {attr.key: getattr(row, attr.key) for attr in inspect(model).column_attrs if attr.key in row.__dict__}
-    dialect = session.bind.dialect.name
-    statement = _INSERTS_UNLESS_TAKEN.get((dialect, model, unique))
-    if statement is None:  # built once per model: building a DML statement costs more than running it
-        statement = conflict_insert(session, model).on_conflict_do_nothing(index_elements=list(unique))
-        statement = _INSERTS_UNLESS_TAKEN[(dialect, model, unique)] = statement.returning(model)
-    return await session.scalar(statement, values)
+    table = model.__table__
 
+    def build(insert: Any) -> Any:
+        statement = insert(table).values({key: bindparam(key) for key in values})
+        return statement.on_conflict_do_nothing(index_elements=list(unique)).returning(*table.columns)
 
-_INSERTS_UNLESS_TAKEN: dict[tuple[str, type[Base], tuple[str, ...]], Any] = {}
+    upsert = compiled_upsert(session, ("unless_taken", model, unique, frozenset(values)), build, entity=model)
+    return await session.scalar(upsert.statement, upsert.parameters(values))
 
 
 # The statements every case request runs, built once: building one costs more than its compiled form's lookup.
@@ -349,10 +349,16 @@ class ReceiptCounterRepository:
         """The next sequence for (unit, day), in one statement: the first of the day inserts the counter, every
         later one (or a concurrent first, which waits for the insert) increments it under the row's lock
         (PostgreSQL) or the database write lock (SQLite)."""
-        first = conflict_insert(self.session, ReceiptCounter).values(
-            tenant_id=tenant_id, unit_code=unit_code, day=day, last=1
-        )
-        upsert = first.on_conflict_do_update(
-            index_elements=["tenant_id", "unit_code", "day"], set_={"last": ReceiptCounter.last + 1}
-        )
-        return int((await self.session.execute(upsert.returning(ReceiptCounter.last))).scalar_one())
+        upsert = compiled_upsert(self.session, "receipt_counter", _take_receipt_number)
+        values = {"tenant_id": tenant_id, "unit_code": unit_code, "day": day}
+        return int((await self.session.execute(upsert.statement, upsert.parameters(values))).scalar_one())
+
+
+def _take_receipt_number(insert: Any) -> Any:
+    counter = ReceiptCounter.__table__.c
+    first = insert(ReceiptCounter.__table__).values(
+        tenant_id=bindparam("tenant_id"), unit_code=bindparam("unit_code"), day=bindparam("day"), last=1
+    )
+    key = ["tenant_id", "unit_code", "day"]
+    next_one = first.on_conflict_do_update(index_elements=key, set_={"last": counter.last + 1})
+    return next_one.returning(counter.last)

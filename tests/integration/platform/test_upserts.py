@@ -1,0 +1,76 @@
+"""INSERT … ON CONFLICT on the intake path is compiled once and then served from SQLAlchemy's statement cache
+(the dialects' own ON CONFLICT construct has no cache key, so it was compiled on every request), and still
+does what it did: the receipt counter counts on, an applicant comes back as a loaded row with its defaults."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.engine.interfaces import CacheStats
+
+from fuquan.platform.cases.models import Applicant, Case, ReceiptCounter
+from fuquan.platform.cases.repositories import ApplicantRepository, CaseRepository, ReceiptCounterRepository
+from fuquan.platform.core.db import create_engine, session_factory
+from fuquan.tenants.models import Tenant
+
+pytestmark = pytest.mark.anyio
+
+
+def _applicant(tenant_id: int, number: int) -> Applicant:
+    return Applicant(
+        tenant_id=tenant_id, id_index=f"index-{number}", id_cipher=b"c", id_masked="6401**********0011",
+        name_cipher=b"n", name_masked="张*", created_at=datetime(2026, 12, 6, tzinfo=UTC),
+    )  # fmt: skip
+
+
+async def test_upserts_are_compiled_once_and_still_count(database_url: str) -> None:
+    engine = create_engine(database_url)
+    inserts: list[Any] = []
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _seen(_conn: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool) -> None:
+        if statement.lstrip().upper().startswith("INSERT"):
+            inserts.append(context.cache_hit is CacheStats.CACHE_HIT)
+
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            tenant_id = (await session.scalars(select(Tenant.id).order_by(Tenant.id))).first()
+            assert tenant_id is not None
+            counter = ReceiptCounterRepository(session)
+            day = date(2026, 12, 7)
+            taken = [await counter.take(tenant_id, "640202001", day) for _ in range(3)]
+            applicants = ApplicantRepository(session)
+            first = await applicants.add(_applicant(tenant_id, 1))
+            second = await applicants.add(_applicant(tenant_id, 2))
+            again = await applicants.add(_applicant(tenant_id, 1))  # taken: the row that holds the number
+            stored = await session.scalar(select(ReceiptCounter.last).where(ReceiptCounter.day == day))
+    finally:
+        await engine.dispose()
+
+    assert taken == [1, 2, 3] and stored == 3
+    assert isinstance(first, Applicant) and first.id and first.name_masked == "张*"
+    assert second.id != first.id and again.id == first.id
+    # the first of each statement is compiled, every later one comes from the cache (not "no key")
+    assert inserts == [False, True, True, False, True, True]
+
+
+async def test_a_case_inserted_through_the_compiled_statement_gets_its_column_defaults(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            tenant_id = (await session.scalars(select(Tenant.id).order_by(Tenant.id))).first()
+            assert tenant_id is not None
+            applicant = await ApplicantRepository(session).add(_applicant(tenant_id, 9))
+            case = Case(
+                tenant_id=tenant_id, receipt_no="640202001-20261207-0001", query_code="ABCDEF", item_code="HRSS-01",
+                catalog_edition=1, applicant_id=applicant.id, accepting_unit="640202001", status="draft",
+                created_by=1, created_at=datetime(2026, 12, 7, tzinfo=UTC),
+            )  # fmt: skip
+            file, created = await CaseRepository(session).add(case, applicant, [], None)
+    finally:
+        await engine.dispose()
+    assert created
+    assert (file.case.version, file.case.trace_length, file.case.form, file.case.promised_days) == (1, 1, {}, 0)
