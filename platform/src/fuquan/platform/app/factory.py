@@ -94,8 +94,9 @@ def _store_factory(settings: Settings) -> Any:
     return memory_store
 
 
-def _is_throttled(request: Request[Any, Any, Any]) -> bool:
-    """Per-client limits where guessing is the threat: logins and the public case lookup (API and pages)."""
+async def _is_throttled(request: Request[Any, Any, Any]) -> bool:
+    """Per-client limits where guessing is the threat: logins and the public case lookup (API and pages).
+    A coroutine: Litestar runs a plain function here in a worker thread, on every request."""
     path = request.url.path
     if path.startswith(PUBLIC_PAGES):  # the citizens' progress pages: a query code is guessable too
         return True
