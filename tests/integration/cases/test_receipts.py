@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from datetime import date
+from types import SimpleNamespace
+from typing import cast
 
 import anyio
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.platform.cases.repositories import ReceiptCounterRepository
+from fuquan.platform.cases.services.context import CaseContext
+from fuquan.platform.cases.services.partners import reserve_sequence
 from fuquan.platform.cases.services.receipts import QUERY_CODE_ALPHABET, new_query_code, receipt_no
-from fuquan.platform.core.db import create_engine, session_factory, session_scope
+from fuquan.platform.core.db import create_engine, own_session, session_factory, session_scope
 from fuquan.tenants.models import Tenant
 
 pytestmark = pytest.mark.anyio
@@ -34,6 +39,37 @@ async def test_concurrent_sequences_are_unique_and_gapless(database_url: str) ->
         other_unit = await ReceiptCounterRepository(session).take(tenant_id, "640202002", day)
     await engine.dispose()
     assert sorted(got) == list(range(1, 21)) and other_unit == 1
+
+
+async def test_an_open_intake_does_not_hold_up_the_next_receipt_number(database_url: str, backend: str) -> None:
+    """On PostgreSQL the number is taken in a short transaction of its own: an intake whose transaction is still
+    open (asking, writing, committing) does not make the unit's next intake wait for its commit, and a number
+    whose intake then fails stays used, like a spoiled slip. On SQLite the request holds the write lock anyway,
+    so the number is taken in its own transaction and goes back with it."""
+    engine = create_engine(database_url)
+    maker = session_factory(engine)
+    async with maker() as session:
+        tenant_id = (await session.scalars(select(Tenant.id).where(Tenant.code == "64"))).one()
+    day = date(2026, 11, 23)
+
+    def context(session: AsyncSession) -> CaseContext:
+        partners = SimpleNamespace(session_maker=maker)
+        return cast(
+            CaseContext, SimpleNamespace(session=session, tenant_id=tenant_id, session_maker=maker, partners=partners)
+        )
+
+    async with own_session(maker, writes=True) as first, first.begin():
+        taken = await reserve_sequence(context(first), "640202001", day, before_calls=False)
+        if backend == "postgresql":
+            with anyio.fail_after(5):  # held up, this would wait until the first transaction ends
+                async with own_session(maker, writes=True) as second, second.begin():
+                    following = await reserve_sequence(context(second), "640202001", day, before_calls=False)
+            assert (taken, following) == (1, 2)
+        await first.rollback()  # the first intake fails
+    async with own_session(maker, writes=True) as third, third.begin():
+        after = await reserve_sequence(context(third), "640202001", day, before_calls=False)
+    await engine.dispose()
+    assert after == (3 if backend == "postgresql" else 1)
 
 
 def test_formats() -> None:

@@ -33,6 +33,7 @@ from fuquan.platform.cases.repositories import CaseRepository, ReceiptCounterRep
 from fuquan.platform.cases.services.context import CaseContext
 from fuquan.platform.catalog.models import CatalogItem
 from fuquan.platform.core.audit.services import AuditEntry, append
+from fuquan.platform.core.db import own_session
 
 CALLED = frozenset({"satisfied", "not_satisfied", "not_found", "unavailable"})
 
@@ -75,12 +76,16 @@ def calls_out(provider: SharedDataProvider) -> bool:
 
 
 async def reserve_sequence(ctx: CaseContext, unit_code: str, day: date, *, before_calls: bool) -> int:
-    """The receipt sequence. Before partner calls it is taken in its own short transaction (the calls must
-    not hold the counter's lock), and a number whose case then fails is left unused, like a spoiled slip in
-    a receipt book; with no call to wait for, in the request's own transaction."""
-    if ctx.session_maker is None or not before_calls:
+    """The receipt sequence, in a short transaction of its own wherever holding the counter's row lock to the
+    end of the request would make the unit's other intakes wait: before partner calls, and on PostgreSQL
+    always (there the request's other statements and its commit took place under the lock, which queued a
+    busy window's intakes one behind another). A number whose case then fails is left unused, like a spoiled
+    slip in a receipt book. On SQLite the request holds the database's write lock anyway: with no call to
+    wait for, the number is taken in the request's own transaction."""
+    apart = before_calls or ctx.session.bind.dialect.name != "sqlite"
+    if ctx.session_maker is None or not apart:
         return await ReceiptCounterRepository(ctx.session).take(ctx.tenant_id, unit_code, day)
-    async with ctx.session_maker() as session, session.begin():
+    async with own_session(ctx.session_maker, writes=True) as session, session.begin():
         return await ReceiptCounterRepository(session).take(ctx.tenant_id, unit_code, day)
 
 
