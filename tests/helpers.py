@@ -7,6 +7,9 @@ import re
 from typing import Any
 
 from fuquan.platform.setup.demo import DEMO_PASSWORD
+from fuquan.tenants.scope import scope_for, whole_tenant
+
+NINGXIA = scope_for(1, "64", "64")  # the first tenant the seed imports, whole
 
 
 async def login(client: Any, username: str, password: str = DEMO_PASSWORD) -> dict[str, str]:
@@ -77,7 +80,7 @@ async def connect_partners(
         assert tenant is not None
         for partner in PARTNERS:
             await partner_services.configure(
-                session, PersonalDataCipher(secret_key), tenant_id=tenant.id, tenant_code="64", partner=partner,
+                session, PersonalDataCipher(secret_key), scope=whole_tenant(tenant), partner=partner,
                 base_url=simulators.url(partner), app_key=app_key_for(partner),
                 secret=(secrets or {}).get(partner) or derived_secret(simulator_secret, partner),
                 timeout_seconds=timeout_seconds, retries=1, actor="test",
@@ -136,7 +139,7 @@ async def accepted_days_ago(
 
     engine = create_engine(database_url)
     async with session_scope(session_factory(engine)) as session:
-        calendar = await calendar_for(session, 1)
+        calendar = await calendar_for(session, NINGXIA)
         today = local_date(utcnow(), tz)
         day = today
         while calendar.working_days_used(day, today, []) < working_days:

@@ -17,6 +17,7 @@ from fuquan.platform.cases.services.partners import reserve_sequence
 from fuquan.platform.cases.services.receipts import QUERY_CODE_ALPHABET, new_query_code, receipt_no
 from fuquan.platform.core.db import create_engine, own_session, session_factory, session_scope
 from fuquan.tenants.models import Tenant
+from fuquan.tenants.scope import whole_tenant
 
 pytestmark = pytest.mark.anyio
 
@@ -25,18 +26,18 @@ async def test_concurrent_sequences_are_unique_and_gapless(database_url: str) ->
     engine = create_engine(database_url)
     maker = session_factory(engine)
     async with maker() as session:
-        tenant_id = (await session.scalars(select(Tenant.id).where(Tenant.code == "64"))).one()
+        scope = whole_tenant((await session.scalars(select(Tenant).where(Tenant.code == "64"))).one())
     day, got = date(2026, 11, 22), []
 
     async def open_one() -> None:
         async with session_scope(maker) as session:  # each in its own transaction, as requests would be
-            got.append(await ReceiptCounterRepository(session).take(tenant_id, "640202001", day))
+            got.append(await ReceiptCounterRepository(session).take(scope, "640202001", day))
 
     async with anyio.create_task_group() as group:
         for _ in range(20):
             group.start_soon(open_one)
     async with session_scope(maker) as session:
-        other_unit = await ReceiptCounterRepository(session).take(tenant_id, "640202002", day)
+        other_unit = await ReceiptCounterRepository(session).take(scope, "640202002", day)
     await engine.dispose()
     assert sorted(got) == list(range(1, 21)) and other_unit == 1
 
@@ -49,13 +50,16 @@ async def test_an_open_intake_does_not_hold_up_the_next_receipt_number(database_
     engine = create_engine(database_url)
     maker = session_factory(engine)
     async with maker() as session:
-        tenant_id = (await session.scalars(select(Tenant.id).where(Tenant.code == "64"))).one()
+        scope = whole_tenant((await session.scalars(select(Tenant).where(Tenant.code == "64"))).one())
     day = date(2026, 11, 23)
 
     def context(session: AsyncSession) -> CaseContext:
         partners = SimpleNamespace(session_maker=maker)
         return cast(
-            CaseContext, SimpleNamespace(session=session, tenant_id=tenant_id, session_maker=maker, partners=partners)
+            CaseContext,
+            SimpleNamespace(
+                session=session, actor=SimpleNamespace(scope=scope), session_maker=maker, partners=partners
+            ),
         )
 
     async with own_session(maker, writes=True) as first, first.begin():

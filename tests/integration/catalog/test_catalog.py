@@ -11,6 +11,7 @@ import pytest
 from fuquan.platform.catalog import services as catalog
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
 from fuquan.tenants.repositories import TenantRepository
+from fuquan.tenants.scope import whole_tenant
 from helpers import login
 
 pytestmark = pytest.mark.anyio
@@ -42,11 +43,13 @@ async def test_an_edit_makes_a_new_edition_and_keeps_the_old(client: Any, databa
     async with session_scope(maker) as session:
         tenant = await TenantRepository(session).by_code("64")
         assert tenant is not None
-        current = await catalog.current(session, tenant.id)
+        current = await catalog.current(session, whole_tenant(tenant))
         spec = msgspec.structs.replace(catalog.item_spec(current.get("HRSS-07")), decide_floor=4)
-        revised = await catalog.revise(session, tenant.id, spec, actor="nx_admin", note="创业担保贷款审批下放到乡镇")
+        revised = await catalog.revise(
+            session, whole_tenant(tenant), spec, actor="nx_admin", note="创业担保贷款审批下放到乡镇"
+        )
     async with maker() as session:
-        old = await catalog.edition(session, tenant.id, 1)
+        old = await catalog.edition(session, whole_tenant(tenant), 1)
     await engine.dispose()
     assert revised.edition.number == 2 and revised.get("HRSS-07").decide_floor == 4
     assert len(revised.items) == 20

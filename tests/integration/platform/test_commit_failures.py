@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.sql.elements import TextClause
 
 from fuquan.platform.cases.models import Case
 from fuquan.platform.core.db import create_engine, session_factory
@@ -30,8 +31,9 @@ def failing_commits() -> Iterator[list[Exception]]:
     errors: list[Exception] = []
 
     def note_cases(state: ORMExecuteState) -> None:
-        table = getattr(state.statement, "table", None)
-        if state.is_insert and table is not None and table.name == Case.__tablename__:
+        # the case is inserted by a statement compiled once: select(Case).from_statement(text(INSERT … RETURNING))
+        textual = getattr(getattr(state.statement, "element", None), "element", None)
+        if isinstance(textual, TextClause) and textual.text.startswith(f"INSERT INTO {Case.__tablename__} "):
             state.session.info["wrote_a_case"] = True
 
     def fail(session: Session) -> None:

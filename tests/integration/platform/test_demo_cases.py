@@ -23,7 +23,7 @@ from fuquan.platform.core.personal import PersonalDataCipher, parse_resident_id
 from fuquan.platform.core.timeutil import local_date, utcnow
 from fuquan.platform.setup.demo import add_demo_grants
 from fuquan.platform.setup.demo_cases import add_demo_cases, scan_png
-from helpers import login
+from helpers import NINGXIA, login
 
 pytestmark = pytest.mark.anyio
 
@@ -99,7 +99,7 @@ async def test_demo_cases_cover_every_state_and_signal(client: Any, settings: Se
         for event in events:
             by_case.setdefault(event.case_id, []).append(event)
         now = utcnow()
-        calendar = await calendar_for(session, rows[0].tenant_id)
+        calendar = await calendar_for(session, NINGXIA)
         for case in rows:
             trace = by_case[case.id]
             assert trace[0].action == "create" and trace[0].from_status is None

@@ -15,6 +15,7 @@ from fuquan.platform.cases.models import Applicant, Case, ReceiptCounter
 from fuquan.platform.cases.repositories import ApplicantRepository, CaseRepository, ReceiptCounterRepository
 from fuquan.platform.core.db import create_engine, session_factory
 from fuquan.tenants.models import Tenant
+from fuquan.tenants.scope import whole_tenant
 
 pytestmark = pytest.mark.anyio
 
@@ -37,15 +38,16 @@ async def test_upserts_are_compiled_once_and_still_count(database_url: str) -> N
 
     try:
         async with session_factory(engine)() as session, session.begin():
-            tenant_id = (await session.scalars(select(Tenant.id).order_by(Tenant.id))).first()
-            assert tenant_id is not None
+            tenant = (await session.scalars(select(Tenant).order_by(Tenant.id))).first()
+            assert tenant is not None
+            scope, tenant_id = whole_tenant(tenant), tenant.id
             counter = ReceiptCounterRepository(session)
             day = date(2026, 12, 7)
-            taken = [await counter.take(tenant_id, "640202001", day) for _ in range(3)]
+            taken = [await counter.take(scope, "640202001", day) for _ in range(3)]
             applicants = ApplicantRepository(session)
-            first = await applicants.add(_applicant(tenant_id, 1))
-            second = await applicants.add(_applicant(tenant_id, 2))
-            again = await applicants.add(_applicant(tenant_id, 1))  # taken: the row that holds the number
+            first = await applicants.add(scope, _applicant(tenant_id, 1))
+            second = await applicants.add(scope, _applicant(tenant_id, 2))
+            again = await applicants.add(scope, _applicant(tenant_id, 1))  # taken: the row that holds the number
             stored = await session.scalar(select(ReceiptCounter.last).where(ReceiptCounter.day == day))
     finally:
         await engine.dispose()
@@ -61,15 +63,16 @@ async def test_a_case_inserted_through_the_compiled_statement_gets_its_column_de
     engine = create_engine(database_url)
     try:
         async with session_factory(engine)() as session, session.begin():
-            tenant_id = (await session.scalars(select(Tenant.id).order_by(Tenant.id))).first()
-            assert tenant_id is not None
-            applicant = await ApplicantRepository(session).add(_applicant(tenant_id, 9))
+            tenant = (await session.scalars(select(Tenant).order_by(Tenant.id))).first()
+            assert tenant is not None
+            scope, tenant_id = whole_tenant(tenant), tenant.id
+            applicant = await ApplicantRepository(session).add(scope, _applicant(tenant_id, 9))
             case = Case(
                 tenant_id=tenant_id, receipt_no="640202001-20261207-0001", query_code="ABCDEF", item_code="HRSS-01",
                 catalog_edition=1, applicant_id=applicant.id, accepting_unit="640202001", status="draft",
                 created_by=1, created_at=datetime(2026, 12, 7, tzinfo=UTC),
             )  # fmt: skip
-            file, created = await CaseRepository(session).add(case, applicant, [], None)
+            file, created = await CaseRepository(session).add(scope, case, applicant, [], None)
     finally:
         await engine.dispose()
     assert created

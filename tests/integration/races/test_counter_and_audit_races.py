@@ -30,6 +30,7 @@ from fuquan.platform.core.config import Settings
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
 from fuquan.platform.core.timeutil import utcnow
 from fuquan.tenants.models import Tenant
+from helpers import NINGXIA
 
 pytestmark = pytest.mark.anyio
 
@@ -37,7 +38,7 @@ pytestmark = pytest.mark.anyio
 async def test_first_receipt_of_the_day_from_two_connections(database_url: str) -> None:
     async def take(maker: async_sessionmaker[AsyncSession], day: date) -> int:
         async with maker() as session, session.begin():
-            sequence = await ReceiptCounterRepository(session).take(1, TOWN, day)
+            sequence = await ReceiptCounterRepository(session).take(NINGXIA, TOWN, day)
             await anyio.sleep(HOLD_SECONDS)
             return sequence
 

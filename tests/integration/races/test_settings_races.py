@@ -34,6 +34,7 @@ from fuquan.platform.core.config import Settings
 from fuquan.platform.core.db import create_engine, session_factory
 from fuquan.platform.core.errors import Conflict
 from fuquan.platform.core.personal import PersonalDataCipher
+from helpers import NINGXIA
 
 pytestmark = pytest.mark.anyio
 
@@ -117,7 +118,7 @@ async def test_one_partner_gateway_set_from_two_commands(settings: Settings, dat
     async def configure(maker: async_sessionmaker[AsyncSession], partner: str, url: str) -> str:
         async with maker() as session, session.begin():
             record = await partner_services.configure(
-                session, cipher, tenant_id=1, tenant_code="64", partner=partner, base_url=url, app_key="key",
+                session, cipher, scope=NINGXIA, partner=partner, base_url=url, app_key="key",
                 secret="secret", actor="fuquan partners set",
             )  # fmt: skip
             await anyio.sleep(HOLD_SECONDS)

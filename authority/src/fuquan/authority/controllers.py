@@ -48,7 +48,7 @@ class GrantController(Controller):
     @post("/", summary="赋权（向下级单位下放权限）", opt={"permission": "grants.manage"})
     async def create_grant(
         self,
-        request: Request,  # type: ignore[type-arg]
+        request: Request,
         data: JSONBody[GrantCreate],
         db_session: NamedDependency[AsyncSession],
         actor: NamedDependency[Actor],
@@ -66,7 +66,7 @@ class GrantController(Controller):
     @post("/batch", summary="批量赋权（全部成功或全部不写入）", opt={"permission": "grants.manage"})
     async def create_grants(
         self,
-        request: Request,  # type: ignore[type-arg]
+        request: Request,
         data: JSONBody[GrantBatch],
         db_session: NamedDependency[AsyncSession],
         actor: NamedDependency[Actor],
@@ -86,7 +86,7 @@ class GrantController(Controller):
           opt={"permission": "grants.manage"})  # fmt: skip
     async def revoke_grant(
         self,
-        request: Request,  # type: ignore[type-arg]
+        request: Request,
         grant_id: RowId,
         data: JSONBody[GrantRevoke],
         db_session: NamedDependency[AsyncSession],

@@ -38,6 +38,7 @@ from fuquan.platform.core.db import own_session
 from fuquan.platform.core.timeutil import utcnow
 from fuquan.tenants.directory import UnitDirectory
 from fuquan.tenants.repositories import UnitRepository
+from fuquan.tenants.scope import TenantScope
 
 log = structlog.get_logger()
 
@@ -51,12 +52,16 @@ EXPLANATIONS_KEPT = 50_000  # per tenant: the facts behind recent answers, forgo
 
 @dataclass
 class LoadedTenant:
-    tenant_id: int
+    scope: TenantScope  # the whole tenant
     authority: TenantAuthority
     version: int
     bucket_codes: list[str]  # sorted codes of units at township level or above
     # what explanations read from the grants (chains, covering grants), valid for this version only
     explanations: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+
+    @property
+    def tenant_id(self) -> int:
+        return self.scope.tenant_id
 
     def remember(self, version: int, key: tuple[Any, ...], facts: Any) -> None:
         """Keep ``facts`` read while ``version`` was held, unless a change came in meanwhile."""
@@ -71,10 +76,10 @@ class LoadedTenant:
     def apply(self, version: int, added: Sequence[tuple[str, ...]], removed: Sequence[tuple[str, ...]]) -> None:
         """One logged change, to both engines (policy lines have 5 fields, role lines 2)."""
         self.authority.apply(
-            [line for line in added if len(line) == 5],  # type: ignore[misc]
-            [line for line in removed if len(line) == 5],  # type: ignore[misc]
-            added_roles=[line for line in added if len(line) == 2],  # type: ignore[misc]
-            removed_roles=[line for line in removed if len(line) == 2],  # type: ignore[misc]
+            [line for line in added if len(line) == 5],
+            [line for line in removed if len(line) == 5],
+            added_roles=[line for line in added if len(line) == 2],
+            removed_roles=[line for line in removed if len(line) == 2],
         )
         self.version = version
         self.explanations.clear()
@@ -111,15 +116,16 @@ class AuthorityRegistry:
 
     # -- reading -----------------------------------------------------------------------------
 
-    async def get(self, session: AsyncSession, tenant_id: int) -> LoadedTenant:
+    async def get(self, session: AsyncSession, scope: TenantScope) -> LoadedTenant:
         """The tenant's engine, holding every change this process has been told of."""
+        tenant_id = scope.tenant_id
         loaded = self._tenants.get(tenant_id)
         if loaded is not None and (
             loaded.version >= self._told.get(tenant_id, 0)
             or tenant_id in session.sync_session.info.get(_PENDING, {})  # this transaction changes it
         ):
             return loaded
-        return await self.catch_up(tenant_id, session)
+        return await self.catch_up(scope, session)
 
     def version_of(self, tenant_id: int) -> int | None:
         loaded = self._tenants.get(tenant_id)
@@ -138,18 +144,19 @@ class AuthorityRegistry:
         loaded = self._tenants.get(tenant_id)
         return loaded is not None and loaded.version < version
 
-    async def catch_up(self, tenant_id: int, session: AsyncSession | None = None) -> LoadedTenant:
+    async def catch_up(self, scope: TenantScope, session: AsyncSession | None = None) -> LoadedTenant:
         """Bring the tenant's engine up to the newest version this process has been told of: apply the
         log from the version held, or build the engine when there is none or the log was compacted."""
+        tenant_id = scope.tenant_id
         lock = self._locks.setdefault(tenant_id, asyncio.Lock())
         async with lock:
             loaded = self._tenants.get(tenant_id)
             if loaded is None:
-                loaded = await self._build(tenant_id, session)
+                loaded = await self._build(scope.whole(), session)
             elif loaded.version < self._told.get(tenant_id, 0):
                 async with self._reading(session) as reader:
                     if not await self._apply_log(loaded, reader):
-                        loaded = await self._build(tenant_id, session)
+                        loaded = await self._build(loaded.scope, session)
             return loaded
 
     async def poll(self, session: AsyncSession) -> list[int]:
@@ -161,8 +168,15 @@ class AuthorityRegistry:
             if self.told(tenant_id, version)
         ]
         for tenant_id in behind:
-            await self.catch_up(tenant_id)
+            await self.catch_up_held(tenant_id)
         return behind
+
+    async def catch_up_held(self, tenant_id: int) -> None:
+        """Catch up a tenant this process holds, named by id as announcements and the version table name it
+        (``told`` is True only for a tenant held here)."""
+        loaded = self._tenants.get(tenant_id)
+        if loaded is not None:
+            await self.catch_up(loaded.scope)
 
     @asynccontextmanager
     async def _reading(self, session: AsyncSession | None) -> AsyncIterator[AsyncSession]:
@@ -179,13 +193,13 @@ class AuthorityRegistry:
         policy = PolicyRepository(session)
         tenant_id = loaded.tenant_id
         while loaded.version < self._told.get(tenant_id, 0):
-            changes = await policy.changes_since(tenant_id, loaded.version)
+            changes = await policy.changes_since(loaded.scope, loaded.version)
             if changes and changes[0][0] != loaded.version + 1:
                 return False
             if not changes:
                 # told of a version the log does not hold: compacted away, or not ours at all (a message
                 # from another database, a restored backup) — believe the database
-                if await policy.version(tenant_id) > loaded.version:
+                if await policy.version(loaded.scope) > loaded.version:
                     return False
                 self._told[tenant_id] = loaded.version
                 break
@@ -193,12 +207,13 @@ class AuthorityRegistry:
                 loaded.apply(version, added, removed)
         return True
 
-    async def _build(self, tenant_id: int, session: AsyncSession | None) -> LoadedTenant:
+    async def _build(self, scope: TenantScope, session: AsyncSession | None) -> LoadedTenant:
         """Read a consistent copy of the stored policy and build both engines in a worker thread."""
+        tenant_id = scope.tenant_id
         async with self._reading(session) as reader:
-            version, rows, codes = await _consistent_policy(reader, tenant_id)
+            version, rows, codes = await _consistent_policy(reader, scope)
         authority = await anyio.to_thread.run_sync(TenantAuthority.from_store, rows)
-        loaded = LoadedTenant(tenant_id, authority, version, sorted(codes))
+        loaded = LoadedTenant(scope, authority, version, sorted(codes))
         replaced = self._tenants.get(tenant_id)
         self._tenants[tenant_id] = loaded  # the atomic swap: readers see the old engine or the new one
         if self.freeze_gc:
@@ -213,20 +228,21 @@ class AuthorityRegistry:
 
     # -- writing -----------------------------------------------------------------------------
 
-    async def lock(self, session: AsyncSession, tenant_id: int) -> None:
+    async def lock(self, session: AsyncSession, scope: TenantScope) -> None:
         """Hold the tenant's policy lock until ``session``'s transaction ends (see PolicyRepository.lock):
         take it before reading the grants a change depends on."""
-        await PolicyRepository(session).lock(tenant_id)
+        await PolicyRepository(session).lock(scope)
 
     async def record(
-        self, session: AsyncSession, tenant_id: int, added: Sequence[PolicyLine], removed: Sequence[PolicyLine] = ()
+        self, session: AsyncSession, scope: TenantScope, added: Sequence[PolicyLine], removed: Sequence[PolicyLine] = ()
     ) -> int:
         """Log a policy change made in ``session``'s transaction: the tenant's next version, written with it.
 
         The in-memory engine applies it once, and only if, the transaction commits."""
         policy = PolicyRepository(session)
-        version = await policy.bump_version(tenant_id)
-        await policy.append_change(tenant_id, version, added, removed, utcnow())
+        tenant_id = scope.tenant_id
+        version = await policy.bump_version(scope)
+        await policy.append_change(scope, version, added, removed, utcnow())
         pending: dict[int, list[PendingChange]] = session.sync_session.info.setdefault(_PENDING, {})
         pending.setdefault(tenant_id, []).append(PendingChange(self, tenant_id, version, list(added), list(removed)))
         return version
@@ -258,17 +274,17 @@ def exempt_from_gc(*, replaced: bool) -> None:
     gc.freeze()
 
 
-async def _consistent_policy(session: AsyncSession, tenant_id: int) -> tuple[int, list[tuple[str, ...]], list[str]]:
+async def _consistent_policy(session: AsyncSession, scope: TenantScope) -> tuple[int, list[tuple[str, ...]], list[str]]:
     """(version, rows, bucket codes) as of one version: every change bumps the version in its transaction,
     so an unchanged version before and after the reads means no change committed in between."""
     policy = PolicyRepository(session)
     for _attempt in range(_CONSISTENT_READ_ATTEMPTS):
-        before = await policy.version(tenant_id)
-        rows = await policy.rows(tenant_id)
-        codes = await UnitRepository(session).codes_up_to_level(tenant_id, BUCKET_LEVEL)
-        if await policy.version(tenant_id) == before:  # each statement sees what was committed when it began
+        before = await policy.version(scope)
+        rows = await policy.rows(scope)
+        codes = await UnitRepository(session).codes_up_to_level(scope, BUCKET_LEVEL)
+        if await policy.version(scope) == before:  # each statement sees what was committed when it began
             return before, rows, codes
-    raise RuntimeError(f"the policy of tenant {tenant_id} kept changing while it was read")
+    raise RuntimeError(f"the policy of tenant {scope.tenant_code} kept changing while it was read")
 
 
 @event.listens_for(Session, "after_commit")

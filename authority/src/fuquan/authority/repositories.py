@@ -32,12 +32,12 @@ class GrantRepository:
         await self.session.flush()
         return grants
 
-    async def insert_world(self, tenant_id: int, grantor: str, specs: Iterable[GrantSpec], at: datetime) -> None:
+    async def insert_world(self, scope: TenantScope, grantor: str, specs: Iterable[GrantSpec], at: datetime) -> None:
         """Benchmark worlds only: store generated grant specs as grants with their own ids (then move the id
         sequence past them on PostgreSQL)."""
         rows = [
             {
-                "id": spec.id, "tenant_id": tenant_id, "item_code": spec.item, "action": spec.action,
+                "id": spec.id, "tenant_id": scope.tenant_id, "item_code": spec.item, "action": spec.action,
                 "unit_code": spec.unit, "scope": "subtree" if spec.subtree else "unit", "valid_from": spec.valid_from,
                 "valid_until": spec.valid_until, "basis": "devolved", "instrument": "基准测试数据（生成）",
                 "redelegable": spec.parent_id is None, "parent_id": spec.parent_id, "grantor_unit_code": grantor,
@@ -53,12 +53,12 @@ class GrantRepository:
             await self.session.execute(text(_MOVE_GRANT_IDS_PAST_MAX))
             await self.session.execute(text("ANALYZE authority_grant"))  # the planner's statistics, at once
 
-    async def held_by(self, tenant_id: int, unit: str) -> list[Grant]:
+    async def held_by(self, scope: TenantScope, unit: str) -> list[Grant]:
         """Unrevoked grants made to ``unit`` — what it may pass on (if re-delegable)."""
         return list(
             await self.session.scalars(
                 select(Grant)
-                .where(Grant.tenant_id == tenant_id, Grant.unit_code == unit, Grant.revoked_at.is_(None))
+                .where(Grant.tenant_id == scope.tenant_id, Grant.unit_code == unit, Grant.revoked_at.is_(None))
                 .order_by(Grant.id)
                 .execution_options(populate_existing=True)
             )
@@ -72,14 +72,14 @@ class GrantRepository:
             return None
         return grant
 
-    async def by_ids(self, tenant_id: int, ids: Iterable[int]) -> dict[int, Grant]:
+    async def by_ids(self, scope: TenantScope, ids: Iterable[int]) -> dict[int, Grant]:
         wanted = list(set(ids))
         if not wanted:
             return {}
-        rows = await self.session.scalars(select(Grant).where(Grant.tenant_id == tenant_id, Grant.id.in_(wanted)))
+        rows = await self.session.scalars(select(Grant).where(Grant.tenant_id == scope.tenant_id, Grant.id.in_(wanted)))
         return {grant.id: grant for grant in rows}
 
-    async def covering(self, tenant_id: int, item: str, action: str, code: str) -> list[Grant]:
+    async def covering(self, scope: TenantScope, item: str, action: str, code: str) -> list[Grant]:
         """Every grant (any state) for (item, action) that covers ``code``: on it, or a subtree above it.
 
         One lookup of the (tenant, item, action, unit) index per code on the path (≤ 6); the subtree
@@ -88,7 +88,7 @@ class GrantRepository:
         rows = await self.session.scalars(
             select(Grant)
             .where(
-                Grant.tenant_id == tenant_id,
+                Grant.tenant_id == scope.tenant_id,
                 Grant.item_code == item,
                 Grant.action == action,
                 Grant.unit_code.in_([code, *ancestor_codes(code)]),
@@ -97,14 +97,14 @@ class GrantRepository:
         )
         return [grant for grant in rows if grant.unit_code == code or grant.subtree]
 
-    async def under(self, tenant_id: int, item: str, action: str, code: str) -> list[Grant]:
+    async def under(self, scope: TenantScope, item: str, action: str, code: str) -> list[Grant]:
         """Every grant (any state) for (item, action) that covers some unit of ``code``'s subtree:
         made to a unit in it, or a subtree grant made to a unit above it."""
         return list(
             await self.session.scalars(
                 select(Grant)
                 .where(
-                    Grant.tenant_id == tenant_id,
+                    Grant.tenant_id == scope.tenant_id,
                     Grant.item_code == item,
                     Grant.action == action,
                     or_(
@@ -116,11 +116,11 @@ class GrantRepository:
             )
         )
 
-    async def children(self, tenant_id: int, grant_id: int) -> list[Grant]:
+    async def children(self, scope: TenantScope, grant_id: int) -> list[Grant]:
         """The grants made directly under ``grant_id`` (any state): its re-delegations."""
         return list(
             await self.session.scalars(
-                select(Grant).where(Grant.tenant_id == tenant_id, Grant.parent_id == grant_id).order_by(Grant.id)
+                select(Grant).where(Grant.tenant_id == scope.tenant_id, Grant.parent_id == grant_id).order_by(Grant.id)
             )
         )
 
@@ -192,22 +192,24 @@ class PolicyRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def rows(self, tenant_id: int) -> list[tuple[str, ...]]:
+    async def rows(self, scope: TenantScope) -> list[tuple[str, ...]]:
         """A tenant's stored policy rows, ``(ptype, v0, …)`` — the filtered load of its enforcer."""
         result = await self.session.execute(
             select(PolicyRule.ptype, *(getattr(PolicyRule, c) for c in _VALUE_COLUMNS)).where(
-                PolicyRule.tenant_id == tenant_id
+                PolicyRule.tenant_id == scope.tenant_id
             )
         )
         # unused trailing columns are stored as ""
         return [tuple(value for value in row if value) for row in result.tuples()]
 
-    async def add(self, tenant_id: int, ptype: str, lines: Sequence[PolicyLine], grant_id: int | None = None) -> None:
+    async def add(
+        self, scope: TenantScope, ptype: str, lines: Sequence[PolicyLine], grant_id: int | None = None
+    ) -> None:
         if not lines:
             return
         rows = [
             {
-                "tenant_id": tenant_id,
+                "tenant_id": scope.tenant_id,
                 "ptype": ptype,
                 "grant_id": grant_id,
                 **dict(zip(_VALUE_COLUMNS, line, strict=False)),
@@ -216,10 +218,10 @@ class PolicyRepository:
         ]
         await self.session.execute(insert(PolicyRule), rows)
 
-    async def add_for_grants(self, tenant_id: int, lines_by_grant: Mapping[int, Sequence[PolicyLine]]) -> None:
+    async def add_for_grants(self, scope: TenantScope, lines_by_grant: Mapping[int, Sequence[PolicyLine]]) -> None:
         rows = [
             {
-                "tenant_id": tenant_id,
+                "tenant_id": scope.tenant_id,
                 "ptype": "p",
                 "grant_id": grant_id,
                 **dict(zip(_VALUE_COLUMNS, line, strict=False)),
@@ -244,61 +246,63 @@ class PolicyRepository:
     async def remove_for_grants(self, grant_ids: Sequence[int]) -> None:
         await self.session.execute(delete(PolicyRule).where(PolicyRule.grant_id.in_(list(grant_ids))))
 
-    async def remove_g(self, tenant_id: int, lines: Sequence[PolicyLine]) -> None:
+    async def remove_g(self, scope: TenantScope, lines: Sequence[PolicyLine]) -> None:
         if lines:
             await self.session.execute(
                 delete(PolicyRule).where(
-                    PolicyRule.tenant_id == tenant_id,
+                    PolicyRule.tenant_id == scope.tenant_id,
                     PolicyRule.ptype == "g",
                     tuple_(PolicyRule.v0, PolicyRule.v1).in_([(line[0], line[1]) for line in lines]),
                 )
             )
 
-    async def lock(self, tenant_id: int) -> None:
+    async def lock(self, scope: TenantScope) -> None:
         """Take the tenant's policy lock for the rest of the transaction: a no-op UPDATE of its version row
         holds the row lock on PostgreSQL and starts the write transaction on SQLite, so the tenant's grants
         and revocations run one at a time and each reads what the one before it committed."""
         for _attempt in range(2):
             result = await self.session.execute(
                 update(PolicyVersion)
-                .where(PolicyVersion.tenant_id == tenant_id)
+                .where(PolicyVersion.tenant_id == scope.tenant_id)
                 .values(version=PolicyVersion.version)
                 .returning(PolicyVersion.version)
             )
             if result.scalar_one_or_none() is not None:
                 return
             # the tenant's first change: create the counter (a concurrent first change may have just done so)
-            counter = conflict_insert(self.session, PolicyVersion).values(tenant_id=tenant_id, version=0)
+            counter = conflict_insert(self.session, PolicyVersion).values(tenant_id=scope.tenant_id, version=0)
             await self.session.execute(counter.on_conflict_do_nothing())
-        raise RuntimeError(f"the policy of tenant {tenant_id} could not be locked")
+        raise RuntimeError(f"the policy of tenant {scope.tenant_id} could not be locked")
 
-    async def bump_version(self, tenant_id: int) -> int:
+    async def bump_version(self, scope: TenantScope) -> int:
         """The tenant's next policy version (taking the policy lock if this transaction does not hold it)."""
-        await self.lock(tenant_id)
+        await self.lock(scope)
         result = await self.session.execute(
             update(PolicyVersion)
-            .where(PolicyVersion.tenant_id == tenant_id)
+            .where(PolicyVersion.tenant_id == scope.tenant_id)
             .values(version=PolicyVersion.version + 1)
             .returning(PolicyVersion.version)
         )
         return int(result.scalar_one())
 
     async def append_change(
-        self, tenant_id: int, version: int, added: Sequence[PolicyLine], removed: Sequence[PolicyLine], at: datetime
+        self, scope: TenantScope, version: int, added: Sequence[PolicyLine], removed: Sequence[PolicyLine], at: datetime
     ) -> None:
         self.session.add(
             PolicyChange(
-                tenant_id=tenant_id, version=version, added=[list(line) for line in added],
+                tenant_id=scope.tenant_id, version=version, added=[list(line) for line in added],
                 removed=[list(line) for line in removed], created_at=at,
             )
         )  # fmt: skip
         await self.session.flush()
 
-    async def changes_since(self, tenant_id: int, version: int) -> list[tuple[int, list[PolicyLine], list[PolicyLine]]]:
+    async def changes_since(
+        self, scope: TenantScope, version: int
+    ) -> list[tuple[int, list[PolicyLine], list[PolicyLine]]]:
         """The tenant's logged changes after ``version``, oldest first: (version, added, removed)."""
         rows = await self.session.execute(
             select(PolicyChange.version, PolicyChange.added, PolicyChange.removed)
-            .where(PolicyChange.tenant_id == tenant_id, PolicyChange.version > version)
+            .where(PolicyChange.tenant_id == scope.tenant_id, PolicyChange.version > version)
             .order_by(PolicyChange.version)
         )
         return [
@@ -317,13 +321,13 @@ class PolicyRepository:
         )
         return int(getattr(result, "rowcount", 0) or 0)
 
-    async def oldest_logged(self, tenant_id: int) -> int | None:
+    async def oldest_logged(self, scope: TenantScope) -> int | None:
         return await self.session.scalar(
-            select(func.min(PolicyChange.version)).where(PolicyChange.tenant_id == tenant_id)
+            select(func.min(PolicyChange.version)).where(PolicyChange.tenant_id == scope.tenant_id)
         )
 
-    async def version(self, tenant_id: int) -> int:
-        found = await self.session.get(PolicyVersion, tenant_id, populate_existing=True)
+    async def version(self, scope: TenantScope) -> int:
+        found = await self.session.get(PolicyVersion, scope.tenant_id, populate_existing=True)
         return 0 if found is None else found.version
 
     async def versions(self) -> dict[int, int]:

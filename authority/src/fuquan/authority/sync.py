@@ -25,6 +25,7 @@ from fuquan.platform.core.db import own_session
 from fuquan.platform.core.jobs.runner import Job, JobBody
 from fuquan.platform.core.timeutil import utcnow
 from fuquan.tenants.repositories import TenantRepository
+from fuquan.tenants.scope import whole_tenant
 
 log = structlog.get_logger()
 
@@ -58,7 +59,7 @@ async def heard(registry: AuthorityRegistry, raw: bytes) -> None:
     if registry.told(news.tenant, news.version):
         try:
             with anyio.CancelScope(shield=True):  # see JobRunner: never cancel a query half-way
-                await registry.catch_up(news.tenant)
+                await registry.catch_up_held(news.tenant)
         except Exception:  # the periodic catch-up retries
             log.exception("policy_catch_up_failed", tenant_id=news.tenant)
 
@@ -71,9 +72,9 @@ async def prime(registry: AuthorityRegistry, session_maker: async_sessionmaker[A
         try:
             with anyio.CancelScope(shield=True):  # see JobRunner: never cancel a query half-way
                 async with own_session(session_maker, writes=False) as session:
-                    tenant_ids = [tenant.id for tenant in await TenantRepository(session).all()]
-                for tenant_id in tenant_ids:
-                    await registry.catch_up(tenant_id)
+                    scopes = [whole_tenant(tenant) for tenant in await TenantRepository(session).all()]
+                for scope in scopes:
+                    await registry.catch_up(scope)
         except Exception:
             log.exception("policy_prime_failed", retry_in_seconds=delay)
             await anyio.sleep(delay)

@@ -9,32 +9,33 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.integrations.models import HrssRecord, PartnerEndpointRecord
 from fuquan.platform.core.db import conflict_insert
+from fuquan.tenants.scope import TenantScope
 
 
 class PartnerEndpointRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def for_tenant(self, tenant_id: int) -> Sequence[PartnerEndpointRecord]:
+    async def for_tenant(self, scope: TenantScope) -> Sequence[PartnerEndpointRecord]:
         rows = await self.session.scalars(
             select(PartnerEndpointRecord)
-            .where(PartnerEndpointRecord.tenant_id == tenant_id)
+            .where(PartnerEndpointRecord.tenant_id == scope.tenant_id)
             .order_by(PartnerEndpointRecord.partner)
         )
         return rows.all()
 
-    async def get(self, tenant_id: int, partner: str) -> PartnerEndpointRecord | None:
+    async def get(self, scope: TenantScope, partner: str) -> PartnerEndpointRecord | None:
         return await self.session.scalar(
             select(PartnerEndpointRecord).where(
-                PartnerEndpointRecord.tenant_id == tenant_id, PartnerEndpointRecord.partner == partner
+                PartnerEndpointRecord.tenant_id == scope.tenant_id, PartnerEndpointRecord.partner == partner
             )
         )
 
-    async def put(self, tenant_id: int, partner: str, **values: object) -> PartnerEndpointRecord:
+    async def put(self, scope: TenantScope, partner: str, **values: object) -> PartnerEndpointRecord:
         """Create or replace the tenant's row for ``partner`` in one statement (INSERT … ON CONFLICT DO
         UPDATE): set twice at once, the second waits for the first and then replaces it."""
         statement = conflict_insert(self.session, PartnerEndpointRecord).values(
-            tenant_id=tenant_id, partner=partner, **values
+            tenant_id=scope.tenant_id, partner=partner, **values
         )
         statement = statement.on_conflict_do_update(index_elements=["tenant_id", "partner"], set_=values)
         record = await self.session.scalar(
@@ -43,12 +44,12 @@ class PartnerEndpointRepository:
         assert record is not None  # inserted or updated, the row is returned
         return record
 
-    async def fingerprint(self, tenant_id: int) -> str:
+    async def fingerprint(self, scope: TenantScope) -> str:
         """Changes whenever the tenant's configuration does (count and latest update)."""
         row = (
             await self.session.execute(
                 select(func.count(), func.max(PartnerEndpointRecord.updated_at)).where(
-                    PartnerEndpointRecord.tenant_id == tenant_id
+                    PartnerEndpointRecord.tenant_id == scope.tenant_id
                 )
             )
         ).one()
@@ -59,10 +60,10 @@ class HrssRecordRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def for_person(self, tenant_id: int, person_index: str) -> Sequence[HrssRecord]:
+    async def for_person(self, scope: TenantScope, person_index: str) -> Sequence[HrssRecord]:
         rows = await self.session.scalars(
             select(HrssRecord)
-            .where(HrssRecord.tenant_id == tenant_id, HrssRecord.person_index == person_index)
+            .where(HrssRecord.tenant_id == scope.tenant_id, HrssRecord.person_index == person_index)
             .order_by(HrssRecord.since, HrssRecord.id)
         )
         return rows.all()

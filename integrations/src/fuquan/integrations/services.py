@@ -23,6 +23,7 @@ from fuquan.platform.core.personal import PersonalDataCipher
 from fuquan.platform.core.timeutil import utcnow
 from fuquan.platform.core.versions.services import PARTNERS as PARTNERS_SETTING
 from fuquan.platform.core.versions.services import TenantSettingCache, changed
+from fuquan.tenants.scope import TenantScope
 
 log = structlog.get_logger()
 
@@ -44,8 +45,8 @@ def _secret_context(tenant_code: str, partner: str) -> bytes:
     return f"{tenant_code}:partner:{partner}".encode()
 
 
-async def _enabled(session: AsyncSession, tenant_id: int) -> Sequence[PartnerEndpointRecord]:
-    return tuple(r for r in await PartnerEndpointRepository(session).for_tenant(tenant_id) if r.enabled)
+async def _enabled(session: AsyncSession, scope: TenantScope) -> Sequence[PartnerEndpointRecord]:
+    return tuple(r for r in await PartnerEndpointRepository(session).for_tenant(scope) if r.enabled)
 
 
 def _check(partner: str, base_url: str, app_key: str, secret: str, timeout_seconds: float, retries: int) -> None:
@@ -65,8 +66,7 @@ async def configure(
     session: AsyncSession,
     cipher: PersonalDataCipher,
     *,
-    tenant_id: int,
-    tenant_code: str,
+    scope: TenantScope,
     partner: str,
     base_url: str,
     app_key: str,
@@ -78,17 +78,18 @@ async def configure(
 ) -> PartnerEndpointRecord:
     """配置共享数据接口: where and how this tenant reaches one partner; audited, secret encrypted."""
     _check(partner, base_url, app_key, secret, timeout_seconds, retries)
+    tenant_code = scope.tenant_code
     record = await PartnerEndpointRepository(session).put(
-        tenant_id, partner, base_url=base_url.rstrip("/"), app_key=app_key.strip(),
+        scope, partner, base_url=base_url.rstrip("/"), app_key=app_key.strip(),
         secret_cipher=cipher.encrypt(secret.strip(), context=_secret_context(tenant_code, partner)),
         timeout_seconds=timeout_seconds, retries=retries, enabled=enabled, updated_at=utcnow(), updated_by=actor,
     )  # fmt: skip
-    await changed(session, tenant_id, PARTNERS_SETTING)
+    await changed(session, scope, PARTNERS_SETTING)
     await append(
         session,
         AuditEntry(
             action="partner.configure",
-            tenant_id=tenant_id,
+            tenant_id=scope.tenant_id,
             actor=actor,
             resource=f"partner:{partner}",
             detail={"base_url": record.base_url, "app_key": record.app_key, "enabled": enabled},
@@ -98,7 +99,7 @@ async def configure(
     return record
 
 
-async def endpoints(session: AsyncSession, tenant_id: int) -> list[EndpointRead]:
+async def endpoints(session: AsyncSession, scope: TenantScope) -> list[EndpointRead]:
     return [
         EndpointRead(
             partner=r.partner,
@@ -110,7 +111,7 @@ async def endpoints(session: AsyncSession, tenant_id: int) -> list[EndpointRead]
             enabled=r.enabled,
             updated_by=r.updated_by,
         )
-        for r in await PartnerEndpointRepository(session).for_tenant(tenant_id)
+        for r in await PartnerEndpointRepository(session).for_tenant(scope)
     ]
 
 
@@ -143,14 +144,14 @@ class PartnerDirectory:
             retries=record.retries,
         )
 
-    async def provider(self, session: AsyncSession, tenant_id: int, tenant_code: str) -> SharedDataProvider:
+    async def provider(self, session: AsyncSession, scope: TenantScope) -> SharedDataProvider:
         """``session`` is read only without a session maker of the directory's own (commands, tests)."""
-        records = await (_enabled(session, tenant_id) if self._configured is None else self._configured.get(tenant_id))
-        built = self._providers.get(tenant_id)
+        records = await (_enabled(session, scope) if self._configured is None else self._configured.get(scope))
+        built = self._providers.get(scope.tenant_id)
         if built is not None and built[0] is records:
             return built[1]
-        provider = self._build(records, tenant_code)
-        self._providers[tenant_id] = (records, provider)
+        provider = self._build(records, scope.tenant_code)
+        self._providers[scope.tenant_id] = (records, provider)
         return provider
 
     def _build(self, records: Sequence[PartnerEndpointRecord], tenant_code: str) -> SharedDataProvider:

@@ -12,9 +12,9 @@ neither is ever logged, and the request's ``repr`` masks them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import anyio
 import msgspec
@@ -124,18 +124,20 @@ class SharedDataRequest(msgspec.Struct, frozen=True, kw_only=True):
 
     __str__ = __repr__
 
-    def __rich_repr__(self) -> Iterator[tuple[str, object]]:
-        yield "source", self.source
-        yield "evidence", self.evidence
-        yield "id_number", mask_id_number(self.id_number)
-        yield "name", mask_name(self.name)
-        yield "subject", self.subject
-        yield "related_id_number", None if self.related_id_number is None else mask_id_number(self.related_id_number)
-        yield "credit_code", self.credit_code
-        yield "purpose", self.purpose
-        yield "tenant_code", self.tenant_code
-        yield "acting_user", self.acting_user
-        yield "request_id", self.request_id
+    def __rich_repr__(self) -> list[tuple[str, Any]]:
+        return [
+            ("source", self.source),
+            ("evidence", self.evidence),
+            ("id_number", mask_id_number(self.id_number)),
+            ("name", mask_name(self.name)),
+            ("subject", self.subject),
+            ("related_id_number", None if self.related_id_number is None else mask_id_number(self.related_id_number)),
+            ("credit_code", self.credit_code),
+            ("purpose", self.purpose),
+            ("tenant_code", self.tenant_code),
+            ("acting_user", self.acting_user),
+            ("request_id", self.request_id),
+        ]
 
 
 class SharedDataAnswer(msgspec.Struct, frozen=True, kw_only=True):

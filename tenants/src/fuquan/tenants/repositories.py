@@ -21,6 +21,7 @@ class TenantRepository:
         return await self.session.scalar(select(Tenant).where(Tenant.code == code))
 
     async def by_id(self, tenant_id: int) -> Tenant | None:
+        """The tenant itself (not a row it owns), e.g. for the case a public query code found."""
         return await self.session.get(Tenant, tenant_id)
 
     async def all(self) -> list[Tenant]:
@@ -86,28 +87,28 @@ class UnitRepository:
         )
         return list(rows)
 
-    async def codes_up_to_level(self, tenant_id: int, max_level: int) -> list[str]:
+    async def codes_up_to_level(self, scope: TenantScope, max_level: int) -> list[str]:
         rows = await self.session.scalars(
-            select(Unit.code).where(Unit.tenant_id == tenant_id, Unit.level <= max_level).order_by(Unit.code)
+            select(Unit.code).where(Unit.tenant_id == scope.tenant_id, Unit.level <= max_level).order_by(Unit.code)
         )
         return list(rows)
 
-    async def count_by_level(self, tenant_id: int) -> dict[int, int]:
+    async def count_by_level(self, scope: TenantScope) -> dict[int, int]:
         rows = await self.session.execute(
-            select(Unit.level, func.count()).where(Unit.tenant_id == tenant_id).group_by(Unit.level)
+            select(Unit.level, func.count()).where(Unit.tenant_id == scope.tenant_id).group_by(Unit.level)
         )
         return {level: count for level, count in rows.tuples()}  # noqa: C416 - a Result has keys(): dict() would misread it
 
-    async def names(self, tenant_id: int, codes: Sequence[str]) -> dict[str, str]:
+    async def names(self, scope: TenantScope, codes: Sequence[str]) -> dict[str, str]:
         if not codes:
             return {}
         rows = await self.session.execute(
-            select(Unit.code, Unit.name).where(Unit.tenant_id == tenant_id, Unit.code.in_(list(codes)))
+            select(Unit.code, Unit.name).where(Unit.tenant_id == scope.tenant_id, Unit.code.in_(list(codes)))
         )
         return {level: count for level, count in rows.tuples()}  # noqa: C416 - a Result has keys(): dict() would misread it
 
     async def insert_many(self, rows: Sequence[dict[str, object]]) -> None:
         await self.session.execute(insert(Unit), list(rows))
 
-    async def existing_codes(self, tenant_id: int) -> set[str]:
-        return set(await self.session.scalars(select(Unit.code).where(Unit.tenant_id == tenant_id)))
+    async def existing_codes(self, scope: TenantScope) -> set[str]:
+        return set(await self.session.scalars(select(Unit.code).where(Unit.tenant_id == scope.tenant_id)))

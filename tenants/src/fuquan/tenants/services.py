@@ -13,7 +13,7 @@ from fuquan.platform.core.timeutil import utcnow
 from fuquan.tenants.divisions import load_province, province_names, with_grids
 from fuquan.tenants.models import Tenant
 from fuquan.tenants.repositories import TenantRepository, UnitRepository
-from fuquan.tenants.scope import TenantScope, scope_for
+from fuquan.tenants.scope import TenantScope, whole_tenant
 
 log = structlog.get_logger()
 
@@ -57,7 +57,7 @@ async def import_province(
         tenant = await tenants.add(
             Tenant(code=province_code, name=name or tenant_name(province_code), created_at=utcnow())
         )
-    existing = await units.existing_codes(tenant.id)
+    existing = await units.existing_codes(whole_tenant(tenant))
     pending = [d for d in divisions if d.code not in existing]
     total = len(pending)
     for start in range(0, total, _BATCH):
@@ -71,7 +71,7 @@ async def import_province(
         if progress is not None:
             progress(min(start + _BATCH, total), total)
     log.info("tenant_imported", tenant=province_code, units_added=total, created=created)
-    return ImportResult(tenant, created, total, await units.count_by_level(tenant.id))
+    return ImportResult(tenant, created, total, await units.count_by_level(whole_tenant(tenant)))
 
 
 async def tenant_scope(session: AsyncSession, tenant_code: str) -> TenantScope:
@@ -79,4 +79,4 @@ async def tenant_scope(session: AsyncSession, tenant_code: str) -> TenantScope:
     tenant = await TenantRepository(session).by_code(tenant_code)
     if tenant is None:
         raise NotFound(f"租户 {tenant_code} 不存在，请先运行 fuquan seed 或 fuquan tenants import")
-    return scope_for(tenant.id, tenant.code, tenant.code, tenant.timezone)
+    return whole_tenant(tenant)

@@ -83,12 +83,12 @@ def _denial(covering: Covering, at: datetime, tz: str, what: str) -> tuple[str, 
     return f"没有有效的赋权使该单位拥有{what}权限", "no_grant"
 
 
-async def _chain(grants: GrantRepository, tenant_id: int, grant_id: int) -> tuple[GrantFacts, ...]:
+async def _chain(grants: GrantRepository, scope: TenantScope, grant_id: int) -> tuple[GrantFacts, ...]:
     """The grant that allows, then its parent, … up to the grant made by the tenant root."""
     chain: list[GrantFacts] = []
     next_id: int | None = grant_id
     while next_id is not None:
-        found = (await grants.by_ids(tenant_id, [next_id])).get(next_id)
+        found = (await grants.by_ids(scope, [next_id])).get(next_id)
         if found is None:
             break
         chain.append(GrantFacts.of(found))
@@ -96,9 +96,9 @@ async def _chain(grants: GrantRepository, tenant_id: int, grant_id: int) -> tupl
     return tuple(chain)
 
 
-async def _covering(grants: GrantRepository, tenant_id: int, item: str, action: str, code: str) -> Covering:
-    found = await grants.covering(tenant_id, item, action, code)
-    parents = await grants.by_ids(tenant_id, [g.parent_id for g in found if g.parent_id])
+async def _covering(grants: GrantRepository, scope: TenantScope, item: str, action: str, code: str) -> Covering:
+    found = await grants.covering(scope, item, action, code)
+    parents = await grants.by_ids(scope, [g.parent_id for g in found if g.parent_id])
     return Covering(tuple(GrantFacts.of(g) for g in found), {i: GrantFacts.of(g) for i, g in parents.items()})
 
 
@@ -121,7 +121,7 @@ async def check(
     target = await registry.units.get(scope, unit, session)
     catalog_item = catalog.get(item)
     when = at or utcnow()
-    loaded = await registry.get(session, scope.tenant_id)
+    loaded = await registry.get(session, scope)
     version = loaded.version
     allowed, grant_id = loaded.authority.decide(target.code, item, action, role, instant(when), engine="casbin")
     what = f"“{catalog_item.name}”的{ACTION_NAMES.get(action, action)}"
@@ -131,7 +131,7 @@ async def check(
         key = ("chain", grant_id)
         chain = loaded.explanations.get(key)
         if chain is None:
-            chain = await _chain(GrantRepository(session), scope.tenant_id, grant_id)  # type: ignore[arg-type]
+            chain = await _chain(GrantRepository(session), scope, grant_id)
             loaded.remember(version, key, chain)
         top = chain[0]
         return Decision(
@@ -144,11 +144,11 @@ async def check(
     if target.level > floor:
         reason = f"{what}权限最低只能下放到{LEVEL_NAMES[floor]}级，{target.name}是{LEVEL_NAMES[target.level]}级"
         return Decision(False, [], reason, "floor")
-    key = ("covering", item, action, target.code)
-    covering = loaded.explanations.get(key)
+    covering_key = ("covering", item, action, target.code)
+    covering = loaded.explanations.get(covering_key)
     if covering is None:
-        covering = await _covering(GrantRepository(session), scope.tenant_id, item, action, target.code)
-        loaded.remember(version, key, covering)
+        covering = await _covering(GrantRepository(session), scope, item, action, target.code)
+        loaded.remember(version, covering_key, covering)
     reason, rule = _denial(covering, when, scope.timezone, what)
     return Decision(False, [], reason, rule)
 
@@ -171,7 +171,7 @@ async def matrix(
     units = await UnitRepository(session).subtree(scope, root.code, max_level=min(6, root.level + depth))
     if len(units) > MAX_MATRIX_UNITS:
         raise RuleViolation(f"范围内单位过多（{len(units)} 个），请缩小层级深度或选择下级单位", rule="matrix_too_large")
-    loaded = await registry.get(session, scope.tenant_id)
+    loaded = await registry.get(session, scope)
     allowed = loaded.authority.matrix([u.code for u in units], instant(at or utcnow()), sorted(catalog.items))
     return units, allowed
 
@@ -179,13 +179,13 @@ async def matrix(
 async def deciding_grants(
     session: AsyncSession,
     registry: AuthorityRegistry,
-    tenant_id: int,
+    scope: TenantScope,
     cells: Sequence[tuple[str, str, str]],
     at: datetime,
 ) -> dict[tuple[str, str, str], int | None]:
     """For allowed (unit, item, action) cells: the grant whose line allows each (hot path, the unit's own
     grant before a subtree grant above it); ``STATUTORY`` for the tenant root's own authority."""
-    loaded = await registry.get(session, tenant_id)
+    loaded = await registry.get(session, scope)
     moment = instant(at)
     found: dict[tuple[str, str, str], int | None] = {}
     for unit, item, action in cells:
@@ -196,17 +196,23 @@ async def deciding_grants(
 
 
 async def unit_may(
-    session: AsyncSession, registry: AuthorityRegistry, tenant_id: int, unit: str, item: str, action: str, at: datetime
+    session: AsyncSession,
+    registry: AuthorityRegistry,
+    scope: TenantScope,
+    unit: str,
+    item: str,
+    action: str,
+    at: datetime,
 ) -> bool:
     """组织权限: does ``unit`` hold an effective grant for (item, action) at ``at``?"""
-    loaded = await registry.get(session, tenant_id)
+    loaded = await registry.get(session, scope)
     return loaded.authority.decide(unit, item, action, "", instant(at), engine="hot")[0]
 
 
 async def roles_permit(
     session: AsyncSession,
     registry: AuthorityRegistry,
-    tenant_id: int,
+    scope: TenantScope,
     unit: str,
     item: str,
     action: str,
@@ -214,16 +220,22 @@ async def roles_permit(
     at: datetime,
 ) -> bool:
     """岗位权限 on top of the unit's: does one of ``roles`` at ``unit`` permit (item, action)?"""
-    loaded = await registry.get(session, tenant_id)
+    loaded = await registry.get(session, scope)
     moment = instant(at)
     return any(loaded.authority.decide(unit, item, action, role, moment, engine="hot")[0] for role in sorted(roles))
 
 
 async def nearest_holder(
-    session: AsyncSession, registry: AuthorityRegistry, tenant_id: int, unit: str, item: str, action: str, at: datetime
+    session: AsyncSession,
+    registry: AuthorityRegistry,
+    scope: TenantScope,
+    unit: str,
+    item: str,
+    action: str,
+    at: datetime,
 ) -> str | None:
     """The nearest unit at or above ``unit`` holding (item, action) at ``at`` — where a case is routed."""
-    loaded = await registry.get(session, tenant_id)
+    loaded = await registry.get(session, scope)
     moment = instant(at)
     for code in [unit, *reversed(ancestor_codes(unit))]:
         if loaded.authority.decide(code, item, action, "", moment, engine="hot")[0]:

@@ -99,10 +99,10 @@ async def delegate_many(
     scope, tz, now = actor.scope, actor.scope.timezone, utcnow()
     grantor = actor.unit_code
     grants = GrantRepository(session)
-    await registry.lock(session, scope.tenant_id)  # the parent grants read below are as committed, not stale
+    await registry.lock(session, scope)  # the parent grants read below are as committed, not stale
     codes = sorted({request.unit for request in requests})
     targets = await UnitRepository(session).get_many(scope, codes)
-    held = [] if grantor == scope.tenant_code else await grants.held_by(scope.tenant_id, grantor)
+    held = [] if grantor == scope.tenant_code else await grants.held_by(scope, grantor)
     planned: list[tuple[GrantCreate, Window, Grant | None]] = []
     for index, request in enumerate(requests):
         try:
@@ -140,14 +140,14 @@ async def delegate_many(
             for request, window, parent in planned
         ]
     )  # fmt: skip
-    loaded = await registry.get(session, scope.tenant_id)
+    loaded = await registry.get(session, scope)
     known = {g.id: g for g in held}
     lines_by_grant = {
         grant.id: await compile_chain(grants, loaded, grant, catalog.get(grant.item_code).floor(grant.action), known)
         for grant in created
     }
-    await PolicyRepository(session).add_for_grants(scope.tenant_id, lines_by_grant)
-    await registry.record(session, scope.tenant_id, added=[line for ls in lines_by_grant.values() for line in ls])
+    await PolicyRepository(session).add_for_grants(scope, lines_by_grant)
+    await registry.record(session, scope, added=[line for ls in lines_by_grant.values() for line in ls])
     for grant in created:
         detail = {
             "item": grant.item_code, "action": grant.action, "unit": grant.unit_code, "scope": grant.scope,

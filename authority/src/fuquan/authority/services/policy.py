@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.authority.engine.lines import role_line, statutory_lines
 from fuquan.authority.repositories import PolicyLine, PolicyRepository
+from fuquan.tenants.scope import TenantScope
 
 log = structlog.get_logger()
 
@@ -28,9 +29,9 @@ def default_role_lines(item_codes: list[str]) -> list[PolicyLine]:
     ]
 
 
-async def initialise_policy(session: AsyncSession, tenant_id: int, root_code: str, item_codes: list[str]) -> int:
+async def initialise_policy(session: AsyncSession, scope: TenantScope, item_codes: list[str]) -> int:
     """Write a new tenant's starting policy: the root's statutory lines and the default role permissions."""
     policy = PolicyRepository(session)
-    await policy.add(tenant_id, "p", statutory_lines(root_code, item_codes))
-    await policy.add(tenant_id, "g", default_role_lines(item_codes))
-    return await policy.bump_version(tenant_id)
+    await policy.add(scope, "p", statutory_lines(scope.tenant_code, item_codes))
+    await policy.add(scope, "g", default_role_lines(item_codes))
+    return await policy.bump_version(scope)

@@ -13,6 +13,7 @@ from fuquan.authority.registry import LoadedTenant
 from fuquan.authority.repositories import GrantRepository, PolicyLine
 from fuquan.authority.schemas import GrantRead
 from fuquan.platform.core.timeutil import local_date
+from fuquan.tenants.scope import TenantScope
 
 log = structlog.get_logger()
 
@@ -74,14 +75,14 @@ def format_day(day: datetime | None, tz: str) -> str:
 
 
 async def chain_specs(
-    grants: GrantRepository, tenant_id: int, grant: Grant, known: dict[int, Grant]
+    grants: GrantRepository, scope: TenantScope, grant: Grant, known: dict[int, Grant]
 ) -> dict[int, GrantSpec]:
     """The grant and its ancestors as specs (loading ancestors not yet in ``known``)."""
     specs = {grant.id: spec_of(grant)}
     parent_id = grant.parent_id
     while parent_id is not None and parent_id not in specs:
         if parent_id not in known:
-            known.update(await grants.by_ids(tenant_id, [parent_id]))
+            known.update(await grants.by_ids(scope, [parent_id]))
         parent = known[parent_id]
         specs[parent.id] = spec_of(parent)
         parent_id = parent.parent_id
@@ -93,6 +94,6 @@ async def compile_chain(
 ) -> list[PolicyLine]:
     """The policy lines of ``grant`` on its chain's effective window, covering nothing below ``floor``
     (the item's lowest level for the action, from the catalogue)."""
-    specs = await chain_specs(grants, grant.tenant_id, grant, {} if known is None else known)
+    specs = await chain_specs(grants, loaded.scope, grant, {} if known is None else known)
     spec = replace(specs[grant.id], floor=floor)
-    return compile_grant(spec, chain_window(spec, specs), loaded.bucket_codes_under)
+    return [*compile_grant(spec, chain_window(spec, specs), loaded.bucket_codes_under)]

@@ -70,20 +70,20 @@ async def revoke(
     actor.require("grants.manage")
     scope = actor.scope
     grants = GrantRepository(session)
-    await registry.lock(session, scope.tenant_id)  # a concurrent revocation finishes first; then we see it
+    await registry.lock(session, scope)  # a concurrent revocation finishes first; then we see it
     grant, cascade = await _revocation_cascade(grants, scope, grant_id)
     now = utcnow()
     ids = [g.id for g in cascade]
     policy = PolicyRepository(session)
     old_lines = [line for lines in (await policy.lines_of_grants(ids)).values() for line in lines]
     await grants.record_revocations(cascade, at=now, by=actor.username, reason=reason, via=grant.id)
-    loaded = await registry.get(session, scope.tenant_id)
+    loaded = await registry.get(session, scope)
     await policy.remove_for_grants(ids)
     known = {g.id: g for g in cascade}
     lines_by_grant = {g.id: await compile_chain(grants, loaded, g, floor_of(catalog, g), known) for g in cascade}
-    await policy.add_for_grants(scope.tenant_id, lines_by_grant)
+    await policy.add_for_grants(scope, lines_by_grant)
     new_lines = [line for lines in lines_by_grant.values() for line in lines]
-    await registry.record(session, scope.tenant_id, added=new_lines, removed=old_lines)
+    await registry.record(session, scope, added=new_lines, removed=old_lines)
     for revoked in cascade:
         detail = {"reason": reason, "via": grant.id, "cascade": revoked.id != grant.id}
         entry = actor.audit_entry("grant.revoke", resource=f"grant:{revoked.id}", request_id=request_id, detail=detail)
@@ -116,15 +116,15 @@ async def revocation_preview(
     ending = {g.id for g in cascade}
     covered = await UnitRepository(session).subtree(scope, grant.unit_code) if grant.subtree else []
     codes = [u.code for u in covered] or [grant.unit_code]
-    loaded = await registry.get(session, scope.tenant_id)
+    loaded = await registry.get(session, scope)
     allowed = loaded.authority.matrix(codes, moment, [grant.item_code])
     holding = [code for code in codes if (grant.item_code, grant.action) in allowed.get(code, set())]
     known = {g.id: g for g in cascade}
     keeping: list[Grant] = []
-    for other in await grants.under(scope.tenant_id, grant.item_code, grant.action, grant.unit_code):
+    for other in await grants.under(scope, grant.item_code, grant.action, grant.unit_code):
         if other.id in ending or other.revoked_at is not None:
             continue
-        specs = await chain_specs(grants, scope.tenant_id, other, known)
+        specs = await chain_specs(grants, scope, other, known)
         lo, hi = chain_window(specs[other.id], specs)
         if lo <= moment < hi:
             keeping.append(other)

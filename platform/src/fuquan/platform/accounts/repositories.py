@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.platform.accounts.models import ApiToken, Staff
+from fuquan.tenants.scope import TenantScope
 
 
 class StaffRepository:
@@ -21,13 +22,15 @@ class StaffRepository:
     async def by_id(self, staff_id: int) -> Staff | None:
         return await self.session.get(Staff, staff_id)
 
-    async def display_names(self, tenant_id: int, usernames: Iterable[str]) -> dict[str, str]:
+    async def display_names(self, scope: TenantScope, usernames: Iterable[str]) -> dict[str, str]:
         """username → display name, for this tenant's staff only (others are simply absent)."""
         wanted = sorted(set(usernames))
         if not wanted:
             return {}
         rows = await self.session.execute(
-            select(Staff.username, Staff.display_name).where(Staff.tenant_id == tenant_id, Staff.username.in_(wanted))
+            select(Staff.username, Staff.display_name).where(
+                Staff.tenant_id == scope.tenant_id, Staff.username.in_(wanted)
+            )
         )
         return {username: display or username for username, display in rows.tuples()}
 

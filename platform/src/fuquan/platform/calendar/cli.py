@@ -21,6 +21,7 @@ from fuquan.platform.core.timeutil import local_date, utcnow
 from fuquan.tenants.models import Tenant
 from fuquan.tenants.options import unit_code_option
 from fuquan.tenants.repositories import TenantRepository
+from fuquan.tenants.scope import whole_tenant
 
 T = TypeVar("T")
 console = Console(stderr=True)
@@ -74,7 +75,7 @@ def calendar_set(day: datetime, tenant_code: str, workday: bool | None, note: st
 
     async def work(session: AsyncSession) -> None:
         tenant = await _tenant(session, tenant_code)
-        await services.set_day(session, tenant.id, day.date(), workday, note, OPERATOR)
+        await services.set_day(session, whole_tenant(tenant), day.date(), workday, note, OPERATOR)
 
     _run(_in_transaction(work))
     console.print(f"已设置租户 {tenant_code} 的 {day.date().isoformat()} 为{'上班' if workday else '放假'}")
@@ -90,7 +91,7 @@ def calendar_clear(day: datetime, tenant_code: str) -> None:
 
     async def work(session: AsyncSession) -> None:
         tenant = await _tenant(session, tenant_code)
-        await services.clear_day(session, tenant.id, day.date(), OPERATOR)
+        await services.clear_day(session, whole_tenant(tenant), day.date(), OPERATOR)
 
     _run(_in_transaction(work))
     console.print(f"已取消租户 {tenant_code} 对 {day.date().isoformat()} 的调整")
@@ -107,7 +108,7 @@ def calendar_show(tenant_code: str, year: int | None) -> None:
     async def work(session: AsyncSession) -> CalendarYearRead:
         tenant = await _tenant(session, tenant_code)
         wanted = local_date(utcnow(), tenant.timezone).year if year is None else year
-        return await services.year_days(session, tenant.id, wanted)
+        return await services.year_days(session, whole_tenant(tenant), wanted)
 
     result = _run(_in_transaction(work))
     title = f"租户 {tenant_code} {result.year} 年工作日历（仅列出与“周一至周五上班”不同的日子及本租户的调整）"

@@ -57,7 +57,7 @@ class CalendarController(Controller):
         year: Year = None,
     ) -> CalendarYearRead:
         wanted = local_date(utcnow(), tenant_scope.timezone).year if year is None else year
-        return await services.year_days(db_session, tenant_scope.tenant_id, wanted)
+        return await services.year_days(db_session, tenant_scope, wanted)
 
     @put("/days/{day:str}", summary="设置本租户某日放假或上班（覆盖国家安排）", opt={"permission": "calendar.manage"})
     async def set_day(
@@ -76,7 +76,7 @@ class CalendarController(Controller):
                 mismatch = f"请求体中的日期 {data.day.isoformat()} 与地址中的日期 {when.isoformat()} 不一致"
                 raise BadRequest(mismatch, rule="day_mismatch")
             row = await services.set_day(
-                db_session, actor.tenant_id, when, data.workday, data.note, actor, request_id=request_id
+                db_session, actor.scope, when, data.workday, data.note, actor, request_id=request_id
             )
         return services.day_read(row)
 
@@ -92,4 +92,4 @@ class CalendarController(Controller):
         detail = {"day": when.isoformat()}
         entry = actor.audit_entry("calendar.clear_day", resource=_resource(when), request_id=request_id, detail=detail)
         async with rejections_audited(db_session, entry):
-            await services.clear_day(db_session, actor.tenant_id, when, actor, request_id=request_id)
+            await services.clear_day(db_session, actor.scope, when, actor, request_id=request_id)

@@ -28,23 +28,23 @@ MANAGE = "calendar.manage"
 Author = Actor | str  # a staff member (API), or an operator's label such as "cli"
 
 
-def _authorise(actor: Author, tenant_id: int) -> None:
+def _authorise(actor: Author, scope: TenantScope) -> None:
     """A staff member needs ``calendar.manage`` at the tenant's root unit; an operator label passes."""
     if isinstance(actor, str):
         return
     actor.require(MANAGE)
-    if actor.tenant_id != tenant_id:
+    if actor.tenant_id != scope.tenant_id:
         raise NotFound("该租户不存在或不在您的管辖范围内")
     if not actor.scope.is_tenant_wide:
         raise PermissionDenied("工作日历适用于全省（区），只有省级单位的管理员可以维护", rule="tenant_wide_only")
 
 
 def _audit_entry(
-    actor: Author, tenant_id: int, action: str, day: date, detail: dict[str, object], request_id: str | None
+    actor: Author, scope: TenantScope, action: str, day: date, detail: dict[str, object], request_id: str | None
 ) -> AuditEntry:
     resource = f"calendar:{day.isoformat()}"
     if isinstance(actor, str):
-        return AuditEntry(action=action, tenant_id=tenant_id, actor=actor, resource=resource, detail=detail)
+        return AuditEntry(action=action, tenant_id=scope.tenant_id, actor=actor, resource=resource, detail=detail)
     return actor.audit_entry(action, resource=resource, request_id=request_id, detail=detail)
 
 
@@ -52,27 +52,28 @@ def _author_name(actor: Author) -> str:
     return actor if isinstance(actor, str) else actor.username
 
 
-async def calendar_for(session: AsyncSession, tenant_id: int) -> WorkingCalendar:
+async def calendar_for(session: AsyncSession, scope: TenantScope) -> WorkingCalendar:
     """The tenant's working-day calendar: the library's schedule under the tenant's own entries."""
-    rows = await CalendarRepository(session).overrides(tenant_id)
+    rows = await CalendarRepository(session).overrides(scope)
     return WorkingCalendar({row.day: row.workday for row in rows})
 
 
 async def provide_calendar(
-    tenant_scope: NamedDependency[TenantScope], calendars: NamedDependency[TenantSettingCache[WorkingCalendar]]
+    tenant_scope: NamedDependency[TenantScope],
+    calendars: NamedDependency[TenantSettingCache[TenantScope, WorkingCalendar]],
 ) -> WorkingCalendar:
     """The caller's tenant's working calendar (a request dependency), from this process's cache."""
-    return await calendars.get(tenant_scope.tenant_id)
+    return await calendars.get(tenant_scope)
 
 
 def day_read(row: CalendarOverride) -> CalendarDayRead:
     return CalendarDayRead(day=row.day, workday=row.workday, source="tenant", note=row.note, created_by=row.created_by)
 
 
-async def year_days(session: AsyncSession, tenant_id: int, year: int) -> CalendarYearRead:
+async def year_days(session: AsyncSession, scope: TenantScope, year: int) -> CalendarYearRead:
     """A year's non-ordinary days (holidays on weekdays, workdays on weekends) and the tenant's entries."""
-    calendar = await calendar_for(session, tenant_id)
-    rows = {row.day: row for row in await CalendarRepository(session).overrides(tenant_id, year)}
+    calendar = await calendar_for(session, scope)
+    rows = {row.day: row for row in await CalendarRepository(session).overrides(scope, year)}
     days = []
     for special in calendar.special_days(year):
         row = rows.get(special.day)
@@ -87,7 +88,7 @@ async def year_days(session: AsyncSession, tenant_id: int, year: int) -> Calenda
 
 async def set_day(
     session: AsyncSession,
-    tenant_id: int,
+    scope: TenantScope,
     day: date,
     workday: bool,
     note: str,
@@ -96,15 +97,17 @@ async def set_day(
     request_id: str | None = None,
 ) -> CalendarOverride:
     """Make ``day`` a working day (调休上班) or a day off (本地放假) for the tenant, replacing any entry."""
-    _authorise(actor, tenant_id)
+    _authorise(actor, scope)
     repository = CalendarRepository(session)
-    row = await repository.get(tenant_id, day, for_update=True)  # "previous" is what this change replaces
+    row = await repository.get(scope, day, for_update=True)  # "previous" is what this change replaces
     detail: dict[str, object] = {"day": day.isoformat(), "workday": workday, "note": note}
     if row is not None:
         detail["previous"] = {"workday": row.workday, "note": row.note}
-    entry = _audit_entry(actor, tenant_id, "calendar.set_day", day, detail, request_id)
+    entry = _audit_entry(actor, scope, "calendar.set_day", day, detail, request_id)
     if row is None:
-        row = CalendarOverride(tenant_id=tenant_id, day=day, workday=workday, note=note, created_by=_author_name(actor))
+        row = CalendarOverride(
+            tenant_id=scope.tenant_id, day=day, workday=workday, note=note, created_by=_author_name(actor)
+        )
         try:
             await repository.add(row)
         except IntegrityError as error:
@@ -112,26 +115,26 @@ async def set_day(
     else:
         row.workday, row.note, row.created_by = workday, note, _author_name(actor)
         await session.flush()
-    await changed(session, tenant_id, CALENDAR)
+    await changed(session, scope, CALENDAR)
     await append(session, entry)
-    log.info("calendar_day_set", tenant_id=tenant_id, day=day.isoformat(), workday=workday)
+    log.info("calendar_day_set", tenant_id=scope.tenant_id, day=day.isoformat(), workday=workday)
     return row
 
 
 async def clear_day(
-    session: AsyncSession, tenant_id: int, day: date, actor: Author, *, request_id: str | None = None
+    session: AsyncSession, scope: TenantScope, day: date, actor: Author, *, request_id: str | None = None
 ) -> CalendarOverride:
     """Remove the tenant's entry for ``day``; the national schedule (or the weekend rule) applies again."""
-    _authorise(actor, tenant_id)
+    _authorise(actor, scope)
     repository = CalendarRepository(session)
-    row = await repository.get(tenant_id, day)
+    row = await repository.get(scope, day)
     detail: dict[str, object] = {"day": day.isoformat()}
     if row is not None:
         detail["previous"] = {"workday": row.workday, "note": row.note}
-    entry = _audit_entry(actor, tenant_id, "calendar.clear_day", day, detail, request_id)
+    entry = _audit_entry(actor, scope, "calendar.clear_day", day, detail, request_id)
     if row is None or not await repository.delete(row):
         raise NotFound(f"{day.isoformat()} 没有本租户的工作日历设置")
-    await changed(session, tenant_id, CALENDAR)
+    await changed(session, scope, CALENDAR)
     await append(session, entry)
-    log.info("calendar_day_cleared", tenant_id=tenant_id, day=day.isoformat(), workday=row.workday)
+    log.info("calendar_day_cleared", tenant_id=scope.tenant_id, day=day.isoformat(), workday=row.workday)
     return row

@@ -148,13 +148,15 @@ class CaseRepository:
             related = (await ApplicantRepository(self.session).many([case.related_person_id]))[case.related_person_id]
         return CaseFile(case, applicant, await self.materials(case.id), related)
 
-    async def by_idempotency_key(self, tenant_id: int, staff_id: int, key: str) -> Case | None:
+    async def by_idempotency_key(self, scope: TenantScope, staff_id: int, key: str) -> Case | None:
         return await self.session.scalar(
-            _BY_IDEMPOTENCY_KEY, {"tenant_id": tenant_id, "staff_id": staff_id, "key": key}
+            _BY_IDEMPOTENCY_KEY, {"tenant_id": scope.tenant_id, "staff_id": staff_id, "key": key}
         )
 
-    async def by_receipt(self, tenant_id: int, receipt_no: str) -> Case | None:
-        return await self.session.scalar(select(Case).where(Case.tenant_id == tenant_id, Case.receipt_no == receipt_no))
+    async def by_receipt(self, scope: TenantScope, receipt_no: str) -> Case | None:
+        return await self.session.scalar(
+            select(Case).where(Case.tenant_id == scope.tenant_id, Case.receipt_no == receipt_no)
+        )
 
     async def rate(self, case: Case, level: int, comment: str | None, at: datetime, follow_up: bool) -> bool:
         """好差评, kept only if the case has none yet: the check is in the UPDATE itself, so of two ratings
@@ -168,14 +170,19 @@ class CaseRepository:
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def add(
-        self, case: Case, applicant: Applicant, materials: list[CaseMaterial], related: Applicant | None
+        self,
+        scope: TenantScope,
+        case: Case,
+        applicant: Applicant,
+        materials: list[CaseMaterial],
+        related: Applicant | None,
     ) -> tuple[CaseFile, bool]:
         """(the new case, True) with its materials, written at the next flush; or (the case, False) that a
         concurrent request with the same idempotency key created first."""
         added = await _insert_unless_taken(self.session, case, ("tenant_id", "created_by", "idempotency_key"))
         if added is None:
             assert case.idempotency_key is not None  # without a key nothing can conflict
-            existing = await self.by_idempotency_key(case.tenant_id, case.created_by, case.idempotency_key)
+            existing = await self.by_idempotency_key(scope, case.created_by, case.idempotency_key)
             assert existing is not None  # the conflicting case is committed, so this statement sees it
             return await self._file(
                 existing, (await ApplicantRepository(self.session).many([existing.applicant_id]))[existing.applicant_id]
@@ -311,8 +318,8 @@ class ApplicantRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def by_index(self, tenant_id: int, index: str) -> Applicant | None:
-        return await self.session.scalar(_APPLICANT_BY_INDEX, {"tenant_id": tenant_id, "index": index})
+    async def by_index(self, scope: TenantScope, index: str) -> Applicant | None:
+        return await self.session.scalar(_APPLICANT_BY_INDEX, {"tenant_id": scope.tenant_id, "index": index})
 
     async def get(self, applicant_id: int) -> Applicant:
         return await self.session.get_one(Applicant, applicant_id)
@@ -331,12 +338,12 @@ class ApplicantRepository:
             found.update({row.id: row for row in rows})
         return found
 
-    async def add(self, applicant: Applicant) -> Applicant:
+    async def add(self, scope: TenantScope, applicant: Applicant) -> Applicant:
         """The new applicant, or the one a concurrent request added for the same ID number first."""
         added = await _insert_unless_taken(self.session, applicant, ("tenant_id", "id_index"))
         if added is not None:
             return added
-        found = await self.by_index(applicant.tenant_id, applicant.id_index)
+        found = await self.by_index(scope, applicant.id_index)
         assert found is not None  # the conflicting row is committed, so this statement sees it
         return found
 
@@ -345,12 +352,12 @@ class ReceiptCounterRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def take(self, tenant_id: int, unit_code: str, day: date) -> int:
+    async def take(self, scope: TenantScope, unit_code: str, day: date) -> int:
         """The next sequence for (unit, day), in one statement: the first of the day inserts the counter, every
         later one (or a concurrent first, which waits for the insert) increments it under the row's lock
         (PostgreSQL) or the database write lock (SQLite)."""
         upsert = compiled_upsert(self.session, "receipt_counter", _take_receipt_number)
-        values = {"tenant_id": tenant_id, "unit_code": unit_code, "day": day}
+        values = {"tenant_id": scope.tenant_id, "unit_code": unit_code, "day": day}
         return int((await self.session.execute(upsert.statement, upsert.parameters(values))).scalar_one())
 
 

@@ -6,23 +6,24 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.platform.catalog.models import CatalogEdition, CatalogItem
+from fuquan.tenants.scope import TenantScope
 
 
 class CatalogRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def current_edition(self, tenant_id: int) -> CatalogEdition | None:
+    async def current_edition(self, scope: TenantScope) -> CatalogEdition | None:
         return await self.session.scalar(
             select(CatalogEdition)
-            .where(CatalogEdition.tenant_id == tenant_id)
+            .where(CatalogEdition.tenant_id == scope.tenant_id)
             .order_by(CatalogEdition.number.desc())
             .limit(1)
         )
 
-    async def edition(self, tenant_id: int, number: int) -> CatalogEdition | None:
+    async def edition(self, scope: TenantScope, number: int) -> CatalogEdition | None:
         return await self.session.scalar(
-            select(CatalogEdition).where(CatalogEdition.tenant_id == tenant_id, CatalogEdition.number == number)
+            select(CatalogEdition).where(CatalogEdition.tenant_id == scope.tenant_id, CatalogEdition.number == number)
         )
 
     async def newest_editions(self) -> dict[int, int]:
@@ -32,9 +33,9 @@ class CatalogRepository:
         )
         return {tenant_id: int(number) for tenant_id, number in rows.tuples()}
 
-    async def next_edition_number(self, tenant_id: int) -> int:
+    async def next_edition_number(self, scope: TenantScope) -> int:
         latest = await self.session.scalar(
-            select(func.max(CatalogEdition.number)).where(CatalogEdition.tenant_id == tenant_id)
+            select(func.max(CatalogEdition.number)).where(CatalogEdition.tenant_id == scope.tenant_id)
         )
         return (latest or 0) + 1
 

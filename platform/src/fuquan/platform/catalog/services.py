@@ -33,10 +33,10 @@ def _check(spec: ItemSpec) -> None:
             raise ValidationFailed(f"事项 {spec.code} 的层级下限必须在 1（省）到 6（网格）之间", rule="floor_range")
 
 
-def _row(tenant_id: int, spec: ItemSpec) -> CatalogItem:
+def _row(scope: TenantScope, spec: ItemSpec) -> CatalogItem:
     _check(spec)
     values = msgspec.to_builtins(spec)
-    return CatalogItem(tenant_id=tenant_id, **values)
+    return CatalogItem(tenant_id=scope.tenant_id, **values)
 
 
 def item_spec(item: CatalogItem) -> ItemSpec:
@@ -70,41 +70,41 @@ class Catalog:
 
 
 async def publish(
-    session: AsyncSession, tenant_id: int, specs: list[ItemSpec], *, actor: str | None, note: str
+    session: AsyncSession, scope: TenantScope, specs: list[ItemSpec], *, actor: str | None, note: str
 ) -> CatalogEdition:
     """Publish a whole new edition."""
     repository = CatalogRepository(session)
     codes = [spec.code for spec in specs]
     if len(set(codes)) != len(codes):
         raise ValidationFailed("目录中有重复的事项编码", rule="unique_item_code")
-    number = await repository.next_edition_number(tenant_id)
-    edition = CatalogEdition(tenant_id=tenant_id, number=number, created_at=utcnow(), created_by=actor, note=note)
-    return await repository.add_edition(edition, [_row(tenant_id, spec) for spec in specs])
+    number = await repository.next_edition_number(scope)
+    edition = CatalogEdition(tenant_id=scope.tenant_id, number=number, created_at=utcnow(), created_by=actor, note=note)
+    return await repository.add_edition(edition, [_row(scope, spec) for spec in specs])
 
 
-async def current(session: AsyncSession, tenant_id: int) -> Catalog:
+async def current(session: AsyncSession, scope: TenantScope) -> Catalog:
     repository = CatalogRepository(session)
-    edition = await repository.current_edition(tenant_id)
+    edition = await repository.current_edition(scope)
     if edition is None:
         raise NotFound("该租户尚未发布事项目录")
     return Catalog(edition, {item.code: item for item in await repository.items(edition.id)})
 
 
-async def edition(session: AsyncSession, tenant_id: int, number: int) -> Catalog:
+async def edition(session: AsyncSession, scope: TenantScope, number: int) -> Catalog:
     """An earlier (or the current) edition, as it was published."""
     repository = CatalogRepository(session)
-    found = await repository.edition(tenant_id, number)
+    found = await repository.edition(scope, number)
     if found is None:
         raise NotFound(f"事项目录第 {number} 版不存在")
     return Catalog(found, {item.code: item for item in await repository.items(found.id)})
 
 
-async def revise(session: AsyncSession, tenant_id: int, spec: ItemSpec, *, actor: str | None, note: str) -> Catalog:
+async def revise(session: AsyncSession, scope: TenantScope, spec: ItemSpec, *, actor: str | None, note: str) -> Catalog:
     """Edit (or add) one item: the result is a new edition holding every item."""
-    catalog = await current(session, tenant_id)
+    catalog = await current(session, scope)
     specs = [item_spec(item) for code, item in catalog.items.items() if code != spec.code]
-    await publish(session, tenant_id, [*specs, spec], actor=actor, note=note)
-    return await current(session, tenant_id)
+    await publish(session, scope, [*specs, spec], actor=actor, note=note)
+    return await current(session, scope)
 
 
 class CatalogCache:
@@ -118,15 +118,15 @@ class CatalogCache:
         self._catalogs: dict[int, Catalog] = {}
         self._newest: dict[int, int] = {}
 
-    async def current(self, tenant_id: int) -> Catalog:
-        cached = self._catalogs.get(tenant_id)
-        if cached is not None and cached.edition.number >= self._newest.get(tenant_id, 0):
+    async def current(self, scope: TenantScope) -> Catalog:
+        cached = self._catalogs.get(scope.tenant_id)
+        if cached is not None and cached.edition.number >= self._newest.get(scope.tenant_id, 0):
             return cached
         async with own_session(self._session_maker, writes=False) as session:
-            catalog = await current(session, tenant_id)
+            catalog = await current(session, scope)
             session.expunge_all()
-        self._catalogs[tenant_id] = catalog
-        self.told(tenant_id, catalog.edition.number)
+        self._catalogs[scope.tenant_id] = catalog
+        self.told(scope.tenant_id, catalog.edition.number)
         return catalog
 
     def told(self, tenant_id: int, number: int) -> None:
@@ -142,7 +142,7 @@ async def provide_catalog(
     tenant_scope: NamedDependency[TenantScope], catalogs: NamedDependency[CatalogCache]
 ) -> Catalog:
     """The caller's tenant's current catalogue (a request dependency; the API's and the pages' alike)."""
-    return await catalogs.current(tenant_scope.tenant_id)
+    return await catalogs.current(tenant_scope)
 
 
 def paper_needed(spec: ItemSpec) -> list[Material]:

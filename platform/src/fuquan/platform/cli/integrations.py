@@ -18,10 +18,10 @@ from fuquan.integrations.simulators.server import SimulatorConfig, app_key_for, 
 from fuquan.platform.catalog.services import default_catalog, needs_only_id_card, paper_needed
 from fuquan.platform.core.config import Settings, command_settings, data_dir_secret, load_settings
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
-from fuquan.platform.core.errors import FuquanError, NotFound
+from fuquan.platform.core.errors import FuquanError
 from fuquan.platform.core.personal import PersonalDataCipher
 from fuquan.tenants.options import unit_code_option
-from fuquan.tenants.repositories import TenantRepository
+from fuquan.tenants.services import tenant_scope
 
 console = Console(stderr=True)
 SIMULATOR_SECRET_FILE = "simulator_secret"  # noqa: S105 - a file name, not a secret
@@ -40,13 +40,6 @@ def _run(coro: Any) -> Any:
         raise SystemExit(2) from error
 
 
-async def _tenant(session: Any, code: str) -> Any:
-    tenant = await TenantRepository(session).by_code(code)
-    if tenant is None:
-        raise NotFound(f"租户 {code} 不存在；请先运行 fuquan seed 或 fuquan tenants import")
-    return tenant
-
-
 def simulator_credentials(settings: Settings) -> dict[str, str]:
     """What the local simulators accept: app key -> secret, one per partner."""
     secret = simulator_secret(settings)
@@ -61,10 +54,10 @@ async def connect_simulators(settings: Settings, tenant_codes: list[str], urls: 
     try:
         async with session_scope(session_factory(engine)) as session:
             for code in tenant_codes:
-                tenant = await _tenant(session, code)
+                scope = await tenant_scope(session, code)
                 for partner in PARTNERS:
                     await partner_services.configure(
-                        session, cipher, tenant_id=tenant.id, tenant_code=tenant.code, partner=partner,
+                        session, cipher, scope=scope, partner=partner,
                         base_url=urls[partner], app_key=app_key_for(partner),
                         secret=derived_secret(secret, partner), actor="fuquan partners use-simulators",
                     )  # fmt: skip
@@ -91,8 +84,8 @@ def partners_list(tenant_code: str) -> None:
         engine = create_engine(settings.database_url)
         try:
             async with session_scope(session_factory(engine)) as session:
-                tenant = await _tenant(session, tenant_code)
-                return await partner_services.endpoints(session, tenant.id)
+                scope = await tenant_scope(session, tenant_code)
+                return await partner_services.endpoints(session, scope)
         finally:
             await engine.dispose()
 
@@ -127,9 +120,9 @@ def partners_set(
         engine = create_engine(settings.database_url)
         try:
             async with session_scope(session_factory(engine)) as session:
-                tenant = await _tenant(session, tenant_code)
+                scope = await tenant_scope(session, tenant_code)
                 await partner_services.configure(
-                    session, PersonalDataCipher(settings.secret_key), tenant_id=tenant.id, tenant_code=tenant.code,
+                    session, PersonalDataCipher(settings.secret_key), scope=scope,
                     partner=partner, base_url=base_url, app_key=app_key, secret=secret,
                     timeout_seconds=timeout_seconds, retries=retries, enabled=not disabled, actor="fuquan partners set",
                 )  # fmt: skip

@@ -78,6 +78,7 @@ from fuquan.platform.core.timeutil import local_date, utcnow
 from fuquan.platform.setup.bench_people import TENANT, People, cached_subjects, cold_subjects, shared_requests
 from fuquan.platform.setup.benchkit import ADMIN, CLERK, SECRET_KEY, TOWN, expect, latency, login, seed_database
 from fuquan.tenants.repositories import TenantRepository
+from fuquan.tenants.scope import whole_tenant
 
 __all__ = ["adults", "creations", "point_at_simulators", "run_integration_benchmark"]
 
@@ -299,12 +300,12 @@ async def point_at_simulators(
             assert tenant is not None, "the seed makes tenant 64"
             for partner in PARTNERS:
                 await partner_services.configure(
-                    session, PersonalDataCipher(secret_key), tenant_id=tenant.id, tenant_code=TENANT,
+                    session, PersonalDataCipher(secret_key), scope=whole_tenant(tenant),
                     partner=partner, base_url=simulators.url(partner), app_key=app_key_for(partner),
                     secret=derived_secret(SIMULATOR_SECRET, partner), timeout_seconds=PARTNER_TIMEOUT_SECONDS,
                     retries=PARTNER_RETRIES, actor="fuquan bench integrations",
                 )  # fmt: skip
-            catalog = await current(session, tenant.id)
+            catalog = await current(session, whole_tenant(tenant))
             return dict(catalog.items)
     finally:
         await engine.dispose()

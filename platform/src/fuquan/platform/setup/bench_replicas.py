@@ -56,6 +56,7 @@ from fuquan.platform.setup.benchkit import (
 from fuquan.platform.setup.demo import DEMO_PASSWORD, add_demo_staff
 from fuquan.platform.setup.seed import seed, seed_tenant
 from fuquan.tenants.repositories import TenantRepository
+from fuquan.tenants.scope import whole_tenant
 
 __all__ = ["run_replica_benchmark"]
 
@@ -110,9 +111,10 @@ async def _prepare(url: str, dataset: str) -> dict[str, Any]:
             assert tenant is not None
         world = _with_floors(DATASETS[dataset]())
         async with session_scope(maker) as session:
-            await GrantRepository(session).insert_world(tenant.id, code, world.grants.values(), datetime.now(UTC))
-            await PolicyRepository(session).add_for_grants(tenant.id, world.lines_by_grant)
-            await PolicyRepository(session).bump_version(tenant.id)
+            scope = whole_tenant(tenant)
+            await GrantRepository(session).insert_world(scope, code, world.grants.values(), datetime.now(UTC))
+            await PolicyRepository(session).add_for_grants(scope, world.lines_by_grant)
+            await PolicyRepository(session).bump_version(scope)
         lines = sum(len(lines) for lines in world.lines_by_grant.values())
         return {"tenant": code, "grants": len(world.grants), "policy_lines": lines,
                 "prepare_seconds": round(time.perf_counter() - began, 1)}  # fmt: skip

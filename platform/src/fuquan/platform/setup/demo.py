@@ -22,7 +22,7 @@ from fuquan.platform.accounts.services import add_staff
 from fuquan.platform.catalog import services as catalog_services
 from fuquan.platform.core.db import session_scope
 from fuquan.tenants.repositories import TenantRepository, UnitRepository
-from fuquan.tenants.scope import scope_for
+from fuquan.tenants.scope import scope_for, whole_tenant
 
 log = structlog.get_logger()
 
@@ -93,7 +93,7 @@ async def add_demo_grants(
     async with session_scope(session_maker) as session:
         tenant = await TenantRepository(session).by_code("64")
         assert tenant is not None
-        catalog = await catalog_services.current(session, tenant.id)
+        catalog = await catalog_services.current(session, whole_tenant(tenant))
         province = await _actor(session, "64", "nx_admin", "64", "tenant_admin")
         units = await UnitRepository(session).subtree(province.scope, "64", max_level=4)
         items = list(catalog.items.values())

@@ -11,6 +11,7 @@ from fuquan.authority.services import initialise_policy
 from fuquan.platform.catalog import services as catalog
 from fuquan.platform.catalog.repositories import CatalogRepository
 from fuquan.platform.core.db import session_scope
+from fuquan.tenants.scope import whole_tenant
 from fuquan.tenants.services import NINGXIA_TENANT_NAME, Progress, import_province
 
 log = structlog.get_logger()
@@ -33,10 +34,11 @@ async def seed_tenant(
     """Import a province's units; on first creation also publish the catalogue and the starting policy."""
     result = await import_province(session, province_code, name=name, progress=progress)
     tenant = result.tenant
-    if await CatalogRepository(session).current_edition(tenant.id) is None:
+    scope = whole_tenant(tenant)
+    if await CatalogRepository(session).current_edition(scope) is None:
         specs = catalog.default_catalog()
-        await catalog.publish(session, tenant.id, specs, actor="seed", note="初始目录：人社乡镇赋权事项 20 项")
-        await initialise_policy(session, tenant.id, tenant.code, [spec.code for spec in specs])
+        await catalog.publish(session, scope, specs, actor="seed", note="初始目录：人社乡镇赋权事项 20 项")
+        await initialise_policy(session, scope, [spec.code for spec in specs])
     log.info("tenant_seeded", tenant=tenant.code, units=sum(result.counts_by_level.values()))
     return SeededTenant(tenant.code, tenant.name, result.counts_by_level, result.created)
 

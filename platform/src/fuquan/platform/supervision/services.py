@@ -110,7 +110,7 @@ async def dashboard(session: AsyncSession, actor: Actor, unit_code: str | None, 
     for sums in await repository.rating_sums(scope, code):
         _add_ratings(tallies[buckets.of(sums.unit)], sums)
 
-    calendar = await calendar_for(session, scope.tenant_id)
+    calendar = await calendar_for(session, scope)
     today = local_date(now, scope.timezone)
     # decided cases: on time when the clock, stopped at the decision, shows no working day over (not red)
     finished, finished_pauses = await repository.clocked_cases(scope, code, [s.value for s in DECIDED])
@@ -167,8 +167,8 @@ async def _warning_rows(
     shown = {signal: [pair for pair in warned if pair[1].signal == signal][:LIST_LIMIT] for signal in ("red", "yellow")}
     cases = [case for pairs in shown.values() for case, _clock in pairs]
     applicants = await ApplicantRepository(session).many(sorted({case.applicant_id for case in cases}))
-    names = await UnitRepository(session).names(scope.tenant_id, sorted({unit_of(case, code) for case in cases}))
-    catalog = await current(session, scope.tenant_id)
+    names = await UnitRepository(session).names(scope, sorted({unit_of(case, code) for case in cases}))
+    catalog = await current(session, scope)
 
     def row(case: Case, clock: DeadlineRead) -> WarningRow:
         unit = unit_of(case, code)

@@ -43,10 +43,10 @@ async def landing(session: AsyncSession, registry: AuthorityRegistry, actor: Act
         now = utcnow()
         for code in sorted(catalog.items):
             # the same two checks as opening a case: 组织权限 (the unit's grant), then 岗位权限 (the roles)
-            if not await authority.unit_may(session, registry, actor.tenant_id, unit.code, code, "accept", now):
+            if not await authority.unit_may(session, registry, actor.scope, unit.code, code, "accept", now):
                 continue
             if not await authority.roles_permit(
-                session, registry, actor.tenant_id, unit.code, code, "accept", actor.roles, now
+                session, registry, actor.scope, unit.code, code, "accept", actor.roles, now
             ):
                 continue
             item = catalog.items[code]

@@ -27,6 +27,7 @@ from fuquan.platform.core.errors import PermissionDenied
 from fuquan.platform.core.personal import PersonalDataCipher
 from fuquan.platform.core.timeutil import local_date
 from fuquan.platform.core.versions.services import TenantSettingCache
+from fuquan.tenants.scope import TenantScope
 
 log = structlog.get_logger()
 
@@ -53,14 +54,13 @@ class CaseServices:
     each dependency Litestar resolves costs every request a task."""
 
     catalogs: CatalogCache
-    calendars: TenantSettingCache[WorkingCalendar]
+    calendars: TenantSettingCache[TenantScope, WorkingCalendar]
     registry: AuthorityRegistry
     cipher: PersonalDataCipher
     partners: PartnerAccess
 
     async def context(self, session: AsyncSession, actor: Actor, request_id: str | None) -> CaseContext:
-        tenant_id = actor.tenant_id
-        catalog, calendar = await self.catalogs.current(tenant_id), await self.calendars.get(tenant_id)
+        catalog, calendar = await self.catalogs.current(actor.scope), await self.calendars.get(actor.scope)
         return CaseContext(session, actor, catalog, self.registry, self.cipher, request_id, calendar, self.partners)
 
 
@@ -102,7 +102,7 @@ class CaseContext:
         """The tenant's partner gateways (none configured, or no partner access: every source "not configured")."""
         if self.partners is None:
             return NotConfiguredProvider()
-        return await self.partners.directory.provider(session, self.tenant_id, self.actor.scope.tenant_code)
+        return await self.partners.directory.provider(session, self.actor.scope)
 
     def today(self, now: datetime) -> date:
         return local_date(now, self.actor.scope.timezone)
@@ -110,12 +110,12 @@ class CaseContext:
 
 async def require_rights(ctx: CaseContext, unit: str, item: CatalogItem, right: str, now: datetime) -> None:
     """组织权限 then 岗位权限, each refused with the rule it broke."""
-    if not await authority.unit_may(ctx.session, ctx.registry, ctx.tenant_id, unit, item.code, right, now):
+    if not await authority.unit_may(ctx.session, ctx.registry, ctx.actor.scope, unit, item.code, right, now):
         raise PermissionDenied(
             f"{unit} 目前没有“{item.name}”的{RIGHT_NAMES[right]}权限（未获赋权或赋权已失效）", rule="unit_authority"
         )
     if not await authority.roles_permit(
-        ctx.session, ctx.registry, ctx.tenant_id, unit, item.code, right, ctx.actor.roles, now
+        ctx.session, ctx.registry, ctx.actor.scope, unit, item.code, right, ctx.actor.roles, now
     ):
         raise PermissionDenied(f"您的岗位不能{RIGHT_NAMES[right]}“{item.name}”", rule="role_permission")
 

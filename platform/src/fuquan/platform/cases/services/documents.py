@@ -104,7 +104,7 @@ async def print_document(
     repository = CaseRepository(session)
     case = await repository.get(actor.scope, case_id)
     tenant = await TenantRepository(session).by_id(actor.tenant_id)
-    names = await UnitRepository(session).names(actor.tenant_id, [case.accepting_unit])
+    names = await UnitRepository(session).names(actor.scope, [case.accepting_unit])
     item = catalog.items.get(case.item_code)
     data = notice_data(
         kind, case, await ApplicantRepository(session).get(case.applicant_id),

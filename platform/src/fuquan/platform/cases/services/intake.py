@@ -37,6 +37,7 @@ async def _person(ctx: CaseContext, number: str, name: str, phone: str | None, n
     context = f"{tenant}:applicant".encode()
     # inserted unless the blind index is taken, then read: one round trip for a first-time applicant
     return await ApplicantRepository(ctx.session).add(
+        ctx.actor.scope,
         Applicant(
             tenant_id=ctx.tenant_id,
             id_index=index,
@@ -47,7 +48,7 @@ async def _person(ctx: CaseContext, number: str, name: str, phone: str | None, n
             phone_cipher=None if not phone else ctx.cipher.encrypt(phone, context=context),
             phone_masked=None if not phone else mask_phone(phone),
             created_at=now,
-        )
+        ),
     )
 
 
@@ -127,7 +128,7 @@ async def create_case(ctx: CaseContext, request: CaseCreate, idempotency_key: st
     if idempotency_key:
         async with ctx.reading_first() as session:
             existing = await CaseRepository(session).by_idempotency_key(
-                ctx.tenant_id, ctx.actor.staff_id, idempotency_key
+                ctx.actor.scope, ctx.actor.staff_id, idempotency_key
             )
         if existing is not None:
             return _replayed(await cases.load(ctx.actor.scope, existing.id), digest), False
@@ -149,6 +150,7 @@ async def create_case(ctx: CaseContext, request: CaseCreate, idempotency_key: st
     applicant, related = await _people(ctx, subjects, phone, now)
     materials = _materials(item, now)
     file, created = await cases.add(
+        ctx.actor.scope,
         Case(
             tenant_id=ctx.tenant_id,
             receipt_no=number,

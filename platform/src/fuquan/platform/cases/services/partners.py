@@ -34,6 +34,7 @@ from fuquan.platform.cases.services.context import CaseContext
 from fuquan.platform.catalog.models import CatalogItem
 from fuquan.platform.core.audit.services import AuditEntry, append
 from fuquan.platform.core.db import own_session
+from fuquan.tenants.scope import TenantScope
 
 CALLED = frozenset({"satisfied", "not_satisfied", "not_found", "unavailable"})
 
@@ -84,13 +85,13 @@ async def reserve_sequence(ctx: CaseContext, unit_code: str, day: date, *, befor
     wait for, the number is taken in the request's own transaction."""
     apart = before_calls or ctx.session.bind.dialect.name != "sqlite"
     if ctx.session_maker is None or not apart:
-        return await ReceiptCounterRepository(ctx.session).take(ctx.tenant_id, unit_code, day)
+        return await ReceiptCounterRepository(ctx.session).take(ctx.actor.scope, unit_code, day)
     async with own_session(ctx.session_maker, writes=True) as session, session.begin():
-        return await ReceiptCounterRepository(session).take(ctx.tenant_id, unit_code, day)
+        return await ReceiptCounterRepository(session).take(ctx.actor.scope, unit_code, day)
 
 
-async def own_records(session: AsyncSession, tenant_id: int, person_index: str) -> tuple[OwnRecord, ...]:
-    rows = await HrssRecordRepository(session).for_person(tenant_id, person_index)
+async def own_records(session: AsyncSession, scope: TenantScope, person_index: str) -> tuple[OwnRecord, ...]:
+    rows = await HrssRecordRepository(session).for_person(scope, person_index)
     return tuple(OwnRecord(kind=r.kind, since=r.since, until=r.until, receipt_no=r.receipt_no) for r in rows)
 
 
@@ -150,7 +151,7 @@ async def ask_partners(
     records: tuple[OwnRecord, ...] = ()
     if calls_out(provider) and any(shared_spec(item, i).get("evidence") in OWN_RECORD_KINDS for i in indexes):
         async with ctx.reading_first() as session:
-            records = await own_records(session, ctx.tenant_id, subjects.person_index)
+            records = await own_records(session, ctx.actor.scope, subjects.person_index)
     requests = shared_requests(
         item, indexes, subjects, records, today, receipt_no,
         tenant_code=ctx.actor.scope.tenant_code, acting_user=ctx.actor.username, request_id=ctx.request_id,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +20,7 @@ from fuquan.platform.core.audit.services import AuditEntry, append
 from fuquan.platform.core.errors import Conflict, NotFound
 from fuquan.platform.core.timeutil import utcnow
 from fuquan.tenants.repositories import TenantRepository, UnitRepository
+from fuquan.tenants.scope import TenantScope, whole_tenant
 
 RATING_NAMES: Final = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 RATABLE: Final = frozenset({Status.ISSUED, Status.CLOSED})  # a result has been given out (出件)
@@ -32,19 +33,29 @@ class Rated:
     follow_up: bool
 
 
-async def public_case(session: AsyncSession, receipt_no: str, code: str) -> Case:
+class PublicCase(NamedTuple):
+    case: Case
+    scope: TenantScope  # the whole tenant the receipt number names
+
+
+async def public_case(session: AsyncSession, receipt_no: str, code: str) -> PublicCase:
     """The case named by the pair; the same NotFound for an unknown receipt and a wrong code (no enumeration)."""
     tenant = await TenantRepository(session).by_code(receipt_no[:2])
-    case = None if tenant is None else await CaseRepository(session).by_receipt(tenant.id, receipt_no)
-    if case is None or not secrets.compare_digest(case.query_code.encode(), code.strip().upper().encode()):
+    scope = None if tenant is None else whole_tenant(tenant)
+    case = None if scope is None else await CaseRepository(session).by_receipt(scope, receipt_no)
+    if (
+        scope is None
+        or case is None
+        or not secrets.compare_digest(case.query_code.encode(), code.strip().upper().encode())
+    ):
         raise NotFound("未找到该办件：请核对受理编号和查询码")
-    return case
+    return PublicCase(case, scope)
 
 
 async def public_progress(session: AsyncSession, receipt_no: str, code: str) -> PublicProgress:
     """What a resident may see of the case: status, unit, deadline and the masked name only."""
-    case = await public_case(session, receipt_no, code)
-    names = await UnitRepository(session).names(case.tenant_id, [case.accepting_unit])
+    case, scope = await public_case(session, receipt_no, code)
+    names = await UnitRepository(session).names(scope, [case.accepting_unit])
     applicant = await ApplicantRepository(session).get(case.applicant_id)
     return PublicProgress(
         receipt_no=case.receipt_no, item=case.item_code, status=case.status,
@@ -55,7 +66,7 @@ async def public_progress(session: AsyncSession, receipt_no: str, code: str) -> 
 
 async def rate_case(session: AsyncSession, receipt_no: str, rating: RatingWrite) -> Rated:
     """One rating after issuance, audited; a poor one asks the unit to follow up."""
-    case = await public_case(session, receipt_no, rating.code)
+    case, _scope = await public_case(session, receipt_no, rating.code)
     if case.status not in RATABLE:
         raise Conflict("办件出件后才能评价", rule="not_issued")
     follow_up = rating.level <= POOR_RATING

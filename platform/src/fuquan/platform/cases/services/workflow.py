@@ -76,7 +76,7 @@ def _desk(case: Case, transition: Transition) -> str:
 
 
 async def _route(ctx: CaseContext, case: Case, item: CatalogItem, now: datetime) -> str:
-    target = await authority.nearest_holder(ctx.session, ctx.registry, ctx.tenant_id, case.accepting_unit,
+    target = await authority.nearest_holder(ctx.session, ctx.registry, ctx.actor.scope, case.accepting_unit,
                                             item.code, "decide", now)  # fmt: skip
     if target is None:
         raise RuleViolation(f"本级及上级单位目前均无“{item.name}”的审批权限，暂不能受理", rule="no_deciding_unit")
@@ -180,7 +180,7 @@ async def _record_outcome(ctx: CaseContext, file: CaseFile, kind: str, today: da
             "unemployment_registration": "employment_registration"}.get(kind)  # fmt: skip
     case, applicant = file.case, file.applicant
     with ctx.session.no_autoflush:  # the case is flushed once, with its new status (one version step)
-        records = await repository.for_person(ctx.tenant_id, applicant.id_index)
+        records = await repository.for_person(ctx.actor.scope, applicant.id_index)
     for record in records:
         if record.kind in (kind, ends) and record.until is None:
             record.until = today

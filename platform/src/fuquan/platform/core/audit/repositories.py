@@ -104,13 +104,3 @@ class AuditRepository:
             for row in rows:
                 yield row
             last_seq = rows[-1].seq or 0
-
-    async def list_for_tenant(self, tenant_id: int, limit: int, offset: int) -> list[AuditRecord]:
-        result = await self.session.scalars(
-            select(AuditRecord)
-            .where(AuditRecord.tenant_id == tenant_id)
-            .order_by(AuditRecord.id.desc())
-            .limit(limit)
-            .offset(offset)
-        )
-        return list(result)

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.platform.core.db import conflict_insert
+from fuquan.platform.core.tenancy import OfTenant
 from fuquan.platform.core.versions.models import SettingVersion
 
 
@@ -13,17 +14,20 @@ class SettingVersionRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def bump(self, tenant_id: int, kind: str) -> int:
+    async def bump(self, scope: OfTenant, kind: str) -> int:
         """The new version (1 for a first change): one statement, so two changes at once get two versions."""
-        statement = conflict_insert(self.session, SettingVersion).values(tenant_id=tenant_id, kind=kind, version=1)
+        values = {"tenant_id": scope.tenant_id, "kind": kind, "version": 1}
+        statement = conflict_insert(self.session, SettingVersion).values(values)
         statement = statement.on_conflict_do_update(
             index_elements=["tenant_id", "kind"], set_={"version": SettingVersion.version + 1}
         )
         return int(await self.session.scalar(statement.returning(SettingVersion.version)) or 0)
 
-    async def version(self, tenant_id: int, kind: str) -> int:
+    async def version(self, scope: OfTenant, kind: str) -> int:
         found = await self.session.scalar(
-            select(SettingVersion.version).where(SettingVersion.tenant_id == tenant_id, SettingVersion.kind == kind)
+            select(SettingVersion.version).where(
+                SettingVersion.tenant_id == scope.tenant_id, SettingVersion.kind == kind
+            )
         )
         return int(found or 0)
 

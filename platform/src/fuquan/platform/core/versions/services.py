@@ -16,24 +16,28 @@ from typing import Generic, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fuquan.platform.core.db import on_commit, own_session
+from fuquan.platform.core.tenancy import OfTenant
 from fuquan.platform.core.versions.repositories import SettingVersionRepository
 
 T = TypeVar("T")
 
+
+S = TypeVar("S", bound=OfTenant)
+
 CALENDAR = "calendar"
 PARTNERS = "partners"
 
-_caches: weakref.WeakSet[TenantSettingCache[object]] = weakref.WeakSet()  # every cache of this process
+_caches: weakref.WeakSet[TenantSettingCache[OfTenant, object]] = weakref.WeakSet()  # every cache of this process
 
 
-class TenantSettingCache(Generic[T]):
+class TenantSettingCache(Generic[S, T]):
     """One value per tenant (its working calendar, its partner gateways…), loaded on first use and kept
     while its kind's version stays. Read through its own session: no request's rollback can touch it."""
 
     def __init__(
         self,
         kind: str,
-        load: Callable[[AsyncSession, int], Awaitable[T]],
+        load: Callable[[AsyncSession, S], Awaitable[T]],
         session_maker: async_sessionmaker[AsyncSession],
     ) -> None:
         self.kind = kind
@@ -44,27 +48,29 @@ class TenantSettingCache(Generic[T]):
         self.database = _database_of(session_maker.kw.get("bind"))
         _caches.add(self)  # type: ignore[arg-type]
 
-    async def get(self, tenant_id: int) -> T:
+    async def get(self, scope: S) -> T:
+        tenant_id = scope.tenant_id
         cached = self._values.get(tenant_id)
         if cached is not None and cached[0] >= self._newest.get(tenant_id, 0):
             return cached[1]
         async with own_session(self._session_maker, writes=False) as session:
-            version = await SettingVersionRepository(session).version(tenant_id, self.kind)
-            value = await self._load(session, tenant_id)
+            version = await SettingVersionRepository(session).version(scope, self.kind)
+            value = await self._load(session, scope)
         self._values[tenant_id] = (version, value)
         self.told(tenant_id, version)
         return value
 
     def told(self, tenant_id: int, version: int) -> None:
+        """A version announced or polled: it names the tenant by id, as the version table does."""
         if version > self._newest.get(tenant_id, 0):
             self._newest[tenant_id] = version
 
 
-async def changed(session: AsyncSession, tenant_id: int, kind: str) -> None:
+async def changed(session: AsyncSession, scope: OfTenant, kind: str) -> None:
     """Record that the tenant's setting of ``kind`` changes in this transaction; this process's caches
     learn of it when the transaction commits, the others within their catch-up interval."""
-    version = await SettingVersionRepository(session).bump(tenant_id, kind)
-    database = _database_of(session.bind)
+    version = await SettingVersionRepository(session).bump(scope, kind)
+    database, tenant_id = _database_of(session.bind), scope.tenant_id
     on_commit(session, lambda: _tell(database, tenant_id, kind, version))
 
 

@@ -56,7 +56,7 @@ from fuquan.platform.setup.demo_cases.people import (
 )
 from fuquan.platform.setup.demo_cases.plans import CasePlan, Days, Step, plan_cases, schedule
 from fuquan.tenants.repositories import TenantRepository
-from fuquan.tenants.scope import scope_for
+from fuquan.tenants.scope import TenantScope, scope_for, whole_tenant
 
 log = structlog.get_logger()
 
@@ -68,8 +68,7 @@ log = structlog.get_logger()
 class _Run:
     """What every batch needs: who is who, the calendar, the stored photos."""
 
-    tenant_id: int
-    tz: str
+    scope: TenantScope  # the whole tenant
     catalog: Catalog
     registry: AuthorityRegistry
     cipher: PersonalDataCipher
@@ -127,7 +126,7 @@ async def _desk_items(
         found[desk.username] = [
             item
             for item in run.catalog.items.values()
-            if await authority.unit_may(session, registry, run.tenant_id, desk.unit, item.code, "accept", now)
+            if await authority.unit_may(session, registry, run.scope, desk.unit, item.code, "accept", now)
         ]
     return found
 
@@ -180,8 +179,8 @@ async def _backdate(session: AsyncSession, run: _Run, batch: list[tuple[CasePlan
     # receipt numbers first, from the per-unit, per-day counter, in the order the cases entered
     numbers = []
     for plan, case in batch:
-        entered = local_date(plan.created_at, run.tz)
-        sequence = await ReceiptCounterRepository(session).take(run.tenant_id, case.accepting_unit, entered)
+        entered = local_date(plan.created_at, run.scope.timezone)
+        sequence = await ReceiptCounterRepository(session).take(run.scope, case.accepting_unit, entered)
         numbers.append(receipt_no(case.accepting_unit, entered, sequence))
     ids = [case.id for _plan, case in batch]
     events_of: dict[int, list[CaseEvent]] = {case_id: [] for case_id in ids}
@@ -192,7 +191,7 @@ async def _backdate(session: AsyncSession, run: _Run, batch: list[tuple[CasePlan
     pauses_of = await repository.pauses(ids)
     materials_of = await repository.materials_of(ids)
     applicants = await ApplicantRepository(session).many([case.applicant_id for _plan, case in batch])
-    today = local_date(utcnow(), run.tz)
+    today = local_date(utcnow(), run.scope.timezone)
     for (plan, case), number in zip(batch, numbers, strict=True):
         case.receipt_no = number
         _backdate_case(run, plan, case, events_of[case.id], pauses_of[case.id], materials_of[case.id])
@@ -200,14 +199,14 @@ async def _backdate(session: AsyncSession, run: _Run, batch: list[tuple[CasePlan
             run.seen_applicants.add(case.applicant_id)
             applicants[case.applicant_id].created_at = case.created_at
         if case.status in CLOCKED:
-            run.signals[reads.timing(case, pauses_of[case.id], run.calendar, today, run.tz).signal] += 1
+            run.signals[reads.timing(case, pauses_of[case.id], run.calendar, today, run.scope.timezone).signal] += 1
 
 
 def _backdate_case(
     run: _Run, plan: CasePlan, case: Case, events: list[CaseEvent], pauses: list[CasePause],
     materials: list[CaseMaterial],
 ) -> None:  # fmt: skip
-    calendar, tz = run.calendar, run.tz
+    calendar, tz = run.calendar, run.scope.timezone
     assert len(events) == len(plan.steps), "one trace event per step"
     for event, step in zip(events, plan.steps, strict=True):
         assert event.action == ("material" if step.kind in MATERIAL_STEPS else step.kind)
@@ -286,8 +285,8 @@ async def add_demo_cases(
             if member.tenant == TENANT and member.role == "approver":
                 approvers.setdefault(member.unit, []).append(member.username)
         run = _Run(
-            tenant_id=tenant.id, tz=tenant.timezone, catalog=await catalog_services.current(session, tenant.id),
-            registry=registry, cipher=cipher, calendar=await calendar_for(session, tenant.id), actors=actors,
+            scope=whole_tenant(tenant), catalog=await catalog_services.current(session, whole_tenant(tenant)),
+            registry=registry, cipher=cipher, calendar=await calendar_for(session, whole_tenant(tenant)), actors=actors,
             approvers=approvers, photos={}, store=store, today=local_date(now, tenant.timezone),
         )  # fmt: skip
         desk_items = await _desk_items(session, run, registry, now)
@@ -296,10 +295,10 @@ async def add_demo_cases(
             raise RuntimeError(f"demo desks {', '.join(idle)} hold no acceptance grant: run add_demo_grants first")
 
     earliest = max(run.today - timedelta(days=WINDOW_DAYS), PILOT_START)
-    days = Days(run.calendar, run.today, earliest, now.astimezone(ZoneInfo(run.tz)))
+    days = Days(run.calendar, run.today, earliest, now.astimezone(ZoneInfo(run.scope.timezone)))
     plans = plan_cases(rng, count, desk_items, days)
     for plan in plans:
-        schedule(plan, days, rng, run.tz, now)
+        schedule(plan, days, rng, run.scope.timezone, now)
     plans.sort(key=lambda p: p.created_at)
     progress(f"生成演示办件 {len(plans)} 件（{days.day(days.n_max).isoformat()} 起，时间线已前移，见审计记录）")
 
@@ -315,7 +314,7 @@ async def add_demo_cases(
             await _backdate(session, run, batch)
             if start + BATCH >= len(plans):
                 await append(session, AuditEntry(
-                    action="demo.cases_backdated", tenant_id=run.tenant_id, actor="demo", request_id=REQUEST_ID,
+                    action="demo.cases_backdated", tenant_id=run.scope.tenant_id, actor="demo", request_id=REQUEST_ID,
                     detail={"cases": len(plans), "seed": seed, "from": plans[0].created_at.isoformat(),
                             "to": plans[-1].created_at.isoformat(),
                             "note": "演示数据：办件时间线已整体前移（审计记录时间为实际生成时间）"},

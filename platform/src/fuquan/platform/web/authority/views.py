@@ -135,10 +135,10 @@ async def matrix_page(
     cells = [
         (u.code, item, action) for u in shown for item in sorted(catalog.items) if (item, action) in allowed[u.code]
     ]
-    by_cell = await authority.deciding_grants(session, registry, scope.tenant_id, cells, now)
+    by_cell = await authority.deciding_grants(session, registry, scope, cells, now)
     ids = {gid for gid in by_cell.values() if gid}
-    grants = await GrantRepository(session).by_ids(scope.tenant_id, ids)
-    names = await UnitRepository(session).names(scope.tenant_id, sorted({g.unit_code for g in grants.values()}))
+    grants = await GrantRepository(session).by_ids(scope, ids)
+    names = await UnitRepository(session).names(scope, sorted({g.unit_code for g in grants.values()}))
     rows = []
     for item_code in sorted(catalog.items):
         item = catalog.items[item_code]
@@ -209,9 +209,9 @@ async def grant_views(
 ) -> list[GrantView]:
     now = utcnow()
     codes = sorted({g.unit_code for g in grants} | {g.grantor_unit_code for g in grants})
-    names = await UnitRepository(session).names(scope.tenant_id, codes)
+    names = await UnitRepository(session).names(scope, codes)
     staff = await StaffRepository(session).display_names(
-        scope.tenant_id, [g.granted_by_name for g in grants] + [g.revoked_by_name for g in grants if g.revoked_by_name]
+        scope, [g.granted_by_name for g in grants] + [g.revoked_by_name for g in grants if g.revoked_by_name]
     )
     views = []
     for g in grants:
@@ -243,7 +243,7 @@ async def chain_of(session: AsyncSession, scope: TenantScope, grant: Grant) -> l
     chain: list[Grant] = []
     parent_id = grant.parent_id
     while parent_id is not None and all(g.id != parent_id for g in chain):
-        parent = (await repository.by_ids(scope.tenant_id, [parent_id])).get(parent_id)
+        parent = (await repository.by_ids(scope, [parent_id])).get(parent_id)
         if parent is None:  # pragma: no cover - parent_id is a foreign key
             break
         chain.append(parent)
@@ -264,7 +264,7 @@ async def held_rights(session: AsyncSession, actor: Actor, catalog: Catalog) -> 
     if actor.unit_code == actor.scope.tenant_code:
         return None
     now = utcnow()
-    held = await GrantRepository(session).held_by(actor.tenant_id, actor.unit_code)
+    held = await GrantRepository(session).held_by(actor.scope, actor.unit_code)
     rights = []
     for g in held:
         if authority.status_of(g, now) in ("expired", "revoked"):
@@ -323,15 +323,15 @@ async def explain(
         allowed
         and role
         and not await authority.roles_permit(
-            session, registry, scope.tenant_id, unit.code, item.code, action, frozenset({role}), at
+            session, registry, scope, unit.code, item.code, action, frozenset({role}), at
         )
     ):
         allowed, rule = False, "role_lacks"
         reason = f"{reason}；但岗位“{ROLE_NAMES.get(role, role)}”没有“{item.name}”的{ACTION_LABELS[action]}岗位权限"
     repository = GrantRepository(session)
-    chain_grants = list((await repository.by_ids(scope.tenant_id, decision.chain)).values()) if allowed else []
+    chain_grants = list((await repository.by_ids(scope, decision.chain)).values()) if allowed else []
     chain_grants.sort(key=lambda g: decision.chain.index(g.id))
-    related = await repository.covering(scope.tenant_id, item.code, action, unit.code)
+    related = await repository.covering(scope, item.code, action, unit.code)
     return Explanation(
         allowed=allowed, unit=unit, item=item, action=action, at=at, at_text=local_time(at, scope.timezone),
         reason=reason, rule=rule, hint=None if rule is None else DENIAL_HINTS.get(rule),
@@ -382,7 +382,7 @@ async def grant_page(
             outlook = RevokeOutlook([], [], 0, refused.detail)
         else:
             first = preview.units_losing[:MAX_LOSING_NAMES]
-            names = await UnitRepository(session).names(scope.tenant_id, first)
+            names = await UnitRepository(session).names(scope, first)
             descendants = await grant_views(session, scope, catalog, preview.descendants)
             losing = [f"{names.get(code, code)}（{code}）" for code in first]
             outlook = RevokeOutlook(descendants, losing, len(preview.units_losing))
@@ -391,7 +391,7 @@ async def grant_page(
     return GrantPage(
         grant=view,
         chain=await grant_views(session, scope, catalog, await chain_of(session, scope, grant)),
-        children=await grant_views(session, scope, catalog, await repository.children(scope.tenant_id, grant.id)),
+        children=await grant_views(session, scope, catalog, await repository.children(scope, grant.id)),
         outlook=outlook,
         item_name=item.name if item else grant.item_code,
         action=ACTION_LABELS[grant.action],

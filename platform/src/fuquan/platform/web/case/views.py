@@ -201,7 +201,7 @@ async def _offered(
         if desk != actor.unit_code:
             continue
         if not await authority.roles_permit(
-            session, registry, actor.tenant_id, desk, case.item_code, step.right, actor.roles, now
+            session, registry, actor.scope, desk, case.item_code, step.right, actor.roles, now
         ):
             continue
         note = None
@@ -273,7 +273,7 @@ async def case_page(ctx: CaseContext, case_id: int, revealed: dict[str, str | No
     tz = actor.scope.timezone
     codes = {case.accepting_unit, *(e.unit for e in events)} | ({case.routed_to} if case.routed_to else set())
     codes |= {str(e.detail[k]) for e in events for k in ("routed_to", "to_unit") if (e.detail or {}).get(k)}
-    names = await UnitRepository(session).names(actor.tenant_id, sorted(codes))
+    names = await UnitRepository(session).names(actor.scope, sorted(codes))
     item = catalog.items.get(case.item_code)
     separation = bool(item and item.separation)
     material_names = {m.index: m.name for m in read.materials}

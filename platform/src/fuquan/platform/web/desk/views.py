@@ -105,7 +105,7 @@ async def queue(
     )  # fmt: skip
     submitted = await repository.last_event_at([case.id for case in rows], SUBMITTED_ACTIONS)
     tz = actor.scope.timezone
-    names = await UnitRepository(session).names(actor.tenant_id, [actor.unit_code])
+    names = await UnitRepository(session).names(actor.scope, [actor.unit_code])
     title, subtitle = TITLES[side]
     return QueueView(
         side=side, title=title, subtitle=subtitle, unit_name=names.get(actor.unit_code, actor.unit_code),

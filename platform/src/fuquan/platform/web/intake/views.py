@@ -99,8 +99,8 @@ async def may_accept(
     """组织权限 and 岗位权限 together, as when a case is opened."""
     unit = actor.unit_code
     return await authority.unit_may(
-        session, registry, actor.tenant_id, unit, item.code, RIGHT, now
-    ) and await authority.roles_permit(session, registry, actor.tenant_id, unit, item.code, RIGHT, actor.roles, now)
+        session, registry, actor.scope, unit, item.code, RIGHT, now
+    ) and await authority.roles_permit(session, registry, actor.scope, unit, item.code, RIGHT, actor.roles, now)
 
 
 async def acceptable(
@@ -118,9 +118,9 @@ async def acceptable(
             session, actor.scope, catalog, registry, unit=actor.unit_code, item=code, action=RIGHT, at=now
         )
         found.append((item, decision))
-    grants = await GrantRepository(session).by_ids(actor.tenant_id, {i for _, d in found for i in d.chain})
+    grants = await GrantRepository(session).by_ids(actor.scope, {i for _, d in found for i in d.chain})
     codes = {g.unit_code for g in grants.values()} | {g.grantor_unit_code for g in grants.values()}
-    names = await UnitRepository(session).names(actor.tenant_id, sorted(codes))
+    names = await UnitRepository(session).names(actor.scope, sorted(codes))
     result = []
     for item, decision in found:
         chain = [_link(grants[i], names, tz) for i in decision.chain if i in grants]
@@ -355,7 +355,7 @@ async def case_view(ctx: CaseContext, case: Case) -> CaseView:
     missing = [m.name for m in views if m.required and m.state == "missing"]
     status = Status(case.status)
     action = SUBMITTING.get(status)
-    names = await UnitRepository(session).names(actor.tenant_id, [case.accepting_unit])
+    names = await UnitRepository(session).names(actor.scope, [case.accepting_unit])
     return CaseView(
         case=read, status_name=STATUS_NAMES[status], unit_name=names.get(case.accepting_unit, case.accepting_unit),
         materials=views, missing=missing, open_for_materials=status in OPEN_FOR_MATERIALS,

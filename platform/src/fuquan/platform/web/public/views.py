@@ -14,16 +14,15 @@ from typing import Final
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fuquan.platform.cases.models import Case, CaseEvent
+from fuquan.platform.cases.models import CaseEvent
 from fuquan.platform.cases.repositories import CaseRepository
 from fuquan.platform.cases.schemas import RatingWrite
 from fuquan.platform.cases.services import public
-from fuquan.platform.cases.services.public import RATABLE, RATING_NAMES, Rated, public_case, public_progress
+from fuquan.platform.cases.services.public import RATABLE, RATING_NAMES, PublicCase, Rated, public_case, public_progress
 from fuquan.platform.cases.state_machine import Action, Status
 from fuquan.platform.catalog import services as catalog_services
 from fuquan.platform.core.errors import BadRequest, NotFound
 from fuquan.platform.core.timeutil import local_date
-from fuquan.tenants.repositories import TenantRepository
 
 WRONG_PAIR: Final = "回执编号或查询码不正确"  # the same words whether the receipt exists or not (no enumeration)
 MAX_FIELD = 64  # longer than any receipt number or query code: anything longer is not one
@@ -127,9 +126,10 @@ def public_steps(events: list[CaseEvent], tz: str) -> list[Step]:
     return [Step(STEP_LABELS[e.action], local_date(e.at, tz)) for e in events if e.action in STEP_LABELS]
 
 
-async def _item_name(session: AsyncSession, case: Case) -> str:
+async def _item_name(session: AsyncSession, found: PublicCase) -> str:
+    case = found.case
     try:  # the edition the case was opened under: a later rename does not change what the citizen applied for
-        catalog = await catalog_services.edition(session, case.tenant_id, case.catalog_edition)
+        catalog = await catalog_services.edition(session, found.scope, case.catalog_edition)
     except NotFound:
         return case.item_code
     item = catalog.items.get(case.item_code)
@@ -139,12 +139,11 @@ async def _item_name(session: AsyncSession, case: Case) -> str:
 async def progress_view(session: AsyncSession, receipt_no: str, code: str) -> ProgressView:
     """The result page for a receipt/code pair; NotFound (→ ``WRONG_PAIR``) for any wrong pair."""
     facts = await public_progress(session, receipt_no, code)
-    case = await public_case(session, receipt_no, code)
-    tenant = await TenantRepository(session).by_id(case.tenant_id)
-    tz = tenant.timezone if tenant else "Asia/Shanghai"
+    found = await public_case(session, receipt_no, code)
+    case, tz = found.case, found.scope.timezone
     status = Status(facts.status)
     return ProgressView(
-        receipt_no=facts.receipt_no, item_name=await _item_name(session, case), status=facts.status,
+        receipt_no=facts.receipt_no, item_name=await _item_name(session, found), status=facts.status,
         status_name=facts.status_name, explanation=EXPLANATIONS.get(status, ""), unit=facts.unit,
         applicant=facts.applicant, deadline=facts.deadline, paused=status in PAUSED, ended=status in ENDED_UNISSUED,
         steps=public_steps(await CaseRepository(session).events(case.id), tz), rated=facts.rated,
