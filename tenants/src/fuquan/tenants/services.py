@@ -1,8 +1,8 @@
-"""Tenant verbs: import a province's real division codes (plus generated grids)."""
+"""Tenant verbs: import a province's real division codes (plus generated grids); read units within a scope."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import structlog
@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fuquan.platform.core.errors import NotFound
 from fuquan.platform.core.timeutil import utcnow
 from fuquan.tenants.divisions import load_province, province_names, with_grids
-from fuquan.tenants.models import Tenant
+from fuquan.tenants.models import Tenant, Unit
 from fuquan.tenants.repositories import TenantRepository, UnitRepository
 from fuquan.tenants.scope import TenantScope, whole_tenant
 
@@ -80,3 +80,35 @@ async def tenant_scope(session: AsyncSession, tenant_code: str) -> TenantScope:
     if tenant is None:
         raise NotFound(f"租户 {tenant_code} 不存在，请先运行 fuquan seed 或 fuquan tenants import")
     return whole_tenant(tenant)
+
+
+# -- units, as the caller's scope sees them ---------------------------------------------------------
+
+
+async def get_unit(session: AsyncSession, scope: TenantScope, code: str) -> Unit:
+    """The unit, or NotFound when it is absent, in another tenant, or outside the scope."""
+    return await UnitRepository(session).get(scope, code)
+
+
+async def find_unit(session: AsyncSession, scope: TenantScope, code: str) -> Unit | None:
+    """The unit, or None when it is absent, in another tenant, or outside the scope."""
+    return await UnitRepository(session).find(scope, code)
+
+
+async def unit_subtree(
+    session: AsyncSession, scope: TenantScope, code: str, max_level: int | None = None
+) -> list[Unit]:
+    """The unit and everything below it (down to ``max_level``), parents before children; NotFound when the
+    unit is outside the scope."""
+    return await UnitRepository(session).subtree(scope, code, max_level=max_level)
+
+
+async def unit_ancestors(session: AsyncSession, scope: TenantScope, code: str) -> list[Unit]:
+    """The units above ``code`` up to the tenant root, root first (within the tenant, not the scope); NotFound
+    when the unit itself is outside the scope."""
+    return await UnitRepository(session).ancestors(scope, code)
+
+
+async def unit_names(session: AsyncSession, scope: TenantScope, codes: Sequence[str]) -> dict[str, str]:
+    """The names of the tenant's units among ``codes``, by code (a code the tenant lacks is left out)."""
+    return await UnitRepository(session).names(scope, codes)

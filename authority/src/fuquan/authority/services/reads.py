@@ -1,11 +1,14 @@
-"""What the other verbs share: a grant as a spec, its status and read model, its compiled lines (策略行)."""
+"""What the other verbs share: a grant as a spec, its status and read model, its compiled lines (策略行); and
+the grants a caller may read, by id, holder, coverage or filter (always bounded by the caller's TenantScope)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 
 import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.authority.engine.lines import STATUTORY_GRANT_ID, GrantSpec, chain_window, compile_grant
 from fuquan.authority.models import Grant
@@ -97,3 +100,52 @@ async def compile_chain(
     specs = await chain_specs(grants, loaded.scope, grant, {} if known is None else known)
     spec = replace(specs[grant.id], floor=floor)
     return [*compile_grant(spec, chain_window(spec, specs), loaded.bucket_codes_under)]
+
+
+# -- grants, as the caller's scope sees them --------------------------------------------------------
+
+
+async def find_grant(session: AsyncSession, scope: TenantScope, grant_id: int) -> Grant | None:
+    """The grant as stored now, or None when it is absent, in another tenant, or made to a unit outside the
+    scope."""
+    return await GrantRepository(session).get(scope, grant_id)
+
+
+async def grants_by_ids(session: AsyncSession, scope: TenantScope, ids: Iterable[int]) -> dict[int, Grant]:
+    """The tenant's grants among ``ids``, by id (an id the tenant lacks is left out)."""
+    return await GrantRepository(session).by_ids(scope, ids)
+
+
+async def grants_held_by(session: AsyncSession, scope: TenantScope, unit: str) -> list[Grant]:
+    """The unrevoked grants made to ``unit`` itself — what it may pass on (if re-delegable)."""
+    return await GrantRepository(session).held_by(scope, unit)
+
+
+async def covering_grants(session: AsyncSession, scope: TenantScope, item: str, action: str, code: str) -> list[Grant]:
+    """The grants of ``item``/``action`` that could cover unit ``code``: made to it, or to an ancestor for its
+    whole subtree, whatever their status."""
+    return await GrantRepository(session).covering(scope, item, action, code)
+
+
+async def child_grants(session: AsyncSession, scope: TenantScope, grant_id: int) -> list[Grant]:
+    """The grants made directly under grant ``grant_id`` (any status): its re-delegations."""
+    return await GrantRepository(session).children(scope, grant_id)
+
+
+async def search_grants(
+    session: AsyncSession,
+    scope: TenantScope,
+    *,
+    unit: str | None,
+    item: str | None,
+    action: str | None,
+    status: str | None,
+    now: datetime,
+    limit: int,
+    offset: int,
+) -> list[Grant]:
+    """One page of the grants made to units in the scope, oldest first, narrowed by unit, item, action and
+    status (active, scheduled, expired or revoked at ``now``)."""
+    return await GrantRepository(session).search(
+        scope, unit=unit, item=item, action=action, status=status, now=now, limit=limit, offset=offset
+    )

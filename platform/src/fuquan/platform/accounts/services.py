@@ -1,8 +1,9 @@
-"""Account verbs: enrol staff, log in (issue a bearer token), authenticate a token, log out."""
+"""Account verbs: enrol staff, log in (issue a bearer token), authenticate a token, log out; staff names."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from datetime import timedelta
 
 import structlog
@@ -23,7 +24,7 @@ from fuquan.platform.core.db import on_commit
 from fuquan.platform.core.errors import Conflict, TooManyRequests, Unauthenticated, ValidationFailed
 from fuquan.platform.core.timeutil import utcnow
 from fuquan.tenants.repositories import TenantRepository, UnitRepository
-from fuquan.tenants.scope import scope_for
+from fuquan.tenants.scope import TenantScope, scope_for
 
 log = structlog.get_logger()
 
@@ -171,6 +172,13 @@ async def issue_token(
     return token, ttl_seconds
 
 
+async def token_staff(session: AsyncSession, token: str) -> Staff | None:
+    """The staff member a bearer token logs in, while the token is live (not revoked, not expired) and the
+    account active; None otherwise."""
+    found = await TokenRepository(session).live(token_digest(token), utcnow())
+    return None if found is None else found[1]
+
+
 async def revoke_token(
     session: AsyncSession, actor: Actor, digest: str, logins: LoginDirectory, request_id: str | None
 ) -> None:
@@ -182,3 +190,9 @@ async def revoke_token(
     on_commit(session, lambda: logins.forget(digest))
     await TokenRepository(session).revoke(actor.token_id, utcnow())
     await append(session, actor.audit_entry("auth.logout", resource=f"token:{actor.token_id}", request_id=request_id))
+
+
+async def staff_display_names(session: AsyncSession, scope: TenantScope, usernames: Iterable[str]) -> dict[str, str]:
+    """The display names of the tenant's staff among ``usernames``, by username (an account the tenant lacks is
+    left out)."""
+    return await StaffRepository(session).display_names(scope, usernames)

@@ -17,13 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.accounts.logins import LoginDirectory
-from fuquan.platform.accounts.repositories import TokenRepository
-from fuquan.platform.accounts.services import LoginThrottle, issue_token, revoke_token, token_digest
+from fuquan.platform.accounts.services import LoginThrottle, issue_token, revoke_token, token_digest, token_staff
 from fuquan.platform.core.audit.services import AuditEntry, rejections_audited
 from fuquan.platform.core.config import Settings
 from fuquan.platform.core.errors import Unauthenticated
 from fuquan.platform.core.request_context import request_id_of
-from fuquan.platform.core.timeutil import utcnow
 from fuquan.platform.web.sessions import regenerate_session
 from fuquan.tenants.scope import TenantScope
 
@@ -73,10 +71,10 @@ async def log_in(
             db_session, username=username, password=password, throttle=throttle,
             ttl_seconds=settings.token_ttl_seconds, request_id=request_id, client=client,
         )  # fmt: skip
-    found = await TokenRepository(db_session).live(token_digest(token), utcnow())
-    assert found is not None  # just issued
+    staff = await token_staff(db_session, token)
+    assert staff is not None  # just issued
     regenerate_session(request)
-    request.set_session({_STAFF: found[1].id, _TOKEN: token_digest(token)})
+    request.set_session({_STAFF: staff.id, _TOKEN: token_digest(token)})
 
 
 async def session_actor(request: Request[Any, Any, Any]) -> Actor | None:

@@ -12,7 +12,7 @@ from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.accounts.roles import ROLE_NAMES
 from fuquan.platform.catalog.services import Catalog, item_spec, needs_only_id_card
 from fuquan.platform.core.timeutil import utcnow
-from fuquan.tenants.repositories import UnitRepository
+from fuquan.tenants.services import get_unit
 
 CAN_ACCEPT = "cases.create"
 
@@ -36,7 +36,7 @@ class Landing:
 
 
 async def landing(session: AsyncSession, registry: AuthorityRegistry, actor: Actor, catalog: Catalog) -> Landing:
-    unit = await UnitRepository(session).get(actor.scope, actor.unit_code)
+    unit = await get_unit(session, actor.scope, actor.unit_code)
     accepts = CAN_ACCEPT in actor.permissions
     acceptable: list[AcceptableItem] = []
     if accepts:

@@ -1,9 +1,10 @@
 """Case representations for the API: materials with their evidence, the deadline clock and its
-signal (办理时限), the trace (全程留痕) and the partner answers kept for a case."""
+signal (办理时限), the trace (全程留痕) and the partner answers kept for a case; and the reads behind them
+(cases in the caller's scope, desk queues, materials, applicants, events, evidence, pauses)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +28,7 @@ from fuquan.platform.cases.schemas import (
 from fuquan.platform.cases.state_machine import CLOCK_STOPPED, Status, allowed_actions
 from fuquan.platform.catalog.services import Catalog
 from fuquan.platform.core.timeutil import local_date, utcnow
+from fuquan.tenants.scope import TenantScope
 
 DECIDED = frozenset({Status.APPROVED, Status.DENIED, Status.ISSUED, Status.CLOSED})
 
@@ -154,3 +156,73 @@ def event_read(event: CaseEvent) -> EventRead:
         seq=event.seq, at=event.at, actor=event.actor_name, role=event.role, unit=event.unit, action=event.action,
         from_status=event.from_status, to_status=event.to_status, reason=event.reason, detail=event.detail,
     )  # fmt: skip
+
+
+# -- reads: cases in the caller's scope, then what a case holds (by the id of a case read in scope) -------------
+
+
+async def get_case(session: AsyncSession, scope: TenantScope, case_id: int) -> Case:
+    """The case, if its accepting or deciding unit lies in the scope; anything else — absent, another tenant's,
+    outside the subtree — raises the same NotFound."""
+    return await CaseRepository(session).get(scope, case_id)
+
+
+async def case_queue(
+    session: AsyncSession,
+    scope: TenantScope,
+    *,
+    statuses: list[str] | None,
+    unit: str | None,
+    item: str | None,
+    limit: int,
+    offset: int,
+    accepting: str | None = None,
+    routed: str | None = None,
+) -> tuple[list[Case], int]:
+    """One page of the cases at (or routed to) units in the scope, newest first, with the total count;
+    ``accepting`` / ``routed`` narrow it to one desk (the cases a unit accepted, or must decide)."""
+    return await CaseRepository(session).queue(
+        scope, statuses=statuses, unit=unit, item=item, limit=limit, offset=offset, accepting=accepting, routed=routed
+    )
+
+
+async def case_status_counts(
+    session: AsyncSession, scope: TenantScope, *, accepting: str | None = None, routed: str | None = None
+) -> dict[str, int]:
+    """How many of the scope's cases (narrowed as ``case_queue`` narrows them) are in each status."""
+    return await CaseRepository(session).status_counts(scope, accepting=accepting, routed=routed)
+
+
+async def last_event_times(session: AsyncSession, case_ids: list[int], actions: list[str]) -> dict[int, datetime]:
+    """When each case last went through one of ``actions`` (e.g. when it was last submitted), by case id."""
+    return await CaseRepository(session).last_event_at(case_ids, actions)
+
+
+async def case_events(session: AsyncSession, case_id: int) -> list[CaseEvent]:
+    """The case's trace (全程留痕), in order."""
+    return await CaseRepository(session).events(case_id)
+
+
+async def case_evidence(session: AsyncSession, case_id: int) -> list[CaseEvidence]:
+    """Every partner answer kept for the case, oldest first."""
+    return await CaseRepository(session).evidence(case_id)
+
+
+async def case_materials(session: AsyncSession, case_id: int) -> list[CaseMaterial]:
+    """The case's materials, in catalogue order."""
+    return await CaseRepository(session).materials(case_id)
+
+
+async def materials_of_cases(session: AsyncSession, case_ids: list[int]) -> dict[int, list[CaseMaterial]]:
+    """The materials of each case, by case id (in catalogue order; read once per transaction)."""
+    return await CaseRepository(session).materials_of(case_ids)
+
+
+async def case_pauses(session: AsyncSession, case_ids: list[int]) -> dict[int, list[CasePause]]:
+    """The clock's pauses of each case, by case id (an empty list for a case never paused)."""
+    return await CaseRepository(session).pauses(case_ids)
+
+
+async def applicants_by_id(session: AsyncSession, ids: list[int]) -> dict[int, Applicant]:
+    """The applicants (and related persons) by id; those this session already holds cost no query."""
+    return await ApplicantRepository(session).many(ids)

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.authority import services as authority
 from fuquan.authority.registry import AuthorityRegistry
-from fuquan.authority.repositories import GrantRepository
+from fuquan.authority.services.reads import search_grants
 from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.catalog.services import Catalog
 from fuquan.platform.core.audit.services import rejections_audited
@@ -39,7 +39,7 @@ from fuquan.platform.web.authority.schemas import (
 )
 from fuquan.platform.web.pages import PageController, page, render
 from fuquan.tenants.divisions import normalise_unit_code
-from fuquan.tenants.repositories import UnitRepository
+from fuquan.tenants.services import find_unit, get_unit
 
 FormBody = Body(media_type=RequestEncodingType.URL_ENCODED)
 PAGE_SIZE = 50
@@ -75,11 +75,11 @@ async def _grant_form(
     """The grant form with the rules beside the fields; loaded afresh (a rejected attempt was rolled back)."""
     target = None
     if code := unit_field(form.unit):
-        target = await UnitRepository(session).find(actor.scope, code)
+        target = await find_unit(session, actor.scope, code)
     field_errors = dict(errors or {})
     if problem is not None and problem.rule in RULE_FIELDS:
         field_errors.setdefault(RULE_FIELDS[problem.rule], problem.detail)
-    own = await UnitRepository(session).get(actor.scope, actor.unit_code)
+    own = await get_unit(session, actor.scope, actor.unit_code)
     return render(
         "authority/grant_form.html",
         actor,
@@ -178,9 +178,9 @@ class AuthorityPagesController(PageController):
             raise BadRequest("状态只能是生效中、尚未生效、已到期或已撤销", rule="status")
         if item and item not in catalog.items:
             raise BadRequest(f"事项 {item} 不在目录中", rule="item")
-        unit_row = await UnitRepository(db_session).get(scope, unit) if unit else None  # out of scope: 404
-        rows = await GrantRepository(db_session).search(
-            scope, unit=unit or None, item=item or None, action=action or None, status=status or None,
+        unit_row = await get_unit(db_session, scope, unit) if unit else None  # out of scope: 404
+        rows = await search_grants(
+            db_session, scope, unit=unit or None, item=item or None, action=action or None, status=status or None,
             now=utcnow(), limit=PAGE_SIZE + 1, offset=(page_number - 1) * PAGE_SIZE,
         )  # fmt: skip
         shown = await views.grant_views(db_session, scope, catalog, rows[:PAGE_SIZE])

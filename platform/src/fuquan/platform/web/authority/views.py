@@ -15,18 +15,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fuquan.authority import services as authority
 from fuquan.authority.models import Grant
 from fuquan.authority.registry import AuthorityRegistry
-from fuquan.authority.repositories import GrantRepository
+from fuquan.authority.services.reads import child_grants, covering_grants, find_grant, grants_by_ids, grants_held_by
 from fuquan.platform.accounts.actor import Actor
-from fuquan.platform.accounts.repositories import StaffRepository
 from fuquan.platform.accounts.roles import ROLE_NAMES
+from fuquan.platform.accounts.services import staff_display_names
 from fuquan.platform.catalog.models import CatalogItem
 from fuquan.platform.catalog.services import Catalog
 from fuquan.platform.core.errors import NotFound, PermissionDenied
 from fuquan.platform.core.timeutil import local_date, utcnow
 from fuquan.tenants.divisions import LEVEL_NAMES
 from fuquan.tenants.models import Unit
-from fuquan.tenants.repositories import UnitRepository
 from fuquan.tenants.scope import TenantScope
+from fuquan.tenants.services import get_unit, unit_ancestors, unit_names, unit_subtree
 
 ACTION_LABELS = {"accept": "受理", "decide": "办理（审批）"}
 SCOPE_LABELS = {"unit": "仅本单位", "subtree": "本单位及全部下级"}
@@ -78,14 +78,14 @@ def item_label(item: CatalogItem) -> str:
 async def unit_options(session: AsyncSession, actor: Actor, *, include_self: bool) -> list[Unit]:
     """Units in the viewer's scope to choose from (their own unit and up to two levels below)."""
     scope = actor.scope
-    own = await UnitRepository(session).get(scope, actor.unit_code)
-    units = await UnitRepository(session).subtree(scope, own.code, max_level=min(6, own.level + UNIT_OPTION_DEPTH))
+    own = await get_unit(session, scope, actor.unit_code)
+    units = await unit_subtree(session, scope, own.code, max_level=min(6, own.level + UNIT_OPTION_DEPTH))
     return [u for u in units if include_self or u.code != own.code][:MAX_UNIT_OPTIONS]
 
 
 async def breadcrumb(session: AsyncSession, scope: TenantScope, unit: Unit) -> list[Unit]:
     """The unit's ancestors inside the viewer's scope, then the unit: the way back up."""
-    above = await UnitRepository(session).ancestors(scope, unit.code)
+    above = await unit_ancestors(session, scope, unit.code)
     return [u for u in above if scope.covers(u.code)] + [unit]
 
 
@@ -137,8 +137,8 @@ async def matrix_page(
     ]
     by_cell = await authority.deciding_grants(session, registry, scope, cells, now)
     ids = {gid for gid in by_cell.values() if gid}
-    grants = await GrantRepository(session).by_ids(scope, ids)
-    names = await UnitRepository(session).names(scope, sorted({g.unit_code for g in grants.values()}))
+    grants = await grants_by_ids(session, scope, ids)
+    names = await unit_names(session, scope, sorted({g.unit_code for g in grants.values()}))
     rows = []
     for item_code in sorted(catalog.items):
         item = catalog.items[item_code]
@@ -209,9 +209,9 @@ async def grant_views(
 ) -> list[GrantView]:
     now = utcnow()
     codes = sorted({g.unit_code for g in grants} | {g.grantor_unit_code for g in grants})
-    names = await UnitRepository(session).names(scope, codes)
-    staff = await StaffRepository(session).display_names(
-        scope, [g.granted_by_name for g in grants] + [g.revoked_by_name for g in grants if g.revoked_by_name]
+    names = await unit_names(session, scope, codes)
+    staff = await staff_display_names(
+        session, scope, [g.granted_by_name for g in grants] + [g.revoked_by_name for g in grants if g.revoked_by_name]
     )
     views = []
     for g in grants:
@@ -239,11 +239,10 @@ async def grant_views(
 
 async def chain_of(session: AsyncSession, scope: TenantScope, grant: Grant) -> list[Grant]:
     """The grants above ``grant`` (its parent, grandparent, … up to the province's grant), top first."""
-    repository = GrantRepository(session)
     chain: list[Grant] = []
     parent_id = grant.parent_id
     while parent_id is not None and all(g.id != parent_id for g in chain):
-        parent = (await repository.by_ids(scope, [parent_id])).get(parent_id)
+        parent = (await grants_by_ids(session, scope, [parent_id])).get(parent_id)
         if parent is None:  # pragma: no cover - parent_id is a foreign key
             break
         chain.append(parent)
@@ -264,7 +263,7 @@ async def held_rights(session: AsyncSession, actor: Actor, catalog: Catalog) -> 
     if actor.unit_code == actor.scope.tenant_code:
         return None
     now = utcnow()
-    held = await GrantRepository(session).held_by(actor.scope, actor.unit_code)
+    held = await grants_held_by(session, actor.scope, actor.unit_code)
     rights = []
     for g in held:
         if authority.status_of(g, now) in ("expired", "revoked"):
@@ -312,7 +311,7 @@ async def explain(
 ) -> Explanation:
     """能不能办、为什么: the engine's decision with its grant chain, or the first rule that denies."""
     scope = actor.scope
-    unit = await UnitRepository(session).get(scope, unit_code)
+    unit = await get_unit(session, scope, unit_code)
     item = catalog.get(item_code)
     decision = await authority.check(
         session, scope, catalog, registry, unit=unit.code, item=item.code, action=action, at=at
@@ -328,10 +327,9 @@ async def explain(
     ):
         allowed, rule = False, "role_lacks"
         reason = f"{reason}；但岗位“{ROLE_NAMES.get(role, role)}”没有“{item.name}”的{ACTION_LABELS[action]}岗位权限"
-    repository = GrantRepository(session)
-    chain_grants = list((await repository.by_ids(scope, decision.chain)).values()) if allowed else []
+    chain_grants = list((await grants_by_ids(session, scope, decision.chain)).values()) if allowed else []
     chain_grants.sort(key=lambda g: decision.chain.index(g.id))
-    related = await repository.covering(scope, item.code, action, unit.code)
+    related = await covering_grants(session, scope, item.code, action, unit.code)
     return Explanation(
         allowed=allowed, unit=unit, item=item, action=action, at=at, at_text=local_time(at, scope.timezone),
         reason=reason, rule=rule, hint=None if rule is None else DENIAL_HINTS.get(rule),
@@ -370,8 +368,7 @@ async def grant_page(
     session: AsyncSession, actor: Actor, catalog: Catalog, registry: AuthorityRegistry, grant_id: int
 ) -> GrantPage:
     scope = actor.scope
-    repository = GrantRepository(session)
-    grant = await repository.get(scope, grant_id)
+    grant = await find_grant(session, scope, grant_id)
     if grant is None:
         raise NotFound(f"赋权记录 #{grant_id} 不存在或不在您的管辖范围内")
     outlook = None
@@ -382,7 +379,7 @@ async def grant_page(
             outlook = RevokeOutlook([], [], 0, refused.detail)
         else:
             first = preview.units_losing[:MAX_LOSING_NAMES]
-            names = await UnitRepository(session).names(scope, first)
+            names = await unit_names(session, scope, first)
             descendants = await grant_views(session, scope, catalog, preview.descendants)
             losing = [f"{names.get(code, code)}（{code}）" for code in first]
             outlook = RevokeOutlook(descendants, losing, len(preview.units_losing))
@@ -391,7 +388,7 @@ async def grant_page(
     return GrantPage(
         grant=view,
         chain=await grant_views(session, scope, catalog, await chain_of(session, scope, grant)),
-        children=await grant_views(session, scope, catalog, await repository.children(scope, grant.id)),
+        children=await grant_views(session, scope, catalog, await child_grants(session, scope, grant.id)),
         outlook=outlook,
         item_name=item.name if item else grant.item_code,
         action=ACTION_LABELS[grant.action],

@@ -20,7 +20,6 @@ from fuquan.integrations.shared_data import SOURCE_LABELS, describe
 from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.accounts.roles import ROLE_NAMES
 from fuquan.platform.cases.models import Case, CaseEvent
-from fuquan.platform.cases.repositories import CaseRepository
 from fuquan.platform.cases.schemas import CaseRead, DeadlineRead, EvidenceRead
 from fuquan.platform.cases.services import CaseContext, reads
 from fuquan.platform.cases.services.documents import AVAILABLE, MATERIAL_STATE_LABELS
@@ -37,7 +36,7 @@ from fuquan.platform.core.timeutil import utcnow
 from fuquan.platform.documents import DocumentKind
 from fuquan.platform.documents.wording import TITLES
 from fuquan.platform.web.forms import whole_number
-from fuquan.tenants.repositories import UnitRepository
+from fuquan.tenants.services import unit_names
 
 EVENT_NAMES = {"create": "收件（新建办件）", "material": "材料更新", **{a.value: n for a, n in ACTION_NAMES.items()}}
 EVIDENCE_STATUS = {
@@ -266,14 +265,13 @@ def _evidence(row: EvidenceRead, materials: dict[int, str], tz: str) -> Evidence
 async def case_page(ctx: CaseContext, case_id: int, revealed: dict[str, str | None] | None = None) -> CasePageView:
     """Everything the case page shows, for a case in the viewer's scope (else NotFound: the 404 page)."""
     session, registry, actor, catalog = ctx.session, ctx.registry, ctx.actor, ctx.catalog
-    repository = CaseRepository(session)
-    case = await repository.get(actor.scope, case_id)
+    case = await reads.get_case(session, actor.scope, case_id)
     read = (await reads.case_reads(session, actor, catalog, ctx.calendar, [case]))[0]
-    events = await repository.events(case.id)
+    events = await reads.case_events(session, case.id)
     tz = actor.scope.timezone
     codes = {case.accepting_unit, *(e.unit for e in events)} | ({case.routed_to} if case.routed_to else set())
     codes |= {str(e.detail[k]) for e in events for k in ("routed_to", "to_unit") if (e.detail or {}).get(k)}
-    names = await UnitRepository(session).names(actor.scope, sorted(codes))
+    names = await unit_names(session, actor.scope, sorted(codes))
     item = catalog.items.get(case.item_code)
     separation = bool(item and item.separation)
     material_names = {m.index: m.name for m in read.materials}
@@ -296,7 +294,8 @@ async def case_page(ctx: CaseContext, case_id: int, revealed: dict[str, str | No
         signal=signal_view(read.timing),
         materials=materials,
         evidence=[
-            _evidence(reads.evidence_read(row), material_names, tz) for row in await repository.evidence(case.id)
+            _evidence(reads.evidence_read(row), material_names, tz)
+            for row in await reads.case_evidence(session, case.id)
         ],
         events=[_event(e, names, material_names, tz) for e in events],
         actions=await _offered(session, registry, actor, case, separation),

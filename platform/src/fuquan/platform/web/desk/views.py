@@ -1,6 +1,6 @@
 """The desk queues: 前台受理 (cases accepted at my unit) and 后台审批 (cases routed to my unit to decide).
 
-Both are the API's case listing (``CaseRepository.queue``, the same scope rules) narrowed to one desk,
+Both are the API's case listing (its query and scope rules, via ``reads.case_queue``) narrowed to one desk,
 with the same case representations (``reads.case_reads``: masked applicant, deadline clock).
 """
 
@@ -13,14 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.calendar.workdays import WorkingCalendar
-from fuquan.platform.cases.repositories import CaseRepository
 from fuquan.platform.cases.schemas import CaseRead
 from fuquan.platform.cases.services import reads
 from fuquan.platform.cases.state_machine import Status
 from fuquan.platform.catalog.services import Catalog
 from fuquan.platform.core.errors import BadRequest
 from fuquan.platform.web.case.views import SignalView, local_time, signal_view, status_name
-from fuquan.tenants.repositories import UnitRepository
+from fuquan.tenants.services import unit_names
 
 Side = Literal["front", "back"]
 PAGE_SIZE = 50
@@ -97,15 +96,14 @@ async def queue(
         choices = "、".join(f"{f.key}（{f.label}）" for f in filters)
         raise BadRequest(f"没有这个筛选条件：{status}；可选：{choices}", rule="queue_filter")
     desk = {"accepting": actor.unit_code} if side == "front" else {"routed": actor.unit_code}
-    repository = CaseRepository(session)
-    counts = await repository.status_counts(actor.scope, **desk)
-    rows, total = await repository.queue(
-        actor.scope, statuses=[s.value for s in chosen.statuses], unit=None, item=None, limit=PAGE_SIZE,
+    counts = await reads.case_status_counts(session, actor.scope, **desk)
+    rows, total = await reads.case_queue(
+        session, actor.scope, statuses=[s.value for s in chosen.statuses], unit=None, item=None, limit=PAGE_SIZE,
         offset=(page - 1) * PAGE_SIZE, **desk,
     )  # fmt: skip
-    submitted = await repository.last_event_at([case.id for case in rows], SUBMITTED_ACTIONS)
+    submitted = await reads.last_event_times(session, [case.id for case in rows], SUBMITTED_ACTIONS)
     tz = actor.scope.timezone
-    names = await UnitRepository(session).names(actor.scope, [actor.unit_code])
+    names = await unit_names(session, actor.scope, [actor.unit_code])
     title, subtitle = TITLES[side]
     return QueueView(
         side=side, title=title, subtitle=subtitle, unit_name=names.get(actor.unit_code, actor.unit_code),

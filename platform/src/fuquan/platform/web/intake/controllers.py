@@ -24,9 +24,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from fuquan.authority.registry import AuthorityRegistry
 from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.cases import services as cases
-from fuquan.platform.cases.repositories import CaseRepository
 from fuquan.platform.cases.schemas import MaterialRequest
 from fuquan.platform.cases.services.partners import worth_asking_again
+from fuquan.platform.cases.services.reads import case_materials
 from fuquan.platform.cases.state_machine import Action, Status
 from fuquan.platform.catalog.models import CatalogItem
 from fuquan.platform.catalog.services import Catalog
@@ -37,7 +37,7 @@ from fuquan.platform.web.forms import whole_number
 from fuquan.platform.web.intake import views
 from fuquan.platform.web.intake.schemas import MaterialForm, NewCaseForm, SubmitForm
 from fuquan.platform.web.pages import PageController, error_page, page, render
-from fuquan.tenants.repositories import UnitRepository
+from fuquan.tenants.services import get_unit
 
 CREATE = "cases.create"
 NO_STORE = {"Cache-Control": "no-store"}  # pages with a resident's details are never cached
@@ -67,7 +67,7 @@ class IntakeController(PageController):
         page_actor: NamedDependency[Actor],
         catalog: NamedDependency[Catalog],
     ) -> Template:
-        unit = await UnitRepository(db_session).get(page_actor.scope, page_actor.unit_code)
+        unit = await get_unit(db_session, page_actor.scope, page_actor.unit_code)
         return render(
             "intake/index.html", page_actor, unit=unit,
             items=await views.acceptable(db_session, authority_registry, page_actor, catalog),
@@ -263,7 +263,7 @@ async def _require_materials(
     """Only a case with every required material in hand goes on to the front desk. Before asking the
     partners again, only materials no partner could still supply count as missing."""
     item = catalog.get(item_code)
-    rows = await CaseRepository(session).materials(case_id)
+    rows = await case_materials(session, case_id)
     missing = [m for m in rows if m.required and m.state == "missing"]
     if not asked:
         missing = [m for m in missing if not worth_asking_again(item, m)]

@@ -19,11 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fuquan.authority import services as authority
 from fuquan.authority.models import Grant
 from fuquan.authority.registry import AuthorityRegistry
-from fuquan.authority.repositories import GrantRepository
+from fuquan.authority.services.reads import grants_by_ids
 from fuquan.integrations.shared_data import SOURCE_LABELS
 from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.cases.models import Case, CaseMaterial
-from fuquan.platform.cases.repositories import ApplicantRepository, CaseRepository
 from fuquan.platform.cases.schemas import ApplicantWrite, CaseCreate, CaseRead, PersonWrite
 from fuquan.platform.cases.services import CaseContext, reads
 from fuquan.platform.cases.services.documents import AVAILABLE, MATERIAL_STATE_LABELS
@@ -34,7 +33,7 @@ from fuquan.platform.core.errors import NotFound, ValidationFailed
 from fuquan.platform.core.personal import parse_resident_id, person_name, phone_number
 from fuquan.platform.core.timeutil import local_date, utcnow
 from fuquan.platform.web.intake.schemas import NewCaseForm
-from fuquan.tenants.repositories import UnitRepository
+from fuquan.tenants.services import unit_names
 
 RIGHT = "accept"  # 收件 is the front desk's right
 SCOPE_LABELS = {"unit": "仅本单位", "subtree": "本单位及所有下级"}
@@ -118,9 +117,9 @@ async def acceptable(
             session, actor.scope, catalog, registry, unit=actor.unit_code, item=code, action=RIGHT, at=now
         )
         found.append((item, decision))
-    grants = await GrantRepository(session).by_ids(actor.scope, {i for _, d in found for i in d.chain})
+    grants = await grants_by_ids(session, actor.scope, {i for _, d in found for i in d.chain})
     codes = {g.unit_code for g in grants.values()} | {g.grantor_unit_code for g in grants.values()}
-    names = await UnitRepository(session).names(actor.scope, sorted(codes))
+    names = await unit_names(session, actor.scope, sorted(codes))
     result = []
     for item, decision in found:
         chain = [_link(grants[i], names, tz) for i in decision.chain if i in grants]
@@ -172,8 +171,8 @@ class Tasks:
 
 
 async def _rows(session: AsyncSession, actor: Actor, catalog: Catalog, cases: list[Case]) -> list[CaseRow]:
-    applicants = await ApplicantRepository(session).many([case.applicant_id for case in cases])
-    materials = await CaseRepository(session).materials_of([case.id for case in cases])
+    applicants = await reads.applicants_by_id(session, [case.applicant_id for case in cases])
+    materials = await reads.materials_of_cases(session, [case.id for case in cases])
     rows = []
     for case in cases:
         item = catalog.items.get(case.item_code)
@@ -191,12 +190,15 @@ async def _rows(session: AsyncSession, actor: Actor, catalog: Catalog, cases: li
 
 async def tasks(session: AsyncSession, actor: Actor, catalog: Catalog) -> Tasks:
     """我的待办: drafts to finish and cases sent back for supplement at my desk, then recent submissions."""
-    repository = CaseRepository(session)
     unit = actor.unit_code
-    waiting, _ = await repository.queue(actor.scope, statuses=TASK_STATUSES, unit=unit, item=None, limit=100, offset=0)
+    waiting, _ = await reads.case_queue(
+        session, actor.scope, statuses=TASK_STATUSES, unit=unit, item=None, limit=100, offset=0
+    )
     waiting = [case for case in waiting if case.accepting_unit == unit]
     later = [s.value for s in Status if s.value not in TASK_STATUSES]
-    recent, _ = await repository.queue(actor.scope, statuses=later, unit=unit, item=None, limit=RECENT, offset=0)
+    recent, _ = await reads.case_queue(
+        session, actor.scope, statuses=later, unit=unit, item=None, limit=RECENT, offset=0
+    )
     recent = [case for case in recent if case.accepting_unit == unit]
     rows = await _rows(session, actor, catalog, waiting + recent)
     by_id = {row.id: row for row in rows}
@@ -269,7 +271,7 @@ def case_request(item: CatalogItem, actor: Actor, form: NewCaseForm) -> CaseCrea
 async def own_case(session: AsyncSession, actor: Actor, case_id: int) -> Case:
     """A case opened at this person's own desk; any other — another unit's, even one below mine, or
     another tenant's — reads as absent (404), like on the API."""
-    case = await CaseRepository(session).get(actor.scope, case_id)
+    case = await reads.get_case(session, actor.scope, case_id)
     if case.accepting_unit != actor.unit_code:
         raise NotFound(f"办件 #{case_id} 不存在或不在本服务点")
     return case
@@ -336,12 +338,11 @@ def _material_view(row: CaseMaterial, spec: dict[str, Any], tz: str) -> Material
 
 async def case_view(ctx: CaseContext, case: Case) -> CaseView:
     session, actor, catalog = ctx.session, ctx.actor, ctx.catalog
-    repository = CaseRepository(session)
-    applicants = await ApplicantRepository(session).many(
-        [case.applicant_id] + ([case.related_person_id] if case.related_person_id else [])
+    applicants = await reads.applicants_by_id(
+        session, [case.applicant_id] + ([case.related_person_id] if case.related_person_id else [])
     )
-    rows = await repository.materials(case.id)
-    pauses = (await repository.pauses([case.id]))[case.id]
+    rows = await reads.case_materials(session, case.id)
+    pauses = (await reads.case_pauses(session, [case.id]))[case.id]
     calendar = ctx.calendar
     tz = actor.scope.timezone
     today = local_date(utcnow(), tz)
@@ -355,7 +356,7 @@ async def case_view(ctx: CaseContext, case: Case) -> CaseView:
     missing = [m.name for m in views if m.required and m.state == "missing"]
     status = Status(case.status)
     action = SUBMITTING.get(status)
-    names = await UnitRepository(session).names(actor.scope, [case.accepting_unit])
+    names = await unit_names(session, actor.scope, [case.accepting_unit])
     return CaseView(
         case=read, status_name=STATUS_NAMES[status], unit_name=names.get(case.accepting_unit, case.accepting_unit),
         materials=views, missing=missing, open_for_materials=status in OPEN_FOR_MATERIALS,

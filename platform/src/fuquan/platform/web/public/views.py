@@ -15,10 +15,10 @@ import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.platform.cases.models import CaseEvent
-from fuquan.platform.cases.repositories import CaseRepository
 from fuquan.platform.cases.schemas import RatingWrite
 from fuquan.platform.cases.services import public
 from fuquan.platform.cases.services.public import RATABLE, RATING_NAMES, PublicCase, Rated, public_case, public_progress
+from fuquan.platform.cases.services.reads import case_events
 from fuquan.platform.cases.state_machine import Action, Status
 from fuquan.platform.catalog import services as catalog_services
 from fuquan.platform.core.errors import BadRequest, NotFound
@@ -146,6 +146,6 @@ async def progress_view(session: AsyncSession, receipt_no: str, code: str) -> Pr
         receipt_no=facts.receipt_no, item_name=await _item_name(session, found), status=facts.status,
         status_name=facts.status_name, explanation=EXPLANATIONS.get(status, ""), unit=facts.unit,
         applicant=facts.applicant, deadline=facts.deadline, paused=status in PAUSED, ended=status in ENDED_UNISSUED,
-        steps=public_steps(await CaseRepository(session).events(case.id), tz), rated=facts.rated,
+        steps=public_steps(await case_events(session, case.id), tz), rated=facts.rated,
         may_rate=status in RATABLE and not facts.rated,
     )  # fmt: skip
