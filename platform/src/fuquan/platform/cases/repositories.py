@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, bindparam, event, func, inspect, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -349,7 +349,8 @@ class ApplicantRepository:
 
 
 class ReceiptCounterRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession | AsyncConnection) -> None:
+        """A session, or a connection of its own (``core.db.autocommitted``) to count outside the request."""
         self.session = session
 
     async def take(self, scope: TenantScope, unit_code: str, day: date) -> int:

@@ -22,7 +22,7 @@ from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.util import await_only
 
@@ -39,8 +39,8 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 JsonB = JSON().with_variant(JSONB(), "postgresql")
 
 __all__ = [
-    "Base", "BigId", "DateTimeUTC", "JsonB", "conflict_insert", "create_engine", "on_commit", "own_session",
-    "session_factory", "session_scope", "writing",
+    "Base", "BigId", "DateTimeUTC", "JsonB", "autocommitted", "conflict_insert", "create_engine", "on_commit",
+    "own_session", "session_factory", "session_scope", "writing",
 ]  # fmt: skip
 
 
@@ -118,6 +118,17 @@ def create_engine(url: str) -> AsyncEngine:
     # no ping before each checkout (a round trip per request): a connection the server dropped fails its
     # first statement, SQLAlchemy then discards the whole pool, and that one request answers 503
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800)
+
+
+@asynccontextmanager
+async def autocommitted(bind: AsyncEngine | AsyncConnection) -> AsyncIterator[AsyncConnection]:
+    """Another pooled PostgreSQL connection of ``bind``'s engine whose every statement commits by itself: one
+    round trip for one statement that must not wait for the request's commit (no BEGIN, no COMMIT, no session)."""
+    engine = bind if isinstance(bind, AsyncEngine) else bind.engine
+    if is_sqlite(engine):
+        raise ValueError("SQLite work takes its write lock as a transaction begins: use own_session")
+    async with engine.connect() as connection:
+        yield await connection.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

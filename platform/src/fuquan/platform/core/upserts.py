@@ -14,14 +14,16 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.postgresql.base import PGDialect
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.dialects.sqlite.base import SQLiteDialect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.engine.interfaces import BindTyping
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import ColumnElement, Executable
 
-from fuquan.platform.core.db import Base, conflict_insert
+from fuquan.platform.core.db import Base
 
 Row = TypeVar("Row", bound=Base)
 
@@ -53,15 +55,20 @@ _COMPILED: dict[tuple[str, Hashable], Upsert] = {}
 
 
 def compiled_upsert(
-    session: AsyncSession, key: Hashable, build: Callable[[Any], Any], *, entity: type[Base] | None = None
+    runner: AsyncSession | AsyncConnection,
+    key: Hashable,
+    build: Callable[[Any], Any],
+    *,
+    entity: type[Base] | None = None,
 ) -> Upsert:
     """The statement ``build(insert)`` makes from the dialect's ``insert`` construct, compiled once per dialect
-    under ``key``. With ``entity``, its ``RETURNING`` of that model's columns comes back as ORM instances."""
-    dialect = session.bind.dialect.name
+    under ``key``, for a session or a connection to run. With ``entity``, its ``RETURNING`` of that model's
+    columns comes back as ORM instances (through a session)."""
+    dialect = runner.bind.dialect.name if isinstance(runner, AsyncSession) else runner.dialect.name
     found = _COMPILED.get((dialect, key))
     if found is not None:
         return found
-    statement = build(lambda table: conflict_insert(session, table))
+    statement = build(pg_insert if dialect == "postgresql" else sqlite_insert)
     compiled = statement.compile(dialect=_NAMED[dialect])
     binds = {name: parameter for parameter, name in compiled.bind_names.items()}  # as rendered in the SQL
     textual = text(compiled.string).bindparams(*(bindparam(name, type_=p.type) for name, p in binds.items()))

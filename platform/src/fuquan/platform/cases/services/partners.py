@@ -33,7 +33,7 @@ from fuquan.platform.cases.repositories import CaseRepository, ReceiptCounterRep
 from fuquan.platform.cases.services.context import CaseContext
 from fuquan.platform.catalog.models import CatalogItem
 from fuquan.platform.core.audit.services import AuditEntry, append
-from fuquan.platform.core.db import own_session
+from fuquan.platform.core.db import autocommitted, own_session
 from fuquan.tenants.scope import TenantScope
 
 CALLED = frozenset({"satisfied", "not_satisfied", "not_found", "unavailable"})
@@ -83,9 +83,12 @@ async def reserve_sequence(ctx: CaseContext, unit_code: str, day: date, *, befor
     busy window's intakes one behind another). A number whose case then fails is left unused, like a spoiled
     slip in a receipt book. On SQLite the request holds the database's write lock anyway: with no call to
     wait for, the number is taken in the request's own transaction."""
-    apart = before_calls or ctx.session.bind.dialect.name != "sqlite"
-    if ctx.session_maker is None or not apart:
+    postgresql = ctx.session.bind.dialect.name == "postgresql"
+    if ctx.session_maker is None or not (before_calls or postgresql):
         return await ReceiptCounterRepository(ctx.session).take(ctx.actor.scope, unit_code, day)
+    if postgresql:  # one statement that commits by itself: the lock lasts one statement, at one round trip
+        async with autocommitted(ctx.session.bind) as connection:
+            return await ReceiptCounterRepository(connection).take(ctx.actor.scope, unit_code, day)
     async with own_session(ctx.session_maker, writes=True) as session, session.begin():
         return await ReceiptCounterRepository(session).take(ctx.actor.scope, unit_code, day)
 
