@@ -17,7 +17,7 @@ from fuquan.integrations.services import PartnerDirectory
 from fuquan.integrations.shared_data import NotConfiguredProvider, SharedDataAnswer, SharedDataProvider
 from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.calendar.workdays import WorkingCalendar
-from fuquan.platform.cases.models import Case, CaseEvent
+from fuquan.platform.cases.models import Case
 from fuquan.platform.cases.repositories import CaseRepository
 from fuquan.platform.catalog.models import CatalogItem
 from fuquan.platform.catalog.services import Catalog, CatalogCache
@@ -142,13 +142,13 @@ async def record_step(
     """The trace event (全程留痕) and the audit record of one step, in the caller's transaction."""
     if action != "create":  # a new case is written with its creation counted
         case.trace_length += 1
-    CaseRepository(ctx.session).add_event(
-        CaseEvent(
-            case_id=case.id, tenant_id=ctx.tenant_id, seq=case.trace_length, at=now,
-            actor_id=ctx.actor.staff_id, actor_name=ctx.actor.display_name or ctx.actor.username,
-            role=ctx.actor.role_label, unit=ctx.actor.unit_code, action=action, from_status=source,
-            to_status=target, reason=reason, detail=detail,
-        )
+    await CaseRepository(ctx.session).add_event(
+        {
+            "case_id": case.id, "tenant_id": ctx.tenant_id, "seq": case.trace_length, "at": now,
+            "actor_id": ctx.actor.staff_id, "actor_name": ctx.actor.display_name or ctx.actor.username,
+            "role": ctx.actor.role_label, "unit": ctx.actor.unit_code, "action": action, "from_status": source,
+            "to_status": target, "reason": reason, "detail": detail,
+        }
     )  # fmt: skip
     entry = ctx.actor.audit_entry(
         f"case.{action}", resource=f"case:{case.id}", request_id=ctx.request_id,

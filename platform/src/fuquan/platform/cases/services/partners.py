@@ -28,7 +28,7 @@ from fuquan.integrations.shared_data import (
     describe,
     lookup_all,
 )
-from fuquan.platform.cases.models import Case, CaseEvidence, CaseMaterial
+from fuquan.platform.cases.models import Case, CaseMaterial
 from fuquan.platform.cases.repositories import CaseRepository, ReceiptCounterRepository
 from fuquan.platform.cases.services.context import CaseContext
 from fuquan.platform.catalog.models import CatalogItem
@@ -223,7 +223,7 @@ def evidence_summary(answer: SharedDataAnswer) -> dict[str, Any]:
     return summary
 
 
-def apply_answers(
+async def apply_answers(
     ctx: CaseContext,
     case: Case,
     materials: Sequence[CaseMaterial],
@@ -233,19 +233,19 @@ def apply_answers(
 ) -> None:
     """Each answer becomes evidence; a supporting one satisfies its material if still missing."""
     by_index = {m.index: m for m in materials}
-    cases = CaseRepository(ctx.session)
+    evidence: list[dict[str, Any]] = []
     for index, answer in pairs:
-        cases.add_evidence(
-            CaseEvidence(
-                tenant_id=ctx.tenant_id, case_id=case.id, material_index=index, purpose=case.receipt_no,
-                source=answer.source, service=answer.service, evidence=answer.evidence,
-                subject=shared_spec(item, index).get("subject", "applicant"), status=answer.status,
-                reason=answer.reason[:256], facts=dict(answer.facts), asked_at=asked_at,
-                asked_by=ctx.actor.staff_id, fetched_at=answer.fetched_at, request_id=ctx.request_id,
-                source_request_id=answer.source_request_id, request_hash=answer.request_hash,
-                response_hash=answer.response_hash, attempts=answer.attempts, elapsed_ms=answer.elapsed_ms,
-                cached=answer.cached,
-            )
+        evidence.append(
+            {
+                "tenant_id": ctx.tenant_id, "case_id": case.id, "material_index": index, "purpose": case.receipt_no,
+                "source": answer.source, "service": answer.service, "evidence": answer.evidence,
+                "subject": shared_spec(item, index).get("subject", "applicant"), "status": answer.status,
+                "reason": answer.reason[:256], "facts": dict(answer.facts), "asked_at": asked_at,
+                "asked_by": ctx.actor.staff_id, "fetched_at": answer.fetched_at, "request_id": ctx.request_id,
+                "source_request_id": answer.source_request_id, "request_hash": answer.request_hash,
+                "response_hash": answer.response_hash, "attempts": answer.attempts, "elapsed_ms": answer.elapsed_ms,
+                "cached": answer.cached,
+            }
         )  # fmt: skip
         material = by_index.get(index)
         if material is None or material.state != "missing":
@@ -255,3 +255,4 @@ def apply_answers(
         material.updated_at = asked_at
         if answer.satisfied:
             material.state = "satisfied_by_shared_data"
+    await CaseRepository(ctx.session).add_evidence(evidence)

@@ -114,7 +114,7 @@ async def transition(ctx: CaseContext, case_id: int, action: Action, reason: str
 
     source = Status(case.status)
     if answers:
-        partners.apply_answers(ctx, case, file.materials, answers, item, asked_at)
+        await partners.apply_answers(ctx, case, file.materials, answers, item, asked_at)
     detail = await _effects(ctx, file, item, action, now)
     if answers:
         detail = {**detail, **tally(answers)}

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.platform.core.audit.models import AuditChainHead, AuditRecord
 from fuquan.platform.core.db import conflict_insert
+
+_INSERT_RECORD = insert(
+    cast(Table, AuditRecord.__table__)
+)  # Core, not the unit of work: cached, and no identity to keep
 
 GENESIS_HASH = "0" * 64
 _LOCKED_HEADS = "fuquan.audit.locked_heads"  # session.info: (transaction, {chain: head})
@@ -52,9 +57,10 @@ class AuditRepository:
         )
         return bool(locked.rowcount)  # type: ignore[attr-defined]
 
-    def add(self, record: AuditRecord) -> None:
-        """Queue an unsealed record: written at the caller's next flush or commit, with no SQL of its own."""
-        self.session.add(record)
+    async def add(self, values: dict[str, Any]) -> None:
+        """Write an unsealed record in the caller's transaction: one plain INSERT (a record is never read back
+        or changed by the request that writes it, so it needs no place in the session)."""
+        await self.session.execute(_INSERT_RECORD, values)
 
     async def unsealed_chains(self) -> list[int]:
         result = await self.session.scalars(select(AuditRecord.chain).where(AuditRecord.seq.is_(None)).distinct())

@@ -65,29 +65,29 @@ def chain_hash(prev_hash: str, record: AuditRecord) -> str:
     return sm3_hex(prev_hash.encode() + canonical(record))
 
 
-async def append(session: AsyncSession, entry: AuditEntry) -> AuditRecord:
+async def append(session: AsyncSession, entry: AuditEntry) -> None:
     """Append in the caller's transaction; if this fails, the caller's action fails with it. The record is
     sealed into its chain once the transaction commits."""
-    record = AuditRecord(
-        chain=entry.tenant_id or 0,
-        tenant_id=entry.tenant_id,
-        occurred_at=datetime.now(UTC),
-        actor=entry.actor,
-        actor_id=entry.actor_id,
-        role=entry.role,
-        unit=entry.unit,
-        action=entry.action,
-        resource=entry.resource,
-        purpose=entry.purpose,
-        outcome=entry.outcome,
-        request_id=entry.request_id,
-        detail=entry.detail,
+    await AuditRepository(session).add(
+        {
+            "chain": entry.tenant_id or 0,
+            "tenant_id": entry.tenant_id,
+            "occurred_at": datetime.now(UTC),
+            "actor": entry.actor,
+            "actor_id": entry.actor_id,
+            "role": entry.role,
+            "unit": entry.unit,
+            "action": entry.action,
+            "resource": entry.resource,
+            "purpose": entry.purpose,
+            "outcome": entry.outcome,
+            "request_id": entry.request_id,
+            "detail": entry.detail,
+        }
     )
-    AuditRepository(session).add(record)
     if not session.info.get(_WAKES_SEALERS):
         session.info[_WAKES_SEALERS] = True
         on_commit(session, _wake_sealers)
-    return record
 
 
 _WAKES_SEALERS = "fuquan.audit.wakes_sealers"  # session.info: this transaction already wakes the sealers
