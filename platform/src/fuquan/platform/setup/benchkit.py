@@ -200,16 +200,27 @@ class Timing:
 
 
 async def drive(
-    server: Served, warm_up: str, concurrency: int, jobs: int, work: Callable[[httpx.AsyncClient, int], Awaitable[int]]
+    server: Served,
+    warm_up: str,
+    concurrency: int,
+    jobs: int,
+    work: Callable[[httpx.AsyncClient, int], Awaitable[int]],
+    *,
+    warm: Callable[[httpx.AsyncClient, int], Awaitable[object]] | None = None,
 ) -> Timing:
     """``concurrency`` workers, each with its own httpx client (one kept-alive connection), share ``jobs``;
-    ``work`` returns how many requests it made. Connections are made outside the timed part."""
+    ``work`` returns how many requests it made. Connections are made outside the timed part, and with ``warm``
+    each client first does one job of its own (numbered ``jobs``, ``jobs + 1``, …) all at once, untimed: the
+    server's first answers (its database connections opened, its statements compiled and prepared) are not
+    what a serving process spends its day on."""
     numbers = iter(range(jobs))
     clients = [client(server.url) for _ in range(concurrency)]
     made = 0
     try:
         for each in clients:
             expect(await each.get(warm_up), 200, warm_up)
+        if warm is not None:
+            await asyncio.gather(*(warm(each, jobs + index) for index, each in enumerate(clients)))
 
         async def worker(each: httpx.AsyncClient) -> None:
             nonlocal made
