@@ -24,13 +24,6 @@ class PartnerEndpointRepository:
         )
         return rows.all()
 
-    async def get(self, scope: TenantScope, partner: str) -> PartnerEndpointRecord | None:
-        return await self.session.scalar(
-            select(PartnerEndpointRecord).where(
-                PartnerEndpointRecord.tenant_id == scope.tenant_id, PartnerEndpointRecord.partner == partner
-            )
-        )
-
     async def put(self, scope: TenantScope, partner: str, **values: object) -> PartnerEndpointRecord:
         """Create or replace the tenant's row for ``partner`` in one statement (INSERT … ON CONFLICT DO
         UPDATE): set twice at once, the second waits for the first and then replaces it."""

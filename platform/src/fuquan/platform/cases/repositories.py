@@ -84,6 +84,7 @@ _CASE_FILE = (
     .order_by(CaseMaterial.index)
 )
 _CASE_FILE_LOCKED = _CASE_FILE.with_for_update(of=Case)
+_VERSION_LOCKED = select(Case.version).where(Case.id == bindparam("case_id")).with_for_update()
 _BY_IDEMPOTENCY_KEY = select(Case).where(
     Case.tenant_id == bindparam("tenant_id"),
     Case.created_by == bindparam("staff_id"),
@@ -132,6 +133,12 @@ class CaseRepository:
         materials = [material for _case, _applicant, material in found if material is not None]
         self._known_materials()[case.id] = (case.version, materials)
         return await self._file(case, applicant)
+
+    async def still_current(self, file: CaseFile) -> bool:
+        """Lock the case's row (PostgreSQL) and say whether it still has the version ``file`` was read at: every
+        change of a case, its materials included, moves its version, so then the file needs no second read."""
+        version = await self.session.scalar(_VERSION_LOCKED, {"case_id": file.case.id})
+        return version == file.case.version
 
     async def _read(self, scope: TenantScope, case_id: int, *, for_update: bool) -> tuple[Case, Applicant]:
         query, options = (_CASE_LOCKED, _REFRESH) if for_update else (_CASE, _AS_IS)

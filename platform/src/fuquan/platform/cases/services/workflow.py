@@ -48,22 +48,26 @@ def _subjects_of(ctx: CaseContext, file: CaseFile) -> partners.Subjects:
     )
 
 
-async def _ask_again(ctx: CaseContext, case_id: int) -> tuple[list[tuple[int, SharedDataAnswer]], datetime]:
+async def _ask_again(
+    ctx: CaseContext, case_id: int
+) -> tuple[list[tuple[int, SharedDataAnswer]], datetime, CaseFile | None]:
     """At submission: ask again for materials still missing that a partner could supply (say it was
-    down at creation). Runs before the case is locked, so the lock is never held during a call."""
+    down at creation). Runs before the case is locked, so the lock is never held during a call. Also returns
+    the file it read when it read it in the request's own session (PostgreSQL) and asked nobody: the step may
+    then lock the row and keep that file if nothing changed meanwhile."""
     now = utcnow()
     async with ctx.reading_first() as session:
         file = await CaseRepository(session).load(ctx.actor.scope, case_id)
+    reusable = file if session is ctx.session else None
     if file.case.status not in (Status.DRAFT, Status.AWAITING_SUPPLEMENT):
-        return [], now
+        return [], now, reusable
     item = ctx.catalog.get(file.case.item_code)
     indexes = [m.index for m in file.materials if m.state == "missing" and partners.worth_asking_again(item, m)]
     if not indexes:
-        return [], now
+        return [], now, reusable
     subjects, gateways = _subjects_of(ctx, file), await partners.provider(ctx)
-    return await partners.ask_partners(
-        ctx, gateways, item, indexes, file.case.receipt_no, subjects, ctx.today(now)
-    ), now
+    answers = await partners.ask_partners(ctx, gateways, item, indexes, file.case.receipt_no, subjects, ctx.today(now))
+    return answers, now, None
 
 
 def _desk(case: Case, transition: Transition) -> str:
@@ -90,9 +94,12 @@ def _missing_required(materials: list[CaseMaterial]) -> list[str]:
 async def transition(ctx: CaseContext, case_id: int, action: Action, reason: str | None, version: int) -> CaseFile:
     """Move a case one step along the table, if every rule allows it."""
     ctx.actor.require("cases.handle")
-    answers, asked_at = await _ask_again(ctx, case_id) if action in ASKING_AGAIN else ([], utcnow())
+    answers, asked_at, read = await _ask_again(ctx, case_id) if action in ASKING_AGAIN else ([], utcnow(), None)
     cases = CaseRepository(ctx.session)
-    file = await cases.load(ctx.actor.scope, case_id, for_update=True)
+    if read is not None and await cases.still_current(read):
+        file = read
+    else:
+        file = await cases.load(ctx.actor.scope, case_id, for_update=True)
     case = file.case
     if version != case.version:  # before the table: a stale request is stale, whatever state it finds
         raise Conflict(
