@@ -19,8 +19,12 @@ from racing import (
     statuses,
     step,
 )
+from sqlalchemy import update
 
+from fuquan.platform.cases.models import Case, CaseFile
+from fuquan.platform.cases.repositories import CaseRepository
 from fuquan.platform.core.config import Settings
+from fuquan.platform.core.db import create_engine, session_factory, session_scope
 from helpers import PNG
 
 pytestmark = pytest.mark.anyio
@@ -91,3 +95,34 @@ async def test_a_case_is_rated_once(settings: Settings) -> None:
     no_server_errors(answers)
     assert statuses(answers) == {201: ROUNDS, 409: ROUNDS}
     assert {a.json()["rule"] for a in answers if a.status_code == 409} == {"already_rated"}
+
+
+async def test_a_submit_whose_case_changed_before_its_lock_reads_it_again(
+    settings: Settings, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A submit reads the case unlocked (to decide whether to ask partners again), then locks it. On PostgreSQL
+    it keeps that first read only if the locked row still has the same version: a change committed in between
+    is seen, and the submit answers 409 (stale version) instead of acting on what it read before."""
+    grant(settings, "HRSS-04", "accept")
+    changed_between: list[int] = []
+    keep_if_current = CaseRepository.still_current
+
+    async def change_first(self: CaseRepository, file: CaseFile) -> bool:
+        engine = create_engine(settings.database_url)
+        async with session_scope(session_factory(engine)) as other:  # another request's step, committed
+            await other.execute(update(Case).where(Case.id == file.case.id).values(version=Case.version + 1))
+        await engine.dispose()
+        changed_between.append(file.case.id)
+        return await keep_if_current(self, file)
+
+    monkeypatch.setattr(CaseRepository, "still_current", change_first)
+    with replicas(settings, count=1) as [one]:
+        clerk = login(one, "cs_clerk")
+        case = open_case(one, clerk, resident(0))
+        body = {"action": "submit", "version": case["version"]}
+        answer = one.post(f"/api/v1/cases/{case['id']}/transitions", json=body, headers=clerk)
+    if backend == "postgresql":
+        assert changed_between == [case["id"]]
+        assert answer.status_code == 409 and answer.json()["rule"] == "stale_version", answer.text
+    else:  # SQLite reads before the step in a snapshot of its own: the step always reads the case again
+        assert changed_between == [] and answer.status_code == 200, answer.text

@@ -65,7 +65,10 @@ async def _ask_again(
     indexes = [m.index for m in file.materials if m.state == "missing" and partners.worth_asking_again(item, m)]
     if not indexes:
         return [], now, reusable
-    subjects, gateways = _subjects_of(ctx, file), await partners.provider(ctx)
+    gateways = await partners.provider(ctx)
+    if not partners.calls_out(gateways):  # still no partner configured at all: the answer cannot have changed
+        return [], now, reusable
+    subjects = _subjects_of(ctx, file)
     answers = await partners.ask_partners(ctx, gateways, item, indexes, file.case.receipt_no, subjects, ctx.today(now))
     return answers, now, None
 
