@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import base64
 import re
+from contextvars import ContextVar
 from typing import Any
+
+from sqlalchemy import event
 
 from fuquan.platform.setup.demo import DEMO_PASSWORD
 from fuquan.tenants.scope import scope_for, whole_tenant
@@ -151,3 +154,29 @@ async def accepted_days_ago(
                     deadline=calendar.add_working_days(day, promised_days))
         )  # fmt: skip
     await engine.dispose()
+
+
+_WATCHED: ContextVar[bool] = ContextVar("watched", default=False)
+
+
+class Statements:
+    """The SQL the requests sent from inside the block run — not the app's background work (the audit sealer,
+    the catch-up), whose tasks began before the block."""
+
+    def __init__(self, app: Any) -> None:
+        self.engine = app.state["session_maker"].kw["bind"].sync_engine
+        self.seen: list[str] = []
+
+    def __call__(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if _WATCHED.get():
+            self.seen.append(statement)
+
+    def __enter__(self) -> Statements:
+        self.seen.clear()
+        self._token = _WATCHED.set(True)
+        event.listen(self.engine, "before_cursor_execute", self)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self)
+        _WATCHED.reset(self._token)

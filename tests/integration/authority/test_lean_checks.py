@@ -4,17 +4,15 @@ the policy version. A change makes the next check read afresh (and right)."""
 
 from __future__ import annotations
 
-from contextvars import ContextVar
 from typing import Any
 
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import event
 
 from fuquan.platform.app.factory import create_app
 from fuquan.platform.core.config import Settings
-from helpers import login
+from helpers import Statements, login
 
 pytestmark = pytest.mark.anyio
 
@@ -22,32 +20,6 @@ GRANT = {
     "item": "HRSS-04", "action": "accept", "unit": "640202", "scope": "subtree", "valid_from": "2026-01-01",
     "valid_until": None, "redelegable": True, "basis": "devolved", "instrument": "宁人社发〔2026〕1号",
 }  # fmt: skip
-
-
-_WATCHED: ContextVar[bool] = ContextVar("watched", default=False)
-
-
-class Statements:
-    """The SQL the requests sent from inside the block run — not the app's background work (the audit sealer,
-    the catch-up), whose tasks began before the block."""
-
-    def __init__(self, app: Litestar) -> None:
-        self.engine = app.state["session_maker"].kw["bind"].sync_engine
-        self.seen: list[str] = []
-
-    def __call__(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if _WATCHED.get():
-            self.seen.append(statement)
-
-    def __enter__(self) -> Statements:
-        self.seen.clear()
-        self._token = _WATCHED.set(True)
-        event.listen(self.engine, "before_cursor_execute", self)
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        event.remove(self.engine, "before_cursor_execute", self)
-        _WATCHED.reset(self._token)
 
 
 @pytest.fixture

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 import anyio
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 
 from fuquan.platform.cli.main import cli
 from fuquan.platform.core.audit.models import AuditChainHead, AuditRecord
-from fuquan.platform.core.audit.services import seal, unsealed, verify
+from fuquan.platform.core.audit.sealer import Sealer
+from fuquan.platform.core.audit.services import AuditEntry, append, seal, unsealed, verify
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
 from helpers import login
 
@@ -99,6 +101,41 @@ async def test_a_serving_process_seals_what_it_commits_within_a_second(client: A
         async with session_factory(engine)() as session:
             checked, breaks = await verify(session)
         assert checked >= 4 and breaks == []
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.anyio
+async def test_a_busy_sealer_still_seals_what_another_process_left_within_its_interval(database_url: str) -> None:
+    """A round woken by this process's commits seals the chains they wrote; a record another process committed
+    (here: inserted behind the process's back, so nothing rings) is sealed by the round that looks at every
+    chain, at least once per interval, however busy the process keeps its sealer."""
+    engine = create_engine(database_url)
+    maker = session_factory(engine)
+    now = datetime.now(UTC)
+    foreign = {"chain": 0, "tenant_id": None, "occurred_at": now, "actor": "another process", "actor_id": None,
+               "role": None, "unit": None, "action": "test.foreign", "resource": None, "purpose": None,
+               "outcome": "success", "request_id": None, "detail": {}}  # fmt: skip
+    try:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(Sealer(maker, interval=0.5, gather=0.05).run)
+            async with session_scope(maker) as session:
+                await session.execute(insert(AuditRecord.__table__), foreign)
+            sealed_at = None
+            for attempt in range(40):  # 4 s; the own chain (tenant 1) is written every 0.1 s meanwhile
+                async with session_scope(maker) as session:
+                    await append(session, AuditEntry(action="test.busy", tenant_id=1, actor="this process"))
+                async with maker() as session:
+                    waiting = await session.scalar(select(AuditRecord.seq).where(AuditRecord.action == "test.foreign"))
+                if waiting is not None:
+                    sealed_at = attempt
+                    break
+                await anyio.sleep(0.1)
+            tasks.cancel_scope.cancel()
+        assert sealed_at is not None, "the other process's record was never sealed"
+        async with maker() as session:
+            checked, breaks = await verify(session)
+        assert checked >= 2 and breaks == []
     finally:
         await engine.dispose()
 

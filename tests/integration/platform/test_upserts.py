@@ -5,15 +5,18 @@ does what it did: the receipt counter counts on, an applicant comes back as a lo
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import Column, DateTime, Integer, MetaData, Table, event, func, select
 from sqlalchemy.engine.interfaces import CacheStats
 
 from fuquan.platform.cases.models import Applicant, Case, ReceiptCounter
 from fuquan.platform.cases.repositories import ApplicantRepository, CaseRepository, ReceiptCounterRepository
+from fuquan.platform.core.audit.models import AuditRecord
 from fuquan.platform.core.db import create_engine, session_factory
+from fuquan.platform.core.inserts import NewRow, insert_together
+from fuquan.platform.core.upserts import column_defaults
 from fuquan.tenants.models import Tenant
 from fuquan.tenants.scope import whole_tenant
 
@@ -77,3 +80,31 @@ async def test_a_case_inserted_through_the_compiled_statement_gets_its_column_de
         await engine.dispose()
     assert created
     assert (file.case.version, file.case.trace_length, file.case.form, file.case.promised_days) == (1, 1, {}, 0)
+
+
+async def test_rows_inserted_together_get_their_column_defaults_and_a_sql_default_must_be_given(
+    database_url: str,
+) -> None:
+    """``insert_together``: on PostgreSQL one statement for an audit record and a staff row's worth of columns;
+    a column left out gets its Python-side default (``detail``), and one whose default is SQL is refused."""
+    engine = create_engine(database_url)
+    now = datetime(2026, 12, 7, tzinfo=UTC)
+    record = {"chain": 0, "tenant_id": None, "occurred_at": now, "actor": "t", "actor_id": None, "role": None,
+              "unit": None, "action": "test.together", "resource": None, "purpose": None, "outcome": "success",
+              "request_id": None}  # fmt: skip
+    audit_log = cast(Table, AuditRecord.__table__)
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            await insert_together(session, [NewRow(audit_log, {**record, "actor": "first"}),
+                                             NewRow(audit_log, {**record, "actor": "second"})])  # fmt: skip
+            rows = (await session.execute(
+                select(AuditRecord.actor, AuditRecord.detail).where(AuditRecord.action == "test.together")
+            )).all()  # fmt: skip
+    finally:
+        await engine.dispose()
+    assert sorted(rows) == [("first", {}), ("second", {})]
+
+    with_sql_default = Table("t", MetaData(), Column("id", Integer, primary_key=True),
+                             Column("at", DateTime, default=func.now()))  # fmt: skip
+    with pytest.raises(ValueError, match=r"give t\.at explicitly"):
+        column_defaults(with_sql_default, {"id": 1})

@@ -18,11 +18,13 @@ from racing import (
     resident,
     statuses,
     step,
+    upload,
 )
 from sqlalchemy import update
 
 from fuquan.platform.cases.models import Case, CaseFile
 from fuquan.platform.cases.repositories import CaseRepository
+from fuquan.platform.cases.services import workflow
 from fuquan.platform.core.config import Settings
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
 from helpers import PNG
@@ -100,10 +102,12 @@ async def test_a_case_is_rated_once(settings: Settings) -> None:
 async def test_a_submit_whose_case_changed_before_its_lock_reads_it_again(
     settings: Settings, backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A submit reads the case unlocked (to decide whether to ask partners again), then locks it. On PostgreSQL
-    it keeps that first read only if the locked row still has the same version: a change committed in between
-    is seen, and the submit answers 409 (stale version) instead of acting on what it read before."""
+    """Where some partner is configured, a submit reads the case unlocked (to decide whether to ask partners
+    again), then locks it. On PostgreSQL it keeps that first read only if the locked row still has the same
+    version: a change committed in between is seen, and the submit answers 409 (stale version) instead of
+    acting on what it read before. (Every material is uploaded: nothing is left to ask for.)"""
     grant(settings, "HRSS-04", "accept")
+    monkeypatch.setattr(workflow.partners, "calls_out", lambda _provider: True)  # as if a partner were configured
     changed_between: list[int] = []
     keep_if_current = CaseRepository.still_current
 
@@ -119,6 +123,9 @@ async def test_a_submit_whose_case_changed_before_its_lock_reads_it_again(
     with replicas(settings, count=1) as [one]:
         clerk = login(one, "cs_clerk")
         case = open_case(one, clerk, resident(0))
+        for material in case["materials"]:
+            if material["state"] == "missing":
+                case = upload(one, clerk, case["id"], material["index"])
         body = {"action": "submit", "version": case["version"]}
         answer = one.post(f"/api/v1/cases/{case['id']}/transitions", json=body, headers=clerk)
     if backend == "postgresql":

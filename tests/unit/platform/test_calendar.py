@@ -272,3 +272,18 @@ def test_pauses_only_push_the_deadline_later(
     if n > 0:
         assert calendar.working_days_used(accepted, due - timedelta(days=1), paused) == n - 1
     assert calendar.working_days_used(accepted, due, paused) <= calendar.working_days_between(accepted, due)
+
+
+@settings(max_examples=150, deadline=None)
+@given(calendar=overrides, today=days, n=counts, closed=pauses, open_since=st.none() | days)
+def test_on_the_day_a_clock_starts_no_pause_can_matter(
+    calendar: WorkingCalendar, today: date, n: int, closed: list[tuple[date, date]], open_since: date | None
+) -> None:
+    """Why a case accepted today is answered without reading its pauses: a pause then either ended by today
+    (a supplement before acceptance) or is open since today at the latest, and the clock counts only the days
+    after acceptance."""
+    paused: list[tuple[date, date | None]] = [(start, min(end, today)) for start, end in closed if start <= today]
+    if open_since is not None and open_since <= today:
+        paused.append((open_since, None))
+    assert calendar.working_days_used(today, today, paused) == 0
+    assert calendar.deadline_with_pauses(today, n, paused, today=today) == calendar.add_working_days(today, n)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Select, Table, bindparam, event, func, insert, inspect, or_, select, update
+from sqlalchemy import Select, Table, bindparam, event, func, inspect, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
@@ -22,12 +22,13 @@ from fuquan.platform.cases.models import (
 )
 from fuquan.platform.core.db import Base
 from fuquan.platform.core.errors import NotFound
+from fuquan.platform.core.inserts import NewRow
 from fuquan.platform.core.upserts import compiled_upsert
 from fuquan.tenants.scope import TenantScope
 
 Row = TypeVar("Row", bound=Base)
-_INSERT_EVENT = insert(cast(Table, CaseEvent.__table__))  # Core, not the unit of work: cached, nothing to track
-_INSERT_EVIDENCE = insert(cast(Table, CaseEvidence.__table__))
+_CASE_EVENT = cast(Table, CaseEvent.__table__)
+_CASE_EVIDENCE = cast(Table, CaseEvidence.__table__)
 _KNOWN_MATERIALS = "fuquan.cases.known_materials"  # session.info, for the current transaction only
 
 
@@ -298,14 +299,16 @@ class CaseRepository:
         rows = await self.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.seq))
         return list(rows)
 
-    async def add_event(self, values: dict[str, Any]) -> None:
-        """One trace event, a plain INSERT: the request that writes it never reads it back or changes it."""
-        await self.session.execute(_INSERT_EVENT, values)
+    @staticmethod
+    def event_row(values: dict[str, Any]) -> NewRow:
+        """One trace event, for a plain INSERT with the step's audit record (``audit.append(alongside=…)``):
+        the request that writes it never reads it back or changes it."""
+        return NewRow(_CASE_EVENT, values)
 
-    async def add_evidence(self, rows: list[dict[str, Any]]) -> None:
-        """Partner answers kept as evidence, in one INSERT (never changed once written)."""
-        if rows:
-            await self.session.execute(_INSERT_EVIDENCE, rows)
+    @staticmethod
+    def evidence_rows(rows: list[dict[str, Any]]) -> list[NewRow]:
+        """Partner answers kept as evidence (never changed once written), for the step's statement."""
+        return [NewRow(_CASE_EVIDENCE, values) for values in rows]
 
     async def pauses(self, case_ids: list[int]) -> dict[int, list[CasePause]]:
         found: dict[int, list[CasePause]] = {case_id: [] for case_id in case_ids}

@@ -80,6 +80,18 @@ def compiled_upsert(
     return found
 
 
+def column_defaults(table: Any, values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` with the table's Python-side column defaults added for the columns not given."""
+    filled = dict(values)
+    for column in table.columns:
+        if column.key in filled or column.default is None:
+            continue
+        if not (column.default.is_scalar or column.default.is_callable):  # a SQL expression or a sequence
+            raise ValueError(f"give {table.name}.{column.key} explicitly: its default is not computed in Python")
+        filled[column.key] = _default(column)()
+    return filled
+
+
 def _default(column: Any) -> Callable[[], Any]:
     default = column.default
     if default.is_scalar:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -24,6 +24,7 @@ from fuquan.platform.catalog.services import Catalog, CatalogCache
 from fuquan.platform.core.audit.services import append
 from fuquan.platform.core.db import own_session
 from fuquan.platform.core.errors import PermissionDenied
+from fuquan.platform.core.inserts import NewRow
 from fuquan.platform.core.personal import PersonalDataCipher
 from fuquan.platform.core.timeutil import local_date
 from fuquan.platform.core.versions.services import TenantSettingCache
@@ -138,11 +139,13 @@ async def record_step(
     reason: str | None,
     now: datetime,
     detail: dict[str, Any],
+    evidence: Sequence[NewRow] = (),
 ) -> None:
-    """The trace event (全程留痕) and the audit record of one step, in the caller's transaction."""
+    """The trace event (全程留痕) and the audit record of one step, with the partners' ``evidence`` it acted on,
+    in the caller's transaction and (on PostgreSQL) in one statement."""
     if action != "create":  # a new case is written with its creation counted
         case.trace_length += 1
-    await CaseRepository(ctx.session).add_event(
+    event = CaseRepository.event_row(
         {
             "case_id": case.id, "tenant_id": ctx.tenant_id, "seq": case.trace_length, "at": now,
             "actor_id": ctx.actor.staff_id, "actor_name": ctx.actor.display_name or ctx.actor.username,
@@ -154,4 +157,4 @@ async def record_step(
         f"case.{action}", resource=f"case:{case.id}", request_id=ctx.request_id,
         detail={"receipt_no": case.receipt_no, "from": source, "to": target, **detail},
     )  # fmt: skip
-    await append(ctx.session, entry)
+    await append(ctx.session, entry, alongside=[*evidence, event])

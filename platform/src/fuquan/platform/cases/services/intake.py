@@ -176,7 +176,8 @@ async def create_case(ctx: CaseContext, request: CaseCreate, idempotency_key: st
     if not created:  # the same key, sent again to another replica, created its case while we asked the partners
         log.info("case_creation_replayed", case_id=file.case.id)
         return _replayed(file, digest), False
-    await partners.apply_answers(ctx, file.case, materials, answers, item, now)  # before the materials' INSERT
-    await record_step(ctx, file.case, "create", None, Status.DRAFT, None, now, {"item": item.code, **tally(answers)})
+    evidence = partners.apply_answers(ctx, file.case, materials, answers, item, now)  # before the materials' INSERT
+    await record_step(ctx, file.case, "create", None, Status.DRAFT, None, now, {"item": item.code, **tally(answers)},
+                      evidence)  # fmt: skip
     log.info("case_created", case_id=file.case.id, item=item.code, unit=unit.code)
     return file, True

@@ -34,6 +34,7 @@ from fuquan.platform.cases.services.context import CaseContext
 from fuquan.platform.catalog.models import CatalogItem
 from fuquan.platform.core.audit.services import AuditEntry, append
 from fuquan.platform.core.db import autocommitted, own_session
+from fuquan.platform.core.inserts import NewRow
 from fuquan.tenants.scope import TenantScope
 
 CALLED = frozenset({"satisfied", "not_satisfied", "not_found", "unavailable"})
@@ -223,15 +224,16 @@ def evidence_summary(answer: SharedDataAnswer) -> dict[str, Any]:
     return summary
 
 
-async def apply_answers(
+def apply_answers(
     ctx: CaseContext,
     case: Case,
     materials: Sequence[CaseMaterial],
     pairs: list[tuple[int, SharedDataAnswer]],
     item: CatalogItem,
     asked_at: datetime,
-) -> None:
-    """Each answer becomes evidence; a supporting one satisfies its material if still missing."""
+) -> list[NewRow]:
+    """Each answer becomes evidence — rows the step writes with its trace (``record_step(evidence=…)``), in
+    the same statement — and a supporting one satisfies its material if still missing."""
     by_index = {m.index: m for m in materials}
     evidence: list[dict[str, Any]] = []
     for index, answer in pairs:
@@ -255,4 +257,4 @@ async def apply_answers(
         material.updated_at = asked_at
         if answer.satisfied:
             material.state = "satisfied_by_shared_data"
-    await CaseRepository(ctx.session).add_evidence(evidence)
+    return CaseRepository.evidence_rows(evidence)

@@ -81,6 +81,13 @@ def _unavailable(materials: list[CaseMaterial]) -> list[UnavailableSource]:
     return list(found.values())
 
 
+def _clock_has_run(case: Case, today: date) -> bool:
+    """Whether the case's pauses can matter to its clock (see ``timing``): the clock counts the working days
+    after acceptance, and on the day of acceptance every pause has either ended (a supplement before it) or
+    begun that day at the latest — so none are read for a case not accepted, or accepted today."""
+    return case.accepted_on is not None and case.accepted_on < today
+
+
 def case_read(
     case: Case,
     applicant: Applicant,
@@ -117,10 +124,9 @@ async def case_reads(
     people = [case.applicant_id for case in cases] + [c.related_person_id for c in cases if c.related_person_id]
     applicants = await ApplicantRepository(session).many(people)
     materials = await repository.materials_of(ids)
-    # pauses only matter to a running or finished clock (see timing): none are read for a case not yet accepted
-    pauses = await repository.pauses([case.id for case in cases if case.accepted_on is not None])
     tz = actor.scope.timezone
     today = local_date(utcnow(), tz)
+    pauses = await repository.pauses([case.id for case in cases if _clock_has_run(case, today)])
     return [
         case_read(case, applicants[case.applicant_id], materials[case.id], pauses.get(case.id, []), catalog,
                   calendar, today, tz, applicants.get(case.related_person_id or 0))
@@ -132,12 +138,13 @@ async def file_read(
     session: AsyncSession, actor: Actor, catalog: Catalog, calendar: WorkingCalendar, file: CaseFile
 ) -> CaseRead:
     """The representation of a case a verb has just worked on, from what it holds (only pauses are read, and
-    only for a running clock). The changes are flushed first: the answer carries the version they wrote."""
+    only for a clock that has run a day). The changes are flushed first: the answer carries the version they
+    wrote."""
     await session.flush()
     case = file.case
-    pauses = (await CaseRepository(session).pauses([case.id]))[case.id] if case.accepted_on is not None else []
     tz = actor.scope.timezone
     today = local_date(utcnow(), tz)
+    pauses = (await CaseRepository(session).pauses([case.id]))[case.id] if _clock_has_run(case, today) else []
     return case_read(case, file.applicant, file.materials, pauses, catalog, calendar, today, tz, file.related)
 
 

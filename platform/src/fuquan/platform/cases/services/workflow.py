@@ -54,8 +54,12 @@ async def _ask_again(
     """At submission: ask again for materials still missing that a partner could supply (say it was
     down at creation). Runs before the case is locked, so the lock is never held during a call. Also returns
     the file it read when it read it in the request's own session (PostgreSQL) and asked nobody: the step may
-    then lock the row and keep that file if nothing changed meanwhile."""
+    then lock the row and keep that file if nothing changed meanwhile. With no partner configured at all
+    nothing could be asked, and nothing is read: the step reads the case once, locked."""
     now = utcnow()
+    gateways = await partners.provider(ctx)
+    if not partners.calls_out(gateways):
+        return [], now, None
     async with ctx.reading_first() as session:
         file = await CaseRepository(session).load(ctx.actor.scope, case_id)
     reusable = file if session is ctx.session else None
@@ -64,9 +68,6 @@ async def _ask_again(
     item = ctx.catalog.get(file.case.item_code)
     indexes = [m.index for m in file.materials if m.state == "missing" and partners.worth_asking_again(item, m)]
     if not indexes:
-        return [], now, reusable
-    gateways = await partners.provider(ctx)
-    if not partners.calls_out(gateways):  # still no partner configured at all: the answer cannot have changed
         return [], now, reusable
     subjects = _subjects_of(ctx, file)
     answers = await partners.ask_partners(ctx, gateways, item, indexes, file.case.receipt_no, subjects, ctx.today(now))
@@ -123,8 +124,7 @@ async def transition(ctx: CaseContext, case_id: int, action: Action, reason: str
         raise PermissionDenied("该事项实行受审分离：受理人不能审批自己受理的办件", rule="separation_of_duties")
 
     source = Status(case.status)
-    if answers:
-        await partners.apply_answers(ctx, case, file.materials, answers, item, asked_at)
+    evidence = partners.apply_answers(ctx, case, file.materials, answers, item, asked_at)
     detail = await _effects(ctx, file, item, action, now)
     if answers:
         detail = {**detail, **tally(answers)}
@@ -132,7 +132,7 @@ async def transition(ctx: CaseContext, case_id: int, action: Action, reason: str
     if action == Action.RESUME:
         case.suspended_from = None
     case.status = target
-    await record_step(ctx, case, action.value, source.value, target.value, reason, now, detail)
+    await record_step(ctx, case, action.value, source.value, target.value, reason, now, detail, evidence)
     await ctx.session.flush()  # the version check happens here: a concurrent step raises StaleDataError
     log.info("case_transitioned", case_id=case.id, action=action.value, to=target.value)
     return file

@@ -24,15 +24,20 @@ class Sealer:
         """Until cancelled. Wakes when a transaction of this process with audit records commits (records
         committed while it seals wake it again), else every ``interval``; a failed round is retried. Once
         woken it lets ``gather`` seconds of commits pile up: under load one round seals many requests'
-        records, not one each."""
+        records, not one each. A round woken by this process's commits seals the chains they wrote; at least
+        every ``interval`` a round looks for every chain's unsealed records (another process's, a command's,
+        a failed round's)."""
         alarm = sealer_alarm()
+        looked_everywhere = anyio.current_time()
         while True:
             with anyio.move_on_after(self._interval):
-                await alarm.wait()
+                await alarm.rung.wait()
             await anyio.sleep(self._gather)
-            alarm.clear()  # before sealing: a commit from now on is sealed by the next round
+            chains: set[int] | None = alarm.take()  # before sealing: a commit from now on rings for the next round
+            if anyio.current_time() - looked_everywhere >= self._interval:
+                chains, looked_everywhere = None, anyio.current_time()
             try:
                 with anyio.CancelScope(shield=True):  # never cancel a transaction half-way (see own_session)
-                    await seal(self._session_maker)
+                    await seal(self._session_maker, chains=chains)
             except Exception:
                 log.exception("audit_sealing_failed", retry_in_seconds=self._interval)

@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import json
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import structlog
@@ -22,11 +23,11 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from fuquan.platform.core.audit.models import AuditRecord
 from fuquan.platform.core.audit.repositories import GENESIS_HASH, AuditRepository
 from fuquan.platform.core.crypto import sm3_hex
 from fuquan.platform.core.db import on_commit, own_session
 from fuquan.platform.core.errors import FuquanError
+from fuquan.platform.core.inserts import NewRow
 
 log = structlog.get_logger()
 
@@ -54,20 +55,25 @@ _HASHED_FIELDS = (
 )  # fmt: skip
 
 
-def canonical(record: AuditRecord) -> bytes:
+def canonical(record: Any, seq: int | None = None) -> bytes:
+    """The hashed form of a record (an ``AuditRecord`` or a row of its table), with ``seq`` if given: the
+    place the sealer is giving it."""
     values: dict[str, Any] = {name: getattr(record, name) for name in _HASHED_FIELDS}
+    if seq is not None:
+        values["seq"] = seq
     occurred: datetime = values["occurred_at"]
     values["occurred_at"] = occurred.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return json.dumps(values, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def chain_hash(prev_hash: str, record: AuditRecord) -> str:
-    return sm3_hex(prev_hash.encode() + canonical(record))
+def chain_hash(prev_hash: str, record: Any, seq: int | None = None) -> str:
+    return sm3_hex(prev_hash.encode() + canonical(record, seq))
 
 
-async def append(session: AsyncSession, entry: AuditEntry) -> None:
+async def append(session: AsyncSession, entry: AuditEntry, *, alongside: Sequence[NewRow] = ()) -> None:
     """Append in the caller's transaction; if this fails, the caller's action fails with it. The record is
-    sealed into its chain once the transaction commits."""
+    sealed into its chain once the transaction commits. ``alongside``: rows of the same action (its trace
+    event) written in the same statement where the database allows (see ``insert_together``)."""
     await AuditRepository(session).add(
         {
             "chain": entry.tenant_id or 0,
@@ -83,25 +89,46 @@ async def append(session: AsyncSession, entry: AuditEntry) -> None:
             "outcome": entry.outcome,
             "request_id": entry.request_id,
             "detail": entry.detail,
-        }
+        },
+        alongside,
     )
-    if not session.info.get(_WAKES_SEALERS):
-        session.info[_WAKES_SEALERS] = True
-        on_commit(session, _wake_sealers)
+    chains = session.info.get(_WAKES_SEALERS)
+    if chains is None:
+        chains = session.info[_WAKES_SEALERS] = set()
+        on_commit(session, partial(_wake_sealers, chains))
+    chains.add(entry.tenant_id or 0)
 
 
-_WAKES_SEALERS = "fuquan.audit.wakes_sealers"  # session.info: this transaction already wakes the sealers
-_sealers: weakref.WeakSet[asyncio.Event] = weakref.WeakSet()  # every running sealer's alarm in this process
+_WAKES_SEALERS = "fuquan.audit.wakes_sealers"  # session.info: the chains this transaction's records are in
+_sealers: weakref.WeakSet[SealerAlarm] = weakref.WeakSet()  # every running sealer's alarm in this process
 
 
-def _wake_sealers() -> None:
+class SealerAlarm:
+    """Rung whenever a transaction of this process with audit records commits, with the chains they are in."""
+
+    def __init__(self) -> None:
+        self.rung = asyncio.Event()
+        self._chains: set[int] = set()
+
+    def ring(self, chains: set[int]) -> None:
+        self._chains |= chains
+        self.rung.set()
+
+    def take(self) -> set[int]:
+        """The chains rung for since the last take; the alarm is reset."""
+        chains, self._chains = self._chains, set()
+        self.rung.clear()
+        return chains
+
+
+def _wake_sealers(chains: set[int]) -> None:
     for alarm in list(_sealers):
-        alarm.set()
+        alarm.ring(chains)
 
 
-def sealer_alarm() -> asyncio.Event:
-    """An event set whenever a transaction with audit records commits in this process (see ``Sealer``)."""
-    alarm = asyncio.Event()
+def sealer_alarm() -> SealerAlarm:
+    """An alarm rung whenever a transaction with audit records commits in this process (see ``Sealer``)."""
+    alarm = SealerAlarm()
     _sealers.add(alarm)
     return alarm
 
@@ -120,25 +147,30 @@ async def seal_chain(session: AsyncSession, chain: int, batch: int = 1000) -> in
     """Seal up to ``batch`` of the chain's committed records, oldest first; how many were sealed. The head's
     lock orders every sealer of every process; the records are read only once it is held."""
     repository = AuditRepository(session)
-    head = await repository.lock_head(chain)
+    seq, prev_hash = await repository.lock_head(chain)
     records = await repository.unsealed(chain, batch)
-    seq, prev_hash = head.seq, head.hash
+    sealed: list[tuple[int, int, str, str]] = []  # (record id, seq, prev_hash, hash)
     for record in records:
         seq += 1
-        record.seq, record.prev_hash = seq, prev_hash
-        record.hash = prev_hash = chain_hash(prev_hash, record)
-    if records:
-        head.seq, head.hash = seq, prev_hash
-        await session.flush()
-    return len(records)
+        hashed = chain_hash(prev_hash, record, seq)
+        sealed.append((record.id, seq, prev_hash, hashed))
+        prev_hash = hashed
+    if sealed:
+        await repository.mark_sealed(sealed)
+        await repository.move_head(chain, seq, prev_hash)
+    return len(sealed)
 
 
-async def seal(session_maker: async_sessionmaker[AsyncSession], batch: int = 500) -> int:
-    """Seal every chain's committed records, each chain in its own short transaction; how many were sealed."""
+async def seal(
+    session_maker: async_sessionmaker[AsyncSession], batch: int = 500, chains: Iterable[int] | None = None
+) -> int:
+    """Seal the committed records of ``chains`` (every chain with some, when not given), each chain in its own
+    short transaction; how many were sealed."""
     sealed = 0
-    async with own_session(session_maker, writes=False) as session:
-        chains = await AuditRepository(session).unsealed_chains()
-    for chain in chains:
+    if chains is None:
+        async with own_session(session_maker, writes=False) as session:
+            chains = await AuditRepository(session).unsealed_chains()
+    for chain in sorted(chains):
         while True:
             async with own_session(session_maker, writes=True) as session, session.begin():
                 count = await seal_chain(session, chain, batch)
