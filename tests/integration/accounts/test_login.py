@@ -69,6 +69,27 @@ async def test_failed_logins_lock_the_username(client: Any, database_url: str) -
     assert outcomes.count("rejected") == 6  # five bad passwords and the locked attempt, each audited
 
 
+async def test_progress_lookups_and_logins_are_limited_apart(settings: Settings) -> None:
+    """A resident checking progress a few times does not use up the window's logins (they shared one limit
+    of 10 a minute per client), and lookups have a limit of their own."""
+    from fuquan.platform.app.factory import create_app
+
+    narrow = msgspec.structs.replace(settings, login_attempts_per_minute=3, public_lookups_per_minute=4)
+    async with AsyncTestClient(app=create_app(narrow)) as client:
+        lookups = [
+            (await client.get("/api/v1/public/cases/64020200120260101-0001", params={"code": "ABCD2345"})).status_code
+            for _ in range(6)
+        ]
+        logins = [
+            (
+                await client.post("/api/v1/auth/token", json={"username": f"user{n}", "password": "whatever-123"})
+            ).status_code
+            for n in range(4)
+        ]
+    assert lookups[:4] == [404] * 4 and lookups[4:] == [429, 429], lookups
+    assert logins == [401, 401, 401, 429], logins
+
+
 async def test_login_rate_limited_per_client(settings: Settings) -> None:
     from fuquan.platform.app.factory import create_app
 

@@ -131,6 +131,16 @@ async def test_matrix_drills_down(client: Any) -> None:
     ).status_code == 400
 
 
+async def test_a_missing_or_bad_query_parameter_is_named(client: Any) -> None:
+    """A clerk is told which parameter is missing or wrong, not only that the request is wrong."""
+    admin = await login(client, "nx_admin")
+    missing = await client.get("/api/v1/authority/matrix", headers=admin)
+    assert missing.status_code == 400
+    assert "unit" in missing.json()["detail"] and "缺少" in missing.json()["detail"], missing.json()
+    wrong = await client.get("/api/v1/authority/matrix", params={"unit": "640202", "depth": "两"}, headers=admin)
+    assert wrong.status_code == 400 and "depth" in wrong.json()["detail"], wrong.json()
+
+
 async def test_grant_filters(client: Any) -> None:
     admin = await login(client, "nx_admin")
     await _grant(client, admin, unit="640202")

@@ -198,3 +198,28 @@ async def test_full_identity_needs_a_permission_and_a_purpose(client: Any, datab
         )
     await engine.dispose()
     assert purposes == ["核对户籍信息"]
+
+
+async def test_accept_is_offered_only_once_every_required_material_is_in(client: Any) -> None:
+    """``allowed_actions`` lists what would succeed now; a step the status allows but a rule blocks is in
+    ``blocked_actions`` with the reason the clerk would be given."""
+    admin = await login(client, "nx_admin")
+    await _grant(client, admin, "HRSS-04", "accept", TOWN)
+    await _grant(client, admin, "HRSS-04", "decide", TOWN)
+    clerk = await login(client, "cs_clerk")
+    case = await _new_case(client, clerk, "HRSS-04")
+    response = await client.post(f"/api/v1/cases/{case['id']}/transitions",
+                                 json={"action": "submit", "version": case["version"]}, headers=clerk)  # fmt: skip
+    assert response.status_code == 200, response.text
+    submitted = response.json()
+    assert "accept" not in submitted["allowed_actions"]
+    assert {"refuse", "request_supplement"} <= set(submitted["allowed_actions"])
+    [blocked] = submitted["blocked_actions"]
+    assert blocked["action"] == "accept" and blocked["rule"] == "materials_missing"
+    assert "居民身份证或社会保障卡" in blocked["reason"]
+    refused = await client.post(f"/api/v1/cases/{case['id']}/transitions",
+                                json={"action": "accept", "version": submitted["version"]}, headers=clerk)  # fmt: skip
+    assert refused.status_code == 422 and refused.json()["detail"] == blocked["reason"]
+
+    provided = await _provide_required(client, clerk, submitted)
+    assert "accept" in provided["allowed_actions"] and provided["blocked_actions"] == []

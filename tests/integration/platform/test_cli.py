@@ -35,3 +35,43 @@ def test_tenants_import_loads_a_province(database_url: str, tmp_path: Path) -> N
     assert "青海" in result.output and "4,716" in result.output  # villages/communities of Qinghai, 2022
     missing = runner.invoke(cli, ["tenants", "import", "--province", "99"], env=_env(database_url, tmp_path))
     assert missing.exit_code == 2 and "99" in missing.output
+
+
+def test_help_says_what_is_required_and_what_may_be_chosen() -> None:
+    runner = CliRunner()
+    calendar_set = runner.invoke(cli, ["calendar", "set", "--help"])
+    assert calendar_set.exit_code == 0 and "[OPTIONS] DAY" in calendar_set.output, calendar_set.output
+    staff_add = runner.invoke(cli, ["staff", "add", "--help"], terminal_width=200)
+    assert "window_clerk" in staff_add.output and "grid_specialist" in staff_add.output, staff_add.output
+    for line in staff_add.output.splitlines():
+        assert not ("--password-stdin" in line and "required" in line), line
+    partners_set = runner.invoke(cli, ["partners", "set", "--help"], terminal_width=200)
+    for line in partners_set.output.splitlines():
+        assert not ("--secret-stdin" in line and "required" in line), line
+
+
+def test_staff_add_without_the_flag_asks_for_the_password_twice(database_url: str, tmp_path: Path) -> None:
+    runner = CliRunner()
+    args = ["staff", "add", "xh_asked", "--tenant", "64", "--unit", "640202100", "--role", "window_clerk"]
+    added = runner.invoke(cli, args, input="a-good-long-password\na-good-long-password\n",
+                          env=_env(database_url, tmp_path))  # fmt: skip
+    assert added.exit_code == 0, added.output
+    assert "已添加 xh_asked" in added.output
+
+
+def test_tables_keep_long_names_whole_when_the_output_is_not_a_terminal() -> None:
+    """Piped into a file or a CI log, a table is as wide as its rows: no unit name is cut to "…"."""
+    import io
+
+    from rich.table import Table
+
+    from fuquan.platform.core.console import output_console
+
+    out = io.StringIO()
+    table = Table()
+    for column in ("用户名", "岗位", "单位"):
+        table.add_column(column)
+    name = "宁夏回族自治区石嘴山市大武口区长胜街道办事处便民服务中心第一网格工作站（640202001001001）"
+    table.add_row("jm_grid", "网格专员", name)
+    output_console(file=out).print(table)
+    assert name in out.getvalue() and "…" not in out.getvalue()

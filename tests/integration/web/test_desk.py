@@ -303,3 +303,20 @@ async def test_who_may_not_handle_cases(client: Any) -> None:
     client.cookies.clear()
     anonymous = await client.get("/desk", follow_redirects=False)
     assert anonymous.status_code == 303 and anonymous.headers["location"] == "/login?next=/desk"
+
+
+async def test_accept_is_not_offered_while_a_required_material_is_missing(client: Any) -> None:
+    """The page says why a step the status allows cannot be taken yet, instead of a button that fails."""
+    await grant(client, "HRSS-04", "accept", TOWN)
+    await grant(client, "HRSS-04", "decide", TOWN)
+    clerk = await login(client, "cs_clerk")
+    body = {"item": "HRSS-04", "unit": TOWN, "applicant": {"id_number": RESIDENT, "name": "张三"}}
+    created = await client.post("/api/v1/cases", json=body, headers=clerk)
+    assert created.status_code == 201, created.text
+    case = await api_step(client, "cs_clerk", created.json(), "submit")
+    await browse_as(client, "cs_clerk")
+    page = await client.get(f"/cases/{case['id']}")
+    assert page.status_code == 200
+    assert "<strong>受理</strong>（前台（受理窗口））暂不能办理：以下必需材料仍缺：居民身份证或社会保障卡" in page.text
+    assert 'name="action" value="accept"' not in page.text
+    assert 'name="action" value="refuse"' in page.text

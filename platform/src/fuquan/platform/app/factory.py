@@ -94,13 +94,18 @@ def _store_factory(settings: Settings) -> Any:
     return memory_store
 
 
-async def _is_throttled(request: Request[Any, Any, Any]) -> bool:
-    """Per-client limits where guessing is the threat: logins and the public case lookup (API and pages).
-    A coroutine: Litestar runs a plain function here in a worker thread, on every request."""
+# Per-client limits where guessing is the threat, each with its own count: logins, and the residents' progress
+# lookups (a query code is guessable too). Coroutines: Litestar runs a plain function here in a worker thread,
+# on every request.
+
+
+async def _is_login(request: Request[Any, Any, Any]) -> bool:
+    return request.url.path in (LOGIN_PATH, WEB_LOGIN_PATH) and request.method == "POST"
+
+
+async def _is_public_lookup(request: Request[Any, Any, Any]) -> bool:
     path = request.url.path
-    if path.startswith(PUBLIC_PAGES):  # the citizens' progress pages: a query code is guessable too
-        return True
-    return (path in (LOGIN_PATH, WEB_LOGIN_PATH) and request.method == "POST") or path.startswith(PUBLIC_CASES_PATH)
+    return path.startswith(PUBLIC_PAGES) or path.startswith(PUBLIC_CASES_PATH)
 
 
 def _with_request_id(request: Request[Any, Any, Any], response: Response[Any]) -> Response[Any]:
@@ -196,9 +201,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             enable_middleware_logging=settings.log_level.upper() == "DEBUG",
         )
     )
-    rate_limit = RateLimitConfig(
-        rate_limit=("minute", settings.login_attempts_per_minute), check_throttle_handler=_is_throttled
-    )
+    login_limit = RateLimitConfig(
+        rate_limit=("minute", settings.login_attempts_per_minute), check_throttle_handler=_is_login,
+        store="rate_limit_logins",
+    )  # fmt: skip
+    lookup_limit = RateLimitConfig(
+        rate_limit=("minute", settings.public_lookups_per_minute), check_throttle_handler=_is_public_lookup,
+        store="rate_limit_lookups",
+    )  # fmt: skip
     openapi = OpenAPIConfig(
         title="Fuquan 赋权 API",
         version="1",
@@ -244,7 +254,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[
             request_id_middleware,
             writing_requests,
-            rate_limit.middleware,
+            login_limit.middleware,
+            lookup_limit.middleware,
             session_config(settings, secure=settings.secure_cookies).middleware,
             DefineMiddleware(
                 BearerTokenMiddleware, exclude=["^/schema", "^/static"], exclude_from_auth_key="exclude_from_auth"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import traceback
 from typing import Any
 
@@ -66,10 +67,19 @@ def fuquan_error_handler(request: Request[Any, Any, Any], error: FuquanError) ->
     return _problem(request, error.status, error.title, error.detail, error.type_slug, rule=error.rule, **extras)
 
 
-def _validation_detail(extra: Any) -> tuple[str, list[dict[str, Any]]]:
+_MISSING = re.compile(r"Missing required (\w+) parameter '([^']+)'")
+_PLACES = {"query": "查询参数", "header": "请求头", "cookie": "Cookie", "path": "路径参数"}
+
+
+def _validation_detail(message: str, extra: Any) -> tuple[str, list[dict[str, Any]]]:
+    """What was wrong, naming each parameter or field (Litestar says it in English, or in ``extra``)."""
     errors = [e for e in (extra or []) if isinstance(e, dict)]
     if not errors:
-        return "请求内容不符合要求", []
+        missing = _MISSING.search(message or "")
+        if missing is None:
+            return "请求内容不符合要求", []
+        place, name = _PLACES.get(missing.group(1), "参数"), missing.group(2)
+        return f"缺少必填的{place} {name}", [{"key": name, "source": missing.group(1), "message": "必填"}]
     parts = []
     for error in errors:
         where = error.get("key") or error.get("source") or "请求"
@@ -82,7 +92,7 @@ def http_error_handler(request: Request[Any, Any, Any], error: HTTPException) ->
     if status >= 500:
         log.error("request_failed", error_type=type(error).__name__, error=str(error.detail))
     if isinstance(error, ValidationException):
-        detail, errors = _validation_detail(error.extra)
+        detail, errors = _validation_detail(error.detail, error.extra)
         return _problem(request, 400, "输入不符合要求", detail, "validation-failed", errors=errors or None)
     if isinstance(error, NotAuthorizedException):
         return _problem(request, 401, "需要登录", "请先登录（缺少或无效的访问令牌）", "unauthenticated")

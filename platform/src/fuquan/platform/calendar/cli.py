@@ -8,13 +8,13 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import click
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fuquan.platform.calendar import services
 from fuquan.platform.calendar.schemas import CalendarYearRead
 from fuquan.platform.core.config import command_settings
+from fuquan.platform.core.console import output_console
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
 from fuquan.platform.core.errors import FuquanError, NotFound
 from fuquan.platform.core.timeutil import local_date, utcnow
@@ -24,7 +24,7 @@ from fuquan.tenants.repositories import TenantRepository
 from fuquan.tenants.scope import whole_tenant
 
 T = TypeVar("T")
-console = Console(stderr=True)
+console = output_console(stderr=True)
 OPERATOR = "cli"  # who the audit log names for a change made from the shell
 WEEKDAYS = "一二三四五六日"
 SOURCES = {"library": "国家安排", "tenant": "本租户调整", "weekend-fallback": "仅按周末（库未覆盖该年）"}
@@ -62,7 +62,7 @@ def calendar() -> None:
 
 
 @calendar.command("set")
-@click.argument("day", type=DAY)
+@click.argument("day", type=DAY, metavar="DAY")
 @click.option(
     "--tenant", "tenant_code", required=True, callback=unit_code_option, help="Tenant (province) code, e.g. 64."
 )
@@ -82,7 +82,7 @@ def calendar_set(day: datetime, tenant_code: str, workday: bool | None, note: st
 
 
 @calendar.command("clear")
-@click.argument("day", type=DAY)
+@click.argument("day", type=DAY, metavar="DAY")
 @click.option(
     "--tenant", "tenant_code", required=True, callback=unit_code_option, help="Tenant (province) code, e.g. 64."
 )
@@ -123,7 +123,7 @@ def calendar_show(tenant_code: str, year: int | None) -> None:
         kind = "上班" if entry.workday else "放假"
         weekday = WEEKDAYS[entry.day.weekday()]
         table.add_row(entry.day.isoformat(), weekday, kind, SOURCES[entry.source], entry.note, entry.created_by or "")
-    Console().print(table)
+    output_console().print(table)
 
 
 __all__ = ["calendar"]

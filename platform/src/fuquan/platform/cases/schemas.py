@@ -84,6 +84,14 @@ class DeadlineRead(msgspec.Struct, frozen=True, kw_only=True):
     clock: Clock
 
 
+class BlockedAction(msgspec.Struct, frozen=True, kw_only=True):
+    """A step the case's status allows but a rule refuses now, with the reason the clerk would be given."""
+
+    action: str
+    rule: str
+    reason: str
+
+
 class UnavailableSource(msgspec.Struct, frozen=True, kw_only=True):
     """A partner source that could not answer for this case: which, why, and the materials affected."""
 
@@ -135,7 +143,8 @@ class CaseRead(msgspec.Struct, frozen=True, kw_only=True):
     unavailable_sources: list[UnavailableSource]
     deadline: date | None
     timing: DeadlineRead
-    allowed_actions: list[str]
+    allowed_actions: list[str]  # what the status allows and no rule on the case itself blocks now
+    blocked_actions: list[BlockedAction]  # what the status allows but such a rule refuses, and why
     created_at: datetime
     accepted_at: datetime | None
     decided_at: datetime | None

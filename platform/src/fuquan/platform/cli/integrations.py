@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from fuquan.integrations import services as partner_services
@@ -17,13 +16,14 @@ from fuquan.integrations.shared_data import SOURCE_LABELS
 from fuquan.integrations.simulators.server import SimulatorConfig, app_key_for, derived_secret, serve_simulators
 from fuquan.platform.catalog.services import default_catalog, needs_only_id_card, paper_needed
 from fuquan.platform.core.config import Settings, command_settings, data_dir_secret, load_settings
+from fuquan.platform.core.console import output_console
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
 from fuquan.platform.core.errors import FuquanError
 from fuquan.platform.core.personal import PersonalDataCipher
 from fuquan.tenants.options import unit_code_option
 from fuquan.tenants.services import tenant_scope
 
-console = Console(stderr=True)
+console = output_console(stderr=True)
 SIMULATOR_SECRET_FILE = "simulator_secret"  # noqa: S105 - a file name, not a secret
 
 
@@ -96,7 +96,7 @@ def partners_list(tenant_code: str) -> None:
         table.add_row(
             row.partner_name, row.base_url, row.app_key, f"{row.timeout_seconds:g}", str(row.retries), enabled
         )
-    Console().print(table if rows else "尚未配置任何共享数据接口")
+    output_console().print(table if rows else "尚未配置任何共享数据接口")
 
 
 @partners.command("set")
@@ -104,7 +104,11 @@ def partners_list(tenant_code: str) -> None:
 @click.option("--partner", type=click.Choice(PARTNERS), required=True)
 @click.option("--url", "base_url", required=True, help="The partner gateway's base URL.")
 @click.option("--app-key", required=True)
-@click.option("--secret-stdin", is_flag=True, required=True, help="Read the signing secret from standard input.")
+@click.option(
+    "--secret-stdin",
+    is_flag=True,
+    help="Read the signing secret from one line of standard input (for scripts); else it is asked.",
+)
 @click.option("--timeout", "timeout_seconds", default=2.0, show_default=True, type=float)
 @click.option("--retries", default=2, show_default=True, type=int)
 @click.option("--disabled", is_flag=True, help="Keep the configuration but stop calling this partner.")
@@ -113,7 +117,7 @@ def partners_set(
     retries: int, disabled: bool,
 ) -> None:  # fmt: skip
     """Configure one partner gateway for a tenant (audited; the secret is stored encrypted)."""
-    secret = sys.stdin.readline().strip() if secret_stdin else ""
+    secret = sys.stdin.readline().strip() if secret_stdin else click.prompt("签名密钥", hide_input=True)
     settings = command_settings()
 
     async def work() -> None:
@@ -187,7 +191,7 @@ def catalogue_id_only() -> None:
             for m in paper_needed(spec)
         )
         table.add_row(spec.code, spec.name, "是" if computed else "否", "是" if spec.id_only else "否", paper or "—")
-    Console().print(table)
+    output_console().print(table)
     total = sum(needs_only_id_card(spec) for spec in specs)
     click.echo(f"{total} of {len(specs)} items need only an ID card when every source answers")
     if disagree:

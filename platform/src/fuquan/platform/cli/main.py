@@ -12,13 +12,13 @@ from typing import Any, TypeVar
 
 import click
 import structlog
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from fuquan.integrations.partners.schemas import PARTNERS
 from fuquan.integrations.shared_data import SOURCE_LABELS
 from fuquan.integrations.simulators import build_population, running_simulators
+from fuquan.platform.accounts.roles import ROLE_NAMES
 from fuquan.platform.calendar.cli import calendar as calendar_commands
 from fuquan.platform.cli.bench import bench
 from fuquan.platform.cli.integrations import (
@@ -29,12 +29,13 @@ from fuquan.platform.cli.integrations import (
     simulator_credentials,
 )
 from fuquan.platform.core.config import DEMO_DATABASE, Settings, command_settings, load_settings, sqlite_url
+from fuquan.platform.core.console import output_console
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
 from fuquan.platform.core.errors import FuquanError
 from fuquan.tenants.options import unit_code_option
 
 T = TypeVar("T")
-console = Console(stderr=True)
+console = output_console(stderr=True)
 LEVEL_LABELS = {1: "省", 2: "市", 3: "县（区）", 4: "乡镇/街道", 5: "村/社区", 6: "网格"}
 
 
@@ -183,16 +184,29 @@ def staff() -> None:
 @click.option("--tenant", "tenant_code", required=True, callback=unit_code_option)
 @click.option("--unit", "unit_code", required=True, callback=unit_code_option,
               help="The unit's division code (12-digit statistical codes too, e.g. 640202001000).")  # fmt: skip
-@click.option("--role", "roles", required=True, multiple=True, help="Repeat for several roles.")
+@click.option(
+    "--role",
+    "roles",
+    required=True,
+    multiple=True,
+    help="Repeat for several roles: " + ", ".join(f"{code} ({name})" for code, name in ROLE_NAMES.items()),
+)
 @click.option("--name", "display_name", default="")
-@click.option("--password-stdin", is_flag=True, required=True, help="Read the password from standard input.")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from one line of standard input (for scripts); else it is asked twice.",
+)
 def staff_add(
     username: str, tenant_code: str, unit_code: str, roles: tuple[str, ...], display_name: str, password_stdin: bool
 ) -> None:
     """Enrol a staff member at a unit with a role."""
     from fuquan.platform.accounts.services import add_staff
 
-    password = sys.stdin.readline().rstrip("\r\n")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("密码", hide_input=True, confirmation_prompt="再次输入密码")
     settings = command_settings()
 
     async def work(session_maker: Any) -> None:

@@ -27,7 +27,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     token_ttl_seconds: int = 8 * 3600
     log_level: str = "INFO"
     log_json: bool = True
-    login_attempts_per_minute: int = 10
+    login_attempts_per_minute: int = 10  # per client, on the API's and the pages' login
+    public_lookups_per_minute: int = 30  # per client, the residents' progress lookups (a limit of their own)
     login_failures_per_username: int = 5
     login_lockout_seconds: int = 900
     policy_catch_up_seconds: float = 1.0  # every process polls the policy versions, should an announcement be lost

@@ -17,7 +17,7 @@ from fuquan.integrations.services import PartnerDirectory
 from fuquan.integrations.shared_data import NotConfiguredProvider, SharedDataAnswer, SharedDataProvider
 from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.calendar.workdays import WorkingCalendar
-from fuquan.platform.cases.models import Case
+from fuquan.platform.cases.models import Case, CaseMaterial
 from fuquan.platform.cases.repositories import CaseRepository
 from fuquan.platform.catalog.models import CatalogItem
 from fuquan.platform.catalog.services import Catalog, CatalogCache
@@ -119,6 +119,13 @@ async def require_rights(ctx: CaseContext, unit: str, item: CatalogItem, right: 
         ctx.session, ctx.registry, ctx.actor.scope, unit, item.code, right, ctx.actor.roles, now
     ):
         raise PermissionDenied(f"您的岗位不能{RIGHT_NAMES[right]}“{item.name}”", rule="role_permission")
+
+
+def missing_required(materials: Sequence[CaseMaterial]) -> str | None:
+    """Why the case cannot be accepted yet (the reason the clerk is given), or None once every required
+    material is in."""
+    missing = [m.name for m in materials if m.required and m.state == "missing"]
+    return f"以下必需材料仍缺：{'、'.join(missing)}" if missing else None
 
 
 def tally(answers: list[tuple[int, SharedDataAnswer]]) -> dict[str, Any]:

@@ -4,6 +4,7 @@ signal (办理时限), the trace (全程留痕) and the partner answers kept for
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from fuquan.platform.cases.models import Applicant, Case, CaseEvent, CaseEvidenc
 from fuquan.platform.cases.repositories import ApplicantRepository, CaseRepository
 from fuquan.platform.cases.schemas import (
     ApplicantRead,
+    BlockedAction,
     CaseRead,
     Clock,
     DeadlineRead,
@@ -25,7 +27,8 @@ from fuquan.platform.cases.schemas import (
     Signal,
     UnavailableSource,
 )
-from fuquan.platform.cases.state_machine import CLOCK_STOPPED, Status, allowed_actions
+from fuquan.platform.cases.services.context import missing_required
+from fuquan.platform.cases.state_machine import CLOCK_STOPPED, Action, Status, allowed_actions
 from fuquan.platform.catalog.services import Catalog
 from fuquan.platform.core.timeutil import local_date, utcnow
 from fuquan.tenants.scope import TenantScope
@@ -81,6 +84,14 @@ def _unavailable(materials: list[CaseMaterial]) -> list[UnavailableSource]:
     return list(found.values())
 
 
+def blocked_steps(allowed: Iterable[Action], materials: Sequence[CaseMaterial]) -> list[BlockedAction]:
+    """The steps the status allows that a rule on the case itself refuses now, each with its reason."""
+    missing = missing_required(materials) if Action.ACCEPT in allowed else None
+    return (
+        [] if missing is None else [BlockedAction(action=Action.ACCEPT.value, rule="materials_missing", reason=missing)]
+    )
+
+
 def _clock_has_run(case: Case, today: date) -> bool:
     """Whether the case's pauses can matter to its clock (see ``timing``): the clock counts the working days
     after acceptance, and on the day of acceptance every pause has either ended (a supplement before it) or
@@ -102,6 +113,8 @@ def case_read(
     item = catalog.items.get(case.item_code)
     specs = list(item.materials) if item else []
     clock = timing(case, pauses, calendar, today, tz)
+    allowed = allowed_actions(Status(case.status))
+    blocked = blocked_steps(allowed, materials)
     return CaseRead(
         id=case.id, receipt_no=case.receipt_no, query_code=case.query_code, item=case.item_code,
         item_name=item.name if item else case.item_code, catalog_edition=case.catalog_edition,
@@ -110,7 +123,8 @@ def case_read(
         materials=[material_read(m, specs[m.index - 1] if m.index <= len(specs) else {}) for m in materials],
         related_person=None if related is None else ApplicantRead(related.name_masked, related.id_masked, None),
         enterprise_credit_code=case.enterprise_credit_code, unavailable_sources=_unavailable(materials),
-        deadline=clock.deadline, timing=clock, allowed_actions=[a.value for a in allowed_actions(Status(case.status))],
+        deadline=clock.deadline, timing=clock, blocked_actions=blocked,
+        allowed_actions=[a.value for a in allowed if a.value not in {b.action for b in blocked}],
         created_at=case.created_at, accepted_at=case.accepted_at, decided_at=case.decided_at, issued_at=case.issued_at,
     )  # fmt: skip
 

@@ -11,10 +11,10 @@ from fuquan.authority import services as authority
 from fuquan.integrations.models import HrssRecord
 from fuquan.integrations.repositories import HrssRecordRepository
 from fuquan.integrations.shared_data import SharedDataAnswer
-from fuquan.platform.cases.models import Case, CaseFile, CaseMaterial
+from fuquan.platform.cases.models import Case, CaseFile
 from fuquan.platform.cases.repositories import CaseRepository
 from fuquan.platform.cases.services import partners
-from fuquan.platform.cases.services.context import CaseContext, record_step, require_rights, tally
+from fuquan.platform.cases.services.context import CaseContext, missing_required, record_step, require_rights, tally
 from fuquan.platform.cases.state_machine import (
     ACTION_NAMES,
     CLOCK_STOPPED,
@@ -91,10 +91,6 @@ async def _route(ctx: CaseContext, case: Case, item: CatalogItem, now: datetime)
     return target
 
 
-def _missing_required(materials: list[CaseMaterial]) -> list[str]:
-    return [m.name for m in materials if m.required and m.state == "missing"]
-
-
 async def transition(ctx: CaseContext, case_id: int, action: Action, reason: str | None, version: int) -> CaseFile:
     """Move a case one step along the table, if every rule allows it."""
     ctx.actor.require("cases.handle")
@@ -148,9 +144,10 @@ async def _effects(
     detail: dict[str, Any] = {}
     source = Status(case.status)
     if action == Action.ACCEPT:
-        missing = _missing_required(file.materials)
-        if missing:
-            raise RuleViolation(f"以下必需材料仍缺：{'、'.join(missing)}", rule="materials_missing", missing=missing)
+        missing = missing_required(file.materials)
+        if missing is not None:
+            names = [m.name for m in file.materials if m.required and m.state == "missing"]
+            raise RuleViolation(missing, rule="materials_missing", missing=names)
         case.routed_to = await _route(ctx, case, item, now)
         case.acceptor_id, case.accepted_at, case.accepted_on = ctx.actor.staff_id, now, today
         case.deadline = ctx.calendar.add_working_days(today, item.promised_days)

@@ -111,6 +111,7 @@ class ActionView:
     side: str
     needs_reason: bool
     note: str | None = None  # e.g. 受审分离: shown beside the form; the server refuses if tried
+    blocked: str | None = None  # why the step cannot be taken now (必需材料仍缺): shown instead of the form
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +189,12 @@ class CasePageView:
 
 
 async def _offered(
-    session: AsyncSession, registry: AuthorityRegistry, actor: Actor, case: Case, separation: bool
+    session: AsyncSession,
+    registry: AuthorityRegistry,
+    actor: Actor,
+    case: Case,
+    separation: bool,
+    blocked: dict[str, str],
 ) -> list[ActionView]:
     """The status's actions the viewer could take at their own desk (the server checks again when posted)."""
     if "cases.handle" not in actor.permissions:
@@ -206,7 +212,8 @@ async def _offered(
         note = None
         if separation and step.right == "decide" and case.acceptor_id == actor.staff_id:
             note = "本事项实行受审分离：您是本件的受理人，不能审批本件（如提交，系统将拒绝）。"
-        offered.append(ActionView(action.value, ACTION_NAMES[action], SIDE_NAMES[step.side], step.needs_reason, note))
+        offered.append(ActionView(action.value, ACTION_NAMES[action], SIDE_NAMES[step.side], step.needs_reason, note,
+                                  blocked.get(action.value)))  # fmt: skip
     return offered
 
 
@@ -285,6 +292,7 @@ async def case_page(ctx: CaseContext, case_id: int, revealed: dict[str, str | No
         for m in read.materials
     ]  # fmt: skip
     acceptor = _person(events, {"accept"}, names, tz)
+    blocked = {b.action: b.reason for b in read.blocked_actions}
     return CasePageView(
         case=read,
         status_name=status_name(case.status),
@@ -298,7 +306,7 @@ async def case_page(ctx: CaseContext, case_id: int, revealed: dict[str, str | No
             for row in await reads.case_evidence(session, case.id)
         ],
         events=[_event(e, names, material_names, tz) for e in events],
-        actions=await _offered(session, registry, actor, case, separation),
+        actions=await _offered(session, registry, actor, case, separation, blocked),
         documents=[(f"{kind}.pdf", TITLES[kind]) for kind in DOCUMENT_ORDER if Status(case.status) in AVAILABLE[kind]],
         acceptor=acceptor,
         decider=_person(events, {"approve", "deny"}, names, tz) or _person(events, {"assign"}, names, tz),
