@@ -44,6 +44,8 @@ ENDPOINTS: list[tuple[str, str, Any, str | None, str | None]] = [
      "/api/v1/cases/{foreign_case}/transitions"),
     ("POST", "/api/v1/cases/{case}/materials/1", {"pledge": True}, "nx_supervisor",
      "/api/v1/cases/{foreign_case}/materials/1"),
+    ("GET", "/api/v1/cases/{case}/materials/1/file", None, "nx_auditor",
+     "/api/v1/cases/{foreign_case}/materials/1/file"),
     ("GET", "/api/v1/cases/{case}/documents/receipt.pdf", None, "nx_auditor",
      "/api/v1/cases/{foreign_case}/documents/receipt.pdf"),
     ("POST", "/api/v1/cases/{case}/applicant/reveal", {"purpose": "核对身份"}, "nx_supervisor",

@@ -60,7 +60,8 @@ from fuquan.platform.catalog.controllers import ItemController
 from fuquan.platform.catalog.services import CatalogCache, provide_catalog
 from fuquan.platform.core.config import Settings, load_settings
 from fuquan.platform.core.db import create_engine, session_factory
-from fuquan.platform.core.files import LocalFileStore
+from fuquan.platform.core.files import FileStore, LocalFileStore
+from fuquan.platform.core.object_files import ObjectFileStore
 from fuquan.platform.core.personal import PersonalDataCipher
 from fuquan.platform.core.request_context import request_id_of
 from fuquan.platform.core.versions.services import CALENDAR, TenantSettingCache
@@ -137,6 +138,14 @@ def _database_error(request: Request[Any, Any, Any], error: DBAPIError) -> Respo
     return _with_request_id(request, page or problem)
 
 
+def file_store_for(settings: Settings) -> FileStore:
+    """Object storage when ``FUQUAN_FILES_URL`` names a bucket (several processes, no shared disk), else the
+    embedded default: files under the data dir."""
+    if settings.files_url:
+        return ObjectFileStore.from_url(settings.files_url)
+    return LocalFileStore(settings.data_dir / "files")
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
     engine = create_engine(settings.database_url)
@@ -144,7 +153,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     registry = AuthorityRegistry(session_maker, freeze_gc=settings.gc_freeze)
     channels = channels_plugin(settings)
     cipher = PersonalDataCipher(settings.secret_key)
-    file_store = LocalFileStore(settings.data_dir / "files")
+    file_store = file_store_for(settings)
     stores = StoreRegistry(default_factory=_store_factory(settings))
     partner_directory = PartnerDirectory(
         cipher,

@@ -1,5 +1,5 @@
-"""GET /health (the process is alive) and GET /ready (it can reach its database and has loaded every tenant's
-authority policy, so a load balancer sends it nothing it would have to wait for)."""
+"""GET /health (the process is alive) and GET /ready (it can reach its database and its object store, and has
+loaded every tenant's authority policy, so a load balancer sends it nothing it would have to wait for)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fuquan.authority.registry import AuthorityRegistry
 from fuquan.platform.core.db import own_session
+from fuquan.platform.core.files import FileStore
+from fuquan.platform.core.object_files import FileStoreUnavailable, ObjectFileStore
 
 _PUBLIC = {"public": True, "exclude_from_auth": True}
 
@@ -29,6 +31,7 @@ class HealthController(Controller):
         self,
         session_maker: NamedDependency[async_sessionmaker[AsyncSession]],
         authority_registry: NamedDependency[AuthorityRegistry],
+        file_store: NamedDependency[FileStore],
     ) -> Response[Any]:
         try:
             async with own_session(session_maker, writes=False) as session:
@@ -37,6 +40,11 @@ class HealthController(Controller):
             return Response(
                 {"status": "unavailable", "database": "unreachable", "error": type(error).__name__}, status_code=503
             )
+        if isinstance(file_store, ObjectFileStore):  # the embedded store is a local directory: nothing to reach
+            try:
+                await file_store.check()
+            except FileStoreUnavailable:
+                return Response({"status": "unavailable", "database": "ok", "files": "unreachable"}, status_code=503)
         if not authority_registry.primed:
             return Response({"status": "starting", "database": "ok", "policy": "loading"}, status_code=503)
         return Response({"status": "ready", "database": "ok", "policy": "loaded"})

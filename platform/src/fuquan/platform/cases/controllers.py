@@ -32,7 +32,7 @@ from fuquan.platform.cases.services import public, reads
 from fuquan.platform.cases.services.documents import print_document
 from fuquan.platform.cases.state_machine import Status
 from fuquan.platform.catalog.services import Catalog
-from fuquan.platform.core.errors import BadRequest, ValidationFailed
+from fuquan.platform.core.errors import BadRequest, NotFound, ValidationFailed
 from fuquan.platform.core.files import MAX_UPLOAD_BYTES, FileStore, sniff_upload
 from fuquan.platform.core.params import MaterialIndex, Offset, RowId
 from fuquan.platform.core.request_context import request_id_of
@@ -144,6 +144,26 @@ class CaseController(Controller):
         repository = CaseRepository(db_session)
         case = await repository.get(actor.scope, case_id)
         return [reads.evidence_read(row) for row in await repository.evidence(case.id)]
+
+    @get("/{case_id:int}/materials/{index:int}/file", summary="材料：查看上传的照片或 PDF",
+         media_type="application/octet-stream", opt={"permission": "cases.read"})  # fmt: skip
+    async def material_file(
+        self,
+        case_id: RowId,
+        index: MaterialIndex,
+        db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor],
+        file_store: NamedDependency[FileStore],
+    ) -> Response[bytes]:
+        """The bytes the applicant's material was uploaded as (checked against its SHA-256 on the way out)."""
+        repository = CaseRepository(db_session)
+        case = await repository.get(actor.scope, case_id)
+        material = next((m for m in (await repository.materials_of([case.id]))[case.id] if m.index == index), None)
+        if material is None or material.file_key is None:
+            raise NotFound(f"该办件的第 {index} 项材料没有上传的文件", rule="no_file")
+        data = await file_store.get(material.file_key)
+        headers = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
+        return Response(data, media_type=material.content_type or "application/octet-stream", headers=headers)
 
     @post("/{case_id:int}/transitions", summary="办理一步（受理、审批、出件…）", status_code=200,
           opt={"permission": "cases.handle"})  # fmt: skip

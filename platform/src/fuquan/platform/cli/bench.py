@@ -58,6 +58,28 @@ def bench_cases(
     click.echo(json.dumps(results, ensure_ascii=False, indent=2, default=str))
 
 
+@bench.command("files")
+@click.option(
+    "--database-url", default="sqlite", show_default=True,
+    help="A PostgreSQL server (a temporary database is created there and dropped), or sqlite for a shared file.",
+)  # fmt: skip
+@click.option("--redis-url", default=None, help="The Redis the two processes share (sessions, caches).")
+@click.option("--uploads", default=1000, show_default=True, type=click.IntRange(1, 20_000))
+@click.option("--concurrency", default=4, show_default=True, type=click.IntRange(1, 32), help="Clients per process.")
+def bench_files(database_url: str, redis_url: str | None, uploads: int, concurrency: int) -> None:
+    """Uploads through two app processes with no shared disk, into object storage (a local S3 server), each
+    read back through the other process: acknowledged, lost, uploads/s, latency."""
+    import tempfile
+
+    from fuquan.platform.setup.bench_files import run_files_benchmark
+
+    with tempfile.TemporaryDirectory(prefix="fuquan-bench-files-") as scratch:
+        results = run_files_benchmark(
+            database_url, redis_url=redis_url, uploads=uploads, concurrency=concurrency, data_dir=Path(scratch)
+        )
+    click.echo(json.dumps(results, ensure_ascii=False, indent=2))
+
+
 @bench.command("replicas")
 @click.option(
     "--database-url",

@@ -23,6 +23,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     secret_key: str
     redis_url: str | None = None
     redis_namespace: str = "fuquan"
+    files_url: str | None = None  # s3://bucket/prefix: materials in object storage (else data_dir/files)
     timezone: str = "Asia/Shanghai"
     token_ttl_seconds: int = 8 * 3600
     log_level: str = "INFO"

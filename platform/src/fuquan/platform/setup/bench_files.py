@@ -1,0 +1,166 @@
+"""``fuquan bench files``: uploaded materials with two app processes that share no disk, through object storage.
+
+Two ``fuquan serve`` processes, each with a data dir of its own, share one database (and Redis when given) and
+one S3 bucket (moto's S3 server, started here on a free port). A window clerk opens cases at 长胜街道 and
+``uploads`` distinct photos are uploaded to their required materials by ``concurrency`` clients, alternately
+through one process and the other. Then every acknowledged upload is read back through the *other* process
+and compared byte for byte: ``lost`` counts what was acknowledged but cannot be read back whole.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import struct
+import time
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from fuquan.platform.core.config import sqlite_url
+from fuquan.platform.setup.bench_cases import ITEM, resident
+from fuquan.platform.setup.benchkit import (
+    ADMIN,
+    CLERK,
+    SECRET_KEY,
+    SERVE,
+    TOWN,
+    BenchmarkError,
+    Served,
+    client,
+    expect,
+    latency,
+    login,
+    seed_database,
+    serving,
+    temporary_database,
+)
+
+BUCKET = "fuquan-bench-files"
+MAX_UPLOADS = 20_000
+
+
+def distinct_png(number: int) -> bytes:
+    """A valid 1×1 PNG whose colour is ``number``: every upload different, so none is stored only once."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)  # 1×1, 8-bit RGB
+    pixel = zlib.compress(b"\x00" + (number % 2**24).to_bytes(3, "big"))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixel) + chunk(b"IEND", b"")
+
+
+@contextlib.contextmanager
+def _s3() -> Iterator[dict[str, str]]:
+    try:
+        from moto.server import ThreadedMotoServer
+    except ImportError as error:  # a development dependency: the benchmark runs from a checkout
+        raise BenchmarkError("fuquan bench files needs moto's S3 server: run it from a checkout (uv sync)") from error
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        if httpx.put(f"{endpoint}/{BUCKET}", timeout=10, trust_env=False).status_code != 200:
+            raise BenchmarkError("the S3 server did not create the bucket")
+        yield {"FUQUAN_FILES_URL": f"s3://{BUCKET}/materials", "AWS_ENDPOINT": endpoint, "AWS_REGION": "us-east-1",
+               "AWS_ACCESS_KEY_ID": "fuquan-bench", "AWS_SECRET_ACCESS_KEY": "fuquan-bench-secret"}  # fmt: skip
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
+def _database(url: str, workdir: Path) -> Iterator[str]:
+    if url.startswith("sqlite"):
+        yield sqlite_url(workdir / "bench.db")
+        return
+    with temporary_database(url, f"fuquan_bench_files_{os.getpid()}") as database_url:
+        yield database_url
+
+
+async def _uploads(servers: list[Served], uploads: int, concurrency: int) -> dict[str, Any]:
+    async with client(servers[0].url) as http:
+        admin = await login(http, ADMIN)
+        grant = {"item": ITEM, "action": "accept", "unit": TOWN, "scope": "unit", "valid_from": "2026-01-01",
+                 "instrument": "宁人社发〔2026〕8号"}  # fmt: skip
+        expect(await http.post("/api/v1/grants", json=grant, headers=admin), 201, "grant")
+        clerk = await login(http, CLERK)
+        slots: list[tuple[int, int]] = []
+        number = 0
+        while len(slots) < uploads:
+            body = {"item": ITEM, "unit": TOWN, "applicant": resident(number)}
+            case = expect(await http.post("/api/v1/cases", json=body, headers=clerk), 201, "create")
+            number += 1
+            slots += [(case["id"], m["index"]) for m in case["materials"] if m["required"] and m["state"] == "missing"]
+    slots = slots[:uploads]
+    acknowledged: dict[int, tuple[bytes, int]] = {}  # position -> (bytes, the process that took them)
+    refused: list[str] = []
+    seconds: list[float] = []
+    queue = list(enumerate(slots))
+    queue.reverse()
+
+    async def worker(http: httpx.AsyncClient, process: int) -> None:
+        while queue:
+            position, (case_id, index) = queue.pop()
+            data = distinct_png(position)
+            started = time.perf_counter()
+            answer = await http.post(f"/api/v1/cases/{case_id}/materials/{index}",
+                                     files={"file": ("photo.png", data, "image/png")}, headers=clerk)  # fmt: skip
+            seconds.append(time.perf_counter() - started)
+            if answer.status_code == 200:
+                acknowledged[position] = (data, process)
+            else:
+                refused.append(f"{answer.status_code} {answer.text[:200]}")
+
+    async with contextlib.AsyncExitStack() as stack:
+        # ``concurrency`` clients on each process, one kept-alive connection each
+        opened = [(await stack.enter_async_context(client(servers[n % 2].url)), n % 2) for n in range(2 * concurrency)]
+        began = time.perf_counter()
+        await asyncio.gather(*(worker(http, process) for http, process in opened))
+        elapsed = time.perf_counter() - began
+        lost = 0
+        for position, (data, process) in acknowledged.items():
+            case_id, index = slots[position]
+            other = opened[1 - process][0]  # a client of the process that did not take the upload
+            read = await other.get(f"/api/v1/cases/{case_id}/materials/{index}/file", headers=clerk)
+            lost += read.status_code != 200 or read.content != data
+    return {
+        "uploads": len(slots),
+        "acknowledged": len(acknowledged),
+        "refused": len(refused),
+        "refusals": refused[:5],
+        "read_back_through_the_other_process": len(acknowledged) - lost,
+        "lost": lost,
+        "seconds": round(elapsed, 2),
+        "uploads_per_second": round(len(slots) / elapsed, 1),
+        "upload_ms": latency(seconds),
+    }
+
+
+def run_files_benchmark(
+    database_url: str, *, redis_url: str | None, uploads: int = 1000, concurrency: int = 4, data_dir: Path
+) -> dict[str, Any]:
+    """The figures (see the module's docstring) as a JSON-able dict."""
+    from fuquan.platform.migrations.runner import upgrade
+
+    if not 1 <= uploads <= MAX_UPLOADS:
+        raise ValueError(f"uploads must be between 1 and {MAX_UPLOADS}")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with _s3() as s3, _database(database_url, data_dir) as database:
+        upgrade(database)
+        asyncio.run(seed_database(database))
+        common = {**s3, "FUQUAN_DATABASE_URL": database, "FUQUAN_SECRET_KEY": SECRET_KEY, "FUQUAN_LOG_LEVEL": "WARNING",
+                  "FUQUAN_LOGIN_ATTEMPTS_PER_MINUTE": "1000000", "FUQUAN_REDIS_URL": redis_url or "",
+                  "FUQUAN_REDIS_NAMESPACE": f"fuquan-bench-files-{os.getpid()}-{time.monotonic_ns()}"}  # fmt: skip
+        with (
+            serving([SERVE], {**common, "FUQUAN_DATA_DIR": str(data_dir / "one")}, data_dir) as [one],
+            serving([SERVE], {**common, "FUQUAN_DATA_DIR": str(data_dir / "two")}, data_dir) as [two],
+        ):
+            figures = asyncio.run(_uploads([one, two], uploads, concurrency))
+        figures["local_files_written"] = sum(1 for _ in data_dir.glob("*/files/**/*") if _.is_file())
+    return {"backend": database_url.split(":", 1)[0].split("+", maxsplit=1)[0], "processes": 2, **figures}
