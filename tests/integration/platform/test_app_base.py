@@ -65,3 +65,12 @@ async def test_a_request_is_served_without_a_worker_thread(client: Any, monkeypa
     assert (await client.get("/api/v1/cases", params={"limit": 1}, headers=clerk)).status_code == 200
     executor.shutdown()
     assert submitted == []
+
+
+async def test_libraries_log_at_info_only_what_an_operator_acts_on(client: Any) -> None:
+    """Every partner call's HTTP line and Casbin's model dump are not news to an operator: WARNING and up."""
+    import logging
+
+    for name in ("httpx", "httpcore", "casbin", "casbin.enforcer"):
+        assert logging.getLogger(name).getEffectiveLevel() >= logging.WARNING, name
+    assert logging.getLogger("fuquan").getEffectiveLevel() <= logging.INFO

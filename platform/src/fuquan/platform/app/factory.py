@@ -138,6 +138,9 @@ def _database_error(request: Request[Any, Any, Any], error: DBAPIError) -> Respo
     return _with_request_id(request, page or problem)
 
 
+_CHATTY_LIBRARIES = ("httpx", "httpcore", "casbin")
+
+
 def file_store_for(settings: Settings) -> FileStore:
     """Object storage when ``FUQUAN_FILES_URL`` names a bucket (several processes, no shared disk), else the
     embedded default: files under the data dir."""
@@ -188,7 +191,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
     logging_config = StructLoggingConfig(
         processors=default_structlog_processors(as_json=settings.log_json),
         standard_lib_logging_config=LoggingConfig(
-            log_exceptions="never", root={"level": settings.log_level, "handlers": ["queue_listener"]}
+            log_exceptions="never",
+            root={"level": settings.log_level, "handlers": ["queue_listener"]},
+            # INFO is for what an operator acts on: not each partner call's HTTP line, nor Casbin's model
+            loggers={name: {"level": "WARNING"} for name in _CHATTY_LIBRARIES},
         ),
         log_exceptions="never",
         pretty_print_tty=False,
