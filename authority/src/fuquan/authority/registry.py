@@ -134,6 +134,13 @@ class AuthorityRegistry:
     def loaded_tenants(self) -> list[int]:
         return sorted(self._tenants)
 
+    def policy_states(self) -> list[tuple[str, int, int]]:
+        """(tenant code, version loaded, newest version known committed) per loaded tenant, for operators."""
+        return [
+            (loaded.scope.tenant_code, loaded.version, max(loaded.version, self._told.get(tenant_id, 0)))
+            for tenant_id, loaded in sorted(self._tenants.items())
+        ]
+
     # -- learning of changes -----------------------------------------------------------------
 
     def told(self, tenant_id: int, version: int) -> bool:

@@ -37,6 +37,7 @@ from fuquan.platform.accounts.logins import LoginDirectory
 from fuquan.platform.accounts.services import LoginThrottle
 from fuquan.platform.app.background import background_work, channels_plugin, job_runner
 from fuquan.platform.app.health import HealthController
+from fuquan.platform.app.metrics import PROMETHEUS, MetricsController, register_policy_metrics
 from fuquan.platform.app.problems import (
     EXCEPTION_HANDLERS,
     http_error_handler,
@@ -157,6 +158,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     channels = channels_plugin(settings)
     cipher = PersonalDataCipher(settings.secret_key)
     file_store = file_store_for(settings)
+    register_policy_metrics(registry)
     stores = StoreRegistry(default_factory=_store_factory(settings))
     partner_directory = PartnerDirectory(
         cipher,
@@ -247,6 +249,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[
             HealthController,
+            MetricsController,
             AuthController,
             UnitController,
             ItemController,
@@ -267,6 +270,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ),
         ],
         middleware=[
+            PROMETHEUS.middleware,
             request_id_middleware,
             writing_requests,
             login_limit.middleware,

@@ -10,8 +10,11 @@ replacement takes over its predecessor's socket, so no socket is ever left witho
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
 import sys
+import tempfile
 
 from uvicorn import Config
 from uvicorn.config import STARTUP_FAILURE
@@ -86,8 +89,15 @@ def serve_workers(host: str, port: int, workers: int) -> None:
     sockets = [reuse_port_socket(host, port) for _ in range(workers)]
     for sock in sockets:
         sock.listen(config.backlog)
+    # Prometheus: each worker writes its figures here, and whichever worker is scraped answers for all of them
+    own_metrics_dir = None
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        own_metrics_dir = tempfile.mkdtemp(prefix="fuquan-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = own_metrics_dir
     try:
         _SocketPerWorker(config, sockets).run()
     finally:
         for sock in sockets:
             sock.close()
+        if own_metrics_dir is not None:
+            shutil.rmtree(own_metrics_dir, ignore_errors=True)

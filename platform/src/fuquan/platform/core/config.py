@@ -40,6 +40,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     shared_data_concurrency: int = 4  # partner lookups of one case in flight at once
     shared_data_cache_ttl_seconds: int = 6 * 3600  # cacheable answers (enterprise registration)
     simulator_port: int = 9100  # first port of the built-in partner simulators (fuquan demo / simulate)
+    metrics_token: str | None = None  # GET /metrics answers only to a scraper presenting it (unset: no metrics)
     secure_cookies: bool = False  # session and CSRF cookies HTTPS-only: set FUQUAN_SECURE_COOKIES=1 behind TLS
     # once the policy engines are built, everything then alive is moved out of the cyclic garbage collector's
     # reach: otherwise a full collection scans the whole heap about once a second under load (measured 115-150 ms
