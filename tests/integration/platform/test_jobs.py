@@ -8,6 +8,7 @@ import asyncio
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 
 from fuquan.platform.core.db import create_engine, session_factory
 from fuquan.platform.core.jobs.repositories import JobRunRepository
@@ -53,6 +54,8 @@ async def test_a_failing_run_is_recorded_and_the_next_slot_runs(database_url: st
             raise RuntimeError("partner system down")
 
     runner = JobRunner(session_factory(engine), owner="replica-1")
+    counted = {outcome: REGISTRY.get_sample_value("fuquan_job_runs_total", {"job": "flaky", "outcome": outcome}) or 0.0
+               for outcome in ("success", "failure")}  # fmt: skip
     try:
         assert await runner.run_slot(Job("flaky", 60.0, flaky), 1)
         assert await runner.run_slot(Job("flaky", 60.0, flaky), 2)
@@ -63,6 +66,9 @@ async def test_a_failing_run_is_recorded_and_the_next_slot_runs(database_url: st
             (1, "failure", {"error": "RuntimeError"}),
             (2, "success", {}),
         ]
+        for outcome in ("success", "failure"):  # what operators see on GET /metrics: one run each
+            now = REGISTRY.get_sample_value("fuquan_job_runs_total", {"job": "flaky", "outcome": outcome})
+            assert now == counted[outcome] + 1, outcome
     finally:
         await engine.dispose()
 

@@ -838,3 +838,37 @@ async def test_a_retired_client_finishes_its_calls_first() -> None:
         await identity(old)
     assert (await identity(new)).code == "00"
     await pool.aclose()
+
+
+# ---- what operators see (GET /metrics) ----------------------------------------------------------
+
+
+def _sample(name: str, labels: dict[str, str]) -> float:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+@pytest.mark.anyio
+async def test_calls_and_breakers_are_counted_for_operators() -> None:
+    ok_calls = {"partner": "public_security", "service": "identity", "outcome": "ok"}
+    failed_calls = {**ok_calls, "outcome": "failed"}
+    fast_failed = {**ok_calls, "outcome": "circuit_open"}
+    breaker = {"tenant": "", "partner": "public_security"}
+    before = [_sample("fuquan_partner_calls_total", labels) for labels in (ok_calls, failed_calls, fast_failed)]
+    clock = FakeClock(500.0)
+    gateway = FakeGateway([ok(), envelope(ResultCode.INTERNAL_ERROR)])
+    async with running(gateway, monotonic=clock, retries=0, failure_threshold=1, reset_after_seconds=20) as client:
+        await identity(client)
+        with pytest.raises(PartnerFailed) as failed:
+            await identity(client)
+        assert _sample("fuquan_partner_breaker_open", breaker) == 1.0
+        with pytest.raises(CircuitOpen):
+            await identity(client)
+        clock.advance(20)
+        gateway.script[:] = [ok()]
+        await identity(client)  # the trial closes it
+    assert _sample("fuquan_partner_breaker_open", breaker) == 0.0
+    after = [_sample("fuquan_partner_calls_total", labels) for labels in (ok_calls, failed_calls, fast_failed)]
+    assert failed.value.kind == "failed"
+    assert [a - b for a, b in zip(after, before, strict=True)] == [2.0, 1.0, 1.0]

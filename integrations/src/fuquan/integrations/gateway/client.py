@@ -33,6 +33,7 @@ import httpx
 import msgspec
 import stamina
 import structlog
+from prometheus_client import Counter
 
 from fuquan.integrations.gateway.cache import DEFAULT_TTL_SECONDS, CachedReply, Freshness, ResponseCache, freshness_of
 from fuquan.integrations.gateway.endpoints import CallContext, GatewayReply, PartnerEndpoint, new_request_id
@@ -53,6 +54,11 @@ from fuquan.platform.core.crypto import sm3_hex
 __all__ = ["GatewayClient"]
 
 log = structlog.get_logger()
+
+# what operators watch per partner (GET /metrics): every call's outcome, "cached" for answers from the cache
+PARTNER_CALLS = Counter(
+    "fuquan_partner_calls", "Calls to partner gateways by outcome", ["partner", "service", "outcome"]
+)
 
 METHOD = "POST"
 RETRY_WAIT_INITIAL = 0.05
@@ -172,6 +178,7 @@ class GatewayClient:
                     elapsed_ms=_elapsed_ms(started),
                 )
                 self._log_success(service, reply, ctx, request_id)
+                PARTNER_CALLS.labels(self.partner, service, "cached").inc()
                 return reply
 
         attempts = 0
@@ -213,6 +220,7 @@ class GatewayClient:
             error.attempts = attempts
             log_fields = self._log_fields(service, ctx, request_id, error.code, attempts, started)
             log.warning("partner_call_failed", kind=error.kind, http_status=error.http_status, **log_fields)
+            PARTNER_CALLS.labels(self.partner, service, error.kind).inc()
             raise
         if cache_key is not None and self._cache is not None and reply.code == ResultCode.OK:
             await self._cache.set(
@@ -229,6 +237,7 @@ class GatewayClient:
                 ttl_seconds,
             )
         self._log_success(service, reply, ctx, request_id)
+        PARTNER_CALLS.labels(self.partner, service, "ok").inc()
         return reply
 
     async def _attempt(

@@ -13,12 +13,17 @@ from typing import Literal, TypeVar
 
 import anyio
 import structlog
+from prometheus_client import Gauge
 
 from fuquan.integrations.gateway.errors import BulkheadFull, CircuitOpen, PartnerError
 
 __all__ = ["BreakerState", "Bulkhead", "CircuitBreaker"]
 
 log = structlog.get_logger()
+
+# 1 while a partner's breaker is open (calls fail fast); with several workers, 1 if any worker's is
+BREAKER_OPEN = Gauge("fuquan_partner_breaker_open", "Whether the circuit breaker to a partner is open",
+                     ["tenant", "partner"], multiprocess_mode="max")  # fmt: skip
 
 T = TypeVar("T")
 BreakerState = Literal["closed", "open", "half_open"]
@@ -128,6 +133,7 @@ class CircuitBreaker:
             self._trial_in_flight = False
             self._state = "closed"
             self._failures = 0
+            BREAKER_OPEN.labels(self.tenant or "", self.partner).set(0)
             log.info("circuit_closed", partner=self.partner, tenant=self.tenant)
         elif self._state == "closed":
             self._failures = 0
@@ -150,6 +156,7 @@ class CircuitBreaker:
         self._state = "open"
         self._opened_at = self._clock()
         self._failures = 0
+        BREAKER_OPEN.labels(self.tenant or "", self.partner).set(1)
         log.warning(
             "circuit_opened",
             partner=self.partner,

@@ -20,6 +20,7 @@ from typing import Any
 
 import anyio
 import structlog
+from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fuquan.platform.core.db import own_session
@@ -27,6 +28,7 @@ from fuquan.platform.core.jobs.repositories import JobRunRepository
 from fuquan.platform.core.timeutil import utcnow
 
 log = structlog.get_logger()
+JOB_RUNS = Counter("fuquan_job_runs", "Periodic job runs by outcome", ["job", "outcome"])  # GET /metrics
 
 JobBody = Callable[[], Awaitable[Mapping[str, Any] | None]]
 
@@ -79,7 +81,10 @@ class JobRunner:
             try:
                 await job.run()
             except Exception:  # the next slot retries
+                JOB_RUNS.labels(job.name, "failure").inc()
                 log.exception("job_failed", job=job.name, slot=slot)
+            else:
+                JOB_RUNS.labels(job.name, "success").inc()
             return True
         try:
             async with own_session(self._session_maker, writes=True) as session, session.begin():
@@ -97,5 +102,6 @@ class JobRunner:
             log.exception("job_failed", job=job.name, slot=slot)
         async with own_session(self._session_maker, writes=True) as session, session.begin():
             await JobRunRepository(session).finish(job.name, slot, outcome, detail, utcnow())
+        JOB_RUNS.labels(job.name, outcome).inc()
         log.info("job_ran", job=job.name, slot=slot, outcome=outcome, owner=self.owner, detail=detail)
         return True
