@@ -270,7 +270,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ),
         ],
         middleware=[
-            PROMETHEUS.middleware,
+            # counting costs every request a little: only when an operator has asked for metrics
+            *([PROMETHEUS.middleware] if settings.metrics_token else []),
             request_id_middleware,
             writing_requests,
             login_limit.middleware,
