@@ -74,3 +74,26 @@ async def test_libraries_log_at_info_only_what_an_operator_acts_on(client: Any) 
     for name in ("httpx", "httpcore", "casbin", "casbin.enforcer"):
         assert logging.getLogger(name).getEffectiveLevel() >= logging.WARNING, name
     assert logging.getLogger("fuquan").getEffectiveLevel() <= logging.INFO
+
+
+async def test_ready_needs_redis_when_redis_is_configured(
+    client: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With Redis configured (the scaled-out shape), a process that cannot reach it is not ready: its logins,
+    sessions and limits live there. Without Redis (the embedded shape) there is nothing to reach."""
+    from litestar.stores.redis import RedisStore
+
+    for _attempt in range(200):
+        if (await client.get("/ready")).status_code == 200:
+            break
+        await anyio.sleep(0.05)
+
+    async def unreachable(self: Any, key: str) -> bool:
+        raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr(RedisStore, "exists", unreachable)
+    ready = await client.get("/ready")
+    if settings.redis_url:
+        assert ready.status_code == 503 and ready.json()["redis"] == "unreachable", ready.text
+    else:
+        assert ready.status_code == 200, ready.text

@@ -1,11 +1,12 @@
-"""GET /health (the process is alive) and GET /ready (it can reach its database and its object store, and has
+"""GET /health (the process is alive) and GET /ready (it can reach its database, Redis and object store, and has
 loaded every tenant's authority policy, so a load balancer sends it nothing it would have to wait for)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Response, get
+import anyio
+from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -16,6 +17,8 @@ from fuquan.platform.core.files import FileStore
 from fuquan.platform.core.object_files import FileStoreUnavailable, ObjectFileStore
 
 _PUBLIC = {"public": True, "exclude_from_auth": True}
+READY_STORE = "ready"  # a store of its own (in Redis when configured), only ever asked whether a key exists
+REDIS_PROBE_SECONDS = 2.0
 
 
 class HealthController(Controller):
@@ -29,6 +32,7 @@ class HealthController(Controller):
     @get("/ready", summary="就绪检查（数据库可达、赋权策略已加载）", opt=_PUBLIC)
     async def ready(
         self,
+        request: Request[Any, Any, Any],
         session_maker: NamedDependency[async_sessionmaker[AsyncSession]],
         authority_registry: NamedDependency[AuthorityRegistry],
         file_store: NamedDependency[FileStore],
@@ -40,6 +44,12 @@ class HealthController(Controller):
             return Response(
                 {"status": "unavailable", "database": "unreachable", "error": type(error).__name__}, status_code=503
             )
+        if request.app.state["settings"].redis_url:  # sessions, logins and limits live there when configured
+            try:
+                with anyio.fail_after(REDIS_PROBE_SECONDS):
+                    await request.app.stores.get(READY_STORE).exists("probe")
+            except Exception:  # unreachable, refusing or too slow: not ready
+                return Response({"status": "unavailable", "database": "ok", "redis": "unreachable"}, status_code=503)
         if isinstance(file_store, ObjectFileStore):  # the embedded store is a local directory: nothing to reach
             try:
                 await file_store.check()
