@@ -96,6 +96,16 @@ PNG = base64.b64decode(  # a 1×1 image: a "photo" of a paper material
 )
 
 
+async def grant_unit(client: Any, item: str, unit: str, *actions: str) -> None:
+    """The province's admin grants ``item`` to ``unit`` alone, for each of ``actions``."""
+    admin = await login(client, "nx_admin")
+    for action in actions:
+        body = {"item": item, "action": action, "unit": unit, "scope": "unit", "valid_from": "2026-01-01",
+                "instrument": "宁人社发〔2026〕8号"}  # fmt: skip
+        response = await client.post("/api/v1/grants", json=body, headers=admin)
+        assert response.status_code == 201, response.text
+
+
 async def open_case(
     client: Any, clerk: dict[str, str], item: str, unit: str, id_number: str, name: str
 ) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from litestar.testing import AsyncTestClient
 from fuquan.platform.app.factory import create_app
 from fuquan.platform.core.config import Settings
 from fuquan.platform.core.personal import id_check_char
-from helpers import Statements, login, open_case
+from helpers import Statements, grant_unit, login, open_case
 
 pytestmark = pytest.mark.anyio
 
@@ -36,11 +36,7 @@ async def test_a_submit_without_partners_reads_the_case_once_and_writes_its_trac
 ) -> None:
     app: Litestar = create_app(settings)
     async with AsyncTestClient(app=app) as client:
-        admin = await login(client, "nx_admin")
-        for action in ("accept", "decide"):
-            grant = {"item": "HRSS-04", "action": action, "unit": TOWN, "scope": "unit", "valid_from": "2026-01-01",
-                     "instrument": "宁人社发〔2026〕8号"}  # fmt: skip
-            assert (await client.post("/api/v1/grants", json=grant, headers=admin)).status_code == 201
+        await grant_unit(client, "HRSS-04", TOWN, "accept", "decide")
         clerk = await login(client, "cs_clerk")
         case = await open_case(client, clerk, "HRSS-04", TOWN, RESIDENT, "赵六")
         for action in ("submit", "accept"):

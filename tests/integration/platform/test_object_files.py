@@ -20,7 +20,7 @@ from fuquan.platform.core.config import Settings
 from fuquan.platform.core.errors import NotFound
 from fuquan.platform.core.files import StoredFileCorrupted
 from fuquan.platform.core.object_files import FileStoreUnavailable, ObjectFileStore
-from helpers import login, open_case
+from helpers import grant_unit, login, open_case
 
 pytestmark = pytest.mark.anyio
 
@@ -83,11 +83,7 @@ async def test_two_app_processes_share_uploads_through_the_bucket(s3: str, setti
     one = msgspec.structs.replace(settings, files_url=f"s3://{BUCKET}/materials", data_dir=tmp_path / "one")
     two = msgspec.structs.replace(one, data_dir=tmp_path / "two")
     async with AsyncTestClient(app=create_app(one)) as first, AsyncTestClient(app=create_app(two)) as second:
-        admin = await login(first, "nx_admin")
-        for action in ("accept", "decide"):
-            grant = {"item": "HRSS-04", "action": action, "unit": TOWN, "scope": "unit", "valid_from": "2026-01-01",
-                     "instrument": "宁人社发〔2026〕8号"}  # fmt: skip
-            assert (await first.post("/api/v1/grants", json=grant, headers=admin)).status_code == 201
+        await grant_unit(first, "HRSS-04", TOWN, "accept", "decide")
         clerk = await login(first, "cs_clerk")
         case = await open_case(first, clerk, "HRSS-04", TOWN, "640202199001011232", "张三")
         uploaded = [m for m in case["materials"] if m["state"] == "uploaded"]
@@ -109,10 +105,7 @@ async def test_an_upload_the_store_cannot_take_is_refused_whole(
     monkeypatch.setenv("AWS_ENDPOINT", "http://127.0.0.1:9")
     down = msgspec.structs.replace(settings, files_url=f"s3://{BUCKET}/materials")
     async with AsyncTestClient(app=create_app(down)) as client:
-        admin = await login(client, "nx_admin")
-        grant = {"item": "HRSS-04", "action": "accept", "unit": TOWN, "scope": "unit", "valid_from": "2026-01-01",
-                 "instrument": "宁人社发〔2026〕8号"}  # fmt: skip
-        assert (await client.post("/api/v1/grants", json=grant, headers=admin)).status_code == 201
+        await grant_unit(client, "HRSS-04", TOWN, "accept")
         clerk = await login(client, "cs_clerk")
         body = {"item": "HRSS-04", "unit": TOWN, "applicant": {"id_number": "640202199001011232", "name": "张三"}}
         created = await client.post("/api/v1/cases", json=body, headers=clerk)

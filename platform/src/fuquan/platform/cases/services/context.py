@@ -121,11 +121,14 @@ async def require_rights(ctx: CaseContext, unit: str, item: CatalogItem, right: 
         raise PermissionDenied(f"您的岗位不能{RIGHT_NAMES[right]}“{item.name}”", rule="role_permission")
 
 
-def missing_required(materials: Sequence[CaseMaterial]) -> str | None:
-    """Why the case cannot be accepted yet (the reason the clerk is given), or None once every required
-    material is in."""
-    missing = [m.name for m in materials if m.required and m.state == "missing"]
-    return f"以下必需材料仍缺：{'、'.join(missing)}" if missing else None
+def missing_required(materials: Sequence[CaseMaterial]) -> list[str]:
+    """The required materials still missing: the case cannot be accepted until there are none."""
+    return [m.name for m in materials if m.required and m.state == "missing"]
+
+
+def missing_reason(names: Sequence[str]) -> str:
+    """What the clerk is told when acceptance is refused for missing materials."""
+    return f"以下必需材料仍缺：{'、'.join(names)}"
 
 
 def tally(answers: list[tuple[int, SharedDataAnswer]]) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from fuquan.platform.cases.schemas import (
     Signal,
     UnavailableSource,
 )
-from fuquan.platform.cases.services.context import missing_required
+from fuquan.platform.cases.services.context import missing_reason, missing_required
 from fuquan.platform.cases.state_machine import CLOCK_STOPPED, Action, Status, allowed_actions
 from fuquan.platform.catalog.services import Catalog
 from fuquan.platform.core.timeutil import local_date, utcnow
@@ -86,10 +86,10 @@ def _unavailable(materials: list[CaseMaterial]) -> list[UnavailableSource]:
 
 def blocked_steps(allowed: Iterable[Action], materials: Sequence[CaseMaterial]) -> list[BlockedAction]:
     """The steps the status allows that a rule on the case itself refuses now, each with its reason."""
-    missing = missing_required(materials) if Action.ACCEPT in allowed else None
-    return (
-        [] if missing is None else [BlockedAction(action=Action.ACCEPT.value, rule="materials_missing", reason=missing)]
-    )
+    missing = missing_required(materials) if Action.ACCEPT in allowed else []
+    if not missing:
+        return []
+    return [BlockedAction(action=Action.ACCEPT.value, rule="materials_missing", reason=missing_reason(missing))]
 
 
 def _clock_has_run(case: Case, today: date) -> bool:

@@ -14,7 +14,14 @@ from fuquan.integrations.shared_data import SharedDataAnswer
 from fuquan.platform.cases.models import Case, CaseFile
 from fuquan.platform.cases.repositories import CaseRepository
 from fuquan.platform.cases.services import partners
-from fuquan.platform.cases.services.context import CaseContext, missing_required, record_step, require_rights, tally
+from fuquan.platform.cases.services.context import (
+    CaseContext,
+    missing_reason,
+    missing_required,
+    record_step,
+    require_rights,
+    tally,
+)
 from fuquan.platform.cases.state_machine import (
     ACTION_NAMES,
     CLOCK_STOPPED,
@@ -145,9 +152,8 @@ async def _effects(
     source = Status(case.status)
     if action == Action.ACCEPT:
         missing = missing_required(file.materials)
-        if missing is not None:
-            names = [m.name for m in file.materials if m.required and m.state == "missing"]
-            raise RuleViolation(missing, rule="materials_missing", missing=names)
+        if missing:
+            raise RuleViolation(missing_reason(missing), rule="materials_missing", missing=missing)
         case.routed_to = await _route(ctx, case, item, now)
         case.acceptor_id, case.accepted_at, case.accepted_on = ctx.actor.staff_id, now, today
         case.deadline = ctx.calendar.add_working_days(today, item.promised_days)
