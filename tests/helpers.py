@@ -9,9 +9,11 @@ from typing import Any
 
 from sqlalchemy import event
 
+from fuquan.platform.setup.benchkit import MASTER_KEY
 from fuquan.platform.setup.demo import DEMO_PASSWORD
 from fuquan.tenants.scope import scope_for, whole_tenant
 
+TEST_MASTER_KEY = MASTER_KEY  # every test app and replica shares it; the seeded template holds keys under it
 NINGXIA = scope_for(1, "64", "64")  # the first tenant the seed imports, whole
 
 
@@ -61,8 +63,7 @@ async def web_post(client: Any, form_page: str, action: str, data: dict[str, Any
 
 
 async def connect_partners(
-    database_url: str,
-    secret_key: str,
+    settings: Any,
     simulators: Any,
     simulator_secret: str,
     *,
@@ -74,16 +75,16 @@ async def connect_partners(
     from fuquan.integrations.partners.schemas import PARTNERS
     from fuquan.integrations.simulators import app_key_for, derived_secret
     from fuquan.platform.core.db import create_engine, session_factory, session_scope
-    from fuquan.platform.core.personal import PersonalDataCipher
+    from fuquan.platform.migrations.keys import key_ring
     from fuquan.tenants.repositories import TenantRepository
 
-    engine = create_engine(database_url)
+    engine = create_engine(settings.database_url)
     async with session_scope(session_factory(engine)) as session:
         tenant = await TenantRepository(session).by_code("64")
         assert tenant is not None
         for partner in PARTNERS:
             await partner_services.configure(
-                session, PersonalDataCipher(secret_key), scope=whole_tenant(tenant), partner=partner,
+                session, key_ring(settings), scope=whole_tenant(tenant), partner=partner,
                 base_url=simulators.url(partner), app_key=app_key_for(partner),
                 secret=(secrets or {}).get(partner) or derived_secret(simulator_secret, partner),
                 timeout_seconds=timeout_seconds, retries=1, actor="test",

@@ -22,6 +22,7 @@ from typing import IO, Any
 import httpx
 
 from e2e.servers import free_port_range, fuquan_command
+from helpers import TEST_MASTER_KEY
 
 READY_TIMEOUT = 60.0
 _ENV_KEPT = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV", "PYTHONPATH")
@@ -62,6 +63,7 @@ def replica_environment(database_url: str, redis_url: str | None, data_dir: Path
         "FUQUAN_DATABASE_URL": database_url,
         "FUQUAN_DATA_DIR": str(data_dir),
         "FUQUAN_SECRET_KEY": "test-secret-key",
+        "FUQUAN_MASTER_KEY": TEST_MASTER_KEY,
         "FUQUAN_LOGIN_ATTEMPTS_PER_MINUTE": "100000",
         "FUQUAN_LOG_JSON": "true",
         "FUQUAN_REDIS_NAMESPACE": f"fuquan-replicas-{os.getpid()}-{time.monotonic_ns()}",

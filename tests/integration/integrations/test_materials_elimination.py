@@ -58,7 +58,7 @@ def settings(settings: Settings) -> Settings:
 
 async def _configure(database_url: str, settings: Settings, simulators: RunningSimulators, **overrides: Any) -> None:
     await connect_partners(
-        database_url, settings.secret_key, simulators, SECRET,
+        settings, simulators, SECRET,
         timeout_seconds=overrides.get("timeout_seconds", 1.0), secrets=overrides.get("secret"),
     )  # fmt: skip
 

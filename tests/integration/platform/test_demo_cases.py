@@ -19,8 +19,9 @@ from fuquan.platform.core.audit.services import seal, verify
 from fuquan.platform.core.config import Settings
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
 from fuquan.platform.core.files import LocalFileStore, sniff_upload
-from fuquan.platform.core.personal import PersonalDataCipher, parse_resident_id
+from fuquan.platform.core.personal import parse_resident_id
 from fuquan.platform.core.timeutil import local_date, utcnow
+from fuquan.platform.migrations.keys import key_ring
 from fuquan.platform.setup.demo import add_demo_grants
 from fuquan.platform.setup.demo_cases import add_demo_cases, scan_png
 from helpers import NINGXIA, login
@@ -51,7 +52,7 @@ async def test_demo_cases_cover_every_state_and_signal(client: Any, settings: Se
     await add_demo_grants(maker, registry, lambda _step: None)
     lines: list[str] = []
     started = time.perf_counter()
-    counts = await add_demo_cases(maker, registry, settings.secret_key, settings.data_dir, lines.append, count=COUNT)
+    counts = await add_demo_cases(maker, registry, key_ring(settings), settings.data_dir, lines.append, count=COUNT)
     elapsed = time.perf_counter() - started
     print(f"add_demo_cases({COUNT}) took {elapsed:.1f} s: {counts}")
 
@@ -114,7 +115,7 @@ async def test_demo_cases_cover_every_state_and_signal(client: Any, settings: Se
         assert [c.created_at for c in rows] == sorted(c.created_at for c in rows)
 
         # residents: valid ID numbers of the desks' counties; some came more than once
-        cipher = PersonalDataCipher(settings.secret_key)
+        cipher = await key_ring(settings).cipher(NINGXIA, session)
         applicants = list(await session.scalars(select(Applicant)))
         assert len(applicants) < COUNT
         for applicant in applicants:
@@ -137,7 +138,7 @@ async def test_demo_cases_cover_every_state_and_signal(client: Any, settings: Se
         assert note is not None and note.detail["cases"] == COUNT
 
     # a second run adds nothing
-    again = await add_demo_cases(maker, registry, settings.secret_key, settings.data_dir, lines.append, count=10)
+    again = await add_demo_cases(maker, registry, key_ring(settings), settings.data_dir, lines.append, count=10)
     assert again == {}
     await engine.dispose()
 
@@ -156,7 +157,7 @@ async def test_demo_cases_need_the_demo_grants(settings: Settings, database_url:
     engine = create_engine(database_url)
     maker = session_factory(engine)
     with pytest.raises(RuntimeError, match="add_demo_grants"):
-        await add_demo_cases(maker, AuthorityRegistry(), settings.secret_key, settings.data_dir, print, count=5)
+        await add_demo_cases(maker, AuthorityRegistry(), key_ring(settings), settings.data_dir, print, count=5)
     async with session_scope(maker) as session:  # nothing half-made: not even the extra staff
         assert await session.scalar(select(Case.id)) is None
         assert await session.scalar(select(Staff.id).where(Staff.username == "zn_approver")) is None

@@ -16,7 +16,7 @@ from conftest import PG_URL, _admin_execute, _pg_database_url
 from fuquan.platform.core.config import sqlite_url
 from fuquan.platform.core.db import create_engine
 from fuquan.platform.migrations.metadata import metadata
-from fuquan.platform.migrations.runner import downgrade, upgrade
+from fuquan.platform.migrations.runner import SchemaBehind, downgrade, require_current_schema, upgrade
 
 
 @pytest.fixture
@@ -60,3 +60,22 @@ def test_downgrade_to_base_and_up_again(empty_database: str) -> None:
     upgrade(empty_database)
     diff, _ = asyncio.run(_diff_and_tables(empty_database))
     assert diff == []
+
+
+def test_the_app_refuses_a_schema_older_than_its_own_and_serves_a_newer_one(empty_database: str) -> None:
+    """The migration job runs before a release's replicas: one started on an older schema refuses to serve and
+    says what to run; the previous release keeps serving a schema migrated past it (a rolling upgrade)."""
+    upgrade(empty_database, "0007")
+    engine = create_engine(empty_database)
+    with pytest.raises(SchemaBehind, match=r"0007.*0008.*fuquan db upgrade"):
+        asyncio.run(require_current_schema(engine))
+    upgrade(empty_database)
+    assert asyncio.run(require_current_schema(engine)) == "0008"
+
+    async def from_the_future() -> str | None:
+        async with engine.begin() as connection:
+            await connection.exec_driver_sql("UPDATE alembic_version SET version_num = '9999'")
+        return await require_current_schema(engine)
+
+    assert asyncio.run(from_the_future()) == "9999"
+    asyncio.run(engine.dispose())

@@ -33,7 +33,7 @@ from fuquan.platform.calendar.models import CalendarOverride
 from fuquan.platform.core.config import Settings
 from fuquan.platform.core.db import create_engine, session_factory
 from fuquan.platform.core.errors import Conflict
-from fuquan.platform.core.personal import PersonalDataCipher
+from fuquan.platform.migrations.keys import key_ring
 from helpers import NINGXIA
 
 pytestmark = pytest.mark.anyio
@@ -113,12 +113,12 @@ async def test_a_role_named_twice_is_held_once(database_url: str) -> None:
 
 async def test_one_partner_gateway_set_from_two_commands(settings: Settings, database_url: str) -> None:
     """``fuquan partners set`` run twice at once for one tenant and partner: both succeed, one row."""
-    cipher = PersonalDataCipher(settings.secret_key)
+    keys = key_ring(settings)
 
     async def configure(maker: async_sessionmaker[AsyncSession], partner: str, url: str) -> str:
         async with maker() as session, session.begin():
             record = await partner_services.configure(
-                session, cipher, scope=NINGXIA, partner=partner, base_url=url, app_key="key",
+                session, keys, scope=NINGXIA, partner=partner, base_url=url, app_key="key",
                 secret="secret", actor="fuquan partners set",
             )  # fmt: skip
             await anyio.sleep(HOLD_SECONDS)

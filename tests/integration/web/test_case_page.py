@@ -136,7 +136,7 @@ async def test_evidence_from_a_partner_that_answered(client: Any, database_url: 
     """With the public-security simulator answering, the page shows the source, the outcome, when the
     data came back and the SM3 of the answer kept as evidence."""
     with running_simulators(default_credentials(SECRET)) as simulators:
-        await connect_partners(database_url, settings.secret_key, simulators, SECRET, timeout_seconds=2.0)
+        await connect_partners(settings, simulators, SECRET, timeout_seconds=2.0)
         await grant(client, "HRSS-06", "accept", TOWN)
         person = simulators.population.example("ordinary")
         body = {"item": "HRSS-06", "unit": TOWN, "applicant": {"id_number": person.id_number, "name": person.name}}

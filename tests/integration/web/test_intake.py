@@ -47,7 +47,7 @@ def web(client: Any) -> Any:
 
 async def _connect(database_url: str, settings: Settings, simulators: RunningSimulators) -> None:
     """Tenant 64's partner adapters point at the simulators."""
-    await connect_partners(database_url, settings.secret_key, simulators, SECRET)
+    await connect_partners(settings, simulators, SECRET)
 
 
 @pytest.fixture

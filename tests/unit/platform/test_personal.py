@@ -1,4 +1,4 @@
-"""Resident ID checks (GB 11643-1999), display masks, and SM4-GCM encryption with an HMAC-SM3 blind index."""
+"""Resident ID checks (GB 11643-1999), display masks and the checks of what clerks type."""
 
 from __future__ import annotations
 
@@ -12,8 +12,6 @@ from hypothesis import strategies as st
 from fuquan.platform.core.errors import ValidationFailed
 from fuquan.platform.core.personal import (
     PROVINCE_CODES,
-    DecryptionFailed,
-    PersonalDataCipher,
     id_check_char,
     mask_id_number,
     mask_name,
@@ -126,87 +124,6 @@ def test_masks() -> None:
     assert mask_phone("12345678") == "123*5678"
     assert mask_phone("1234567") == "*******"
     assert mask_phone("") == ""
-
-
-# --- encryption and blind index ---
-
-SECRET = "a" * 64
-OTHER_SECRET = "b" * 64
-
-
-def test_round_trip_with_and_without_context() -> None:
-    cipher = PersonalDataCipher(SECRET)
-    for plaintext in [STANDARD_EXAMPLE, "欧阳娜娜", ""]:
-        assert cipher.decrypt(cipher.encrypt(plaintext)) == plaintext
-        blob = cipher.encrypt(plaintext, context=b"tenant-a/person/42")
-        assert cipher.decrypt(blob, context=b"tenant-a/person/42") == plaintext
-
-
-def test_layout_and_nonce_randomness() -> None:
-    cipher = PersonalDataCipher(SECRET)
-    first, second = cipher.encrypt(STANDARD_EXAMPLE), cipher.encrypt(STANDARD_EXAMPLE)
-    assert first != second
-    assert first[1:13] != second[1:13]  # nonces differ
-    assert first[0] == second[0] == 1  # version byte
-    assert len(first) == 1 + 12 + len(STANDARD_EXAMPLE) + 16
-    assert STANDARD_EXAMPLE.encode() not in first
-
-
-def test_any_flipped_byte_is_detected() -> None:
-    cipher = PersonalDataCipher(SECRET)
-    blob = cipher.encrypt(STANDARD_EXAMPLE, context=b"ctx")
-    for position in range(len(blob)):
-        tampered = bytearray(blob)
-        tampered[position] ^= 0x01
-        with pytest.raises(DecryptionFailed):
-            cipher.decrypt(bytes(tampered), context=b"ctx")
-
-
-def test_truncated_or_empty_blob_is_rejected() -> None:
-    cipher = PersonalDataCipher(SECRET)
-    blob = cipher.encrypt(STANDARD_EXAMPLE)
-    for bad in [b"", blob[:1], blob[:28], blob[:-1]]:
-        with pytest.raises(DecryptionFailed):
-            cipher.decrypt(bad)
-
-
-def test_wrong_context_is_rejected() -> None:
-    cipher = PersonalDataCipher(SECRET)
-    blob = cipher.encrypt(STANDARD_EXAMPLE, context=b"tenant-a/person/42")
-    for wrong in [b"", b"tenant-b/person/42", b"tenant-a/person/43"]:
-        with pytest.raises(DecryptionFailed):
-            cipher.decrypt(blob, context=wrong)
-
-
-def test_a_different_secret_cannot_decrypt() -> None:
-    blob = PersonalDataCipher(SECRET).encrypt(STANDARD_EXAMPLE)
-    with pytest.raises(DecryptionFailed):
-        PersonalDataCipher(OTHER_SECRET).decrypt(blob)
-
-
-def test_empty_secret_is_refused_and_repr_hides_keys() -> None:
-    with pytest.raises(ValueError, match="secret_key"):
-        PersonalDataCipher("")
-    assert SECRET not in repr(PersonalDataCipher(SECRET))
-
-
-def test_blind_index_is_stable_normalised_and_tenant_separated() -> None:
-    cipher = PersonalDataCipher(SECRET)
-    index = cipher.blind_index(STANDARD_EXAMPLE, tenant="yinchuan")
-    assert re.fullmatch(r"[0-9a-f]{64}", index)
-    assert PersonalDataCipher(SECRET).blind_index(STANDARD_EXAMPLE, tenant="yinchuan") == index
-    assert cipher.blind_index("11010519491231002x", tenant="yinchuan") == index
-    assert cipher.blind_index(" 110105 19491231 002X", tenant="yinchuan") == index
-    assert cipher.blind_index(STANDARD_EXAMPLE, tenant="shizuishan") != index
-    assert cipher.blind_index("640202199001011234", tenant="yinchuan") != index
-    assert PersonalDataCipher(OTHER_SECRET).blind_index(STANDARD_EXAMPLE, tenant="yinchuan") != index
-
-
-def test_blind_index_refuses_ambiguous_tenants() -> None:
-    cipher = PersonalDataCipher(SECRET)
-    for tenant in ["", "a:b"]:
-        with pytest.raises(ValueError, match="tenant"):
-            cipher.blind_index(STANDARD_EXAMPLE, tenant=tenant)
 
 
 # --- property: MOD 11-2 catches every single substitution and adjacent transposition ---

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Boolean, Date, Float, ForeignKey, LargeBinary, SmallInteger, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fuquan.platform.core.db import Base, BigId, IdMixin
+from fuquan.platform.core.keys.models import EncryptedColumns
 
 
 class PartnerEndpointRecord(IdMixin, Base):
@@ -26,6 +29,18 @@ class PartnerEndpointRecord(IdMixin, Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime]
     updated_by: Mapped[str | None] = mapped_column(String(64))
+
+
+def partner_secret_context(tenant_code: str, partner: str) -> bytes:
+    """What a partner secret's ciphertext is bound to: the tenant and the partner."""
+    return f"{tenant_code}:partner:{partner}".encode()
+
+
+def _row_context(tenant_code: str, row: Mapping[str, Any]) -> bytes:
+    return partner_secret_context(tenant_code, row["partner"])
+
+
+PARTNER_SECRETS = EncryptedColumns(PartnerEndpointRecord, ("secret_cipher",), _row_context, ("partner",))
 
 
 class HrssRecord(IdMixin, Base):

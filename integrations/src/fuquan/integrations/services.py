@@ -13,13 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from fuquan.integrations.gateway.endpoints import PartnerEndpoint
 from fuquan.integrations.gateway.pool import GatewayPool
 from fuquan.integrations.materials import PartnerDataProvider
-from fuquan.integrations.models import PartnerEndpointRecord
+from fuquan.integrations.models import PartnerEndpointRecord, partner_secret_context
 from fuquan.integrations.partners.schemas import PARTNERS, Partner
 from fuquan.integrations.repositories import PartnerEndpointRepository
 from fuquan.integrations.shared_data import SOURCE_LABELS, NotConfiguredProvider, SharedDataProvider
 from fuquan.platform.core.audit.services import AuditEntry, append
 from fuquan.platform.core.errors import ValidationFailed
-from fuquan.platform.core.personal import PersonalDataCipher
+from fuquan.platform.core.keys.ciphers import TenantCipher
+from fuquan.platform.core.keys.services import KeyRing
 from fuquan.platform.core.timeutil import utcnow
 from fuquan.platform.core.versions.services import PARTNERS as PARTNERS_SETTING
 from fuquan.platform.core.versions.services import TenantSettingCache, changed
@@ -41,10 +42,6 @@ class EndpointRead(msgspec.Struct, frozen=True, kw_only=True):
     updated_by: str | None
 
 
-def _secret_context(tenant_code: str, partner: str) -> bytes:
-    return f"{tenant_code}:partner:{partner}".encode()
-
-
 async def _enabled(session: AsyncSession, scope: TenantScope) -> Sequence[PartnerEndpointRecord]:
     return tuple(r for r in await PartnerEndpointRepository(session).for_tenant(scope) if r.enabled)
 
@@ -64,7 +61,7 @@ def _check(partner: str, base_url: str, app_key: str, secret: str, timeout_secon
 
 async def configure(
     session: AsyncSession,
-    cipher: PersonalDataCipher,
+    keys: KeyRing,
     *,
     scope: TenantScope,
     partner: str,
@@ -78,10 +75,10 @@ async def configure(
 ) -> PartnerEndpointRecord:
     """配置共享数据接口: where and how this tenant reaches one partner; audited, secret encrypted."""
     _check(partner, base_url, app_key, secret, timeout_seconds, retries)
-    tenant_code = scope.tenant_code
+    tenant_code, cipher = scope.tenant_code, await keys.cipher(scope, session)
     record = await PartnerEndpointRepository(session).put(
         scope, partner, base_url=base_url.rstrip("/"), app_key=app_key.strip(),
-        secret_cipher=cipher.encrypt(secret.strip(), context=_secret_context(tenant_code, partner)),
+        secret_cipher=cipher.encrypt(secret.strip(), context=partner_secret_context(tenant_code, partner)),
         timeout_seconds=timeout_seconds, retries=retries, enabled=enabled, updated_at=utcnow(), updated_by=actor,
     )  # fmt: skip
     await changed(session, scope, PARTNERS_SETTING)
@@ -122,19 +119,22 @@ class PartnerDirectory:
 
     def __init__(
         self,
-        cipher: PersonalDataCipher,
+        keys: KeyRing,
         pool: GatewayPool,
         session_maker: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
-        self.cipher = cipher
+        self.keys = keys
         self.pool = pool
         self._configured = (
             None if session_maker is None else TenantSettingCache(PARTNERS_SETTING, _enabled, session_maker)
         )
         self._providers: dict[int, tuple[Sequence[PartnerEndpointRecord], SharedDataProvider]] = {}
 
-    def _endpoint(self, tenant_code: str, record: PartnerEndpointRecord) -> PartnerEndpoint:
-        secret = self.cipher.decrypt(record.secret_cipher, context=_secret_context(tenant_code, record.partner))
+    @staticmethod
+    def _endpoint(cipher: TenantCipher, record: PartnerEndpointRecord) -> PartnerEndpoint:
+        secret = cipher.decrypt(
+            record.secret_cipher, context=partner_secret_context(cipher.tenant_code, record.partner)
+        )
         return PartnerEndpoint(
             partner=record.partner,  # type: ignore[arg-type]
             base_url=record.base_url,
@@ -150,14 +150,15 @@ class PartnerDirectory:
         built = self._providers.get(scope.tenant_id)
         if built is not None and built[0] is records:
             return built[1]
-        provider = self._build(records, scope.tenant_code)
+        provider = self._build(records, await self.keys.cipher(scope, session) if records else None)
         self._providers[scope.tenant_id] = (records, provider)
         return provider
 
-    def _build(self, records: Sequence[PartnerEndpointRecord], tenant_code: str) -> SharedDataProvider:
-        if not records:
+    def _build(self, records: Sequence[PartnerEndpointRecord], cipher: TenantCipher | None) -> SharedDataProvider:
+        if not records or cipher is None:
             return NotConfiguredProvider()
-        configured: Mapping[str, PartnerEndpoint] = {r.partner: self._endpoint(tenant_code, r) for r in records}
+        tenant_code = cipher.tenant_code
+        configured: Mapping[str, PartnerEndpoint] = {r.partner: self._endpoint(cipher, r) for r in records}
 
         def client_for(partner: Partner | str):  # type: ignore[no-untyped-def]
             endpoint = configured.get(partner)

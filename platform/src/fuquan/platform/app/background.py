@@ -27,7 +27,12 @@ from fuquan.platform.core.audit.sealer import Sealer
 from fuquan.platform.core.config import Settings
 from fuquan.platform.core.db import own_session
 from fuquan.platform.core.jobs.runner import Job, JobRunner
+from fuquan.platform.core.keys.services import KeyRing
 from fuquan.platform.core.versions import services as setting_versions
+from fuquan.platform.migrations.keys import prepare_keys
+from fuquan.platform.migrations.runner import require_current_schema
+from fuquan.tenants.repositories import TenantRepository
+from fuquan.tenants.scope import whole_tenant
 
 log = structlog.get_logger()
 
@@ -81,6 +86,7 @@ def job_runner(
 def background_work(
     session_maker: async_sessionmaker[AsyncSession],
     registry: AuthorityRegistry,
+    keys: KeyRing,
     logins: LoginDirectory,
     channels: ChannelsPlugin,
     jobs: JobRunner,
@@ -92,6 +98,9 @@ def background_work(
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
+        engine = session_maker.kw["bind"]
+        await require_current_schema(engine)
+        await _keys_ready(keys, session_maker)
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(prime, registry, session_maker)
             tasks.start_soon(_logged, "listener_failed", _listen(channels, registry, logins))
@@ -103,6 +112,16 @@ def background_work(
             await close()
 
     return lifespan
+
+
+async def _keys_ready(keys: KeyRing, session_maker: async_sessionmaker[AsyncSession]) -> None:
+    """Before serving: every tenant has its keys, and this process can unwrap them — a master key missing from its
+    configuration stops it here, named in the log, rather than failing the requests that need personal data."""
+    await prepare_keys(keys, session_maker)
+    async with own_session(session_maker, writes=False) as session:
+        tenants = await TenantRepository(session).all()
+    for tenant in tenants:
+        await keys.cipher(whole_tenant(tenant))
 
 
 def _logout_announcer(channels: ChannelsPlugin) -> Callable[[str], None]:

@@ -63,9 +63,9 @@ from fuquan.platform.core.config import Settings, load_settings
 from fuquan.platform.core.db import create_engine, session_factory
 from fuquan.platform.core.files import FileStore, LocalFileStore
 from fuquan.platform.core.object_files import ObjectFileStore
-from fuquan.platform.core.personal import PersonalDataCipher
 from fuquan.platform.core.request_context import request_id_of
 from fuquan.platform.core.versions.services import CALENDAR, TenantSettingCache
+from fuquan.platform.migrations.keys import key_ring
 from fuquan.platform.supervision.controllers import SupervisionController
 from fuquan.platform.web.auth import LOGIN_PAGE as WEB_LOGIN_PATH
 from fuquan.platform.web.auth import PUBLIC_PAGES
@@ -156,12 +156,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     session_maker = session_factory(engine)
     registry = AuthorityRegistry(session_maker, freeze_gc=settings.gc_freeze)
     channels = channels_plugin(settings)
-    cipher = PersonalDataCipher(settings.secret_key)
+    keys = key_ring(settings, session_maker)
     file_store = file_store_for(settings)
     register_policy_metrics(registry)
     stores = StoreRegistry(default_factory=_store_factory(settings))
     partner_directory = PartnerDirectory(
-        cipher,
+        keys,
         GatewayPool(cache=ResponseCache(stores.get("partner_answers"), settings.secret_key.encode())),
         session_maker,
     )
@@ -176,10 +176,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
     partners = PartnerAccess(
         partner_directory, session_maker, settings.shared_data_budget_seconds, settings.shared_data_concurrency
     )
-    case_services = CaseServices(catalogs, calendars, registry, cipher, partners)
+    case_services = CaseServices(catalogs, calendars, registry, keys, partners)
     jobs = job_runner(settings, session_maker, registry, catalogs)
     lifespan = background_work(
-        session_maker, registry, logins, channels, jobs, [partner_directory.aclose, engine.dispose]
+        session_maker, registry, keys, logins, channels, jobs, [partner_directory.aclose, engine.dispose]
     )
 
     sqlalchemy = SQLAlchemyAsyncConfig(
@@ -295,7 +295,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "authority_registry": Provide(lambda: registry, use_cache=True, sync_to_thread=False),
             "catalogs": Provide(lambda: catalogs, use_cache=True, sync_to_thread=False),
             "session_maker": Provide(lambda: session_maker, use_cache=True, sync_to_thread=False),
-            "pii_cipher": Provide(lambda: cipher, use_cache=True, sync_to_thread=False),
             "file_store": Provide(lambda: file_store, use_cache=True, sync_to_thread=False),
             "partner_directory": Provide(lambda: partner_directory, use_cache=True, sync_to_thread=False),
             "case_services": Provide(lambda: case_services, use_cache=True, sync_to_thread=False),

@@ -6,6 +6,7 @@ for display, so lists and logs never need the plaintext (DESIGN §10).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -14,6 +15,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Index, LargeBinary, SmallInteg
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fuquan.platform.core.db import Base, BigId, IdMixin, JsonB
+from fuquan.platform.core.keys.models import EncryptedColumns
 
 
 class Applicant(IdMixin, Base):
@@ -31,6 +33,18 @@ class Applicant(IdMixin, Base):
     phone_cipher: Mapped[bytes | None] = mapped_column(LargeBinary)
     phone_masked: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime]
+
+
+def applicant_context(tenant_code: str) -> bytes:
+    """What an applicant's ciphertexts are bound to (GCM's associated data): the tenant, and the kind of record."""
+    return f"{tenant_code}:applicant".encode()
+
+
+def _applicant_row_context(tenant_code: str, _row: Mapping[str, Any]) -> bytes:
+    return applicant_context(tenant_code)
+
+
+APPLICANT_SECRETS = EncryptedColumns(Applicant, ("id_cipher", "name_cipher", "phone_cipher"), _applicant_row_context)
 
 
 class Case(IdMixin, Base):

@@ -19,7 +19,7 @@ from fuquan.platform.core.config import Settings, command_settings, data_dir_sec
 from fuquan.platform.core.console import output_console
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
 from fuquan.platform.core.errors import FuquanError
-from fuquan.platform.core.personal import PersonalDataCipher
+from fuquan.platform.migrations.keys import key_ring
 from fuquan.tenants.options import unit_code_option
 from fuquan.tenants.services import tenant_scope
 
@@ -49,7 +49,7 @@ def simulator_credentials(settings: Settings) -> dict[str, str]:
 async def connect_simulators(settings: Settings, tenant_codes: list[str], urls: Mapping[str, str]) -> None:
     """Point each tenant's adapters at the local simulators (``urls``: partner -> base URL)."""
     secret = simulator_secret(settings)
-    cipher = PersonalDataCipher(settings.secret_key)
+    keys = key_ring(settings)
     engine = create_engine(settings.database_url)
     try:
         async with session_scope(session_factory(engine)) as session:
@@ -57,7 +57,7 @@ async def connect_simulators(settings: Settings, tenant_codes: list[str], urls: 
                 scope = await tenant_scope(session, code)
                 for partner in PARTNERS:
                     await partner_services.configure(
-                        session, cipher, scope=scope, partner=partner,
+                        session, keys, scope=scope, partner=partner,
                         base_url=urls[partner], app_key=app_key_for(partner),
                         secret=derived_secret(secret, partner), actor="fuquan partners use-simulators",
                     )  # fmt: skip
@@ -126,7 +126,7 @@ def partners_set(
             async with session_scope(session_factory(engine)) as session:
                 scope = await tenant_scope(session, tenant_code)
                 await partner_services.configure(
-                    session, PersonalDataCipher(settings.secret_key), scope=scope,
+                    session, key_ring(settings), scope=scope,
                     partner=partner, base_url=base_url, app_key=app_key, secret=secret,
                     timeout_seconds=timeout_seconds, retries=retries, enabled=not disabled, actor="fuquan partners set",
                 )  # fmt: skip

@@ -28,6 +28,7 @@ from fuquan.platform.cli.integrations import (
     simulate,
     simulator_credentials,
 )
+from fuquan.platform.cli.keys import keys
 from fuquan.platform.core.config import DEMO_DATABASE, Settings, command_settings, load_settings, sqlite_url
 from fuquan.platform.core.console import output_console
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
@@ -80,6 +81,17 @@ def db_upgrade(revision: str) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.database_url, revision)
     console.print("数据库已迁移到最新版本")
+    if revision == "head":
+        made = _run(_with_sessions(settings, lambda maker: _prepare_keys(settings, maker)))
+        if made:
+            console.print(f"已为租户 {'、'.join(made)} 建立数据密钥（由主密钥包裹）")
+
+
+async def _prepare_keys(settings: Settings, session_maker: Any) -> list[str]:
+    """Every tenant's first data keys, where missing: a tenant's keys exist before any process serves it."""
+    from fuquan.platform.migrations.keys import key_ring, prepare_keys
+
+    return await prepare_keys(key_ring(settings), session_maker)
 
 
 def _progress() -> Progress:
@@ -107,9 +119,11 @@ async def _seed(settings: Settings, demo: bool) -> None:
         with _progress() as progress:
             task = progress.add_task("导入区划与网格", total=None)
             tenants = await seed(session_maker, lambda done, total: progress.update(task, completed=done, total=total))
+        await _prepare_keys(settings, session_maker)
         for tenant in tenants:
             _print_counts(tenant.name, tenant.code, tenant.counts_by_level)
         if demo:
+            from fuquan.platform.migrations.keys import key_ring
             from fuquan.platform.setup.demo_cases import EXTRA_STAFF, add_demo_cases
 
             async with session_scope(session_maker) as session:
@@ -117,7 +131,7 @@ async def _seed(settings: Settings, demo: bool) -> None:
             registry = AuthorityRegistry()  # one engine for grants and cases
             await add_demo_grants(session_maker, registry, lambda step: console.print(f"· {step}"))
             counts = await add_demo_cases(
-                session_maker, registry, settings.secret_key, settings.data_dir, lambda step: console.print(f"· {step}")
+                session_maker, registry, key_ring(settings), settings.data_dir, lambda step: console.print(f"· {step}")
             )
             console.print("演示办件：" + "，".join(f"{status} {count}" for status, count in counts.items()))
             table = Table(title="演示账号（仅供开发演示）")
@@ -169,6 +183,7 @@ def tenants_import(province: str) -> None:
                 result = await seed_tenant(
                     session, province, progress=lambda done, total: progress.update(task, completed=done, total=total)
                 )
+        await _prepare_keys(settings, session_maker)
         _print_counts(result.name, result.code, result.counts_by_level)
 
     _run(_with_sessions(settings, work))
@@ -363,6 +378,7 @@ def _print_demo_residents() -> None:
 
 
 cli.add_command(bench)
+cli.add_command(keys)
 cli.add_command(calendar_commands)
 cli.add_command(partners)
 cli.add_command(simulate)

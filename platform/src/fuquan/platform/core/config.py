@@ -15,12 +15,15 @@ from pathlib import Path
 import msgspec
 
 _SECRET_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
+_MASTER_FILE = "master_key"
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     data_dir: Path
     database_url: str
-    secret_key: str
+    secret_key: str  # signs CSRF tokens and keys the partner-answer cache; reads data written before data keys
+    master_key: str  # wraps every tenant's data keys (envelope encryption): never stored in the database
+    previous_master_keys: tuple[str, ...] = ()  # still accepted for unwrapping while `fuquan keys rotate` runs
     redis_url: str | None = None
     redis_namespace: str = "fuquan"
     files_url: str | None = None  # s3://bucket/prefix: materials in object storage (else data_dir/files)
@@ -54,6 +57,21 @@ def _secret_key(source: Mapping[str, str], data_dir: Path) -> str:
     return source.get("FUQUAN_SECRET_KEY") or data_dir_secret(data_dir, _SECRET_FILE)
 
 
+def _master_key(source: Mapping[str, str], data_dir: Path) -> str:
+    """``FUQUAN_MASTER_KEY``, else the file ``FUQUAN_MASTER_KEY_FILE`` names (a mounted secret), else one generated
+    once into the data dir beside the embedded database."""
+    if source.get("FUQUAN_MASTER_KEY"):
+        return source["FUQUAN_MASTER_KEY"]
+    if source.get("FUQUAN_MASTER_KEY_FILE"):
+        return Path(source["FUQUAN_MASTER_KEY_FILE"]).read_text().strip()
+    return data_dir_secret(data_dir, _MASTER_FILE)
+
+
+def _previous_master_keys(source: Mapping[str, str]) -> tuple[str, ...]:
+    """``FUQUAN_PREVIOUS_MASTER_KEYS``: comma-separated, during a rotation only."""
+    return tuple(key.strip() for key in source.get("FUQUAN_PREVIOUS_MASTER_KEYS", "").split(",") if key.strip())
+
+
 def data_dir_secret(data_dir: Path, name: str) -> str:
     """A random secret kept in ``data_dir/name`` (mode 0600), generated on first use."""
     path = data_dir / name
@@ -79,6 +97,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         "data_dir": data_dir,
         "database_url": source.get("FUQUAN_DATABASE_URL") or sqlite_url(data_dir / "fuquan.db"),
         "secret_key": _secret_key(source, data_dir),
+        "master_key": _master_key(source, data_dir),
+        "previous_master_keys": _previous_master_keys(source),
     }
     for field in msgspec.structs.fields(Settings):
         env_name = f"FUQUAN_{field.name.upper()}"

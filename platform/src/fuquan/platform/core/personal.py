@@ -1,27 +1,20 @@
-"""Personal data (个人信息): resident ID numbers, display masks and encryption at rest (DESIGN §10).
+"""Personal data (个人信息): resident ID numbers, display masks and the checks of what clerks type (DESIGN §10).
 
 - ``parse_resident_id`` checks a 公民身份号码 against GB 11643-1999.
 - ``mask_*`` give the masked forms shown on screen (脱敏显示).
-- ``PersonalDataCipher`` encrypts with SM4-GCM and derives an HMAC-SM3 blind index (盲索引) for lookup.
+- encryption at rest and the blind index (盲索引) are the key ring's (``core.keys``).
 
 Error messages never repeat the number: they reach logs and API responses.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import Final, Literal
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
-from fuquan.platform.core.crypto import hmac_sm3_hex
 from fuquan.platform.core.errors import ValidationFailed
 from fuquan.platform.core.timeutil import local_date, utcnow
 
@@ -64,7 +57,8 @@ class ResidentId:
         return f"ResidentId(number={mask_id_number(self.number)!r})"
 
 
-def _normalise(text: str) -> str:
+def normalise_id_number(text: str) -> str:
+    """The number as stored and indexed: NFKC (full-width digits and ｘ), no spaces, upper-case X."""
     # NFKC turns full-width digits and ｘ from Chinese input methods into ASCII; clerks also type spaces.
     return "".join(unicodedata.normalize("NFKC", text).split()).upper()
 
@@ -82,7 +76,7 @@ def parse_resident_id(text: str, *, today: date | None = None) -> ResidentId:
 
     ``today`` defaults to the current date in China, so a birth registered today is accepted.
     """
-    number = _normalise(text)
+    number = normalise_id_number(text)
     if len(number) != ID_LENGTH:
         if len(number) == 15:
             # 15-digit numbers were issued before 1999 and cannot be checked; ask for the current card.
@@ -123,7 +117,7 @@ def _mask_middle(value: str, keep_start: int, keep_end: int) -> str:
 
 def mask_id_number(number: str) -> str:
     """身份证号码脱敏: first 4 and last 4 kept, ``6402**********1234``; short input is masked entirely."""
-    return _mask_middle(_normalise(number), 4, 4)
+    return _mask_middle(normalise_id_number(number), 4, 4)
 
 
 def mask_name(name: str) -> str:
@@ -140,80 +134,6 @@ def mask_phone(phone: str) -> str:
     if len(phone) < 8:
         return "*" * len(phone)
     return _mask_middle(phone, 3, 4)
-
-
-class DecryptionFailed(Exception):
-    """A stored ciphertext is corrupt, was tampered with, belongs to another context, or needs another key.
-
-    Not a ``FuquanError``: stored data failing its integrity check is a server fault, not bad input.
-    """
-
-
-_VERSION: Final = b"\x01"  # SM4-GCM, 12-byte nonce, 16-byte tag, keys derived as below
-_NONCE_BYTES: Final = 12
-_TAG_BYTES: Final = 16
-_HKDF_SALT: Final = b"fuquan/pii/v1"
-_ENCRYPTION_INFO: Final = b"fuquan/pii/sm4-gcm"
-_INDEX_INFO: Final = b"fuquan/pii/blind-index/hmac-sm3"
-
-
-def _derive(secret: bytes, info: bytes, length: int) -> bytes:
-    return HKDF(hashes.SM3(), length=length, salt=_HKDF_SALT, info=info).derive(secret)
-
-
-class PersonalDataCipher:
-    """个人信息加密: SM4-GCM encryption at rest and an HMAC-SM3 blind index, keyed from the platform secret.
-
-    The two keys come from HKDF with different ``info``, so knowing the index key reveals nothing
-    about the encryption key and vice versa.
-    """
-
-    __slots__ = ("_encryption_key", "_index_key")
-
-    def __init__(self, secret_key: str) -> None:
-        if not secret_key:
-            raise ValueError("secret_key must not be empty")
-        secret = secret_key.encode()
-        self._encryption_key = _derive(secret, _ENCRYPTION_INFO, 16)
-        self._index_key = _derive(secret, _INDEX_INFO, 32)
-
-    def __repr__(self) -> str:
-        return "PersonalDataCipher(<keys hidden>)"
-
-    def encrypt(self, plaintext: str, *, context: bytes = b"") -> bytes:
-        """Version byte + nonce + ciphertext + tag. ``context`` (e.g. tenant and record id) is authenticated.
-
-        Binding the context means a ciphertext copied into another record or tenant fails to decrypt.
-        """
-        nonce = os.urandom(_NONCE_BYTES)  # random per message: GCM breaks if a nonce repeats under one key
-        encryptor = Cipher(algorithms.SM4(self._encryption_key), modes.GCM(nonce)).encryptor()
-        encryptor.authenticate_additional_data(context)
-        ciphertext = encryptor.update(plaintext.encode()) + encryptor.finalize()
-        return _VERSION + nonce + ciphertext + encryptor.tag
-
-    def decrypt(self, blob: bytes, *, context: bytes = b"") -> str:
-        """The plaintext of ``encrypt``'s output; ``DecryptionFailed`` if anything does not check out."""
-        if len(blob) < 1 + _NONCE_BYTES + _TAG_BYTES or blob[:1] != _VERSION:
-            raise DecryptionFailed("unknown format or truncated ciphertext")
-        nonce, ciphertext, tag = blob[1 : 1 + _NONCE_BYTES], blob[1 + _NONCE_BYTES : -_TAG_BYTES], blob[-_TAG_BYTES:]
-        decryptor = Cipher(algorithms.SM4(self._encryption_key), modes.GCM(nonce, tag)).decryptor()
-        decryptor.authenticate_additional_data(context)
-        try:
-            plaintext = decryptor.update(ciphertext) + decryptor.finalize()
-        except InvalidTag:
-            raise DecryptionFailed("authentication failed: wrong key or context, or tampered ciphertext") from None
-        return plaintext.decode()
-
-    def blind_index(self, id_number: str, *, tenant: str) -> str:
-        """盲索引: hex HMAC-SM3 of ``tenant:number``, for equality lookup without decrypting.
-
-        The tenant in the input makes the same person's index unrelated across tenants, so indexes
-        cannot be joined between tenants.
-        """
-        if not tenant or ":" in tenant:
-            # ':' is the separator; forbidding it keeps (tenant, number) → input one-to-one.
-            raise ValueError("tenant must be non-empty and contain no ':'")
-        return hmac_sm3_hex(self._index_key, f"{tenant}:{_normalise(id_number)}".encode())
 
 
 # -- free text a clerk types: names, phones, purposes -------------------------------------------------------

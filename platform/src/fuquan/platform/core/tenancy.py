@@ -10,3 +10,10 @@ from typing import Protocol
 class OfTenant(Protocol):
     @property
     def tenant_id(self) -> int: ...
+
+
+class NamedTenant(OfTenant, Protocol):
+    """A tenant's scope as the key ring needs it: its id, and its code (part of every blind index)."""
+
+    @property
+    def tenant_code(self) -> str: ...

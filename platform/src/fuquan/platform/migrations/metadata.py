@@ -11,6 +11,7 @@ from fuquan.platform.catalog import models as catalog_models
 from fuquan.platform.core.audit import models as audit_models
 from fuquan.platform.core.db import Base
 from fuquan.platform.core.jobs import models as job_models
+from fuquan.platform.core.keys import models as key_models
 from fuquan.platform.core.versions import models as version_models
 from fuquan.tenants import models as tenant_models
 
@@ -21,6 +22,7 @@ MODEL_MODULES = (
     audit_models,
     job_models,
     version_models,
+    key_models,
     authority_models,
     calendar_models,
     case_models,

@@ -59,7 +59,7 @@ from fuquan.platform.setup.bench_integrations import (
 from fuquan.platform.setup.benchkit import (
     ADMIN,
     CLERK,
-    SECRET_KEY,
+    KEYS_ENVIRONMENT,
     SERVE,
     TOWN,
     BenchmarkError,
@@ -252,12 +252,12 @@ def _bench_backend(
         upgrade(database_url)
         asyncio.run(seed_database(database_url))
         if simulators is not None:
-            asyncio.run(point_at_simulators(database_url, SECRET_KEY, simulators))
+            asyncio.run(point_at_simulators(database_url, simulators))
         setup_seconds = time.perf_counter() - started
         env = {
             "FUQUAN_DATABASE_URL": database_url,
             "FUQUAN_DATA_DIR": str(workdir / "data"),
-            "FUQUAN_SECRET_KEY": SECRET_KEY,
+            **KEYS_ENVIRONMENT,
             "FUQUAN_LOGIN_ATTEMPTS_PER_MINUTE": "1000000",
             "FUQUAN_LOG_LEVEL": "WARNING",
             "FUQUAN_REDIS_URL": redis_url or "",

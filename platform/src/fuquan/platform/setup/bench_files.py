@@ -5,6 +5,10 @@ one S3 bucket (moto's S3 server, started here on a free port). A window clerk op
 ``uploads`` distinct photos are uploaded to their required materials by ``concurrency`` clients, alternately
 through one process and the other. Then every acknowledged upload is read back through the *other* process
 and compared byte for byte: ``lost`` counts what was acknowledged but cannot be read back whole.
+
+Halfway through, the S3 server is stopped for ``outage_seconds`` and started again on the same port, as a MinIO
+restart is (moto keeps the bucket in its process, as MinIO keeps it on disk). Uploads meanwhile are refused with
+503 and nothing recorded; the clients retry them, as a clerk would, until the store is back.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from fuquan.platform.setup.bench_cases import ITEM, resident
 from fuquan.platform.setup.benchkit import (
     ADMIN,
     CLERK,
-    SECRET_KEY,
+    KEYS_ENVIRONMENT,
     SERVE,
     TOWN,
     BenchmarkError,
@@ -42,6 +46,7 @@ from fuquan.platform.setup.benchkit import (
 
 BUCKET = "fuquan-bench-files"
 MAX_UPLOADS = 20_000
+MAX_ATTEMPTS = 60  # per upload, 0.5 s apart: the store may be down for up to half a minute
 
 
 def distinct_png(number: int) -> bytes:
@@ -55,23 +60,40 @@ def distinct_png(number: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixel) + chunk(b"IEND", b"")
 
 
+class _S3:
+    """moto's S3 server on a free port, which can be restarted on the same port with its buckets kept."""
+
+    def __init__(self) -> None:
+        try:
+            from moto.server import ThreadedMotoServer
+        except ImportError as error:  # a development dependency: the benchmark runs from a checkout
+            raise BenchmarkError(
+                "fuquan bench files needs moto's S3 server: run it from a checkout (uv sync)"
+            ) from error
+        self._server_class = ThreadedMotoServer
+        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.server.start()
+        host, self.port = self.server.get_host_and_port()
+        self.endpoint = f"http://{host}:{self.port}"
+
+    def restart(self, outage_seconds: float) -> None:
+        self.server.stop()
+        time.sleep(outage_seconds)
+        self.server = self._server_class(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self.server.start()
+
+
 @contextlib.contextmanager
-def _s3() -> Iterator[dict[str, str]]:
+def _s3() -> Iterator[tuple[_S3, dict[str, str]]]:
+    s3 = _S3()
     try:
-        from moto.server import ThreadedMotoServer
-    except ImportError as error:  # a development dependency: the benchmark runs from a checkout
-        raise BenchmarkError("fuquan bench files needs moto's S3 server: run it from a checkout (uv sync)") from error
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        endpoint = f"http://{host}:{port}"
-        if httpx.put(f"{endpoint}/{BUCKET}", timeout=10, trust_env=False).status_code != 200:
+        if httpx.put(f"{s3.endpoint}/{BUCKET}", timeout=10, trust_env=False).status_code != 200:
             raise BenchmarkError("the S3 server did not create the bucket")
-        yield {"FUQUAN_FILES_URL": f"s3://{BUCKET}/materials", "AWS_ENDPOINT": endpoint, "AWS_REGION": "us-east-1",
-               "AWS_ACCESS_KEY_ID": "fuquan-bench", "AWS_SECRET_ACCESS_KEY": "fuquan-bench-secret"}  # fmt: skip
+        yield s3, {"FUQUAN_FILES_URL": f"s3://{BUCKET}/materials", "AWS_ENDPOINT": s3.endpoint,
+                   "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "fuquan-bench",
+                   "AWS_SECRET_ACCESS_KEY": "fuquan-bench-secret"}  # fmt: skip
     finally:
-        server.stop()
+        s3.server.stop()
 
 
 @contextlib.contextmanager
@@ -83,7 +105,9 @@ def _database(url: str, workdir: Path) -> Iterator[str]:
         yield database_url
 
 
-async def _uploads(servers: list[Served], uploads: int, concurrency: int) -> dict[str, Any]:
+async def _uploads(
+    servers: list[Served], uploads: int, concurrency: int, s3: _S3, outage_seconds: float
+) -> dict[str, Any]:
     async with client(servers[0].url) as http:
         admin = await login(http, ADMIN)
         grant = {"item": ITEM, "action": "accept", "unit": TOWN, "scope": "unit", "valid_from": "2026-01-01",
@@ -100,18 +124,28 @@ async def _uploads(servers: list[Served], uploads: int, concurrency: int) -> dic
     slots = slots[:uploads]
     acknowledged: dict[int, tuple[bytes, int]] = {}  # position -> (bytes, the process that took them)
     refused: list[str] = []
+    unavailable = 0  # 503 answers while the store was down, each retried
+    restart: asyncio.Task[None] | None = None
     seconds: list[float] = []
     queue = list(enumerate(slots))
     queue.reverse()
 
     async def worker(http: httpx.AsyncClient, process: int) -> None:
+        nonlocal unavailable, restart
         while queue:
             position, (case_id, index) = queue.pop()
+            if restart is None and position >= len(slots) // 2 and outage_seconds > 0:
+                restart = asyncio.create_task(asyncio.to_thread(s3.restart, outage_seconds))
             data = distinct_png(position)
-            started = time.perf_counter()
-            answer = await http.post(f"/api/v1/cases/{case_id}/materials/{index}",
-                                     files={"file": ("photo.png", data, "image/png")}, headers=clerk)  # fmt: skip
-            seconds.append(time.perf_counter() - started)
+            for _attempt in range(MAX_ATTEMPTS):
+                started = time.perf_counter()
+                answer = await http.post(f"/api/v1/cases/{case_id}/materials/{index}",
+                                         files={"file": ("photo.png", data, "image/png")}, headers=clerk)  # fmt: skip
+                seconds.append(time.perf_counter() - started)
+                if answer.status_code != 503:
+                    break
+                unavailable += 1
+                await asyncio.sleep(0.5)  # the store is down: try again, as the clerk would
             if answer.status_code == 200:
                 acknowledged[position] = (data, process)
             else:
@@ -122,6 +156,8 @@ async def _uploads(servers: list[Served], uploads: int, concurrency: int) -> dic
         opened = [(await stack.enter_async_context(client(servers[n % 2].url)), n % 2) for n in range(2 * concurrency)]
         began = time.perf_counter()
         await asyncio.gather(*(worker(http, process) for http, process in opened))
+        if restart is not None:
+            await restart
         elapsed = time.perf_counter() - began
         lost = 0
         for position, (data, process) in acknowledged.items():
@@ -134,6 +170,9 @@ async def _uploads(servers: list[Served], uploads: int, concurrency: int) -> dic
         "acknowledged": len(acknowledged),
         "refused": len(refused),
         "refusals": refused[:5],
+        "s3_restarted_after": len(slots) // 2 if restart is not None else None,
+        "s3_outage_seconds": outage_seconds if restart is not None else 0,
+        "answered_503_while_s3_was_down": unavailable,
         "read_back_through_the_other_process": len(acknowledged) - lost,
         "lost": lost,
         "seconds": round(elapsed, 2),
@@ -143,7 +182,13 @@ async def _uploads(servers: list[Served], uploads: int, concurrency: int) -> dic
 
 
 def run_files_benchmark(
-    database_url: str, *, redis_url: str | None, uploads: int = 1000, concurrency: int = 4, data_dir: Path
+    database_url: str,
+    *,
+    redis_url: str | None,
+    uploads: int = 1000,
+    concurrency: int = 4,
+    outage_seconds: float = 2.0,
+    data_dir: Path,
 ) -> dict[str, Any]:
     """The figures (see the module's docstring) as a JSON-able dict."""
     from fuquan.platform.migrations.runner import upgrade
@@ -151,16 +196,16 @@ def run_files_benchmark(
     if not 1 <= uploads <= MAX_UPLOADS:
         raise ValueError(f"uploads must be between 1 and {MAX_UPLOADS}")
     data_dir.mkdir(parents=True, exist_ok=True)
-    with _s3() as s3, _database(database_url, data_dir) as database:
+    with _s3() as (s3, s3_environment), _database(database_url, data_dir) as database:
         upgrade(database)
         asyncio.run(seed_database(database))
-        common = {**s3, "FUQUAN_DATABASE_URL": database, "FUQUAN_SECRET_KEY": SECRET_KEY, "FUQUAN_LOG_LEVEL": "WARNING",
+        common = {**s3_environment, "FUQUAN_DATABASE_URL": database, **KEYS_ENVIRONMENT, "FUQUAN_LOG_LEVEL": "WARNING",
                   "FUQUAN_LOGIN_ATTEMPTS_PER_MINUTE": "1000000", "FUQUAN_REDIS_URL": redis_url or "",
                   "FUQUAN_REDIS_NAMESPACE": f"fuquan-bench-files-{os.getpid()}-{time.monotonic_ns()}"}  # fmt: skip
         with (
             serving([SERVE], {**common, "FUQUAN_DATA_DIR": str(data_dir / "one")}, data_dir) as [one],
             serving([SERVE], {**common, "FUQUAN_DATA_DIR": str(data_dir / "two")}, data_dir) as [two],
         ):
-            figures = asyncio.run(_uploads([one, two], uploads, concurrency))
+            figures = asyncio.run(_uploads([one, two], uploads, concurrency, s3, outage_seconds))
         figures["local_files_written"] = sum(1 for _ in data_dir.glob("*/files/**/*") if _.is_file())
     return {"backend": database_url.split(":", 1)[0].split("+", maxsplit=1)[0], "processes": 2, **figures}

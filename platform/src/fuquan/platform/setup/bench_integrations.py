@@ -73,10 +73,20 @@ from fuquan.platform.catalog.models import CatalogItem
 from fuquan.platform.catalog.services import current
 from fuquan.platform.core.config import Settings, sqlite_url
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
-from fuquan.platform.core.personal import PersonalDataCipher
 from fuquan.platform.core.timeutil import local_date, utcnow
 from fuquan.platform.setup.bench_people import TENANT, People, cached_subjects, cold_subjects, shared_requests
-from fuquan.platform.setup.benchkit import ADMIN, CLERK, SECRET_KEY, TOWN, expect, latency, login, seed_database
+from fuquan.platform.setup.benchkit import (
+    ADMIN,
+    CLERK,
+    MASTER_KEY,
+    SECRET_KEY,
+    TOWN,
+    bench_key_ring,
+    expect,
+    latency,
+    login,
+    seed_database,
+)
 from fuquan.tenants.repositories import TenantRepository
 from fuquan.tenants.scope import whole_tenant
 
@@ -281,7 +291,7 @@ def _silenced() -> Iterator[None]:
 async def _prepare(settings: Settings, simulators: RunningSimulators) -> dict[str, CatalogItem]:
     """Seed the database, point tenant 64 at the simulators; tenant 64's published catalogue items."""
     await seed_database(settings.database_url)
-    return await point_at_simulators(settings.database_url, settings.secret_key, simulators)
+    return await point_at_simulators(settings.database_url, simulators)
 
 
 def adults(population: Population) -> list[Person]:
@@ -289,9 +299,7 @@ def adults(population: Population) -> list[Person]:
     return People.of(population).adults
 
 
-async def point_at_simulators(
-    database_url: str, secret_key: str, simulators: RunningSimulators
-) -> dict[str, CatalogItem]:
+async def point_at_simulators(database_url: str, simulators: RunningSimulators) -> dict[str, CatalogItem]:
     """Configure every partner of tenant 64 to answer from the simulators; tenant 64's published items."""
     engine = create_engine(database_url)
     try:
@@ -300,7 +308,7 @@ async def point_at_simulators(
             assert tenant is not None, "the seed makes tenant 64"
             for partner in PARTNERS:
                 await partner_services.configure(
-                    session, PersonalDataCipher(secret_key), scope=whole_tenant(tenant),
+                    session, bench_key_ring(), scope=whole_tenant(tenant),
                     partner=partner, base_url=simulators.url(partner), app_key=app_key_for(partner),
                     secret=derived_secret(SIMULATOR_SECRET, partner), timeout_seconds=PARTNER_TIMEOUT_SECONDS,
                     retries=PARTNER_RETRIES, actor="fuquan bench integrations",
@@ -343,6 +351,7 @@ def run_integration_benchmark(*, rounds: int = 200, slow_cases: int = 10, data_d
         data_dir=root,
         database_url=sqlite_url(root / "bench.db"),
         secret_key=SECRET_KEY,
+        master_key=MASTER_KEY,
         log_level="ERROR",
         login_attempts_per_minute=100_000,
     )

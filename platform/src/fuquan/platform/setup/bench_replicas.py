@@ -43,7 +43,7 @@ from fuquan.platform.catalog.services import default_catalog
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
 from fuquan.platform.migrations.runner import upgrade
 from fuquan.platform.setup.benchkit import (
-    SECRET_KEY,
+    KEYS_ENVIRONMENT,
     SERVE,
     BenchmarkError,
     Served,
@@ -131,7 +131,7 @@ def _serving(database_url: str, redis_url: str, workdir: Path, count: int, *opti
         "FUQUAN_REDIS_URL": redis_url,
         "FUQUAN_REDIS_NAMESPACE": f"fuquan-bench-{os.getpid()}-{time.monotonic_ns()}",
         "FUQUAN_DATA_DIR": str(workdir / "data"),
-        "FUQUAN_SECRET_KEY": SECRET_KEY,
+        **KEYS_ENVIRONMENT,
         "FUQUAN_LOGIN_ATTEMPTS_PER_MINUTE": "1000000",
         "FUQUAN_LOG_LEVEL": "WARNING",
     }

@@ -16,21 +16,48 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+if TYPE_CHECKING:
+    from fuquan.platform.core.keys.services import KeyRing
+
 __all__ = [
-    "ADMIN", "CLERK", "SECRET_KEY", "SERVE", "TOWN", "BenchmarkError", "Served", "Timing", "admin_execute",
-    "client", "collector_paused", "drive", "expect", "free_port", "hammer", "latency", "login", "percentile",
-    "seed_database", "serving", "temporary_database",
+    "ADMIN",
+    "CLERK",
+    "KEYS_ENVIRONMENT",
+    "MASTER_KEY",
+    "SECRET_KEY",
+    "SERVE",
+    "TOWN",
+    "BenchmarkError",
+    "Served",
+    "Timing",
+    "admin_execute",
+    "bench_key_ring",
+    "client",
+    "collector_paused",
+    "drive",
+    "expect",
+    "free_port",
+    "hammer",
+    "latency",
+    "login",
+    "percentile",
+    "seed_database",
+    "serving",
+    "temporary_database",
 ]  # fmt: skip
 
 # the staff every benchmark logs in as (seeded with the demo's password) and the unit they work at
 ADMIN, CLERK, TOWN = "nx_admin", "cs_clerk", "640202001"
 SECRET_KEY = "fuquan-bench-secret-key"  # noqa: S105 - a throwaway key for throwaway databases
+MASTER_KEY = "fuquan-bench-master-key-for-throwaway-databases"
+# every process of a benchmark shares its keys, whatever its data dir
+KEYS_ENVIRONMENT = {"FUQUAN_SECRET_KEY": SECRET_KEY, "FUQUAN_MASTER_KEY": MASTER_KEY}
 STARTUP_TIMEOUT = 300.0  # a Shandong-scale engine takes a while to build in each process
 REQUEST_TIMEOUT = 60.0
 SERVE = [sys.executable, "-c", "from fuquan.platform.cli.main import main; main()", "serve"]
@@ -140,9 +167,19 @@ def temporary_database(server_url: str, name: str) -> Iterator[str]:
         asyncio.run(admin_execute(server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
+def bench_key_ring() -> KeyRing:
+    """The keys a benchmark's commands use: the same as its servers' (``KEYS_ENVIRONMENT``)."""
+    from fuquan.platform.core.config import load_settings
+    from fuquan.platform.migrations.keys import key_ring
+
+    return key_ring(load_settings({"FUQUAN_DATA_DIR": "/nonexistent", **KEYS_ENVIRONMENT}))
+
+
 async def seed_database(url: str) -> None:
-    """Both tenants, the catalogue and the demo staff, as ``fuquan demo`` seeds them (no demo cases)."""
+    """Both tenants, the catalogue and the demo staff, as ``fuquan demo`` seeds them (no demo cases), and the
+    tenants' data keys under ``MASTER_KEY``."""
     from fuquan.platform.core.db import create_engine, session_factory, session_scope
+    from fuquan.platform.migrations.keys import prepare_keys
     from fuquan.platform.setup.demo import add_demo_staff
     from fuquan.platform.setup.seed import seed
 
@@ -152,6 +189,7 @@ async def seed_database(url: str) -> None:
         await seed(maker)
         async with session_scope(maker) as session:
             await add_demo_staff(session)
+        await prepare_keys(bench_key_ring(), maker)
     finally:
         await engine.dispose()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import structlog
 
+from fuquan.platform.cases.models import applicant_context
 from fuquan.platform.cases.repositories import ApplicantRepository, CaseRepository
 from fuquan.platform.cases.services.context import CaseContext
 from fuquan.platform.core.audit.services import AuditEntry, append
@@ -18,7 +19,7 @@ async def reveal_applicant(ctx: CaseContext, case_id: int, purpose: str) -> dict
     purpose = reveal_purpose(purpose)  # what the audit record keeps: readable words, never blanks
     case = await CaseRepository(ctx.session).get(ctx.actor.scope, case_id)
     applicant = await ApplicantRepository(ctx.session).get(case.applicant_id)
-    context = f"{ctx.actor.scope.tenant_code}:applicant".encode()
+    context = applicant_context(ctx.actor.scope.tenant_code)
     revealed = {
         "id_number": ctx.cipher.decrypt(applicant.id_cipher, context=context),
         "name": ctx.cipher.decrypt(applicant.name_cipher, context=context),

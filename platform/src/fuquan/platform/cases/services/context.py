@@ -25,7 +25,8 @@ from fuquan.platform.core.audit.services import append
 from fuquan.platform.core.db import own_session
 from fuquan.platform.core.errors import PermissionDenied
 from fuquan.platform.core.inserts import NewRow
-from fuquan.platform.core.personal import PersonalDataCipher
+from fuquan.platform.core.keys.ciphers import TenantCipher
+from fuquan.platform.core.keys.services import KeyRing
 from fuquan.platform.core.timeutil import local_date
 from fuquan.platform.core.versions.services import TenantSettingCache
 from fuquan.tenants.scope import TenantScope
@@ -51,18 +52,23 @@ class PartnerAccess:
 @dataclass(frozen=True, slots=True)
 class CaseServices:
     """The process's part of every case context, made once per app: the per-tenant caches (catalogue edition,
-    working calendar, authority), the cipher and the partners' gateways. One dependency, not one per piece:
+    working calendar, authority, data keys) and the partners' gateways. One dependency, not one per piece:
     each dependency Litestar resolves costs every request a task."""
 
     catalogs: CatalogCache
     calendars: TenantSettingCache[TenantScope, WorkingCalendar]
     registry: AuthorityRegistry
-    cipher: PersonalDataCipher
+    keys: KeyRing
     partners: PartnerAccess
 
     async def context(self, session: AsyncSession, actor: Actor, request_id: str | None) -> CaseContext:
-        catalog, calendar = await self.catalogs.current(actor.scope), await self.calendars.get(actor.scope)
-        return CaseContext(session, actor, catalog, self.registry, self.cipher, request_id, calendar, self.partners)
+        scope = actor.scope
+        catalog, calendar, cipher = (
+            await self.catalogs.current(scope),
+            await self.calendars.get(scope),
+            await self.keys.cipher(scope),
+        )
+        return CaseContext(session, actor, catalog, self.registry, cipher, request_id, calendar, self.partners)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +79,7 @@ class CaseContext:
     actor: Actor
     catalog: Catalog
     registry: AuthorityRegistry
-    cipher: PersonalDataCipher
+    cipher: TenantCipher  # the actor's tenant's
     request_id: str | None
     calendar: WorkingCalendar  # the tenant's working days (deadlines, deferrals)
     partners: PartnerAccess | None = None  # None: no partner is asked (commands, the demo's history)

@@ -10,7 +10,7 @@ import msgspec
 import structlog
 
 from fuquan.integrations.partners.uscc import InvalidCreditCode, normalise_credit_code
-from fuquan.platform.cases.models import Applicant, Case, CaseFile, CaseMaterial
+from fuquan.platform.cases.models import Applicant, Case, CaseFile, CaseMaterial, applicant_context
 from fuquan.platform.cases.repositories import ApplicantRepository, CaseRepository
 from fuquan.platform.cases.schemas import CaseCreate
 from fuquan.platform.cases.services import partners
@@ -32,9 +32,8 @@ def _digest(request: CaseCreate) -> str:
 
 async def _person(ctx: CaseContext, number: str, name: str, phone: str | None, now: datetime) -> Applicant:
     """The applicant (or related person) row for a checked ID number: found by its blind index, else added."""
-    tenant = ctx.actor.scope.tenant_code
-    index = ctx.cipher.blind_index(number, tenant=tenant)
-    context = f"{tenant}:applicant".encode()
+    index = ctx.cipher.blind_index(number)
+    context = applicant_context(ctx.actor.scope.tenant_code)
     # inserted unless the blind index is taken, then read: one round trip for a first-time applicant
     return await ApplicantRepository(ctx.session).add(
         ctx.actor.scope,
@@ -93,7 +92,7 @@ def _subjects(ctx: CaseContext, request: CaseCreate, now: datetime) -> partners.
     return partners.Subjects(
         id_number=resident.number,
         name=person_name(request.applicant.name),
-        person_index=ctx.cipher.blind_index(resident.number, tenant=ctx.actor.scope.tenant_code),
+        person_index=ctx.cipher.blind_index(resident.number),
         related_id_number=related_number,
         related_name=None if related is None else person_name(related.name, "关系人"),
         credit_code=credit_code,

@@ -11,7 +11,7 @@ from fuquan.authority import services as authority
 from fuquan.integrations.models import HrssRecord
 from fuquan.integrations.repositories import HrssRecordRepository
 from fuquan.integrations.shared_data import SharedDataAnswer
-from fuquan.platform.cases.models import Case, CaseFile
+from fuquan.platform.cases.models import Case, CaseFile, applicant_context
 from fuquan.platform.cases.repositories import CaseRepository
 from fuquan.platform.cases.services import partners
 from fuquan.platform.cases.services.context import (
@@ -43,7 +43,7 @@ ASKING_AGAIN = frozenset({Action.SUBMIT, Action.RESUBMIT})  # steps that first r
 
 def _subjects_of(ctx: CaseContext, file: CaseFile) -> partners.Subjects:
     """The identifiers of an existing case, decrypted for the partner questions only."""
-    context = f"{ctx.actor.scope.tenant_code}:applicant".encode()
+    context = applicant_context(ctx.actor.scope.tenant_code)
     applicant, related = file.applicant, file.related
     return partners.Subjects(
         id_number=ctx.cipher.decrypt(applicant.id_cipher, context=context),

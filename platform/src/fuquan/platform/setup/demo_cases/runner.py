@@ -37,7 +37,8 @@ from fuquan.platform.catalog.services import Catalog
 from fuquan.platform.core.audit.services import AuditEntry, append
 from fuquan.platform.core.db import session_scope
 from fuquan.platform.core.files import LocalFileStore, sniff_upload
-from fuquan.platform.core.personal import PersonalDataCipher
+from fuquan.platform.core.keys.ciphers import TenantCipher
+from fuquan.platform.core.keys.services import KeyRing
 from fuquan.platform.core.timeutil import local_date, utcnow
 from fuquan.platform.setup.demo import DEMO_PASSWORD, DEMO_STAFF, PILOT_START, DemoStaff
 from fuquan.platform.setup.demo_cases.people import (
@@ -71,7 +72,7 @@ class _Run:
     scope: TenantScope  # the whole tenant
     catalog: Catalog
     registry: AuthorityRegistry
-    cipher: PersonalDataCipher
+    cipher: TenantCipher
     calendar: WorkingCalendar
     actors: dict[str, Actor]
     approvers: dict[str, list[str]]
@@ -250,7 +251,7 @@ def _backdate_case(
 async def add_demo_cases(
     session_maker: async_sessionmaker[AsyncSession],
     registry: AuthorityRegistry,
-    secret_key: str,
+    keys: KeyRing,
     data_dir: Path,
     progress: Callable[[str], None],
     *,
@@ -267,7 +268,6 @@ async def add_demo_cases(
     """
     now = utcnow()
     rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not a secret
-    cipher = PersonalDataCipher(secret_key)
     store = LocalFileStore(data_dir / "files")
     async with session_scope(session_maker) as session:
         tenant = await TenantRepository(session).by_code(TENANT)
@@ -284,9 +284,10 @@ async def add_demo_cases(
         for member in (*DEMO_STAFF, *EXTRA_STAFF):
             if member.tenant == TENANT and member.role == "approver":
                 approvers.setdefault(member.unit, []).append(member.username)
+        scope = whole_tenant(tenant)
         run = _Run(
-            scope=whole_tenant(tenant), catalog=await catalog_services.current(session, whole_tenant(tenant)),
-            registry=registry, cipher=cipher, calendar=await calendar_for(session, whole_tenant(tenant)), actors=actors,
+            scope=scope, catalog=await catalog_services.current(session, scope), registry=registry,
+            cipher=await keys.cipher(scope, session), calendar=await calendar_for(session, scope), actors=actors,
             approvers=approvers, photos={}, store=store, today=local_date(now, tenant.timezone),
         )  # fmt: skip
         desk_items = await _desk_items(session, run, registry, now)
