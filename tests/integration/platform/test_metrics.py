@@ -65,3 +65,46 @@ async def test_only_the_scraper_reads_the_metrics(settings: Settings) -> None:
     assert 'fuquan_policy_version{tenant="64"}' in scraped.text
     assert 'fuquan_policy_versions_behind{tenant="64"} 0.0' in scraped.text
     assert not any("/metrics" in line for line in lines if line.startswith("fuquan_requests_total"))
+
+
+def _decisions(text: str, outcome: str) -> float:
+    wanted = f'fuquan_authority_decisions_total{{outcome="{outcome}",question="check",tenant="64"}}'
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(wanted))
+
+
+async def test_decisions_are_counted_per_tenant_and_outcome(settings: Settings) -> None:
+    """Decisions per second is the rate of a counter per tenant, question and outcome."""
+    app = create_app(msgspec.structs.replace(settings, metrics_token=TOKEN))
+    scraper = {"Authorization": f"Bearer {TOKEN}"}
+    question = {"unit": "640202001", "item": "HRSS-04", "action": "accept"}
+    async with AsyncTestClient(app=app) as client:
+        admin = await login(client, "nx_admin")
+        before = (await client.get("/metrics", headers=scraper)).text
+        for _ in range(3):
+            answer = await client.get("/api/v1/authority/check", params=question, headers=admin)
+            assert answer.status_code == 200 and answer.json()["allowed"] is False
+        after = (await client.get("/metrics", headers=scraper)).text
+        assert _decisions(after, "denied") - _decisions(before, "denied") == 3
+        assert _decisions(after, "allowed") == _decisions(before, "allowed")
+
+
+async def test_the_grafana_dashboard_asks_only_for_what_is_exported(settings: Settings) -> None:
+    """deploy/grafana's queries name metrics the app exports (a renamed metric would leave a panel empty)."""
+    import json
+    import re
+    from pathlib import Path
+
+    dashboard = json.loads((Path(__file__).parents[3] / "deploy/grafana/fuquan-overview.json").read_text())
+    asked = {
+        re.sub(r"_(bucket|count|sum)$", "", name)
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"\bfuquan_[a-z_]+", target["expr"])
+    }
+    app = create_app(msgspec.structs.replace(settings, metrics_token=TOKEN))
+    async with AsyncTestClient(app=app) as client:
+        await client.get("/api/v1/cases", headers=await login(client, "cs_clerk"))
+        scraped = (await client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})).text
+    exported = set(re.findall(r"^# TYPE (\S+)", scraped, flags=re.MULTILINE))
+    exported |= {f"{name}_total" for name in exported}  # a counter's samples carry _total
+    assert asked and asked <= exported, asked - exported

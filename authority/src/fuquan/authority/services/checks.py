@@ -8,6 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import structlog
+from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.authority.engine.lines import instant
@@ -24,6 +25,14 @@ from fuquan.tenants.repositories import UnitRepository
 from fuquan.tenants.scope import TenantScope
 
 log = structlog.get_logger()
+
+# 决策: the questions the engines answer, per tenant — an operator's "decisions per second" (rate() of this)
+DECISIONS = Counter("fuquan_authority_decisions", "Authority questions answered", ["tenant", "question", "outcome"])
+
+
+def _counted(scope: TenantScope, question: str, allowed: bool) -> bool:
+    DECISIONS.labels(scope.tenant_code, question, "allowed" if allowed else "denied").inc()
+    return allowed
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +133,7 @@ async def check(
     loaded = await registry.get(session, scope)
     version = loaded.version
     allowed, grant_id = loaded.authority.decide(target.code, item, action, role, instant(when), engine="casbin")
+    _counted(scope, "check", allowed)
     what = f"“{catalog_item.name}”的{ACTION_NAMES.get(action, action)}"
     if allowed:
         if grant_id in (None, STATUTORY):
@@ -206,7 +216,7 @@ async def unit_may(
 ) -> bool:
     """组织权限: does ``unit`` hold an effective grant for (item, action) at ``at``?"""
     loaded = await registry.get(session, scope)
-    return loaded.authority.decide(unit, item, action, "", instant(at), engine="hot")[0]
+    return _counted(scope, "unit", loaded.authority.decide(unit, item, action, "", instant(at), engine="hot")[0])
 
 
 async def roles_permit(
@@ -222,7 +232,10 @@ async def roles_permit(
     """岗位权限 on top of the unit's: does one of ``roles`` at ``unit`` permit (item, action)?"""
     loaded = await registry.get(session, scope)
     moment = instant(at)
-    return any(loaded.authority.decide(unit, item, action, role, moment, engine="hot")[0] for role in sorted(roles))
+    permitted = any(
+        loaded.authority.decide(unit, item, action, role, moment, engine="hot")[0] for role in sorted(roles)
+    )
+    return _counted(scope, "role", permitted)
 
 
 async def nearest_holder(
@@ -239,5 +252,7 @@ async def nearest_holder(
     moment = instant(at)
     for code in [unit, *reversed(ancestor_codes(unit))]:
         if loaded.authority.decide(code, item, action, "", moment, engine="hot")[0]:
+            _counted(scope, "route", True)
             return code
+    _counted(scope, "route", False)
     return None
