@@ -137,3 +137,34 @@ async def test_one_partner_gateway_set_from_two_commands(settings: Settings, dat
     await engine.dispose()
     assert sorted(partner for partner, _url in rows) == sorted(PARTNERS)  # one row each, whoever wrote last
     assert {url for _partner, url in rows} <= {"http://first.test", "http://second.test"}
+
+
+async def test_two_processes_starting_at_once_make_one_set_of_keys(settings: Settings, database_url: str) -> None:
+    """Every replica makes a tenant's missing keys as it starts: two at once make one set, audited once."""
+    from fuquan.platform.core.audit.models import AuditRecord
+    from fuquan.platform.core.keys.models import DataKey
+
+    audited = select(func.count()).where(
+        AuditRecord.action == "keys.create", AuditRecord.tenant_id == NINGXIA.tenant_id
+    )
+    engine = create_engine(database_url)
+    async with session_factory(engine)() as session, session.begin():
+        await session.execute(DataKey.__table__.delete().where(DataKey.tenant_id == NINGXIA.tenant_id))
+        before = await session.scalar(audited)
+    await engine.dispose()
+
+    async def ensure(maker: async_sessionmaker[AsyncSession]) -> bool:
+        async with maker() as session, session.begin():
+            made = await key_ring(settings).ensure(session, NINGXIA)
+            await anyio.sleep(HOLD_SECONDS)
+            return made
+
+    async with two_connections(database_url) as (one, two):
+        made = await staggered(ensure(one), ensure(two))
+    assert sorted(made, key=str) == [False, True], made
+    engine = create_engine(database_url)
+    async with session_factory(engine)() as session:
+        keys = list(await session.scalars(select(DataKey.key_id).where(DataKey.tenant_id == NINGXIA.tenant_id)))
+        after = await session.scalar(audited)
+    await engine.dispose()
+    assert sorted(keys) == [1, 2] and after == (before or 0) + 1

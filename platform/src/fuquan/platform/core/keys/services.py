@@ -119,12 +119,13 @@ class KeyRing:
                     index_key, kept = self.legacy.index_key, True  # its stored indexes were made with this key
                     break
         now = utcnow()
-        await repository.add(
-            [
-                self.key_row(scope, 1, INDEX, ACTIVE, index_key, now),
-                self.key_row(scope, 2, DATA, ACTIVE, os.urandom(DATA_KEY_BYTES), now),
-            ]
-        )
+        rows = [
+            self.key_row(scope, 1, INDEX, ACTIVE, index_key, now),
+            self.key_row(scope, 2, DATA, ACTIVE, os.urandom(DATA_KEY_BYTES), now),
+        ]
+        await repository.add(rows)
+        if {key.wrapped for key in await repository.of_tenant(scope)} != {row["wrapped"] for row in rows}:
+            return False  # another process made them first (its insert won; ours did nothing)
         await changed(session, scope, DATA_KEYS)
         await append(
             session,
