@@ -37,6 +37,7 @@ from fuquan.platform.accounts.logins import LoginDirectory
 from fuquan.platform.accounts.services import LoginThrottle
 from fuquan.platform.app.background import background_work, channels_plugin, job_runner
 from fuquan.platform.app.health import HealthController
+from fuquan.platform.app.input_guard import input_guard
 from fuquan.platform.app.metrics import PROMETHEUS, MetricsController, register_policy_metrics
 from fuquan.platform.app.problems import (
     EXCEPTION_HANDLERS,
@@ -273,6 +274,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             # counting costs every request a little: only when an operator has asked for metrics
             *([PROMETHEUS.middleware] if settings.metrics_token else []),
             request_id_middleware,
+            input_guard,  # text the database cannot store is a 400 before anything reads it
             writing_requests,
             login_limit.middleware,
             lookup_limit.middleware,
