@@ -48,12 +48,15 @@ async def test_expired_token_is_refused(client: Any, database_url: str) -> None:
     assert response.status_code == 401 and "重新登录" in response.json()["detail"]
 
 
-async def test_failed_logins_lock_the_username(client: Any, database_url: str) -> None:
+async def test_failed_logins_make_that_client_wait(client: Any, database_url: str) -> None:
+    """Five failures for one username from one client: that client waits, even with the right password (other
+    clients do not: tests/integration/replicas/test_login_guessing.py)."""
     bad = {"username": "cs_clerk", "password": "wrong-password"}
     for _ in range(5):
         assert (await client.post("/api/v1/auth/token", json=bad)).status_code == 401
     locked = await client.post("/api/v1/auth/token", json={"username": "cs_clerk", "password": "fuquan-demo-2026"})
-    assert locked.status_code == 429 and "锁定" in locked.json()["detail"]
+    assert locked.status_code == 429 and locked.json()["rule"] == "login_throttled"
+    assert "其他设备不受影响" in locked.json()["detail"] and locked.headers["retry-after"]
     # another account from the same client is unaffected
     assert (
         await client.post("/api/v1/auth/token", json={"username": "jm_agent", "password": "fuquan-demo-2026"})

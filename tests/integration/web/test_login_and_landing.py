@@ -155,11 +155,11 @@ async def test_bearer_api_is_unaffected(web: Any) -> None:
     assert (await web.get("/api/v1/auth/me")).status_code == 401
 
 
-async def test_web_logins_are_audited_and_lock_the_username(web: Any, database_url: str) -> None:
+async def test_web_logins_are_audited_and_make_the_guessing_client_wait(web: Any, database_url: str) -> None:
     for _ in range(5):
         assert (await _web_login(web, "jm_agent", "wrong-password")).status_code == 401
     locked = await _web_login(web, "jm_agent")
-    assert locked.status_code == 429 and "锁定" in locked.text
+    assert locked.status_code == 429 and "其他设备不受影响" in locked.text
     assert (await _web_login(web, "cs_clerk")).status_code == 303
     engine = create_engine(database_url)
     async with session_factory(engine)() as session:

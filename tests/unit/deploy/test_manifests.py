@@ -99,11 +99,11 @@ def test_every_secret_the_app_needs_is_in_the_example() -> None:
 
 def test_forwarded_headers_are_trusted_from_the_ingress_only() -> None:
     config = next(r for r in APP if r["kind"] == "ConfigMap")["data"]
-    trusted = config["FORWARDED_ALLOW_IPS"]
+    trusted = config["FUQUAN_TRUSTED_PROXIES"]
     assert trusted and "*" not in trusted
     compose = _documents(K8S.parent / "compose.yaml")[0]
-    assert "*" not in compose["x-app"]["environment"]["FORWARDED_ALLOW_IPS"]
+    assert "*" not in compose["x-app"]["environment"]["FUQUAN_TRUSTED_PROXIES"]
     assert (
         compose["services"]["lb"]["networks"]["default"]["ipv4_address"]
-        == compose["x-app"]["environment"]["FORWARDED_ALLOW_IPS"]
+        == compose["x-app"]["environment"]["FUQUAN_TRUSTED_PROXIES"]
     )

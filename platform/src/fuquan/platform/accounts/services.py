@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -100,33 +101,51 @@ async def add_staff(
     return staff
 
 
-class LoginThrottle:
-    """Failed logins per username, counted in a Litestar store (memory or Redis)."""
+FIRST_WAIT_SECONDS = 30
 
-    def __init__(self, store: Store, max_failures: int, lockout_seconds: int) -> None:
+
+class LoginThrottle:
+    """Failed logins per username *and client*, counted in a Litestar store (memory or Redis).
+
+    After ``max_failures`` failures for one username from one client, that client waits before its next try —
+    30 s, then twice as long after each further failure, up to ``longest_wait_seconds`` — whatever the password.
+    Every other client is unaffected: the person at their own desk still logs in, so nobody can lock another
+    person out. Guessing across many usernames from one client meets the per-client rate limit instead.
+    """
+
+    def __init__(self, store: Store, max_failures: int, longest_wait_seconds: int) -> None:
         self.store = store
         self.max_failures = max_failures
-        self.lockout_seconds = lockout_seconds
+        self.longest_wait_seconds = longest_wait_seconds
 
     @staticmethod
-    def _key(username: str) -> str:
-        return "login-failures:" + sm3_hex(username.casefold().encode())
+    def _key(username: str, client: str | None) -> str:
+        return "login-failures:" + sm3_hex(f"{username.casefold()}|{client or ''}".encode())
 
-    async def check(self, username: str) -> None:
-        failures = await self.store.get(self._key(username))
-        if failures is not None and int(failures) >= self.max_failures:
-            minutes = max(1, self.lockout_seconds // 60)
+    async def check(self, username: str, client: str | None) -> None:
+        state = await self.store.get(self._key(username, client))
+        if state is None:
+            return
+        wait = int(state.decode().split(":")[1]) - int(time.time())
+        if wait > 0:
+            shown = f"{wait} 秒" if wait < 120 else f"{-(-wait // 60)} 分钟"
             raise TooManyRequests(
-                f"该账号连续登录失败次数过多，已暂时锁定，请 {minutes} 分钟后再试", rule="login_lockout"
-            )
+                f"该账号在此设备上连续登录失败次数过多，请 {shown}后再试（其他设备不受影响）",
+                rule="login_throttled", retry_after=wait,
+            )  # fmt: skip
 
-    async def failed(self, username: str) -> None:
-        key = self._key(username)
-        failures = await self.store.get(key)
-        await self.store.set(key, str(int(failures or 0) + 1), expires_in=self.lockout_seconds)
+    async def failed(self, username: str, client: str | None) -> None:
+        key = self._key(username, client)
+        state = await self.store.get(key)
+        failures = 1 + (0 if state is None else int(state.decode().split(":")[0]))
+        until = 0
+        if failures >= self.max_failures:
+            wait = min(self.longest_wait_seconds, FIRST_WAIT_SECONDS * 2 ** (failures - self.max_failures))
+            until = int(time.time()) + wait
+        await self.store.set(key, f"{failures}:{until}", expires_in=self.longest_wait_seconds)
 
-    async def succeeded(self, username: str) -> None:
-        await self.store.delete(self._key(username))
+    async def succeeded(self, username: str, client: str | None) -> None:
+        await self.store.delete(self._key(username, client))
 
 
 async def issue_token(
@@ -140,16 +159,16 @@ async def issue_token(
     client: str | None,
 ) -> tuple[str, int]:
     """Check the password and issue a bearer token (the success is audited here, failures by the caller)."""
-    await throttle.check(username)
+    await throttle.check(username, client)
     staff = await StaffRepository(session).by_username(username)
     valid = verify_password(staff.password_hash if staff else _DUMMY_HASH, password)
     if staff is None or not valid or not staff.active:
-        await throttle.failed(username)
+        await throttle.failed(username, client)
         # the caller's rejections_audited() records the attempt under the staff member's tenant
         raise Unauthenticated(
             "用户名或密码不正确", rule="credentials", audit_tenant_id=staff.tenant_id if staff else None
         )
-    await throttle.succeeded(username)
+    await throttle.succeeded(username, client)
     token = secrets.token_urlsafe(32)
     now = utcnow()
     record = await TokenRepository(session).add(

@@ -59,12 +59,16 @@ def _problem(
 
 
 # extra members of an error that a client may see (others, such as audit hints, stay on the server)
-_PUBLIC_EXTRAS = frozenset({"allowed", "current_version", "missing", "index"})
+_PUBLIC_EXTRAS = frozenset({"allowed", "current_version", "missing", "index", "where"})
 
 
 def fuquan_error_handler(request: Request[Any, Any, Any], error: FuquanError) -> Response[Any]:
     extras = {key: value for key, value in error.extra.items() if key in _PUBLIC_EXTRAS}
-    return _problem(request, error.status, error.title, error.detail, error.type_slug, rule=error.rule, **extras)
+    response = _problem(request, error.status, error.title, error.detail, error.type_slug, rule=error.rule, **extras)
+    retry_after = error.extra.get("retry_after")
+    if isinstance(retry_after, int):  # RFC 9110: when to try again (a throttled login)
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 _MISSING = re.compile(r"Missing required (\w+) parameter '([^']+)'")

@@ -33,8 +33,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_json: bool = True
     login_attempts_per_minute: int = 10  # per client, on the API's and the pages' login
     public_lookups_per_minute: int = 30  # per client, the residents' progress lookups (a limit of their own)
-    login_failures_per_username: int = 5
-    login_lockout_seconds: int = 900
+    login_failures_per_username: int = 5  # per username *and client*: then that client waits, 30 s and doubling
+    login_lockout_seconds: int = 900  # the longest wait, and how long failures are remembered
+    # the proxies (addresses or networks, comma-separated) whose X-Forwarded-For names the client; nobody else's is
+    # believed. Unset: the header is ignored and the client is the connection's peer
+    trusted_proxies: str = ""
     policy_catch_up_seconds: float = 1.0  # every process polls the policy versions, should an announcement be lost
     policy_log_compaction_seconds: float = 3600.0  # forget old policy log entries once per hour (one replica)
     policy_log_keep_versions: int = 1000  # per tenant, whatever their age
