@@ -74,6 +74,14 @@ class Snapper:
     def watch(self, page: Page) -> None:
         errors = self.page_errors.setdefault(id(page), [])
         page.on("pageerror", lambda error: errors.append(f"JavaScript error: {error}"))
+        page.on(  # the Content-Security-Policy refused something the page asked for
+            "console",
+            lambda message: (
+                errors.append(f"CSP: {message.text}")
+                if message.type == "error" and "Content Security Policy" in message.text
+                else None
+            ),
+        )
         page.on(
             "response",
             lambda response: (

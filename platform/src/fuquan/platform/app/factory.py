@@ -36,6 +36,7 @@ from fuquan.platform.accounts.controllers import AuthController
 from fuquan.platform.accounts.logins import LoginDirectory
 from fuquan.platform.accounts.services import LoginThrottle
 from fuquan.platform.app.background import background_work, channels_plugin, job_runner
+from fuquan.platform.app.headers import security_headers
 from fuquan.platform.app.health import HealthController
 from fuquan.platform.app.input_guard import input_guard
 from fuquan.platform.app.metrics import PROMETHEUS, MetricsController, register_policy_metrics
@@ -307,6 +308,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DBAPIError: _database_error,
             Exception: _unexpected_error,
         },
+        before_send=[security_headers(tls=settings.secure_cookies)],
         csrf_config=csrf_config(settings, secure=settings.secure_cookies),
         template_config=template_config(),
         plugins=[SQLAlchemyPlugin(config=sqlalchemy), structlog_plugin, channels],
