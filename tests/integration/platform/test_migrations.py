@@ -66,16 +66,24 @@ def test_the_app_refuses_a_schema_older_than_its_own_and_serves_a_newer_one(empt
     """The migration job runs before a release's replicas: one started on an older schema refuses to serve and
     says what to run; the previous release keeps serving a schema migrated past it (a rolling upgrade)."""
     upgrade(empty_database, "0007")
-    engine = create_engine(empty_database)
+
+    async def check() -> str | None:
+        engine = create_engine(empty_database)  # one engine per event loop: asyncpg's connections belong to theirs
+        try:
+            return await require_current_schema(engine)
+        finally:
+            await engine.dispose()
+
     with pytest.raises(SchemaBehind, match=r"0007.*0008.*fuquan db upgrade"):
-        asyncio.run(require_current_schema(engine))
+        asyncio.run(check())
     upgrade(empty_database)
-    assert asyncio.run(require_current_schema(engine)) == "0008"
+    assert asyncio.run(check()) == "0008"
 
     async def from_the_future() -> str | None:
+        engine = create_engine(empty_database)
         async with engine.begin() as connection:
             await connection.exec_driver_sql("UPDATE alembic_version SET version_num = '9999'")
-        return await require_current_schema(engine)
+        await engine.dispose()
+        return await check()
 
     assert asyncio.run(from_the_future()) == "9999"
-    asyncio.run(engine.dispose())
