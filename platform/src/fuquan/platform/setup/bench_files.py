@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import struct
 import time
@@ -71,6 +72,7 @@ class _S3:
                 "fuquan bench files needs moto's S3 server: run it from a checkout (uv sync)"
             ) from error
         self._server_class = ThreadedMotoServer
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the S3 server's line per request: not the figures
         self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.server.start()
         host, self.port = self.server.get_host_and_port()
