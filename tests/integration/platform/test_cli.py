@@ -26,6 +26,8 @@ def test_staff_add_reads_the_password_from_stdin(database_url: str, tmp_path: Pa
     assert bad_role.exit_code == 2 and "未知岗位" in bad_role.output
     short = runner.invoke(cli, [*args[:2], "other", *args[3:]], input="short\n", env=_env(database_url, tmp_path))
     assert short.exit_code == 2 and "密码至少" in short.output
+    weak = runner.invoke(cli, [*args[:2], "other", *args[3:]], input="1234567890\n", env=_env(database_url, tmp_path))
+    assert weak.exit_code == 2 and "太容易被猜到" in weak.output
 
 
 def test_tenants_import_loads_a_province(database_url: str, tmp_path: Path) -> None:

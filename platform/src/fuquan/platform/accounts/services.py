@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from collections.abc import Iterable
@@ -13,6 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from litestar.stores.base import Store
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from zxcvbn import zxcvbn
 
 from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.accounts.logins import LoginDirectory
@@ -34,11 +36,31 @@ _hasher = PasswordHasher()
 # Verified when the username is unknown, so timing does not reveal which usernames exist.
 _DUMMY_HASH = _hasher.hash("fuquan-dummy-password")
 MIN_PASSWORD_LENGTH = 10
+MAX_CHECKED_PASSWORD = 100  # zxcvbn's time grows with length; a password this long is judged by its start
+
+
+MIN_PASSWORD_SCORE = 3  # zxcvbn's 0–4: 3 is "safely unguessable: moderate protection from offline slow-hash attacks"
+
+
+def check_password(password: str, *, username: str, unit_code: str, display_name: str = "") -> None:
+    """密码强度: at least ``MIN_PASSWORD_LENGTH`` characters, not built from the username, and a zxcvbn score of at
+    least ``MIN_PASSWORD_SCORE`` with the username, the unit's code and the display name counted as guessable."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(f"密码至少需要 {MIN_PASSWORD_LENGTH} 个字符", rule="password_length")
+    if username.casefold() in password.casefold():
+        raise ValidationFailed("密码不能包含用户名，请换一个别人猜不到的密码", rule="password_like_username")
+    guessable = [part for part in (username, unit_code, display_name) if part]
+    rest = password[:MAX_CHECKED_PASSWORD]
+    for part in guessable:  # what is left once the guessable parts are taken out must be strong on its own
+        rest = re.sub(re.escape(part), "", rest, flags=re.IGNORECASE)
+    if not rest or zxcvbn(rest, user_inputs=guessable)["score"] < MIN_PASSWORD_SCORE:
+        raise ValidationFailed(
+            "密码太容易被猜到：请用更长的、不含常见词语、连续数字或重复字符的密码（例如几个不相关的词加数字）",
+            rule="weak_password",
+        )
 
 
 def hash_password(password: str) -> str:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(f"密码至少需要 {MIN_PASSWORD_LENGTH} 个字符", rule="password_length")
     return _hasher.hash(password)
 
 
@@ -72,6 +94,7 @@ async def add_staff(
     if tenant is None:
         raise ValidationFailed(f"租户 {tenant_code} 不存在")
     await UnitRepository(session).get(scope_for(tenant.id, tenant.code, tenant.code), unit_code)
+    check_password(password, username=username, unit_code=unit_code, display_name=display_name)
     roles = sorted(set(roles))  # a role named twice is held once
     staff_repository = StaffRepository(session)
     taken = Conflict(f"用户名 {username} 已被使用", rule="username_taken")

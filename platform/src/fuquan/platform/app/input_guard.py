@@ -31,7 +31,7 @@ class UnstorableText(BadRequest):
 
     def __init__(self, where: str) -> None:
         super().__init__(
-            f"{where}包含无法保存的字符（空字符 U+0000、孤立代理项或无效的 UTF-8 编码），请删除后重新提交",
+            f"{where} 含有无法保存的字符（空字符 U+0000、孤立代理项或无效的 UTF-8 编码），请删除后重新提交",
             rule="unstorable_text",
             where=where,
         )
