@@ -203,3 +203,21 @@ async def test_a_throttled_login_form_gets_a_page_saying_to_wait(client: Any, se
         assert statuses[-1] == 429, statuses
         assert response.headers["content-type"].startswith("text/html") and "操作过于频繁" in response.text
         assert "ratelimit-reset" in {key.lower() for key in response.headers}  # when to try again
+
+
+async def test_a_page_session_ends_after_idling_and_lives_while_used(settings: Settings) -> None:
+    """Idle timeout (DESIGN §10): a session left alone for FUQUAN_SESSION_IDLE_SECONDS needs a new login; one in
+    use stays (each request renews it). The absolute limit is the login's own (FUQUAN_TOKEN_TTL_SECONDS)."""
+    import anyio
+
+    from fuquan.platform.app.factory import create_app
+
+    async with AsyncTestClient(app=create_app(msgspec.structs.replace(settings, session_idle_seconds=2))) as browser:
+        browser.follow_redirects = False
+        assert (await _web_login(browser, "cs_clerk")).status_code == 303
+        for _ in range(4):  # 3.2 s in all, in use every 0.8 s
+            await anyio.sleep(0.8)
+            assert (await browser.get("/")).status_code == 200
+        await anyio.sleep(2.5)
+        idle = await browser.get("/")
+        assert idle.status_code == 303 and idle.headers["location"].startswith("/login")

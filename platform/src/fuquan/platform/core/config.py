@@ -28,7 +28,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     redis_namespace: str = "fuquan"
     files_url: str | None = None  # s3://bucket/prefix: materials in object storage (else data_dir/files)
     timezone: str = "Asia/Shanghai"
-    token_ttl_seconds: int = 8 * 3600
+    token_ttl_seconds: int = 8 * 3600  # a login's absolute lifetime (API token and page session alike)
+    session_idle_seconds: int = 30 * 60  # a page session unused this long needs a new login
     log_level: str = "INFO"
     log_json: bool = True
     login_attempts_per_minute: int = 10  # per client, on the API's and the pages' login

@@ -59,7 +59,10 @@ def session_config(settings: Settings, *, secure: bool) -> ServerSideSessionConf
     return _SessionConfig(
         store=SESSION_STORE,
         key=SESSION_COOKIE,
-        max_age=settings.token_ttl_seconds,
+        # idle timeout: the session (and its cookie) lasts this long past its last use; the login behind it ends
+        # at its token's absolute expiry whatever the use
+        max_age=settings.session_idle_seconds,
+        renew_on_access=True,
         httponly=True,
         samesite="lax",
         secure=secure,
