@@ -9,7 +9,7 @@ from typing import Any
 import anyio
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select, text, update
 
 from fuquan.platform.cli.main import cli
 from fuquan.platform.core.audit.models import AuditChainHead, AuditRecord
@@ -56,9 +56,16 @@ async def _records(database_url: str) -> list[AuditRecord]:
 
 
 async def _tamper(database_url: str, statement: Any) -> tuple[int, list[Any]]:
+    """``statement`` run as someone who can switch the append-only triggers off: a database superuser (PostgreSQL),
+    or whoever holds the file (SQLite). What the chain itself must then catch."""
     engine = create_engine(database_url)
     maker = session_factory(engine)
     async with session_scope(maker) as session:
+        if engine.dialect.name == "postgresql":
+            await session.execute(text("SET LOCAL session_replication_role = replica"))
+        else:
+            await session.execute(text("DROP TRIGGER audit_log_no_update"))
+            await session.execute(text("DROP TRIGGER audit_log_no_delete"))
         await session.execute(statement)
     async with maker() as session:
         result = await verify(session)
@@ -184,3 +191,41 @@ def test_cli_verify_ok_then_broken(database_url: str, tmp_path: Any) -> None:
     broken = _cli_verify(database_url, tmp_path)
     assert broken.exit_code == 1
     assert f"id={records[1].id}" in broken.output and "篡改" in broken.output
+
+
+@pytest.mark.anyio
+async def test_the_database_keeps_the_audit_log_append_only(database_url: str) -> None:
+    """Nothing the app's database user sends can change or delete an audit record (issue 14, finding 1): only the
+    sealer's one step — giving an unsealed record its place in the chain — is let through."""
+    from sqlalchemy.exc import DBAPIError
+
+    records = await _records(database_url)  # sealed by _records
+    engine = create_engine(database_url)
+    maker = session_factory(engine)
+    sealed = records[0]
+    try:
+        attempts = [
+            update(AuditRecord).where(AuditRecord.id == sealed.id).values(actor="someone-else"),
+            update(AuditRecord).where(AuditRecord.id == sealed.id).values(hash="0" * 64),
+            delete(AuditRecord).where(AuditRecord.id == sealed.id),
+            delete(AuditRecord),
+        ]
+        async with session_scope(maker) as session:  # an unsealed record: its content is as fixed as a sealed one's
+            await append(session, AuditEntry(action="test.unsealed", tenant_id=1, actor="someone"))
+        async with maker() as session:
+            fresh = await session.scalar(select(AuditRecord.id).where(AuditRecord.action == "test.unsealed"))
+        attempts.append(update(AuditRecord).where(AuditRecord.id == fresh).values(outcome="rejected"))
+        for attempt in attempts:
+            with pytest.raises(DBAPIError, match="append-only"):
+                async with session_scope(maker) as session:
+                    await session.execute(attempt)
+        if engine.dialect.name == "postgresql":
+            with pytest.raises(DBAPIError, match="append-only"):
+                async with session_scope(maker) as session:
+                    await session.execute(text("TRUNCATE audit_log CASCADE"))
+        async with maker() as session:  # the sealer's step still goes through, and the chain is intact
+            await seal(maker)
+            checked, breaks = await verify(session)
+        assert checked > len(records) and breaks == []
+    finally:
+        await engine.dispose()
