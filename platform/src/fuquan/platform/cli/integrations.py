@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Mapping
-from typing import Any
 
 import click
 from rich.table import Table
@@ -15,10 +14,10 @@ from fuquan.integrations.partners.schemas import PARTNERS
 from fuquan.integrations.shared_data import SOURCE_LABELS
 from fuquan.integrations.simulators.server import SimulatorConfig, app_key_for, derived_secret, serve_simulators
 from fuquan.platform.catalog.services import default_catalog, needs_only_id_card, paper_needed
+from fuquan.platform.cli.running import run
 from fuquan.platform.core.config import Settings, command_settings, data_dir_secret, load_settings
 from fuquan.platform.core.console import output_console
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
-from fuquan.platform.core.errors import FuquanError
 from fuquan.platform.migrations.keys import key_ring
 from fuquan.tenants.options import unit_code_option
 from fuquan.tenants.services import tenant_scope
@@ -30,14 +29,6 @@ SIMULATOR_SECRET_FILE = "simulator_secret"  # noqa: S105 - a file name, not a se
 def simulator_secret(settings: Settings) -> str:
     """The secret the local simulators and the adapters pointed at them share (data dir, mode 0600)."""
     return data_dir_secret(settings.data_dir, SIMULATOR_SECRET_FILE)
-
-
-def _run(coro: Any) -> Any:
-    try:
-        return asyncio.run(coro)
-    except FuquanError as error:
-        console.print(f"[red]错误：{error.detail}[/red]")
-        raise SystemExit(2) from error
 
 
 def simulator_credentials(settings: Settings) -> dict[str, str]:
@@ -89,7 +80,7 @@ def partners_list(tenant_code: str) -> None:
         finally:
             await engine.dispose()
 
-    rows = _run(work())
+    rows = run(work())
     table = Table("部门", "网关地址", "应用密钥", "超时（秒）", "重试", "启用")
     for row in rows:
         enabled = "是" if row.enabled else "否"
@@ -133,7 +124,7 @@ def partners_set(
         finally:
             await engine.dispose()
 
-    _run(work())
+    run(work())
     click.echo(f"已配置 {tenant_code} 的{SOURCE_LABELS[partner]}接口：{base_url}")
 
 
@@ -150,7 +141,7 @@ def partners_use_simulators(tenant_codes: tuple[str, ...], host: str, base_port:
     """Point the tenants' adapters at ``fuquan simulate`` running on this machine."""
     settings = command_settings()
     port = base_port or settings.simulator_port
-    _run(connect_simulators(settings, list(tenant_codes), local_urls(host, port)))
+    run(connect_simulators(settings, list(tenant_codes), local_urls(host, port)))
     click.echo(f"已将 {'、'.join(tenant_codes)} 的共享数据接口指向本机模拟器（端口 {port}–{port + len(PARTNERS) - 1}）")
 
 

@@ -10,18 +10,17 @@ Rotating the master key, with the app serving throughout:
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import click
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from fuquan.platform.core.config import Settings, command_settings
+from fuquan.platform.cli.running import run, with_sessions
+from fuquan.platform.core.config import command_settings
 from fuquan.platform.core.console import output_console
-from fuquan.platform.core.db import create_engine, own_session, session_factory
+from fuquan.platform.core.db import own_session
 from fuquan.platform.core.errors import FuquanError
-from fuquan.platform.core.keys.master import MasterKeyMissing
 from fuquan.platform.core.keys.models import DATA
 from fuquan.platform.core.keys.repositories import DataKeyRepository
 from fuquan.platform.core.keys.rotation import ReencryptReport, key_counts, only_under, rewrap, rotate_data_key
@@ -35,22 +34,6 @@ console = output_console(stderr=True)
 PURPOSES = {"data": "数据加密", "index": "盲索引"}
 STATES = {"pending": "待启用", "active": "启用", "retired": "已停用（仍可解密）"}
 ACTOR = "fuquan keys"
-
-
-def _run(work: Any) -> Any:
-    try:
-        return asyncio.run(work)
-    except (FuquanError, MasterKeyMissing) as error:
-        console.print(f"[red]错误：{getattr(error, 'detail', str(error))}[/red]")
-        raise SystemExit(2) from error
-
-
-async def _sessions(settings: Settings, work: Any) -> Any:
-    engine = create_engine(settings.database_url)
-    try:
-        return await work(session_factory(engine))
-    finally:
-        await engine.dispose()
 
 
 async def _tenants(maker: async_sessionmaker[AsyncSession], code: str | None) -> list[TenantScope]:
@@ -100,7 +83,7 @@ def keys_status() -> None:
                 )
         return table
 
-    output_console().print(_run(_sessions(settings, work)))
+    output_console().print(run(with_sessions(settings, work)))
 
 
 @keys.command("rotate")
@@ -138,7 +121,7 @@ def keys_rotate(data_keys: bool, tenant_code: str | None, batch_size: int, grace
                 )
             _say(result)
 
-    _run(_sessions(settings, work))
+    run(with_sessions(settings, work))
     if not ring.masters.previous:
         return
     console.print("全部数据密钥已由当前主密钥包裹：可以从各进程的 FUQUAN_PREVIOUS_MASTER_KEYS 中移除旧主密钥")

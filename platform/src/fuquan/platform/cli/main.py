@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import shutil
 import sys
-from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,31 +27,15 @@ from fuquan.platform.cli.integrations import (
     simulator_credentials,
 )
 from fuquan.platform.cli.keys import keys
+from fuquan.platform.cli.running import run, with_sessions
 from fuquan.platform.core.config import DEMO_DATABASE, Settings, command_settings, load_settings, sqlite_url
 from fuquan.platform.core.console import output_console
-from fuquan.platform.core.db import create_engine, session_factory, session_scope
-from fuquan.platform.core.errors import FuquanError
+from fuquan.platform.core.db import session_scope
 from fuquan.tenants.options import unit_code_option
 
 T = TypeVar("T")
 console = output_console(stderr=True)
 LEVEL_LABELS = {1: "省", 2: "市", 3: "县（区）", 4: "乡镇/街道", 5: "村/社区", 6: "网格"}
-
-
-def _run(coro: Coroutine[Any, Any, T]) -> T:
-    try:
-        return asyncio.run(coro)
-    except FuquanError as error:
-        console.print(f"[red]错误：{error.detail}[/red]")
-        raise SystemExit(2) from error
-
-
-async def _with_sessions(settings: Settings, work: Any) -> Any:
-    engine = create_engine(settings.database_url)
-    try:
-        return await work(session_factory(engine))
-    finally:
-        await engine.dispose()
 
 
 @click.group()
@@ -82,7 +64,7 @@ def db_upgrade(revision: str) -> None:
     upgrade(settings.database_url, revision)
     console.print("数据库已迁移到最新版本")
     if revision == "head":
-        made = _run(_with_sessions(settings, lambda maker: _prepare_keys(settings, maker)))
+        made = run(with_sessions(settings, lambda maker: _prepare_keys(settings, maker)))
         if made:
             console.print(f"已为租户 {'、'.join(made)} 建立数据密钥（由主密钥包裹）")
 
@@ -145,7 +127,7 @@ async def _seed(settings: Settings, demo: bool) -> None:
                 table.add_row(member.username, DEMO_PASSWORD, role, f"{member.display_name}（{member.unit}）")
             console.print(table)
 
-    await _with_sessions(settings, work)
+    await with_sessions(settings, work)
 
 
 @cli.command("seed")
@@ -157,7 +139,7 @@ def seed_command(demo: bool) -> None:
     settings = load_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.database_url)
-    _run(_seed(settings, demo))
+    run(_seed(settings, demo))
 
 
 @cli.group()
@@ -186,7 +168,7 @@ def tenants_import(province: str) -> None:
         await _prepare_keys(settings, session_maker)
         _print_counts(result.name, result.code, result.counts_by_level)
 
-    _run(_with_sessions(settings, work))
+    run(with_sessions(settings, work))
 
 
 @cli.group()
@@ -231,7 +213,7 @@ def staff_add(
                 password=password, display_name=display_name,
             )  # fmt: skip
 
-    _run(_with_sessions(settings, work))
+    run(with_sessions(settings, work))
     console.print(f"已添加 {username}（{', '.join(roles)}，单位 {unit_code}）")
 
 
@@ -253,7 +235,7 @@ def audit_verify() -> None:
         async with session_maker() as session:
             return sealed, await verify(session), await unsealed(session)
 
-    sealed, (checked, breaks), waiting = _run(_with_sessions(settings, work))
+    sealed, (checked, breaks), waiting = run(with_sessions(settings, work))
     if sealed:
         click.echo(f"sealed {sealed} audit records that were waiting for their chain")
     for tail in waiting:  # committed by a running server since: its sealer chains them
@@ -347,11 +329,11 @@ def demo(host: str, port: int) -> None:
     os.environ["FUQUAN_DATABASE_URL"] = sqlite_url(demo_database)
     settings = load_settings()
     upgrade(settings.database_url)
-    _run(_seed(settings, demo=True))
+    run(_seed(settings, demo=True))
     # the partner departments, simulated over a synthetic population, on free loopback ports
     with running_simulators(simulator_credentials(settings), host="127.0.0.1", base_port=0) as simulators:
         urls: dict[str, str] = {partner: simulators.url(partner) for partner in PARTNERS}
-        _run(connect_simulators(settings, ["64", "46"], urls))
+        run(connect_simulators(settings, ["64", "46"], urls))
         for partner, url in urls.items():
             console.print(f"模拟{SOURCE_LABELS[partner]}接口：{url}  （{url}/_sim/control 可设置延迟、故障、停机）")
         _print_demo_residents()

@@ -53,7 +53,7 @@ async def require_current_schema(engine: AsyncEngine) -> str | None:
     known = current is not None and any(script.revision == current for script in scripts.walk_revisions())
     if current is None or known:
         raise SchemaBehind(
-            f"数据库结构版本为 {current or '（空）'}，本版本需要 {head}：请先运行 fuquan db upgrade 迁移，再启动应用"
+            f"数据库结构版本为 {current or '（空）'}，本版本需要 {head}：请先运行 fuquan db upgrade 迁移数据库"
         )
     log.warning("schema_newer_than_release", database=current, release=head)
     return current

@@ -45,7 +45,6 @@ import httpx
 from sqlalchemy import make_url
 
 from fuquan.integrations.simulators import build_population, default_credentials, running_simulators
-from fuquan.platform.core.config import sqlite_url
 from fuquan.platform.core.personal import id_check_char
 from fuquan.platform.setup.bench_bare import BARE_TOKEN
 from fuquan.platform.setup.bench_integrations import (
@@ -64,6 +63,7 @@ from fuquan.platform.setup.benchkit import (
     TOWN,
     BenchmarkError,
     Served,
+    bench_database,
     client,
     collector_paused,
     drive,
@@ -72,7 +72,6 @@ from fuquan.platform.setup.benchkit import (
     login,
     seed_database,
     serving,
-    temporary_database,
 )
 
 __all__ = ["BenchmarkError", "resident", "run_case_benchmark"]
@@ -231,15 +230,6 @@ def _ratio(numerator: dict[str, Any], denominator: dict[str, Any]) -> float:
 # --- one database -----------------------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _database(backend: str, url: str, workdir: Path) -> Iterator[str]:
-    if backend == "sqlite":
-        yield sqlite_url(workdir / "bench.db")  # the file goes with workdir
-        return
-    with temporary_database(url, f"fuquan_bench_cases_{os.getpid()}") as database_url:
-        yield database_url
-
-
 def _bench_backend(
     backend: str, url: str, workdir: Path, *, cases: int, concurrency: int, workers: int, redis_url: str | None,
     simulators: Any,
@@ -247,7 +237,7 @@ def _bench_backend(
     from fuquan.platform.migrations.runner import upgrade
 
     workers = workers if backend == "postgresql" else 1
-    with _database(backend, url, workdir) as database_url:
+    with bench_database("sqlite" if backend == "sqlite" else url, workdir, "cases") as database_url:
         started = time.perf_counter()
         upgrade(database_url)
         asyncio.run(seed_database(database_url))

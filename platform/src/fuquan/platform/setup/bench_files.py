@@ -26,7 +26,6 @@ from typing import Any
 
 import httpx
 
-from fuquan.platform.core.config import sqlite_url
 from fuquan.platform.setup.bench_cases import ITEM, resident
 from fuquan.platform.setup.benchkit import (
     ADMIN,
@@ -36,13 +35,13 @@ from fuquan.platform.setup.benchkit import (
     TOWN,
     BenchmarkError,
     Served,
+    bench_database,
     client,
     expect,
     latency,
     login,
     seed_database,
     serving,
-    temporary_database,
 )
 
 BUCKET = "fuquan-bench-files"
@@ -96,15 +95,6 @@ def _s3() -> Iterator[tuple[_S3, dict[str, str]]]:
                    "AWS_SECRET_ACCESS_KEY": "fuquan-bench-secret"}  # fmt: skip
     finally:
         s3.server.stop()
-
-
-@contextlib.contextmanager
-def _database(url: str, workdir: Path) -> Iterator[str]:
-    if url.startswith("sqlite"):
-        yield sqlite_url(workdir / "bench.db")
-        return
-    with temporary_database(url, f"fuquan_bench_files_{os.getpid()}") as database_url:
-        yield database_url
 
 
 async def _uploads(
@@ -198,7 +188,7 @@ def run_files_benchmark(
     if not 1 <= uploads <= MAX_UPLOADS:
         raise ValueError(f"uploads must be between 1 and {MAX_UPLOADS}")
     data_dir.mkdir(parents=True, exist_ok=True)
-    with _s3() as (s3, s3_environment), _database(database_url, data_dir) as database:
+    with _s3() as (s3, s3_environment), bench_database(database_url, data_dir, "files") as database:
         upgrade(database)
         asyncio.run(seed_database(database))
         common = {**s3_environment, "FUQUAN_DATABASE_URL": database, **KEYS_ENVIRONMENT, "FUQUAN_LOG_LEVEL": "WARNING",

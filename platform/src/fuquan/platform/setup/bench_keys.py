@@ -17,7 +17,6 @@ import contextlib
 import os
 import random
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -27,14 +26,12 @@ import httpx
 from sqlalchemy import select
 
 from fuquan.platform.cases.models import Applicant, applicant_context
-from fuquan.platform.core.config import load_settings, sqlite_url
 from fuquan.platform.core.db import create_engine, own_session, session_factory
 from fuquan.platform.core.keys.ciphers import DecryptionFailed, TenantCipher
 from fuquan.platform.core.keys.rotation import key_counts, only_under, rewrap, rotate_data_key
-from fuquan.platform.core.keys.services import KeyRing
 from fuquan.platform.core.personal import id_check_char, mask_name, mask_phone
 from fuquan.platform.core.timeutil import utcnow
-from fuquan.platform.migrations.keys import key_ring, prepare_keys
+from fuquan.platform.migrations.keys import prepare_keys
 from fuquan.platform.setup.bench_cases import GIVEN_NAMES, ITEM, SURNAMES
 from fuquan.platform.setup.benchkit import (
     ADMIN,
@@ -45,13 +42,14 @@ from fuquan.platform.setup.benchkit import (
     TOWN,
     BenchmarkError,
     Served,
+    bench_database,
+    bench_key_ring,
     client,
     expect,
     latency,
     login,
     seed_database,
     serving,
-    temporary_database,
 )
 from fuquan.tenants.scope import scope_for
 
@@ -68,14 +66,6 @@ def person(index: int) -> tuple[str, str, str]:
     body = f"640202{_FIRST_BIRTH + timedelta(days=index // 1000):%Y%m%d}{index % 1000:03d}"
     name = SURNAMES[index % len(SURNAMES)] + GIVEN_NAMES[index // len(SURNAMES) % len(GIVEN_NAMES)]
     return body + id_check_char(body), name, f"139{index:08d}"
-
-
-def _keys(database: str, master: str, previous: str = "", secret: str = SECRET_KEY) -> KeyRing:
-    """The key ring a command of this benchmark uses (the servers get the same keys from their environment)."""
-    settings = load_settings({"FUQUAN_DATA_DIR": "/nonexistent", "FUQUAN_DATABASE_URL": database,
-                              "FUQUAN_SECRET_KEY": secret, "FUQUAN_MASTER_KEY": master,
-                              "FUQUAN_PREVIOUS_MASTER_KEYS": previous})  # fmt: skip
-    return key_ring(settings)
 
 
 def _stored(cipher: TenantCipher, index: int, now: datetime) -> Applicant:
@@ -95,7 +85,7 @@ async def _fill(database: str, applicants: int) -> float:
     engine = create_engine(database)
     maker = session_factory(engine)
     try:
-        ring = _keys(database, MASTER_KEY)
+        ring = bench_key_ring()
         await prepare_keys(ring, maker)
         for start in range(0, applicants, 5000):
             async with own_session(maker, writes=True) as session, session.begin():
@@ -178,7 +168,7 @@ async def _rotate_under_load(
     baseline.stop.set()
     await running
 
-    ring = _keys(database, NEW_MASTER_KEY, previous=MASTER_KEY)
+    ring = bench_key_ring(NEW_MASTER_KEY, previous=MASTER_KEY)
     engine = create_engine(database)
     maker = session_factory(engine)
     during = _Load(servers, applicants)
@@ -225,7 +215,7 @@ async def _read_back(database: str, applicants: int, new_residents: int) -> dict
     maker = session_factory(engine)
     unreadable = mismatched = fields = rows = 0
     try:
-        ring = _keys(database, NEW_MASTER_KEY, secret="not-the-secret-key")  # noqa: S106 - format 1 must not be read
+        ring = bench_key_ring(NEW_MASTER_KEY, secret="not-the-secret-key")  # noqa: S106 - format 1 must not be read
         context = applicant_context("64")
         async with own_session(maker, writes=False) as session:
             cipher = await ring.cipher(NINGXIA, session)
@@ -252,15 +242,6 @@ async def _read_back(database: str, applicants: int, new_residents: int) -> dict
     }  # fmt: skip
 
 
-@contextlib.contextmanager
-def _database(url: str, workdir: Path) -> Iterator[str]:
-    if url.startswith("sqlite"):
-        yield sqlite_url(workdir / "bench.db")
-        return
-    with temporary_database(url, f"fuquan_bench_keys_{os.getpid()}") as database_url:
-        yield database_url
-
-
 def run_keys_benchmark(
     database_url: str,
     *,
@@ -277,7 +258,7 @@ def run_keys_benchmark(
     if not 1 <= applicants <= MAX_APPLICANTS:
         raise ValueError(f"applicants must be between 1 and {MAX_APPLICANTS}")
     data_dir.mkdir(parents=True, exist_ok=True)
-    with _database(database_url, data_dir) as database:
+    with bench_database(database_url, data_dir, "keys") as database:
         upgrade(database)
         asyncio.run(seed_database(database))
         fill_seconds = asyncio.run(_fill(database, applicants))

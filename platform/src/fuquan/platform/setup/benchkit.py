@@ -37,6 +37,7 @@ __all__ = [
     "Served",
     "Timing",
     "admin_execute",
+    "bench_database",
     "bench_key_ring",
     "client",
     "collector_paused",
@@ -167,12 +168,26 @@ def temporary_database(server_url: str, name: str) -> Iterator[str]:
         asyncio.run(admin_execute(server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
-def bench_key_ring() -> KeyRing:
-    """The keys a benchmark's commands use: the same as its servers' (``KEYS_ENVIRONMENT``)."""
+def bench_key_ring(master: str = MASTER_KEY, previous: str = "", secret: str = SECRET_KEY) -> KeyRing:
+    """The keys a benchmark's commands use: by default the same as its servers' (``KEYS_ENVIRONMENT``)."""
     from fuquan.platform.core.config import load_settings
     from fuquan.platform.migrations.keys import key_ring
 
-    return key_ring(load_settings({"FUQUAN_DATA_DIR": "/nonexistent", **KEYS_ENVIRONMENT}))
+    keys = {"FUQUAN_SECRET_KEY": secret, "FUQUAN_MASTER_KEY": master, "FUQUAN_PREVIOUS_MASTER_KEYS": previous}
+    return key_ring(load_settings({"FUQUAN_DATA_DIR": "/nonexistent", **keys}))
+
+
+@contextlib.contextmanager
+def bench_database(url: str, workdir: Path, name: str) -> Iterator[str]:
+    """A SQLite file in ``workdir`` when ``url`` says sqlite, else a temporary PostgreSQL database named after the
+    benchmark on the server ``url`` names (dropped afterwards)."""
+    if url.startswith("sqlite"):
+        from fuquan.platform.core.config import sqlite_url
+
+        yield sqlite_url(workdir / "bench.db")  # the file goes with workdir
+        return
+    with temporary_database(url, f"fuquan_bench_{name}_{os.getpid()}") as database_url:
+        yield database_url
 
 
 async def seed_database(url: str) -> None:
