@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from fuquan.platform.core.config import Settings, sqlite_url
 from fuquan.platform.migrations.runner import upgrade
 from fuquan.platform.setup.benchkit import seed_database
-from helpers import TEST_MASTER_KEY
+from helpers import TEST_AUDIT_KEY, TEST_MASTER_KEY
 
 PG_URL = os.environ.get("FUQUAN_TEST_DATABASE_URL") or None
 REDIS_URL = os.environ.get("FUQUAN_TEST_REDIS_URL") or None
@@ -158,6 +158,7 @@ def settings(database_url: str, backend: str, tmp_path: Path) -> Settings:
         database_url=database_url,
         secret_key="test-secret-key",
         master_key=TEST_MASTER_KEY,
+        audit_key=TEST_AUDIT_KEY,
         redis_url=REDIS_URL if backend == "postgresql" else None,
         redis_namespace=f"fuquan-test-{os.getpid()}-{next(_counter)}",
         log_json=True,

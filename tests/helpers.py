@@ -9,11 +9,14 @@ from typing import Any
 
 from sqlalchemy import event
 
+from fuquan.platform.core.audit.keys import AuditKeys
 from fuquan.platform.setup.benchkit import MASTER_KEY
 from fuquan.platform.setup.demo import DEMO_PASSWORD
 from fuquan.tenants.scope import scope_for, whole_tenant
 
 TEST_MASTER_KEY = MASTER_KEY  # every test app and replica shares it; the seeded template holds keys under it
+TEST_AUDIT_KEY = "test-audit-key-not-in-the-database"  # the test apps' audit key (settings fixture)
+AUDIT_KEYS = AuditKeys(TEST_AUDIT_KEY)
 NINGXIA = scope_for(1, "64", "64")  # the first tenant the seed imports, whole
 
 

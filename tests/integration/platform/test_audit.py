@@ -1,8 +1,12 @@
-"""The audit log's per-tenant SM3 chain: verify passes, and names the first record edited, deleted or reordered."""
+"""The audit log's per-tenant chain, keyed by HMAC-SM3 under an audit key kept out of the database, with signed
+checkpoints kept outside it: verify passes, and names the record or checkpoint where each of the six ways of rewriting
+the log (edit, delete, reorder, truncate, edit-and-recompute, truncate-and-move-head) shows."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,11 +16,22 @@ from click.testing import CliRunner
 from sqlalchemy import delete, insert, select, text, update
 
 from fuquan.platform.cli.main import cli
+from fuquan.platform.core.audit.checkpoints import CheckpointStore, write_checkpoints
+from fuquan.platform.core.audit.keys import AuditKeys
 from fuquan.platform.core.audit.models import AuditChainHead, AuditRecord
+from fuquan.platform.core.audit.repositories import AuditRepository
 from fuquan.platform.core.audit.sealer import Sealer
-from fuquan.platform.core.audit.services import AuditEntry, append, seal, unsealed, verify
+from fuquan.platform.core.audit.services import (
+    AuditEntry,
+    append,
+    canonical,
+    seal,
+    unsealed,
+    verify,
+)
+from fuquan.platform.core.crypto import sm3_hex
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
-from helpers import login
+from helpers import AUDIT_KEYS, TEST_AUDIT_KEY, login
 
 GRANT = {
     "item": "HRSS-04", "action": "accept", "unit": "640202", "scope": "subtree", "valid_from": "2026-01-01",
@@ -41,7 +56,7 @@ async def _activity(client: Any) -> None:
 async def _records(database_url: str) -> list[AuditRecord]:
     """The first tenant chain's records, once every committed record is sealed."""
     engine = create_engine(database_url)
-    await seal(session_factory(engine))
+    await seal(session_factory(engine), AUDIT_KEYS)
     async with session_factory(engine)() as session:
         tenant_chain = (
             select(AuditChainHead.chain).where(AuditChainHead.chain != 0).order_by(AuditChainHead.chain).limit(1)
@@ -55,27 +70,59 @@ async def _records(database_url: str) -> list[AuditRecord]:
     return rows
 
 
-async def _tamper(database_url: str, statement: Any) -> tuple[int, list[Any]]:
-    """``statement`` run as someone who can switch the append-only triggers off: a database superuser (PostgreSQL),
-    or whoever holds the file (SQLite). What the chain itself must then catch."""
+async def _tamper(database_url: str, *statements: Any, store: CheckpointStore | None = None) -> tuple[int, list[Any]]:
+    """``statements`` run as someone who can switch the append-only triggers off: a database superuser (PostgreSQL),
+    or whoever holds the file (SQLite) — but who has not got the audit key. What the chain and the checkpoints in
+    ``store`` must then catch."""
     engine = create_engine(database_url)
     maker = session_factory(engine)
     async with session_scope(maker) as session:
         if engine.dialect.name == "postgresql":
             await session.execute(text("SET LOCAL session_replication_role = replica"))
         else:
-            await session.execute(text("DROP TRIGGER audit_log_no_update"))
-            await session.execute(text("DROP TRIGGER audit_log_no_delete"))
-        await session.execute(statement)
+            await session.execute(text("DROP TRIGGER IF EXISTS audit_log_no_update"))
+            await session.execute(text("DROP TRIGGER IF EXISTS audit_log_no_delete"))
+        for statement in statements:
+            await session.execute(statement)
+    checkpoints, unreadable = await store.read() if store is not None else ({}, [])
     async with maker() as session:
-        result = await verify(session)
+        result = await verify(session, AUDIT_KEYS, checkpoints, unreadable)
     await engine.dispose()
     return result
 
 
-def _cli_verify(database_url: str, tmp_path: Any) -> Any:
-    env = {"FUQUAN_DATABASE_URL": database_url, "FUQUAN_DATA_DIR": str(tmp_path)}
-    return CliRunner().invoke(cli, ["audit", "verify"], env=env)
+def _recomputed(records: list[AuditRecord], start: int, mac: Callable[[bytes], str], *, keyed: bool) -> list[Any]:
+    """What someone without the audit key does after editing ``records[start]``: recompute its hash and every later
+    one with ``mac`` (plain SM3, or HMAC under a guessed key) and move the chain's head to the new last hash."""
+    statements: list[Any] = []
+    prev_hash = records[start].prev_hash or ""
+    for record in records[start:]:
+        hashed = mac(prev_hash.encode() + canonical(record))
+        values = {"prev_hash": prev_hash, "hash": hashed, "outcome": record.outcome}
+        if not keyed:
+            values["hash_key"] = None
+        statements.append(update(AuditRecord).where(AuditRecord.id == record.id).values(**values))
+        prev_hash = hashed
+    last = records[-1]
+    statements.append(update(AuditChainHead).where(AuditChainHead.chain == last.chain).values(hash=prev_hash))
+    return statements
+
+
+async def _checkpointed(database_url: str, tmp_path: Any) -> CheckpointStore:
+    """A checkpoint of every chain's head, as the sealers write every few minutes."""
+    store = CheckpointStore.at(str(tmp_path / "checkpoints"))
+    engine = create_engine(database_url)
+    try:
+        await seal(session_factory(engine), AUDIT_KEYS)
+        assert await write_checkpoints(session_factory(engine), AUDIT_KEYS, store)
+    finally:
+        await engine.dispose()
+    return store
+
+
+def _cli_audit(database_url: str, tmp_path: Any, command: str = "verify") -> Any:
+    env = {"FUQUAN_DATABASE_URL": database_url, "FUQUAN_DATA_DIR": str(tmp_path), "FUQUAN_AUDIT_KEY": TEST_AUDIT_KEY}
+    return CliRunner().invoke(cli, ["audit", command], env=env)
 
 
 @pytest.mark.anyio
@@ -106,7 +153,7 @@ async def test_a_serving_process_seals_what_it_commits_within_a_second(client: A
             await anyio.sleep(0.1)
         assert waiting == []
         async with session_factory(engine)() as session:
-            checked, breaks = await verify(session)
+            checked, breaks = await verify(session, AUDIT_KEYS)
         assert checked >= 4 and breaks == []
     finally:
         await engine.dispose()
@@ -125,7 +172,7 @@ async def test_a_busy_sealer_still_seals_what_another_process_left_within_its_in
                "outcome": "success", "request_id": None, "detail": {}}  # fmt: skip
     try:
         async with anyio.create_task_group() as tasks:
-            tasks.start_soon(Sealer(maker, interval=0.5, gather=0.05).run)
+            tasks.start_soon(Sealer(maker, AUDIT_KEYS, interval=0.5, gather=0.05).run)
             async with session_scope(maker) as session:
                 await session.execute(insert(AuditRecord.__table__), foreign)
             sealed_at = None
@@ -141,46 +188,114 @@ async def test_a_busy_sealer_still_seals_what_another_process_left_within_its_in
             tasks.cancel_scope.cancel()
         assert sealed_at is not None, "the other process's record was never sealed"
         async with maker() as session:
-            checked, breaks = await verify(session)
+            checked, breaks = await verify(session, AUDIT_KEYS)
         assert checked >= 2 and breaks == []
     finally:
         await engine.dispose()
 
 
+TAMPERINGS = [
+    "edit", "delete", "reorder", "truncate", "edit_and_recompute", "edit_and_recompute_unkeyed",
+    "rewrite_unkeyed_from_genesis", "truncate_and_move_head",
+]  # fmt: skip
+
+
 @pytest.mark.anyio
-@pytest.mark.parametrize("how", ["edit", "delete", "reorder", "delete_last"])
-async def test_tampering_is_named(client: Any, database_url: str, how: str) -> None:
+@pytest.mark.parametrize("how", TAMPERINGS)
+async def test_every_rewrite_is_named_at_its_record_or_checkpoint(
+    client: Any, database_url: str, tmp_path: Any, how: str
+) -> None:
+    """Issue 14, finding 1: the six ways of rewriting the log, each caught where it happened — the recomputing ones
+    three ways (a guessed key, the unkeyed SM3 of earlier releases from the edit on, and from the very first record)."""
     await _activity(client)
     records = await _records(database_url)
-    victim = records[len(records) // 2]
-    other = records[len(records) // 2 + 1]
+    store = await _checkpointed(database_url, tmp_path)
+    victim, other = records[len(records) // 2], records[len(records) // 2 + 1]
+    flipped = "rejected" if victim.outcome == "success" else "success"
+    checkpoint_caught = False
     if how == "edit":
-        statement = (
-            update(AuditRecord)
-            .where(AuditRecord.id == victim.id)
-            .values(outcome="rejected" if victim.outcome == "success" else "success")
-        )
-        expected_id = victim.id
+        statements = [update(AuditRecord).where(AuditRecord.id == victim.id).values(outcome=flipped)]
+        expected_id: int | None = victim.id
     elif how == "delete":
-        statement = delete(AuditRecord).where(AuditRecord.id == victim.id)
+        statements = [delete(AuditRecord).where(AuditRecord.id == victim.id)]
         expected_id = other.id
-    elif how == "reorder":  # swap two records' contents in place
-        statement = (
-            update(AuditRecord)
-            .where(AuditRecord.id == victim.id)
-            .values(action=other.action, detail=other.detail, resource=other.resource)
-        )
-        expected_id = victim.id
-    else:
-        statement = delete(AuditRecord).where(AuditRecord.id == records[-1].id)
+    elif how == "reorder":  # two records exchange their places in the chain
+        statements = [
+            update(AuditRecord).where(AuditRecord.id == victim.id).values(seq=-1),
+            update(AuditRecord).where(AuditRecord.id == other.id).values(seq=victim.seq),
+            update(AuditRecord).where(AuditRecord.id == victim.id).values(seq=other.seq),
+        ]
+        expected_id = other.id
+    elif how == "truncate":
+        statements = [delete(AuditRecord).where(AuditRecord.id.in_([records[-1].id, records[-2].id]))]
         expected_id = None
-    _, breaks = await _tamper(database_url, statement)
-    assert len(breaks) == 1
+    elif how == "truncate_and_move_head":
+        kept = records[-3]
+        statements = [
+            delete(AuditRecord).where(AuditRecord.id.in_([records[-1].id, records[-2].id])),
+            update(AuditChainHead).where(AuditChainHead.chain == kept.chain).values(seq=kept.seq, hash=kept.hash),
+        ]
+        expected_id, checkpoint_caught = None, True
+    else:
+        start = 0 if how == "rewrite_unkeyed_from_genesis" else records.index(victim)
+        records[start].outcome = "rejected" if records[start].outcome == "success" else "success"
+        if how == "edit_and_recompute":
+            guessed = AuditKeys("test-secret-key")  # the attacker's best guess: the other key in the settings
+            statements = _recomputed(records, start, guessed.mac, keyed=True)
+        else:
+            statements = _recomputed(records, start, sm3_hex, keyed=False)
+        expected_id = records[-1].id if how == "rewrite_unkeyed_from_genesis" else victim.id
+        checkpoint_caught = how == "rewrite_unkeyed_from_genesis"
+    checked, breaks = await _tamper(database_url, *statements, store=store)
+    assert len(breaks) == 1, breaks
     assert breaks[0].record_id == expected_id, breaks
+    assert (breaks[0].checkpoint is not None) == checkpoint_caught, breaks
+    if how == "truncate_and_move_head":
+        assert breaks[0].seq == records[-3].seq + 1 and "截断" in breaks[0].problem
+    untouched, _ = await _tamper(database_url, store=store)
+    assert untouched == checked
+
+
+@pytest.mark.anyio
+async def test_a_checkpoint_edited_or_forged_is_named(client: Any, database_url: str, tmp_path: Any) -> None:
+    await _activity(client)
+    store = await _checkpointed(database_url, tmp_path)
+    written = sorted((tmp_path / "checkpoints").rglob("*.json"))
+    assert written
+    checkpoint = json.loads(written[-1].read_text())
+    assert checkpoint["key"] == AUDIT_KEYS.current_id and len(checkpoint["signature"]) == 64
+    checkpoint["seq"] += 5  # claims a longer chain, to make the database look cut short
+    written[-1].write_text(json.dumps(checkpoint))
+    _, breaks = await _tamper(database_url, store=store)
+    assert [(b.problem[:5], b.checkpoint is not None) for b in breaks] == [("检查点签名", True)]
+    written[-1].write_text("{not json")
+    _, breaks = await _tamper(database_url, store=store)
+    assert len(breaks) == 1 and "无法读取" in breaks[0].problem
+
+
+@pytest.mark.anyio
+async def test_records_sealed_under_a_previous_audit_key_still_verify(client: Any, database_url: str) -> None:
+    """Rotating the audit key: what the old key sealed verifies while the old key is given as a previous one, and
+    is named (not called tampered) when it is not."""
+    await _activity(client)
+    await _records(database_url)
+    engine = create_engine(database_url)
+    try:
+        async with session_scope(session_factory(engine)) as session:
+            await append(session, AuditEntry(action="test.after_rotation", tenant_id=1, actor="someone"))
+        rotated = AuditKeys("the-new-audit-key", previous=[TEST_AUDIT_KEY])
+        await seal(session_factory(engine), rotated)
+        async with session_factory(engine)() as session:
+            checked, breaks = await verify(session, rotated)
+            assert breaks == [] and checked > 4
+            _, breaks = await verify(session, AuditKeys("the-new-audit-key"))
+        assert breaks and all("FUQUAN_PREVIOUS_AUDIT_KEYS" in b.problem for b in breaks)
+    finally:
+        await engine.dispose()
 
 
 def test_cli_verify_ok_then_broken(database_url: str, tmp_path: Any) -> None:
-    ok = _cli_verify(database_url, tmp_path)
+    ok = _cli_audit(database_url, tmp_path)
     assert ok.exit_code == 0, ok.output
     # the seeded records were committed with no server to seal them: verify seals them first
     assert ok.output.startswith("sealed ") and "\nOK: " in ok.output, ok.output
@@ -188,7 +303,7 @@ def test_cli_verify_ok_then_broken(database_url: str, tmp_path: Any) -> None:
     asyncio.run(
         _tamper(database_url, update(AuditRecord).where(AuditRecord.id == records[1].id).values(actor="someone-else"))
     )
-    broken = _cli_verify(database_url, tmp_path)
+    broken = _cli_audit(database_url, tmp_path)
     assert broken.exit_code == 1
     assert f"id={records[1].id}" in broken.output and "篡改" in broken.output
 
@@ -224,8 +339,96 @@ async def test_the_database_keeps_the_audit_log_append_only(database_url: str) -
                 async with session_scope(maker) as session:
                     await session.execute(text("TRUNCATE audit_log CASCADE"))
         async with maker() as session:  # the sealer's step still goes through, and the chain is intact
-            await seal(maker)
-            checked, breaks = await verify(session)
+            await seal(maker, AUDIT_KEYS)
+            checked, breaks = await verify(session, AUDIT_KEYS)
         assert checked > len(records) and breaks == []
+    finally:
+        await engine.dispose()
+
+
+def test_cli_checkpoint_then_verify_names_the_checkpoint_a_cut_chain_contradicts(
+    database_url: str, tmp_path: Any
+) -> None:
+    written = _cli_audit(database_url, tmp_path, "checkpoint")
+    assert written.exit_code == 0, written.output
+    assert "checkpoints written to" in written.output and (tmp_path / "audit-checkpoints").is_dir()
+    records = asyncio.run(_records(database_url))
+    kept = records[-2]
+    asyncio.run(
+        _tamper(
+            database_url,
+            delete(AuditRecord).where(AuditRecord.id == records[-1].id),
+            update(AuditChainHead).where(AuditChainHead.chain == kept.chain).values(seq=kept.seq, hash=kept.hash),
+        )
+    )
+    broken = _cli_audit(database_url, tmp_path)
+    assert broken.exit_code == 1, broken.output
+    assert f"BROKEN: chain {kept.chain} at seq={kept.seq + 1}" in broken.output
+    assert f"检查点 chain-{kept.chain}/{records[-1].seq}" in broken.output and "截断" in broken.output
+
+
+@pytest.mark.anyio
+async def test_a_serving_sealer_checkpoints_every_chain_whose_head_moved(database_url: str, tmp_path: Any) -> None:
+    engine = create_engine(database_url)
+    maker = session_factory(engine)
+    store = CheckpointStore.at(str(tmp_path / "checkpoints"))
+    try:
+        async with anyio.create_task_group() as tasks:
+            sealer = Sealer(maker, AUDIT_KEYS, store, interval=0.2, gather=0.01, checkpoint_every=0.2)
+            tasks.start_soon(sealer.run)
+            async with session_scope(maker) as session:
+                await append(session, AuditEntry(action="test.checkpointed", tenant_id=1, actor="someone"))
+            head = None
+            for _attempt in range(50):  # up to 5 s
+                await anyio.sleep(0.1)
+                async with maker() as session:
+                    head = await session.get(AuditChainHead, 1)
+                found, _ = await store.read()
+                if head is not None and [c.seq for c in found.get(1, [])][-1:] == [head.seq]:
+                    break
+            tasks.cancel_scope.cancel()
+        assert head is not None
+        found, unreadable = await store.read()
+        assert unreadable == [] and found[1][-1].seq == head.seq and found[1][-1].hash == head.hash
+        async with maker() as session:
+            _, breaks = await verify(session, AUDIT_KEYS, found)
+        assert breaks == []
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.anyio
+async def test_records_sealed_before_the_chain_was_keyed_still_verify(database_url: str) -> None:
+    """An upgrade from a release with the unkeyed SM3 chain: its records keep verifying, the chain goes on keyed,
+    and an unkeyed record after a keyed one is a rewrite."""
+    engine = create_engine(database_url)
+    maker = session_factory(engine)
+    try:
+        async with session_scope(maker) as session:  # what a release before migration 0010 sealed
+            await append(session, AuditEntry(action="test.before_0010", tenant_id=1, actor="someone"))
+            repository = AuditRepository(session)
+            seq, prev_hash = await repository.lock_head(1)
+            for record in await repository.unsealed(1, 1000):
+                seq += 1
+                hashed = sm3_hex(prev_hash.encode() + canonical(record, seq))  # the SM3 chain of earlier releases
+                await session.execute(
+                    text("UPDATE audit_log SET seq = :seq, prev_hash = :prev, hash = :hash WHERE id = :id"),
+                    {"seq": seq, "prev": prev_hash, "hash": hashed, "id": record.id},
+                )
+                prev_hash = hashed
+            await repository.move_head(1, seq, prev_hash)
+        legacy = seq
+        async with session_scope(maker) as session:
+            for _ in range(2):
+                await append(session, AuditEntry(action="test.after_0010", tenant_id=1, actor="someone"))
+        await seal(maker, AUDIT_KEYS)
+        records = await _records(database_url)
+        assert [r.hash_key for r in records] == [None] * legacy + [AUDIT_KEYS.current_id] * (len(records) - legacy)
+        checked, breaks = await _tamper(database_url)
+        assert breaks == [] and checked >= len(records)
+        _, breaks = await _tamper(
+            database_url, update(AuditRecord).where(AuditRecord.id == records[-1].id).values(hash_key=None)
+        )
+        assert [(b.record_id, b.problem[:8]) for b in breaks] == [(records[-1].id, "无密钥的记录出现")]
     finally:
         await engine.dispose()

@@ -24,7 +24,7 @@ from fuquan.platform.core.timeutil import local_date, utcnow
 from fuquan.platform.migrations.keys import key_ring
 from fuquan.platform.setup.demo import add_demo_grants
 from fuquan.platform.setup.demo_cases import add_demo_cases, scan_png
-from helpers import NINGXIA, login
+from helpers import AUDIT_KEYS, NINGXIA, login
 
 pytestmark = pytest.mark.anyio
 
@@ -91,7 +91,7 @@ async def test_demo_cases_cover_every_state_and_signal(client: Any, settings: Se
     routed, _ = await _all_cases(client, county, "&unit=640202")
     assert all(case["routed_to"] == "640202" for case in routed)
 
-    await seal(maker)  # what a serving process's sealer does within a second
+    await seal(maker, AUDIT_KEYS)  # what a serving process's sealer does within a second
     async with session_scope(maker) as session:
         # every trace starts with create, its seq is 1..n, its instants never go backwards
         rows = list(await session.scalars(select(Case).order_by(Case.id)))
@@ -132,7 +132,7 @@ async def test_demo_cases_cover_every_state_and_signal(client: Any, settings: Se
             assert sniff_upload(await store.get(key), None, None) == "image/png"
 
         # `fuquan audit verify` finds every chain intact once the records are sealed (above)
-        checked, breaks = await verify(session)
+        checked, breaks = await verify(session, AUDIT_KEYS)
         assert checked > COUNT and breaks == []
         note = await session.scalar(select(AuditRecord).where(AuditRecord.action == "demo.cases_backdated"))
         assert note is not None and note.detail["cases"] == COUNT

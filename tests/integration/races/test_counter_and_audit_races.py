@@ -30,7 +30,7 @@ from fuquan.platform.core.config import Settings
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
 from fuquan.platform.core.timeutil import utcnow
 from fuquan.tenants.models import Tenant
-from helpers import NINGXIA
+from helpers import AUDIT_KEYS, NINGXIA
 
 pytestmark = pytest.mark.anyio
 
@@ -55,7 +55,7 @@ async def test_first_records_of_an_audit_chain_sealed_from_two_connections(datab
 
     async def seal_holding(maker: async_sessionmaker[AsyncSession], chain: int) -> int:
         async with maker() as session, session.begin():
-            sealed = await seal_chain(session, chain)
+            sealed = await seal_chain(session, chain, AUDIT_KEYS)
             await anyio.sleep(HOLD_SECONDS)
             return sealed
 
@@ -75,7 +75,7 @@ async def test_first_records_of_an_audit_chain_sealed_from_two_connections(datab
                 )
                 assert sorted(chained.tuples(), key=lambda row: row[1]) == [("test.first", 1), ("test.second", 2)]
         async with one() as session:
-            checked, breaks = await verify(session)
+            checked, breaks = await verify(session, AUDIT_KEYS)
     assert checked > 0 and breaks == []
 
 
@@ -91,9 +91,9 @@ async def test_failed_logins_at_two_replicas_start_the_anonymous_chain(settings:
     no_server_errors(answers)
     assert statuses(answers) == {401: 2 * ROUNDS}
     engine = create_engine(database_url)
-    await seal(session_factory(engine))
+    await seal(session_factory(engine), AUDIT_KEYS)
     async with session_factory(engine)() as session:
         rejected = await session.scalar(select(func.count()).select_from(AuditRecord).where(AuditRecord.chain == 0))
         assert rejected == 2 * ROUNDS
-        assert (await verify(session))[1] == []
+        assert (await verify(session, AUDIT_KEYS))[1] == []
     await engine.dispose()

@@ -90,7 +90,7 @@ def test_the_job_and_the_app_read_the_same_settings_and_secrets() -> None:
 
 def test_every_secret_the_app_needs_is_in_the_example() -> None:
     secret = _documents(K8S / "secret.example.yaml")[0]["stringData"]
-    needed = {"FUQUAN_SECRET_KEY", "FUQUAN_MASTER_KEY", "FUQUAN_DATABASE_URL", "FUQUAN_REDIS_URL",
+    needed = {"FUQUAN_SECRET_KEY", "FUQUAN_MASTER_KEY", "FUQUAN_AUDIT_KEY", "FUQUAN_DATABASE_URL", "FUQUAN_REDIS_URL",
               "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "FUQUAN_METRICS_TOKEN"}  # fmt: skip
     assert needed <= set(secret), needed - set(secret)
     config = next(r for r in APP if r["kind"] == "ConfigMap")["data"]

@@ -23,6 +23,8 @@ from fuquan.authority.registry import AuthorityRegistry
 from fuquan.authority.sync import POLICY_CHANNEL, announcer, compaction_job, heard, prime
 from fuquan.platform.accounts.logins import LoginDirectory
 from fuquan.platform.catalog.services import CatalogCache
+from fuquan.platform.core.audit.checkpoints import CheckpointStore
+from fuquan.platform.core.audit.keys import AuditKeys
 from fuquan.platform.core.audit.sealer import Sealer
 from fuquan.platform.core.config import Settings
 from fuquan.platform.core.db import own_session
@@ -52,6 +54,16 @@ def channels_plugin(settings: Settings) -> ChannelsPlugin:
     else:
         backend = MemoryChannelsBackend()
     return ChannelsPlugin(backend=backend, channels=[POLICY_CHANNEL])
+
+
+def audit_sealer(settings: Settings, session_maker: async_sessionmaker[AsyncSession]) -> Sealer:
+    """The process's sealer, keyed, writing its checkpoints where the settings say."""
+    return Sealer(
+        session_maker,
+        AuditKeys.from_settings(settings),
+        CheckpointStore.from_settings(settings),
+        checkpoint_every=settings.audit_checkpoint_seconds,
+    )
 
 
 def job_runner(
@@ -90,6 +102,7 @@ def background_work(
     logins: LoginDirectory,
     channels: ChannelsPlugin,
     jobs: JobRunner,
+    sealer: Sealer,
     closing: list[Callable[[], Awaitable[Any]]],
 ) -> Callable[[Litestar], contextlib.AbstractAsyncContextManager[None]]:
     """The app's lifespan: the background work runs for as long as the app does; ``closing`` runs after."""
@@ -105,7 +118,7 @@ def background_work(
             tasks.start_soon(prime, registry, session_maker)
             tasks.start_soon(_logged, "listener_failed", _listen(channels, registry, logins))
             tasks.start_soon(jobs.run)
-            tasks.start_soon(Sealer(session_maker).run)
+            tasks.start_soon(sealer.run)
             yield
             tasks.cancel_scope.cancel()
         for close in closing:

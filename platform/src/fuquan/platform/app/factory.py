@@ -35,7 +35,7 @@ from fuquan.integrations.services import PartnerDirectory
 from fuquan.platform.accounts.controllers import AuthController
 from fuquan.platform.accounts.logins import LoginDirectory
 from fuquan.platform.accounts.services import LoginThrottle
-from fuquan.platform.app.background import background_work, channels_plugin, job_runner
+from fuquan.platform.app.background import audit_sealer, background_work, channels_plugin, job_runner
 from fuquan.platform.app.headers import security_headers
 from fuquan.platform.app.health import HealthController
 from fuquan.platform.app.input_guard import input_guard
@@ -180,8 +180,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     case_services = CaseServices(catalogs, calendars, registry, keys, partners)
     jobs = job_runner(settings, session_maker, registry, catalogs)
+    sealer = audit_sealer(settings, session_maker)
     lifespan = background_work(
-        session_maker, registry, keys, logins, channels, jobs, [partner_directory.aclose, engine.dispose]
+        session_maker, registry, keys, logins, channels, jobs, sealer, [partner_directory.aclose, engine.dispose]
     )
 
     sqlalchemy = SQLAlchemyAsyncConfig(

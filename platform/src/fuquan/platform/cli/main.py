@@ -225,28 +225,57 @@ def audit() -> None:
 @audit.command("verify")
 def audit_verify() -> None:
     """Seal the records committed but not yet chained (what a running server's sealers do within a second),
-    then recompute every tenant's hash chain; exit 1 naming the first broken record."""
+    then recompute every tenant's keyed hash chain and hold it against the signed checkpoints kept outside the
+    database; exit 1 naming the first broken record or checkpoint of each chain."""
+    from fuquan.platform.core.audit.checkpoints import CheckpointStore
+    from fuquan.platform.core.audit.keys import AuditKeys
     from fuquan.platform.core.audit.services import seal, unsealed, verify
 
     settings = command_settings()
+    keys, store = AuditKeys.from_settings(settings), CheckpointStore.from_settings(settings)
 
     async def work(session_maker: Any) -> Any:
-        sealed = await seal(session_maker)
+        sealed = await seal(session_maker, keys)
+        checkpoints, unreadable = await store.read()  # before the heads are read (see verify)
         async with session_maker() as session:
-            return sealed, await verify(session), await unsealed(session)
+            return sealed, checkpoints, await verify(session, keys, checkpoints, unreadable), await unsealed(session)
 
-    sealed, (checked, breaks), waiting = run(with_sessions(settings, work))
+    sealed, checkpoints, (checked, breaks), waiting = run(with_sessions(settings, work))
     if sealed:
         click.echo(f"sealed {sealed} audit records that were waiting for their chain")
-    for tail in waiting:  # committed by a running server since: its sealer chains them
+    for tail in waiting:  # committed by a running server since: its sealers chain them
         since = f"{tail.oldest:%Y-%m-%d %H:%M:%S}"
         click.echo(f"unsealed: chain {tail.chain} has {tail.records} records waiting since {since}")
+    held = sum(len(found) for found in checkpoints.values())
     if not breaks:
-        click.echo(f"OK: {checked} audit records, every chain intact")
+        click.echo(f"OK: {checked} audit records, every chain intact; {held} checkpoints in {store.where} agree")
         return
     for broken in breaks:
-        click.echo(f"BROKEN: chain {broken.chain} at record id={broken.record_id} seq={broken.seq}: {broken.problem}")
+        at = f"record id={broken.record_id} seq={broken.seq}" if broken.record_id else f"seq={broken.seq}"
+        caught = f" — {broken.checkpoint}" if broken.checkpoint else ""
+        click.echo(f"BROKEN: chain {broken.chain} at {at}: {broken.problem}{caught}")
     raise SystemExit(1)
+
+
+@audit.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Seal what is waiting, then write a signed checkpoint of every chain's head outside the database (what every
+    serving process does every FUQUAN_AUDIT_CHECKPOINT_SECONDS)."""
+    from fuquan.platform.core.audit.checkpoints import CheckpointStore, write_checkpoints
+    from fuquan.platform.core.audit.keys import AuditKeys
+    from fuquan.platform.core.audit.services import seal
+
+    settings = command_settings()
+    keys, store = AuditKeys.from_settings(settings), CheckpointStore.from_settings(settings)
+
+    async def work(session_maker: Any) -> Any:
+        await seal(session_maker, keys)
+        return await write_checkpoints(session_maker, keys, store)
+
+    written = run(with_sessions(settings, work))
+    for checkpoint in written:
+        click.echo(f"checkpoint: chain {checkpoint.chain} at seq {checkpoint.seq} (key {checkpoint.key})")
+    click.echo(f"{len(written)} checkpoints written to {store.where}")
 
 
 def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:

@@ -24,6 +24,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     secret_key: str  # signs CSRF tokens and keys the partner-answer cache; reads data written before data keys
     master_key: str  # wraps every tenant's data keys (envelope encryption): never stored in the database
     previous_master_keys: tuple[str, ...] = ()  # still accepted for unwrapping while `fuquan keys rotate` runs
+    audit_key: str = ""  # keys the audit chain and signs its checkpoints; empty: derived from secret_key
+    previous_audit_keys: tuple[str, ...] = ()  # still verify what they sealed, after a rotation
+    # where the signed checkpoints of every chain's head go, outside the database: a directory, or s3://bucket/prefix
+    # (the AWS_* variables as for files_url); empty: data_dir/audit-checkpoints
+    audit_checkpoints: str = ""
+    audit_checkpoint_seconds: float = 300.0  # how often each process writes a checkpoint of every chain that moved
     redis_url: str | None = None
     redis_namespace: str = "fuquan"
     files_url: str | None = None  # s3://bucket/prefix: materials in object storage (else data_dir/files)
@@ -71,9 +77,16 @@ def _master_key(source: Mapping[str, str], data_dir: Path) -> str:
     return data_dir_secret(data_dir, _MASTER_FILE)
 
 
-def _previous_master_keys(source: Mapping[str, str]) -> tuple[str, ...]:
-    """``FUQUAN_PREVIOUS_MASTER_KEYS``: comma-separated, during a rotation only."""
-    return tuple(key.strip() for key in source.get("FUQUAN_PREVIOUS_MASTER_KEYS", "").split(",") if key.strip())
+def _previous_keys(source: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """``FUQUAN_PREVIOUS_MASTER_KEYS`` or ``FUQUAN_PREVIOUS_AUDIT_KEYS``: comma-separated, after a rotation."""
+    return tuple(key.strip() for key in source.get(name, "").split(",") if key.strip())
+
+
+def _audit_key(source: Mapping[str, str]) -> str:
+    """``FUQUAN_AUDIT_KEY``, else the file ``FUQUAN_AUDIT_KEY_FILE`` names; else empty (derived from the secret key)."""
+    if source.get("FUQUAN_AUDIT_KEY_FILE") and not source.get("FUQUAN_AUDIT_KEY"):
+        return Path(source["FUQUAN_AUDIT_KEY_FILE"]).read_text().strip()
+    return source.get("FUQUAN_AUDIT_KEY", "")
 
 
 def data_dir_secret(data_dir: Path, name: str) -> str:
@@ -102,7 +115,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         "database_url": source.get("FUQUAN_DATABASE_URL") or sqlite_url(data_dir / "fuquan.db"),
         "secret_key": _secret_key(source, data_dir),
         "master_key": _master_key(source, data_dir),
-        "previous_master_keys": _previous_master_keys(source),
+        "previous_master_keys": _previous_keys(source, "FUQUAN_PREVIOUS_MASTER_KEYS"),
+        "audit_key": _audit_key(source),
+        "previous_audit_keys": _previous_keys(source, "FUQUAN_PREVIOUS_AUDIT_KEYS"),
     }
     for field in msgspec.structs.fields(Settings):
         env_name = f"FUQUAN_{field.name.upper()}"

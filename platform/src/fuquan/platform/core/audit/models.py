@@ -43,6 +43,7 @@ class AuditRecord(IdMixin, Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict)
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str | None] = mapped_column(String(64))
+    hash_key: Mapped[str | None] = mapped_column(String(16))  # the audit key's id; None: unkeyed, before 0010
 
 
 class AuditChainHead(Base):

@@ -27,7 +27,12 @@ _UNSEALED = (
 _SEAL_RECORD = (
     update(_AUDIT_LOG)
     .where(_AUDIT_LOG.c.id == bindparam("record_id"))
-    .values(seq=bindparam("sealed_seq"), prev_hash=bindparam("sealed_prev_hash"), hash=bindparam("sealed_hash"))
+    .values(
+        seq=bindparam("sealed_seq"),
+        prev_hash=bindparam("sealed_prev_hash"),
+        hash=bindparam("sealed_hash"),
+        hash_key=bindparam("sealed_hash_key"),
+    )
 )
 
 GENESIS_HASH = "0" * 64
@@ -52,11 +57,11 @@ class AuditRepository:
     async def move_head(self, chain: int, seq: int, hash_: str) -> None:
         await self.session.execute(_MOVE_HEAD, {"head_chain": chain, "head_seq": seq, "head_hash": hash_})
 
-    async def mark_sealed(self, sealed: list[tuple[int, int, str, str]]) -> None:
-        """Each record's place in the chain, (id, seq, prev_hash, hash): one statement, executed for every
-        record in one round trip."""
+    async def mark_sealed(self, sealed: list[tuple[int, int, str, str, str]]) -> None:
+        """Each record's place in the chain, (id, seq, prev_hash, hash, audit key id): one statement, executed for
+        every record in one round trip."""
         if sealed:
-            names = ("record_id", "sealed_seq", "sealed_prev_hash", "sealed_hash")
+            names = ("record_id", "sealed_seq", "sealed_prev_hash", "sealed_hash", "sealed_hash_key")
             await self.session.execute(_SEAL_RECORD, [dict(zip(names, row, strict=True)) for row in sealed])
 
     async def add(self, values: dict[str, Any], alongside: Sequence[NewRow] = ()) -> None:
@@ -90,6 +95,9 @@ class AuditRepository:
 
     async def head(self, chain: int) -> AuditChainHead | None:
         return await self.session.get(AuditChainHead, chain)
+
+    async def heads(self) -> list[AuditChainHead]:
+        return list(await self.session.scalars(select(AuditChainHead).order_by(AuditChainHead.chain)))
 
     async def records(self, chain: int, *, up_to: int, batch: int = 5000) -> AsyncIterator[AuditRecord]:
         """The chain's sealed records in chain order up to sequence ``up_to``, streamed in batches."""

@@ -1,5 +1,6 @@
 """Every process's audit sealer: chains the records its own transactions commit at once, and whatever any
-other process or command left unsealed within ``interval`` seconds."""
+other process or command left unsealed within ``interval`` seconds; and every ``checkpoint_every`` seconds writes
+a signed checkpoint of each chain whose head moved (``core.audit.checkpoints``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import anyio
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from fuquan.platform.core.audit.checkpoints import CheckpointStore, write_checkpoints
+from fuquan.platform.core.audit.keys import AuditKeys
 from fuquan.platform.core.audit.services import seal, sealer_alarm
 
 log = structlog.get_logger()
@@ -14,11 +17,22 @@ log = structlog.get_logger()
 
 class Sealer:
     def __init__(
-        self, session_maker: async_sessionmaker[AsyncSession], interval: float = 1.0, gather: float = 0.2
+        self,
+        session_maker: async_sessionmaker[AsyncSession],
+        keys: AuditKeys,
+        checkpoints: CheckpointStore | None = None,
+        *,
+        interval: float = 1.0,
+        gather: float = 0.2,
+        checkpoint_every: float = 300.0,
     ) -> None:
         self._session_maker = session_maker
+        self._keys = keys
+        self._checkpoints = checkpoints
         self._interval = interval
         self._gather = gather
+        self._checkpoint_every = checkpoint_every
+        self._checkpointed: dict[int, int] = {}  # chain -> the seq of the last checkpoint this process wrote
 
     async def run(self) -> None:
         """Until cancelled. Wakes when a transaction of this process with audit records commits (records
@@ -28,7 +42,7 @@ class Sealer:
         every ``interval`` a round looks for every chain's unsealed records (another process's, a command's,
         a failed round's)."""
         alarm = sealer_alarm()
-        looked_everywhere = anyio.current_time()
+        looked_everywhere = checkpointed = anyio.current_time()
         while True:
             with anyio.move_on_after(self._interval):
                 await alarm.rung.wait()
@@ -38,6 +52,12 @@ class Sealer:
                 chains, looked_everywhere = None, anyio.current_time()
             try:
                 with anyio.CancelScope(shield=True):  # never cancel a transaction half-way (see own_session)
-                    await seal(self._session_maker, chains=chains)
+                    await seal(self._session_maker, self._keys, chains=chains)
             except Exception:
                 log.exception("audit_sealing_failed", retry_in_seconds=self._interval)
+            if self._checkpoints is not None and anyio.current_time() - checkpointed >= self._checkpoint_every:
+                checkpointed = anyio.current_time()
+                try:
+                    await write_checkpoints(self._session_maker, self._keys, self._checkpoints, self._checkpointed)
+                except Exception:  # the store is down: the chain is still keyed, and the next round tries again
+                    log.exception("audit_checkpoint_failed", where=self._checkpoints.where)

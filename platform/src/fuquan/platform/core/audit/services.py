@@ -1,4 +1,9 @@
-"""Appending to, sealing and verifying the hash chain: ``hash = SM3(prev_hash || canonical(record))``.
+"""Appending to, sealing and verifying the hash chain: ``hash = HMAC-SM3(audit key, prev_hash || canonical(record))``.
+
+The audit key is not in the database (``core.audit.keys``): whoever can rewrite the table cannot recompute the chain
+after an edit, and signed checkpoints of each head kept outside the database (``core.audit.checkpoints``) catch a
+chain cut short. Records sealed before the chain was keyed carry no key id and the unkeyed ``SM3`` of earlier
+releases; ``verify`` accepts such records only before a chain's first keyed one.
 
 ``append`` writes a record in the caller's transaction (fail closed: the action and its record commit or
 fail together) without touching the chain's head; ``seal`` — run by every process's sealer as soon as a
@@ -11,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import weakref
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,6 +28,8 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
+from fuquan.platform.core.audit.checkpoints import Checkpoint, UnreadableCheckpoint
+from fuquan.platform.core.audit.keys import AuditKeys
 from fuquan.platform.core.audit.repositories import GENESIS_HASH, AuditRepository
 from fuquan.platform.core.crypto import sm3_hex
 from fuquan.platform.core.db import on_commit, own_session
@@ -66,8 +73,14 @@ def canonical(record: Any, seq: int | None = None) -> bytes:
     return json.dumps(values, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def chain_hash(prev_hash: str, record: Any, seq: int | None = None) -> str:
-    return sm3_hex(prev_hash.encode() + canonical(record, seq))
+def chain_hash(keys: AuditKeys, prev_hash: str, record: Any, seq: int | None = None, key_id: str | None = None) -> str:
+    """The record's keyed hash, under the key ``key_id`` (the current key when not given)."""
+    return keys.mac(prev_hash.encode() + canonical(record, seq), key_id)
+
+
+def unkeyed_chain_hash(prev_hash: str, record: Any) -> str:
+    """The hash of a record sealed before the chain was keyed (migration 0010)."""
+    return sm3_hex(prev_hash.encode() + canonical(record))
 
 
 async def append(session: AsyncSession, entry: AuditEntry, *, alongside: Sequence[NewRow] = ()) -> None:
@@ -143,17 +156,17 @@ def _forget_wake_on_rollback(session: Session, _previous_transaction: object) ->
     session.info.pop(_WAKES_SEALERS, None)
 
 
-async def seal_chain(session: AsyncSession, chain: int, batch: int = 1000) -> int:
-    """Seal up to ``batch`` of the chain's committed records, oldest first; how many were sealed. The head's
-    lock orders every sealer of every process; the records are read only once it is held."""
+async def seal_chain(session: AsyncSession, chain: int, keys: AuditKeys, batch: int = 1000) -> int:
+    """Seal up to ``batch`` of the chain's committed records, oldest first, under the current audit key; how many
+    were sealed. The head's lock orders every sealer of every process; the records are read only once it is held."""
     repository = AuditRepository(session)
     seq, prev_hash = await repository.lock_head(chain)
     records = await repository.unsealed(chain, batch)
-    sealed: list[tuple[int, int, str, str]] = []  # (record id, seq, prev_hash, hash)
+    sealed: list[tuple[int, int, str, str, str]] = []  # (record id, seq, prev_hash, hash, key id)
     for record in records:
         seq += 1
-        hashed = chain_hash(prev_hash, record, seq)
-        sealed.append((record.id, seq, prev_hash, hashed))
+        hashed = chain_hash(keys, prev_hash, record, seq)
+        sealed.append((record.id, seq, prev_hash, hashed, keys.current_id))
         prev_hash = hashed
     if sealed:
         await repository.mark_sealed(sealed)
@@ -162,7 +175,10 @@ async def seal_chain(session: AsyncSession, chain: int, batch: int = 1000) -> in
 
 
 async def seal(
-    session_maker: async_sessionmaker[AsyncSession], batch: int = 500, chains: Iterable[int] | None = None
+    session_maker: async_sessionmaker[AsyncSession],
+    keys: AuditKeys,
+    batch: int = 500,
+    chains: Iterable[int] | None = None,
 ) -> int:
     """Seal the committed records of ``chains`` (every chain with some, when not given), each chain in its own
     short transaction; how many were sealed."""
@@ -173,7 +189,7 @@ async def seal(
     for chain in sorted(chains):
         while True:
             async with own_session(session_maker, writes=True) as session, session.begin():
-                count = await seal_chain(session, chain, batch)
+                count = await seal_chain(session, chain, keys, batch)
             sealed += count
             if count < batch:
                 break
@@ -210,39 +226,86 @@ class ChainBreak:
     record_id: int | None
     seq: int | None
     problem: str
+    checkpoint: str | None = None  # the checkpoint that caught it, when one did
 
 
-async def verify(session: AsyncSession) -> tuple[int, list[ChainBreak]]:
-    """Recompute every chain up to its head as read first (a sealer may go on meanwhile); return the number
-    of sealed records checked and the first break per chain. Records not sealed yet are not in a chain: see
-    ``unsealed``."""
+async def verify(
+    session: AsyncSession,
+    keys: AuditKeys,
+    checkpoints: Mapping[int, Sequence[Checkpoint]] | None = None,
+    unreadable: Sequence[UnreadableCheckpoint] = (),
+) -> tuple[int, list[ChainBreak]]:
+    """Recompute every chain up to its head as read first (a sealer may go on meanwhile) and hold it against the
+    chain's signed checkpoints; return the number of sealed records checked and the first break per chain. Read the
+    checkpoints *before* calling this: one written after the heads were read could otherwise look ahead of its chain.
+    Records not sealed yet are not in a chain: see ``unsealed``."""
     repository = AuditRepository(session)
+    checkpoints = checkpoints or {}
     checked = 0
-    breaks: list[ChainBreak] = []
-    for chain in await repository.chains():
-        head = await repository.head(chain)
-        if head is None:
-            continue
-        expected_prev, expected_seq = GENESIS_HASH, 1
-        broken: ChainBreak | None = None
-        async for record in repository.records(chain, up_to=head.seq):
-            checked += 1
-            if record.seq != expected_seq:
-                problem = f"序号应为 {expected_seq}，实为 {record.seq}（记录被删除或顺序被调换）"
-            elif record.prev_hash != expected_prev:
-                problem = "前一哈希与链不符（记录被删除、插入或调换）"
-            elif chain_hash(expected_prev, record) != record.hash:
-                problem = "记录内容与其哈希不符（记录被篡改）"
-            else:
-                expected_prev, expected_seq = record.hash, expected_seq + 1
-                continue
-            broken = ChainBreak(chain, record.id, record.seq, problem)
-            break
-        if broken is None and (head.seq != expected_seq - 1 or head.hash != expected_prev):
-            broken = ChainBreak(chain, None, expected_seq, "链尾记录缺失（最后的记录被删除）")
+    breaks: list[ChainBreak] = [
+        ChainBreak(bad.chain, None, None, f"检查点文件 {bad.path} 无法读取（被改动或截断）") for bad in unreadable
+    ]
+    chains = sorted(set(await repository.chains()) | set(checkpoints) - {bad.chain for bad in unreadable})
+    for chain in chains:
+        count, broken = await _verify_chain(repository, keys, chain, checkpoints.get(chain, ()))
+        checked += count
         if broken is not None:
             breaks.append(broken)
     return checked, breaks
+
+
+async def _verify_chain(
+    repository: AuditRepository, keys: AuditKeys, chain: int, checkpoints: Sequence[Checkpoint]
+) -> tuple[int, ChainBreak | None]:
+    forged = next((checkpoint for checkpoint in checkpoints if not checkpoint.signature_holds(keys)), None)
+    if forged is not None:
+        forgery = "检查点签名不符（检查点被伪造或改动，或签名它的审计密钥未提供）"
+        return 0, ChainBreak(chain, None, forged.seq, forgery, forged.where())
+    head = await repository.head(chain)
+    if head is None:
+        last = checkpoints[-1]
+        gone = f"库中已没有这条链，而检查点记录它至序号 {last.seq}（链被整体删除）"
+        return 0, ChainBreak(chain, None, last.seq, gone, last.where())
+    at_seq = {checkpoint.seq: checkpoint for checkpoint in checkpoints}
+    expected_prev, expected_seq, keyed = GENESIS_HASH, 1, False
+    checked = 0
+    async for record in repository.records(chain, up_to=head.seq):
+        checked += 1
+        problem = _record_problem(keys, record, expected_prev, expected_seq, keyed)
+        if problem is not None:
+            return checked, ChainBreak(chain, record.id, record.seq, problem)
+        checkpoint = at_seq.get(expected_seq)
+        if checkpoint is not None and checkpoint.hash != record.hash:
+            mismatch = "记录与检查点不符（链被改写后重算）"
+            return checked, ChainBreak(chain, record.id, record.seq, mismatch, checkpoint.where())
+        keyed = keyed or record.hash_key is not None
+        expected_prev, expected_seq = str(record.hash), expected_seq + 1
+    if head.seq != expected_seq - 1 or head.hash != expected_prev:
+        return checked, ChainBreak(chain, None, expected_seq, "链尾记录缺失（最后的记录被删除）")
+    if checkpoints and checkpoints[-1].seq > head.seq:
+        last = checkpoints[-1]
+        cut = f"检查点记录链至序号 {last.seq}，库中的链只到 {head.seq}（链尾被截断，链头被移回）"
+        return checked, ChainBreak(chain, None, head.seq + 1, cut, last.where())
+    return checked, None
+
+
+def _record_problem(keys: AuditKeys, record: Any, expected_prev: str, expected_seq: int, keyed: bool) -> str | None:
+    """What is wrong with the record at this place in its chain, or None."""
+    if record.seq != expected_seq:
+        return f"序号应为 {expected_seq}，实为 {record.seq}（记录被删除或顺序被调换）"
+    if record.prev_hash != expected_prev:
+        return "前一哈希与链不符（记录被删除、插入或调换）"
+    if record.hash_key is None:
+        if keyed:
+            return "无密钥的记录出现在有密钥的记录之后（链被不用审计密钥重算）"
+        if unkeyed_chain_hash(expected_prev, record) != record.hash:
+            return "记录内容与其哈希不符（记录被篡改）"
+        return None
+    if not keys.knows(record.hash_key):
+        return f"记录由未提供的审计密钥 {record.hash_key} 封存（旧密钥请放入 FUQUAN_PREVIOUS_AUDIT_KEYS）"
+    if chain_hash(keys, expected_prev, record, key_id=record.hash_key) != record.hash:
+        return "记录内容与其哈希不符（记录被篡改）"
+    return None
 
 
 @dataclass(frozen=True, slots=True)
