@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,6 +30,7 @@ from fuquan.platform.core.audit.services import (
 )
 from fuquan.platform.core.crypto import sm3_hex
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
+from fuquan.platform.setup.bench_audit import REWRITES, tamperings, triggers_off
 from helpers import AUDIT_KEYS, TEST_AUDIT_KEY, login
 
 GRANT = {
@@ -77,11 +77,7 @@ async def _tamper(database_url: str, *statements: Any, store: CheckpointStore | 
     engine = create_engine(database_url)
     maker = session_factory(engine)
     async with session_scope(maker) as session:
-        if engine.dialect.name == "postgresql":
-            await session.execute(text("SET LOCAL session_replication_role = replica"))
-        else:
-            await session.execute(text("DROP TRIGGER IF EXISTS audit_log_no_update"))
-            await session.execute(text("DROP TRIGGER IF EXISTS audit_log_no_delete"))
+        await triggers_off(session)
         for statement in statements:
             await session.execute(statement)
     checkpoints, unreadable = await store.read() if store is not None else ({}, [])
@@ -89,23 +85,6 @@ async def _tamper(database_url: str, *statements: Any, store: CheckpointStore | 
         result = await verify(session, AUDIT_KEYS, checkpoints, unreadable)
     await engine.dispose()
     return result
-
-
-def _recomputed(records: list[AuditRecord], start: int, mac: Callable[[bytes], str], *, keyed: bool) -> list[Any]:
-    """What someone without the audit key does after editing ``records[start]``: recompute its hash and every later
-    one with ``mac`` (plain SM3, or HMAC under a guessed key) and move the chain's head to the new last hash."""
-    statements: list[Any] = []
-    prev_hash = records[start].prev_hash or ""
-    for record in records[start:]:
-        hashed = mac(prev_hash.encode() + canonical(record))
-        values = {"prev_hash": prev_hash, "hash": hashed, "outcome": record.outcome}
-        if not keyed:
-            values["hash_key"] = None
-        statements.append(update(AuditRecord).where(AuditRecord.id == record.id).values(**values))
-        prev_hash = hashed
-    last = records[-1]
-    statements.append(update(AuditChainHead).where(AuditChainHead.chain == last.chain).values(hash=prev_hash))
-    return statements
 
 
 async def _checkpointed(database_url: str, tmp_path: Any) -> CheckpointStore:
@@ -194,62 +173,24 @@ async def test_a_busy_sealer_still_seals_what_another_process_left_within_its_in
         await engine.dispose()
 
 
-TAMPERINGS = [
-    "edit", "delete", "reorder", "truncate", "edit_and_recompute", "edit_and_recompute_unkeyed",
-    "rewrite_unkeyed_from_genesis", "truncate_and_move_head",
-]  # fmt: skip
-
-
 @pytest.mark.anyio
-@pytest.mark.parametrize("how", TAMPERINGS)
+@pytest.mark.parametrize("how", REWRITES)
 async def test_every_rewrite_is_named_at_its_record_or_checkpoint(
     client: Any, database_url: str, tmp_path: Any, how: str
 ) -> None:
-    """Issue 14, finding 1: the six ways of rewriting the log, each caught where it happened — the recomputing ones
-    three ways (a guessed key, the unkeyed SM3 of earlier releases from the edit on, and from the very first record)."""
+    """Issue 14, finding 1: the six ways of rewriting the log (``fuquan bench audit`` makes the same ones), each
+    caught where it happened — the recomputing ones three ways: under a guessed key, with the unkeyed SM3 of earlier
+    releases from the edit on, and with it from the very first record (which only a checkpoint can catch)."""
     await _activity(client)
     records = await _records(database_url)
     store = await _checkpointed(database_url, tmp_path)
-    victim, other = records[len(records) // 2], records[len(records) // 2 + 1]
-    flipped = "rejected" if victim.outcome == "success" else "success"
-    checkpoint_caught = False
-    if how == "edit":
-        statements = [update(AuditRecord).where(AuditRecord.id == victim.id).values(outcome=flipped)]
-        expected_id: int | None = victim.id
-    elif how == "delete":
-        statements = [delete(AuditRecord).where(AuditRecord.id == victim.id)]
-        expected_id = other.id
-    elif how == "reorder":  # two records exchange their places in the chain
-        statements = [
-            update(AuditRecord).where(AuditRecord.id == victim.id).values(seq=-1),
-            update(AuditRecord).where(AuditRecord.id == other.id).values(seq=victim.seq),
-            update(AuditRecord).where(AuditRecord.id == victim.id).values(seq=other.seq),
-        ]
-        expected_id = other.id
-    elif how == "truncate":
-        statements = [delete(AuditRecord).where(AuditRecord.id.in_([records[-1].id, records[-2].id]))]
-        expected_id = None
-    elif how == "truncate_and_move_head":
-        kept = records[-3]
-        statements = [
-            delete(AuditRecord).where(AuditRecord.id.in_([records[-1].id, records[-2].id])),
-            update(AuditChainHead).where(AuditChainHead.chain == kept.chain).values(seq=kept.seq, hash=kept.hash),
-        ]
-        expected_id, checkpoint_caught = None, True
-    else:
-        start = 0 if how == "rewrite_unkeyed_from_genesis" else records.index(victim)
-        records[start].outcome = "rejected" if records[start].outcome == "success" else "success"
-        if how == "edit_and_recompute":
-            guessed = AuditKeys("test-secret-key")  # the attacker's best guess: the other key in the settings
-            statements = _recomputed(records, start, guessed.mac, keyed=True)
-        else:
-            statements = _recomputed(records, start, sm3_hex, keyed=False)
-        expected_id = records[-1].id if how == "rewrite_unkeyed_from_genesis" else victim.id
-        checkpoint_caught = how == "rewrite_unkeyed_from_genesis"
-    checked, breaks = await _tamper(database_url, *statements, store=store)
+    every = tamperings(records)
+    assert tuple(every) == REWRITES
+    tampering = every[how]
+    checked, breaks = await _tamper(database_url, *tampering.statements, store=store)
     assert len(breaks) == 1, breaks
-    assert breaks[0].record_id == expected_id, breaks
-    assert (breaks[0].checkpoint is not None) == checkpoint_caught, breaks
+    assert breaks[0].record_id == tampering.record_id, breaks
+    assert (breaks[0].checkpoint is not None) == tampering.by_checkpoint, breaks
     if how == "truncate_and_move_head":
         assert breaks[0].seq == records[-3].seq + 1 and "截断" in breaks[0].problem
     untouched, _ = await _tamper(database_url, store=store)
