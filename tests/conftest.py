@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from fuquan.platform.core.config import Settings, sqlite_url
 from fuquan.platform.migrations.runner import upgrade
 from fuquan.platform.setup.benchkit import seed_database
+from fuquan.platform.setup.known_factors import KNOWN_CODES
 from helpers import TEST_AUDIT_KEY, TEST_MASTER_KEY
 
 PG_URL = os.environ.get("FUQUAN_TEST_DATABASE_URL") or None
@@ -103,6 +104,13 @@ def _pg_database_url(name: str) -> str:
     return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: one worker more than there are cores. Much of the suite waits — on the servers it starts, on
+    PostgreSQL, on a clock — so two workers on two cores kept them 144% busy of 200% (measured); a third fills
+    the waits."""
+    return (os.cpu_count() or 1) + 1
+
+
 @pytest.fixture(scope="session")
 def seeded_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """Per backend: a migrated database holding both tenants, the catalogue and the demo staff (no grants)."""
@@ -121,6 +129,12 @@ def seeded_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[
     yield templates
     if PG_URL:
         asyncio.run(_admin_execute(f"DROP DATABASE IF EXISTS {templates['postgresql']} WITH (FORCE)"))
+
+
+@pytest.fixture(autouse=True)
+def _codes_unused() -> None:
+    """Each test's database is a fresh copy of the template, where no admin's code has been used yet."""
+    KNOWN_CODES.forget()
 
 
 @pytest.fixture(autouse=True)
@@ -177,3 +191,20 @@ async def client(settings: Settings) -> AsyncIterator[Any]:
     async with AsyncTestClient(app=app) as test_client:
         yield test_client
     # Redis keys live under a namespace unique to the test and expire by themselves.
+
+
+# contract and fuzz tests (tests/contract): how many examples each operation or page gets. The suite (CI) runs a
+# bounded number; a nightly-style run selects those tests with ``-m slow`` and gets many more;
+# ``FUQUAN_CONTRACT_EXAMPLES`` overrides both.
+CI_EXAMPLES = 50
+SLOW_EXAMPLES = 500
+
+
+@pytest.fixture
+def examples(request: pytest.FixtureRequest) -> int:
+    """Examples per operation or page: many when the run selects the slow tests on purpose (``-m slow``)."""
+    override = os.environ.get("FUQUAN_CONTRACT_EXAMPLES")
+    if override:
+        return int(override)
+    expression = request.config.getoption("markexpr", "") or ""
+    return SLOW_EXAMPLES if "slow" in expression and "not slow" not in expression else CI_EXAMPLES

@@ -12,6 +12,7 @@ from sqlalchemy import event
 from fuquan.platform.core.audit.keys import AuditKeys
 from fuquan.platform.setup.benchkit import MASTER_KEY
 from fuquan.platform.setup.demo import DEMO_PASSWORD
+from fuquan.platform.setup.known_factors import KNOWN_CODES
 from fuquan.tenants.scope import scope_for, whole_tenant
 
 TEST_MASTER_KEY = MASTER_KEY  # every test app and replica shares it; the seeded template holds keys under it
@@ -20,23 +21,43 @@ AUDIT_KEYS = AuditKeys(TEST_AUDIT_KEY)
 NINGXIA = scope_for(1, "64", "64")  # the first tenant the seed imports, whole
 
 
+_LOGINS = "_fuquan_admin_logins"  # on a client: the admins' live tokens, by (username, password)
+
+
 async def login(client: Any, username: str, password: str = DEMO_PASSWORD) -> dict[str, str]:
-    response = await client.post("/api/v1/auth/token", json={"username": username, "password": password})
+    """The Authorization header of ``username``. An admin of the seeded template proves the code of their known
+    secret; as each code works once, an admin's token is reused on the same client while it is still live."""
+    body = {"username": username, "password": password}
+    if KNOWN_CODES.needed(username):
+        kept: dict[tuple[str, str], dict[str, str]] = client.__dict__.setdefault(_LOGINS, {})
+        headers = kept.get((username, password))
+        if headers is not None and (await client.get("/api/v1/auth/me", headers=headers)).status_code == 200:
+            return headers
+        body["code"] = await KNOWN_CODES.acode(username)
+    response = await client.post("/api/v1/auth/token", json=body)
     assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+    headers = {"Authorization": f"Bearer {response.json()['access_token']}"}
+    if KNOWN_CODES.needed(username):
+        client.__dict__[_LOGINS][(username, password)] = headers
+    return headers
 
 
 PASSWORD = "test-staff-password"
 
 
 async def enrol(database_url: str, username: str, tenant: str, unit: str, roles: list[str]) -> None:
-    """A staff member created straight in the database (password ``PASSWORD``)."""
+    """A staff member created straight in the database (password ``PASSWORD``); an admin with their known second
+    factor, so ``login`` makes their codes."""
     from fuquan.platform.accounts.services import add_staff
     from fuquan.platform.core.db import create_engine, session_factory, session_scope
+    from fuquan.platform.setup.benchkit import bench_key_ring
+    from fuquan.platform.setup.known_factors import enrol_known_factors
 
     engine = create_engine(database_url)
     async with session_scope(session_factory(engine)) as session:
         await add_staff(session, username=username, tenant_code=tenant, unit_code=unit, roles=roles, password=PASSWORD)
+    async with session_scope(session_factory(engine)) as session:
+        await enrol_known_factors(session, bench_key_ring(), [username])
     await engine.dispose()
 
 
@@ -53,9 +74,16 @@ async def csrf_token(client: Any, path: str = "/login") -> str:
 
 
 async def web_login(client: Any, username: str, password: str = DEMO_PASSWORD) -> None:
-    """Log ``client`` in through the login form, as a browser without JavaScript would."""
+    """Log ``client`` in through the login form, as a browser without JavaScript would (an admin then types the
+    code of their known secret on the code page)."""
     form = {"username": username, "password": password, "next": "", "_csrf_token": await csrf_token(client)}
     response = await client.post("/login", data=form, follow_redirects=False)
+    if KNOWN_CODES.needed(username):
+        assert response.status_code == 200 and 'action="/login/code"' in response.text, response.text[:500]
+        token = CSRF_FIELD.search(response.text)
+        assert token, response.text[:500]
+        code = {"code": await KNOWN_CODES.acode(username), "_csrf_token": token.group(1)}
+        response = await client.post("/login/code", data=code, follow_redirects=False)
     assert response.status_code == 303, response.text[:500]
 
 
@@ -194,3 +222,21 @@ class Statements:
     def __exit__(self, *_exc: object) -> None:
         event.remove(self.engine, "before_cursor_execute", self)
         _WATCHED.reset(self._token)
+
+
+_SAMPLES = {"date": "2026-11-02", "number": 2026, "money": "1800.00", "phone": "13912345678",
+            "bank_account": "6228480012345678901", "long_text": "详见申请材料。", "text": "示例"}  # fmt: skip
+
+
+def sample_form(item: str, *, web: bool = False) -> dict[str, Any]:
+    """A valid application form (申请表) of a shipped catalogue item: its required fields filled in; as the intake
+    page posts it (``form.<name>`` strings) when ``web``."""
+    from fuquan.platform.catalog.services import default_catalog
+
+    (spec,) = [spec for spec in default_catalog() if spec.code == item]
+    form: dict[str, Any] = {
+        field.name: field.options[0] if field.type == "choice" else _SAMPLES[field.type]
+        for field in spec.fields
+        if field.required
+    }
+    return {f"form.{name}": str(value) for name, value in form.items()} if web else form

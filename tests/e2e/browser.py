@@ -4,6 +4,8 @@ full-page screenshots at a phone's and a desktop's width, checked by axe-core an
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import Page, ViewportSize
 
+from fuquan.platform.accounts.factors import STEP_SECONDS, code_at
 from fuquan.platform.setup.demo import DEMO_PASSWORD
 
 AXE_URL = "/static/vendor/axe-core/axe.min.js"  # vendored; served by the app like any asset, never fetched online
@@ -49,14 +52,57 @@ def settle(page: Page) -> None:
     page.evaluate("() => document.fonts.ready.then(() => true)")
 
 
+# The demo's admins bind an authenticator on their first login, as a person would: the browser reads the secret
+# off the enrolment page and keeps it for the run (per server), making each later code from it. A code works once,
+# so each login uses a step after the last one used (waiting for the clock after two within one step).
+_SECRETS: dict[tuple[str, str], str] = {}
+_LAST_STEP: dict[tuple[str, str], int] = {}
+
+
+def _next_code(key: tuple[str, str]) -> str:
+    now = int(time.time()) // STEP_SECONDS
+    step = max(now, _LAST_STEP.get(key, -1) + 1)
+    if step > now + 1:
+        time.sleep(max(0.0, (step - 1) * STEP_SECONDS - time.time() + 0.5))
+    _LAST_STEP[key] = step
+    return code_at(_SECRETS[key], step)
+
+
+def prove_code(page: Page, username: str, on_recovery_codes: Callable[[Page], None] | None = None) -> bool:
+    """On the code page of ``username``'s login: bind first if the enrolment is shown, type the next code, and
+    go past the recovery codes (shown to ``on_recovery_codes`` first). False when this is not a code page (not an
+    admin)."""
+    form = page.locator('form[action="/login/code"]')
+    if not form.count():
+        return False
+    key = (urlparse(page.url).netloc, username)
+    shown = page.locator("#factor-secret")
+    if shown.count():
+        _SECRETS[key] = str(shown.get_attribute("data-secret"))
+        _LAST_STEP.pop(key, None)
+    if key not in _SECRETS:
+        pytest.fail(f"{username} is bound to an authenticator this run did not see (restart the demo servers)")
+    page.locator("#code").fill(_next_code(key))
+    with page.expect_navigation():
+        form.locator('button[type="submit"]').click()
+    if page.get_by_role("heading", name="动态验证码已绑定").count():
+        if on_recovery_codes is not None:
+            on_recovery_codes(page)
+        with page.expect_navigation():
+            page.get_by_role("button", name="我已保存，继续").click()
+    return True
+
+
 def log_in(page: Page, username: str, password: str = DEMO_PASSWORD) -> None:
-    """Log in through the login form, as a person would; fails with the page's error message if refused."""
+    """Log in through the login form, as a person would (an admin then types the code of their authenticator);
+    fails with the page's error message if refused."""
     page.goto("/login")
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(password)
     with page.expect_navigation():
         page.get_by_role("button", name="登录").click()
-    if urlparse(page.url).path == "/login":
+    prove_code(page, username)
+    if urlparse(page.url).path in ("/login", "/login/code"):
         alert = page.get_by_role("alert")
         message = alert.inner_text() if alert.count() else page.title()
         pytest.fail(f"{username} could not log in: {message}")

@@ -6,7 +6,10 @@ import re
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from fuquan.platform.accounts.models import Staff
+from fuquan.platform.core.db import create_engine, session_factory
 from helpers import PASSWORD, enrol, login
 
 pytestmark = pytest.mark.anyio
@@ -15,6 +18,8 @@ GRANT = {
     "item": "HRSS-04", "action": "accept", "unit": "640202", "scope": "subtree", "valid_from": "2026-01-01",
     "valid_until": None, "redelegable": True, "basis": "devolved", "instrument": "宁人社发〔2026〕9号",
 }  # fmt: skip
+STAFF = {"username": "access_new", "display_name": "新人", "unit": "640202", "roles": ["window_clerk"],
+         "password": "quiet-harbor-maple-1987"}  # fmt: skip
 
 # (method, path template, body, a user in scope lacking the permission, path/query for a foreign or out-of-scope target)
 ENDPOINTS: list[tuple[str, str, Any, str | None, str | None]] = [
@@ -54,7 +59,25 @@ ENDPOINTS: list[tuple[str, str, Any, str | None, str | None]] = [
      "/api/v1/supervision/dashboard?unit=4601"),
     ("GET", "/api/v1/auth/me", None, None, None),
     ("DELETE", "/api/v1/auth/token", None, None, None),
+    ("POST", "/api/v1/auth/password", {"current_password": "x", "new_password": "y"}, None, None),
+    ("GET", "/api/v1/staff", None, "nx_auditor", "/api/v1/staff?unit=4601"),
+    ("POST", "/api/v1/staff", STAFF, "nx_auditor", "/api/v1/staff#unit=4601"),
+    ("GET", "/api/v1/staff/{staff}", None, "nx_auditor", "/api/v1/staff/{foreign_staff}"),
+    ("POST", "/api/v1/staff/{staff}/disable", None, "nx_auditor", "/api/v1/staff/{foreign_staff}/disable"),
+    ("POST", "/api/v1/staff/{staff}/enable", None, "nx_auditor", "/api/v1/staff/{foreign_staff}/enable"),
+    ("POST", "/api/v1/staff/{staff}/password", {"password": "plum-river-lantern-42"}, "nx_auditor",
+     "/api/v1/staff/{foreign_staff}/password"),
+    ("POST", "/api/v1/staff/{staff}/roles", {"role": "approver"}, "nx_auditor", "/api/v1/staff/{foreign_staff}/roles"),
+    ("DELETE", "/api/v1/staff/{staff}/roles/window_clerk", None, "nx_auditor",
+     "/api/v1/staff/{foreign_staff}/roles/window_clerk"),
+    ("POST", "/api/v1/staff/{staff}/unlock", None, "nx_auditor", "/api/v1/staff/{foreign_staff}/unlock"),
+    ("POST", "/api/v1/staff/{staff}/second-factor/reset", None, "nx_auditor",
+     "/api/v1/staff/{foreign_staff}/second-factor/reset"),
+    ("GET", "/api/v1/audit/records", None, "nx_security", "/api/v1/audit/records?unit=4601"),
+    ("GET", "/api/v1/audit/records.csv", None, "nx_security", "/api/v1/audit/records.csv?unit=4601"),
 ]  # fmt: skip
+# who holds the permission of a route, for its foreign or out-of-scope target (anyone else: nx_admin)
+INSIDERS = {"/api/v1/cases": "cs_clerk", "/api/v1/staff": "nx_security", "/api/v1/audit": "nx_auditor"}
 
 
 # the citizens' pages (办件进度查询 and rating) need no login; every other web page does
@@ -87,11 +110,11 @@ async def test_every_web_page_sends_anonymous_visitors_to_login(client: Any) -> 
 
 
 async def _grants(client: Any, database_url: str) -> dict[str, int]:
-    """In each tenant: a grant, and a case opened at a county front desk that accepts HRSS-06."""
+    """In each tenant: a grant, and a case opened at a county front desk that accepts HRSS-06 by a clerk there."""
     ids: dict[str, int] = {}
-    for tenant, admin, county, grant_key, case_key in (
-        ("64", "nx_admin", "640202", "grant", "case"),
-        ("46", "hn_admin", "460105", "foreign", "foreign_case"),
+    for tenant, admin, county, grant_key, case_key, staff_key in (
+        ("64", "nx_admin", "640202", "grant", "case", "staff"),
+        ("46", "hn_admin", "460105", "foreign", "foreign_case", "foreign_staff"),
     ):
         headers = await login(client, admin)
         made = await client.post("/api/v1/grants", json={**GRANT, "unit": county}, headers=headers)
@@ -104,7 +127,17 @@ async def _grants(client: Any, database_url: str) -> dict[str, int]:
         case = await client.post("/api/v1/cases", json=body, headers=await login(client, username, PASSWORD))
         assert case.status_code == 201, case.text
         ids[case_key] = case.json()["id"]
+        ids[staff_key] = await _staff_id(database_url, username)
     return ids
+
+
+async def _staff_id(database_url: str, username: str) -> int:
+    engine = create_engine(database_url)
+    async with session_factory(engine)() as session:
+        staff_id = await session.scalar(select(Staff.id).where(Staff.username == username))
+    await engine.dispose()
+    assert staff_id is not None
+    return int(staff_id)
 
 
 async def _call(client: Any, method: str, path: str, body: Any, headers: dict[str, str] | None) -> Any:
@@ -125,7 +158,7 @@ async def test_every_endpoint_guards_access(client: Any, database_url: str) -> N
             denied = await _call(client, method, path, body, await login(client, unprivileged))
             assert denied.status_code == 403, (method, path, unprivileged, denied.text)
         if foreign:
-            insider = "cs_clerk" if template.startswith("/api/v1/cases") else "nx_admin"  # holds the permission
+            insider = next((who for prefix, who in INSIDERS.items() if template.startswith(prefix)), "nx_admin")
             hidden = await _call(client, method, foreign.format(**ids), body, await login(client, insider))
             assert hidden.status_code == 404, (method, foreign, hidden.text)
 
@@ -149,7 +182,8 @@ async def test_every_route_is_public_or_names_a_permission(client: Any) -> None:
             if route.path.startswith(("/schema", "/static")) or handler.http_methods == {"OPTIONS"}:
                 continue  # the OpenAPI pages, vendored assets and Litestar's automatic OPTIONS answers
             if handler.opt.get("public"):
-                public = {"/health", "/ready", "/api/v1/auth/token", "/api/v1/public/cases/{receipt_no:str}",
+                public = {"/health", "/ready", "/api/v1/auth/token", "/api/v1/auth/enrolment",
+                          "/api/v1/public/cases/{receipt_no:str}",
                           "/api/v1/public/cases/{receipt_no:str}/rating",
                           "/metrics"}  # no staff login: its own scrape token (test_metrics)  # fmt: skip
                 assert route.path in public or route.path.startswith(PUBLIC_PAGES), route.path
@@ -165,5 +199,7 @@ async def test_every_route_is_public_or_names_a_permission(client: Any) -> None:
                 .replace("{case_id:int}", "{case}")
                 .replace("{index:int}", "1")
                 .replace("{document:str}", "receipt.pdf")
+                .replace("{staff_id:int}", "{staff}")
+                .replace("{role:str}", "window_clerk")
             )
             assert normalised in covered or route.path.endswith("{code:str}"), f"{route.path} missing from ENDPOINTS"

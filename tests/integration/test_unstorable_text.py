@@ -72,6 +72,31 @@ async def test_a_form_with_a_nul_is_refused_and_never_reaches_the_login(client: 
     assert response.status_code == 400 and "Traceback" not in response.text
 
 
+async def test_a_username_longer_than_any_account_s_is_refused_before_the_login(client: Any) -> None:
+    """No account's name is longer than 64 characters (the API's TokenRequest says so too): on PostgreSQL the
+    failed login's audit record overflowed and the login page answered 503 (found by the page fuzz test)."""
+    token = await csrf_token(client)
+    form = {"username": "x" * 65, "password": "x", "next": "", "_csrf_token": token}
+    response = await client.post("/login", data=form, follow_redirects=False)
+    assert response.status_code == 400, (response.status_code, response.text[:300])
+
+
+async def test_a_form_field_of_bytes_that_are_not_utf8_is_refused(client: Any) -> None:
+    """A percent-escape that decodes to no UTF-8 (a lone surrogate's bytes) in a form field: 400, not the 500 the
+    page fuzz test (tests/contract/test_page_fuzz.py) found."""
+    token = await csrf_token(client)
+    body = f"username=cs_clerk%ED%A0%80&password=x&next=&_csrf_token={token}"
+    response = await client.post("/login", content=body.encode(), follow_redirects=False,
+                                 headers={"content-type": "application/x-www-form-urlencoded"})  # fmt: skip
+    assert response.status_code == 400 and "Traceback" not in response.text, response.text[:300]
+
+
+async def test_an_asset_name_longer_than_a_file_name_can_be_is_not_found(client: Any) -> None:
+    """The file system refuses the name (ENAMETOOLONG): no such asset, not the 500 Litestar makes of it."""
+    response = await client.get("/static/" + "a" * 300)
+    assert response.status_code == 404, (response.status_code, response.text[:300])
+
+
 async def test_ordinary_text_passes_untouched(client: Any) -> None:
     """The guard reads JSON and form bodies once and hands the same bytes on: what follows sees them whole."""
     headers = await login(client, "nx_admin")

@@ -14,30 +14,22 @@ import yaml
 from sqlalchemy import func, select
 
 from fuquan.authority.models import Grant, PolicyRule
-from fuquan.platform.accounts.services import add_staff
-from fuquan.platform.core.db import create_engine, session_factory, session_scope
-from helpers import login
+from fuquan.platform.core.db import create_engine, session_factory
+from helpers import PASSWORD, enrol, login
 
 pytestmark = pytest.mark.anyio
 
 FIXTURES = Path(__file__).parents[2] / "fixtures"
 SCENARIOS = sorted(FIXTURES.glob("authority_*.yaml"))
-PASSWORD = "scenario-password-1"
 
 
 async def _admins(database_url: str, tenant: str, units: set[str]) -> dict[str, str]:
-    """A grant-managing account at every unit a scenario acts from."""
-    engine = create_engine(database_url)
+    """A grant-managing account at every unit a scenario acts from (with its second factor)."""
     usernames = {}
-    async with session_scope(session_factory(engine)) as session:
-        for unit in sorted(units):
-            username = f"scenario_admin_{unit}"
-            role = "tenant_admin" if unit == tenant else "unit_admin"
-            await add_staff(
-                session, username=username, tenant_code=tenant, unit_code=unit, roles=[role], password=PASSWORD
-            )
-            usernames[unit] = username
-    await engine.dispose()
+    for unit in sorted(units):
+        username = f"scenario_admin_{unit}"
+        await enrol(database_url, username, tenant, unit, ["tenant_admin" if unit == tenant else "unit_admin"])
+        usernames[unit] = username
     return usernames
 
 

@@ -10,7 +10,7 @@ import pytest
 from fuquan.platform.accounts.services import add_staff
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
 from fuquan.platform.core.personal import id_check_char
-from helpers import login
+from helpers import login, sample_form
 
 pytestmark = pytest.mark.anyio
 
@@ -40,7 +40,8 @@ async def _desk_staff(database_url: str) -> None:
 
 
 async def _new_case(client: Any, clerk: dict[str, str], item: str, key: str | None = None) -> dict[str, Any]:
-    body = {"item": item, "unit": TOWN, "applicant": {"id_number": RESIDENT, "name": "张三", "phone": "13812341234"}}
+    applicant = {"id_number": RESIDENT, "name": "张三", "phone": "13812341234"}
+    body = {"item": item, "unit": TOWN, "applicant": applicant, "form": sample_form(item)}
     headers = {**clerk, **({"Idempotency-Key": key} if key else {})}
     response = await client.post("/api/v1/cases", json=body, headers=headers)
     assert response.status_code == 201, response.text
@@ -184,7 +185,7 @@ async def test_full_identity_needs_a_permission_and_a_purpose(client: Any, datab
     assert (await client.post(reveal, json={}, headers=clerk)).status_code == 400  # no purpose, no reveal
     shown = await client.post(reveal, json={"purpose": "核对户籍信息"}, headers=clerk)
     assert shown.status_code == 200
-    assert shown.json() == {"id_number": RESIDENT, "name": "张三", "phone": "13812341234"}
+    assert shown.json() == {"id_number": RESIDENT, "name": "张三", "phone": "13812341234", "form": {}}
     supervisor = await login(client, "nx_supervisor")
     assert (await client.post(reveal, json={"purpose": "抽查"}, headers=supervisor)).status_code == 403
     from sqlalchemy import select

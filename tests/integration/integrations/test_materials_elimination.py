@@ -32,7 +32,7 @@ from fuquan.platform.cli.integrations import catalogue
 from fuquan.platform.core.audit.models import AuditRecord
 from fuquan.platform.core.config import Settings
 from fuquan.platform.core.db import create_engine, session_factory
-from helpers import connect_partners, login
+from helpers import connect_partners, login, sample_form
 
 pytestmark = pytest.mark.anyio
 
@@ -123,7 +123,7 @@ def _subject_for(spec: ItemSpec, population: Population) -> dict[str, Any]:
     """The case body for someone whose records answer every required shared material of ``spec``."""
     needs = _applicant_evidence(spec)
     related = any(m.shared is not None and m.shared.subject == "related_person" for m in spec.materials)
-    body: dict[str, Any] = {"item": spec.code, "unit": TOWN}
+    body: dict[str, Any] = {"item": spec.code, "unit": TOWN, "form": sample_form(spec.code)}
     if related:  # a living relative in the household of a deceased, registered person
         for deceased in population.persons.values():
             if deceased.status != "deceased" or deceased.death_registered_on is None:
@@ -324,6 +324,7 @@ async def test_each_partner_down_loses_no_case(
         "item": item,
         "unit": TOWN,
         "applicant": {"id_number": person.id_number, "name": person.name},
+        "form": sample_form(item),
     }
     if item == "HRSS-17":
         body["enterprise_credit_code"] = population.examples()["enterprise_active"]

@@ -4,6 +4,7 @@ keys with it, while an app serves; every encrypted field read back; data from be
 from __future__ import annotations
 
 import itertools
+import json
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,8 +21,9 @@ from sqlalchemy import LargeBinary, delete, select
 
 from fuquan.integrations import services as partner_services
 from fuquan.integrations.models import PartnerEndpointRecord, partner_secret_context
+from fuquan.platform.accounts.models import SecondFactor
 from fuquan.platform.app.factory import create_app
-from fuquan.platform.cases.models import Applicant, applicant_context
+from fuquan.platform.cases.models import Applicant, Case, applicant_context, case_form_context
 from fuquan.platform.core.config import Settings
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
 from fuquan.platform.core.keys.ciphers import LegacyCipher, blind_index_of, key_id_of
@@ -31,6 +33,7 @@ from fuquan.platform.core.keys.services import KeysNotReady
 from fuquan.platform.core.personal import id_check_char, mask_name
 from fuquan.platform.migrations.keys import ENCRYPTED_COLUMNS, key_ring
 from fuquan.platform.migrations.metadata import metadata
+from fuquan.platform.setup.known_factors import enrol_known_factors
 from helpers import NINGXIA, grant_unit, login
 from processes import replicas
 
@@ -63,9 +66,15 @@ async def serving(settings: Settings) -> AsyncIterator[Any]:
         yield client
 
 
+def alternate_phone(phone: str) -> str:
+    """The second phone each test resident writes on the application form (申请表, sealed like their own)."""
+    return "137" + phone[3:]
+
+
 async def open_case(client: Any, clerk: dict[str, str], people: dict[str, tuple[str, str]]) -> dict[str, Any]:
     number, name, phone = resident()
-    body = {"item": ITEM, "unit": TOWN, "applicant": {"id_number": number, "name": name, "phone": phone}}
+    form = {"difficulty_type": "残疾人", "alternate_phone": alternate_phone(phone)}
+    body = {"item": ITEM, "unit": TOWN, "applicant": {"id_number": number, "name": name, "phone": phone}, "form": form}
     response = await client.post("/api/v1/cases", json=body, headers=clerk)
     assert response.status_code == 201, response.text
     people[number] = (name, phone)
@@ -78,6 +87,10 @@ async def reveal(client: Any, clerk: dict[str, str], case: dict[str, Any], peopl
     )
     assert shown.status_code == 200, shown.text
     assert people[shown.json()["id_number"]] == (shown.json()["name"], shown.json()["phone"])
+    assert shown.json()["form"] == {
+        "difficulty_type": "残疾人",
+        "alternate_phone": alternate_phone(shown.json()["phone"]),
+    }
 
 
 async def read_back(settings: Settings, people: dict[str, tuple[str, str]]) -> None:
@@ -87,6 +100,7 @@ async def read_back(settings: Settings, people: dict[str, tuple[str, str]]) -> N
         cipher = await key_ring(settings).cipher(NINGXIA, session)
         rows = list(await session.scalars(select(Applicant).where(Applicant.tenant_id == NINGXIA.tenant_id)))
         secret = await session.scalar(select(PartnerEndpointRecord.secret_cipher))
+        forms = [(case.receipt_no, case.form_cipher) for case in await session.scalars(select(Case))]
     await engine.dispose()
     context = applicant_context("64")
     found = {
@@ -97,6 +111,10 @@ async def read_back(settings: Settings, people: dict[str, tuple[str, str]]) -> N
         for row in rows
     }
     assert found == people
+    sealed = [
+        json.loads(cipher.decrypt(blob, context=case_form_context("64", receipt))) for receipt, blob in forms if blob
+    ]
+    assert sorted(form["alternate_phone"] for form in sealed) == sorted(alternate_phone(p) for _, p in people.values())
     assert secret is not None
     assert cipher.decrypt(secret, context=partner_secret_context("64", "public_security")) == PARTNER_SECRET
 
@@ -159,6 +177,7 @@ async def test_rotating_the_master_and_data_keys_twice_while_serving_loses_nothi
                 stop.set()
             key_ids.append(report.new_key)
             assert only_under(report.remaining, report.new_key), report.remaining
+            assert set(report.remaining["case_file.form_cipher"]) == {report.new_key}  # 申请表 moved on too
             cases = (await clients[0].get("/api/v1/cases", params={"limit": 200}, headers=clerks[0])).json()["items"]
             for index, case in enumerate(cases):  # every case's applicant in full, from either process
                 await reveal(clients[index % 2], clerks[index % 2], case, people)
@@ -194,6 +213,7 @@ async def test_data_from_before_data_keys_stays_readable_and_findable(settings: 
     maker = session_factory(engine)
     async with session_scope(maker) as session:
         await session.execute(delete(DataKey))
+        await session.execute(delete(SecondFactor))  # that release had no second factors either
         session.add(
             Applicant(
                 tenant_id=NINGXIA.tenant_id, id_index=blind_index_of(legacy.index_key, "64", number),
@@ -204,6 +224,8 @@ async def test_data_from_before_data_keys_stays_readable_and_findable(settings: 
             )
         )  # fmt: skip
     async with serving(settings) as client:
+        async with session_scope(maker) as session:  # the admin binds their authenticator after the upgrade
+            await enrol_known_factors(session, key_ring(settings), ["nx_admin"])
         await grant_unit(client, ITEM, TOWN, "accept")
         clerk = await login(client, "cs_clerk")
         body = {"item": ITEM, "unit": TOWN, "applicant": {"id_number": number, "name": name}}
@@ -211,13 +233,13 @@ async def test_data_from_before_data_keys_stays_readable_and_findable(settings: 
         shown = await client.post(
             f"/api/v1/cases/{case['id']}/applicant/reveal", json={"purpose": "核对升级数据"}, headers=clerk
         )
-        assert shown.json() == {"id_number": number, "name": name, "phone": phone}  # the row from before, found
+        assert shown.json() == {"id_number": number, "name": name, "phone": phone, "form": {}}  # the row from before
         async with session_scope(maker) as session:
             assert len(list(await session.scalars(select(Applicant.id)))) == 1
         ring = key_ring(settings)
         assert (await key_counts(maker, NINGXIA, ring.encrypted))["applicant.id_cipher"] == {None: 1}
         report = await rotate_data_key(maker, ring, NINGXIA, actor="test", grace_seconds=0)
-        assert report.values == 3 and only_under(report.remaining, report.new_key)
+        assert report.values == 3 + 1 and only_under(report.remaining, report.new_key)  # and nx_admin's TOTP secret
         again = await client.post(
             f"/api/v1/cases/{case['id']}/applicant/reveal", json={"purpose": "核对升级数据"}, headers=clerk
         )

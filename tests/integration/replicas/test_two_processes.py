@@ -160,3 +160,24 @@ async def test_a_logout_is_honoured_by_the_other_process(backend: str, database_
             while (await two.get("/api/v1/auth/me", headers=clerk)).status_code == 200:
                 assert time.monotonic() - began < 1.5, "the other process still honoured a logged-out token"
             assert (await one.get("/api/v1/auth/me", headers=clerk)).status_code == 401
+
+
+async def test_a_changed_password_ends_the_persons_logins_in_the_other_process(
+    backend: str, database_url: str, tmp_path: Path
+) -> None:
+    """Changing one's password through one process revokes every token of the person, and the other process,
+    which had resolved them, refuses them as for a logout."""
+    with replicas(database_url, _redis(backend), tmp_path) as servers:
+        one, two = _clients(servers)
+        async with one, two:
+            first, second = await login(one, "cs_clerk"), await login(two, "cs_clerk")
+            for headers in (first, second):
+                assert (await two.get("/api/v1/auth/me", headers=headers)).status_code == 200
+            change = {"current_password": "fuquan-demo-2026", "new_password": "violet harbour 7 lanterns"}
+            assert (await one.post("/api/v1/auth/password", json=change, headers=first)).status_code == 204
+            began = time.monotonic()
+            for headers in (first, second):
+                while (await two.get("/api/v1/auth/me", headers=headers)).status_code == 200:
+                    assert time.monotonic() - began < 1.5, "the other process still honoured a revoked token"
+            assert (await one.get("/api/v1/auth/me", headers=second)).status_code == 401
+            assert (await login(two, "cs_clerk", "violet harbour 7 lanterns"))["Authorization"]

@@ -5,11 +5,13 @@ photos, pledges and deferrals, submission and the receipt with its QR code."""
 from __future__ import annotations
 
 import base64
+import json
 import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
+from sqlalchemy import text as text_sql
 
 from fuquan.integrations.simulators import (
     RunningSimulators,
@@ -18,8 +20,9 @@ from fuquan.integrations.simulators import (
     running_simulators,
 )
 from fuquan.platform.core.config import Settings
+from fuquan.platform.core.db import create_engine
 from fuquan.platform.core.personal import id_check_char
-from helpers import PASSWORD, connect_partners, csrf_token, enrol, login, web_login, web_post
+from helpers import PASSWORD, connect_partners, csrf_token, enrol, login, sample_form, web_login, web_post
 
 pytestmark = pytest.mark.anyio
 
@@ -199,7 +202,8 @@ async def test_partner_down_photo_upload_and_pledge(web: Any) -> None:
     """No partner configured: the page says so, submission is refused until a photo and a pledge stand in."""
     await _delegate_to_grid(web, ["HRSS-01"])
     await _switch(web, "jm_grid")
-    case_id = _case_id(await _new_case(web, "HRSS-01", {"id_number": RESIDENT, "name": "张三", "phone": "13812341234"}))
+    fields = {"id_number": RESIDENT, "name": "张三", "phone": "13812341234", **sample_form("HRSS-01", web=True)}
+    case_id = _case_id(await _new_case(web, "HRSS-01", fields))
     page = await web.get(f"/intake/{case_id}")
     assert "部分共享数据暂时无法取得" in page.text and "稍后重试" in page.text and "上传纸质材料照片" in page.text
     assert 'capture="environment"' in page.text and 'accept="image/*,application/pdf"' in page.text
@@ -255,7 +259,9 @@ async def test_partner_down_photo_upload_and_pledge(web: Any) -> None:
 async def test_deferral_at_the_township_desk(web: Any) -> None:
     await _grant_batch(web, "nx_admin", [_grant("HRSS-08", TOWN, "unit", "宁人社发〔2026〕8号", False)])
     await _switch(web, "cs_clerk")
-    case_id = _case_id(await _new_case(web, "HRSS-08", {"id_number": RESIDENT, "name": "张三"}))
+    case_id = _case_id(
+        await _new_case(web, "HRSS-08", {"id_number": RESIDENT, "name": "张三", **sample_form("HRSS-08", web=True)})
+    )
     page = await web.get(f"/intake/{case_id}")
     found = re.search(r'id="defer-3" type="date" name="defer_until" min="([\d-]+)"\s+max="([\d-]+)"', page.text)
     assert found, page.text
@@ -340,3 +346,38 @@ async def test_another_units_case_reads_as_not_found(web: Any, database_url: str
     await enrol(database_url, "hn_clerk", "46", "46", ["window_clerk"])
     await _switch(web, "hn_clerk", PASSWORD)  # another tenant
     assert (await web.get(f"/intake/{grid_case}")).status_code == 404
+
+
+async def test_the_form_shows_the_items_declared_fields_and_says_what_does_not_fit(web: Any, database_url: str) -> None:
+    """申请表: the item's declared fields (labels, input types, required marks), not free key/value input; a
+    form that does not fit is the API's 422 message in the page, with what was typed kept."""
+    await _delegate_to_grid(web, ["HRSS-01"])
+    await _switch(web, "jm_grid")
+    page = await web.get("/intake/new/HRSS-01")
+    text = page.text
+    assert "<legend>申请表</legend>" in text and "用工单位名称" in text and 'name="form.employer"' in text
+    assert re.search(r'<select id="form-employment_form" name="form.employment_form" required>', text)
+    assert '<option value="自主创业">自主创业</option>' in text
+    assert re.search(r'name="form.employed_on" value="" autocomplete="off" type="date" required>', text)
+    assert text.count("（必填）") == 3 and "居住地址<small>（个人信息，加密保存）</small>" in text
+    address = "宁夏石嘴山市大武口区长胜街道朝阳小区3号楼2单元501室"
+    typed = {"id_number": RESIDENT, "name": "张三", "form.employment_form": "自主创业",
+             "form.employed_on": "2026-11-02", "form.address": address}  # fmt: skip
+    refused = await _new_case(web, "HRSS-01", typed)
+    assert refused.status_code == 422 and "申请表“用工单位名称”为必填项" in refused.text
+    assert (
+        'id="form-employer" name="form.employer" value="" autocomplete="off" maxlength="128" required' in refused.text
+    )
+    assert 'aria-invalid="true" aria-describedby="form-error"' in refused.text
+    assert '<option value="自主创业" selected>' in refused.text  # what was typed is kept
+    created = await _new_case(web, "HRSS-01", {**typed, "form.employer": "石嘴山市恒达商贸有限公司"})
+    case = await _api_case(web, "jm_grid", _case_id(created))
+    assert case["form"] == {"employer": "石嘴山市恒达商贸有限公司", "employment_form": "自主创业",
+                            "employed_on": "2026-11-02", "address": "宁夏石嘴山市" + "*" * 12}  # fmt: skip
+    engine = create_engine(database_url)
+    async with engine.connect() as connection:
+        rows = (await connection.execute(text_sql("SELECT form, form_masked, form_cipher FROM case_file"))).all()
+    await engine.dispose()
+    stored = repr([[json.loads(v) if isinstance(v, str) else v for v in row] for row in rows])  # SQLite: JSON text
+    assert rows and "朝阳小区" not in stored and "石嘴山市恒达商贸有限公司" in stored
+    assert "朝阳小区" not in (await web.get(f"/intake/{_case_id(created)}")).text

@@ -14,7 +14,7 @@ from fuquan.platform.core.audit.models import AuditRecord
 from fuquan.platform.core.config import Settings
 from fuquan.platform.core.db import create_engine, session_factory
 from fuquan.platform.setup.demo import DEMO_PASSWORD
-from helpers import login
+from helpers import login, web_login
 
 pytestmark = pytest.mark.anyio
 
@@ -135,13 +135,13 @@ async def test_login_follows_a_relative_next_only(web: Any) -> None:
 async def test_the_footer_names_the_persons_department(web: Any, username: str, department: str, other: str) -> None:
     anonymous = await web.get("/login")
     assert "<small>赋权与办件平台</small>" in anonymous.text  # before login: no tenant is known
-    assert (await _web_login(web, username)).status_code == 303
+    await web_login(web, username)  # an admin: password, then the code
     footer = (await web.get("/")).text.split('class="container site-footer"')[1]
     assert f"{department} · 赋权与办件平台" in footer and other not in footer
 
 
 async def test_admin_landing_shows_no_case_items(web: Any) -> None:
-    assert (await _web_login(web, "nx_admin")).status_code == 303
+    await web_login(web, "nx_admin")
     home = await web.get("/")
     assert home.status_code == 200 and "系统管理员" in home.text
     assert "我可以在本单位受理的事项" not in home.text

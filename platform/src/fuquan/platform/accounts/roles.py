@@ -1,13 +1,17 @@
-"""Roles (岗位) of DESIGN §6.2 and the platform permissions each carries.
+"""Roles (岗位) of DESIGN §6.2, the platform permissions each carries, and who may hold and give them.
 
 What a role may do on a catalogue item (accept / decide) is post authority and lives in the
 Casbin policy (fuquan.authority); this table covers the platform's own functions. The three
-admin roles are separated (三员分立): none of them holds another's permissions.
+admin roles are separated (三员分立): none of them holds another's permissions, and no account
+holds two of them (``check_separation``, enforced wherever roles are given).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Final
+
+from fuquan.platform.core.errors import RuleViolation
 
 ROLE_NAMES: Final = {
     "grid_specialist": "网格人社专员",
@@ -30,7 +34,8 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "window_clerk": frozenset(_CASEWORK),
     "approver": frozenset(_FRONT_DESK | {"cases.handle", "applicants.reveal"}),
     "supervisor": frozenset(_FRONT_DESK | {"grants.read", "supervision.read"}),
-    "unit_admin": frozenset(_FRONT_DESK | {"grants.read", "grants.manage", "supervision.read"}),
+    # 单位管理员 also manages its subtree's front-line staff (``ASSIGNABLE``), never an admin account
+    "unit_admin": frozenset(_FRONT_DESK | {"grants.read", "grants.manage", "supervision.read", "staff.manage"}),
     "tenant_admin": frozenset(
         _FRONT_DESK | {"grants.read", "grants.manage", "catalog.manage", "calendar.manage", "supervision.read"}
     ),
@@ -59,3 +64,58 @@ PERMISSION_NAMES: Final = {
 
 def permissions_of(roles: frozenset[str]) -> frozenset[str]:
     return frozenset().union(*(PERMISSIONS.get(role, frozenset()) for role in roles))
+
+
+# 三员分立 (GB/T 22239 三级: 系统管理员、安全管理员、审计管理员): the duty each admin role belongs to. The unit
+# admin re-delegates grants, so it is a system duty too. An account's roles touch one duty at most, at any unit.
+DUTIES: Final = {
+    "tenant_admin": "system",
+    "unit_admin": "system",
+    "security_admin": "security",
+    "auditor": "audit",
+}
+# every admin duty signs in with a second factor (TOTP) after the password (DESIGN §10; see accounts.factors)
+FACTOR_ROLES: Final = frozenset(DUTIES)
+FRONT_LINE_ROLES: Final = frozenset(ROLE_NAMES) - frozenset(DUTIES)  # 业务岗位: casework and supervision
+# What each managing role may give (and take away, and whose accounts it may manage): the security admin any role
+# in its subtree, the unit admin the front-line roles only.
+ASSIGNABLE: Final[dict[str, frozenset[str]]] = {
+    "security_admin": frozenset(ROLE_NAMES),
+    "unit_admin": FRONT_LINE_ROLES,
+}
+
+
+def _ordered(roles: Iterable[str]) -> list[str]:
+    order = list(ROLE_NAMES)
+    return sorted(set(roles), key=lambda role: order.index(role) if role in order else len(order))
+
+
+def separation_conflict(roles: Iterable[str]) -> str | None:
+    """Why one account may not hold all of ``roles`` together (三员分立), in a clerk's words; None if it may.
+
+    The auditor reads audit records and does nothing else; the system, security and audit duties are never held
+    by one account."""
+    held = _ordered(roles)
+    if "auditor" in held and len(held) > 1:
+        other = next(role for role in held if role != "auditor")
+        return f"三员分立：“安全审计员”只查阅审计记录，同一账号不能再担任“{ROLE_NAMES.get(other, other)}”"
+    by_duty: dict[str, str] = {}
+    for role in held:
+        if role in DUTIES:
+            by_duty.setdefault(DUTIES[role], role)
+    if len(by_duty) > 1:
+        first, second = list(by_duty.values())[:2]
+        return f"三员分立：同一账号不能同时担任“{ROLE_NAMES[first]}”和“{ROLE_NAMES[second]}”"
+    return None
+
+
+def check_separation(roles: Iterable[str]) -> None:
+    """Refuse (422, rule ``separation_of_duties``) roles one account may not hold together."""
+    conflict = separation_conflict(roles)
+    if conflict is not None:
+        raise RuleViolation(conflict, rule="separation_of_duties")
+
+
+def assignable_by(roles: Iterable[str]) -> frozenset[str]:
+    """The roles a person holding ``roles`` may give, take away and manage the accounts of."""
+    return frozenset().union(*(ASSIGNABLE.get(role, frozenset()) for role in roles))

@@ -35,11 +35,13 @@ from fuquan.integrations.services import PartnerDirectory
 from fuquan.platform.accounts.controllers import AuthController
 from fuquan.platform.accounts.logins import LoginDirectory
 from fuquan.platform.accounts.services import LoginThrottle
+from fuquan.platform.app.assets import AssetFiles
 from fuquan.platform.app.background import audit_sealer, background_work, channels_plugin, job_runner
 from fuquan.platform.app.headers import security_headers
 from fuquan.platform.app.health import HealthController
 from fuquan.platform.app.input_guard import input_guard
 from fuquan.platform.app.metrics import PROMETHEUS, MetricsController, register_policy_metrics
+from fuquan.platform.app.openapi import document_problems
 from fuquan.platform.app.problems import (
     EXCEPTION_HANDLERS,
     http_error_handler,
@@ -49,6 +51,7 @@ from fuquan.platform.app.problems import (
 from fuquan.platform.app.request_id import request_id_middleware
 from fuquan.platform.app.security import BearerTokenMiddleware, permission_guard, provide_actor, provide_scope
 from fuquan.platform.app.transactions import commit_before_answer, database_error, writing_requests
+from fuquan.platform.auditing.controllers import AuditController
 from fuquan.platform.calendar.controllers import CalendarController
 from fuquan.platform.calendar.services import calendar_for, provide_calendar
 from fuquan.platform.cases.controllers import (
@@ -68,7 +71,9 @@ from fuquan.platform.core.object_files import ObjectFileStore
 from fuquan.platform.core.request_context import request_id_of
 from fuquan.platform.core.versions.services import CALENDAR, TenantSettingCache
 from fuquan.platform.migrations.keys import key_ring
+from fuquan.platform.staff.controllers import StaffController
 from fuquan.platform.supervision.controllers import SupervisionController
+from fuquan.platform.web.auth import CODE_PAGE as WEB_CODE_PATH
 from fuquan.platform.web.auth import LOGIN_PAGE as WEB_LOGIN_PATH
 from fuquan.platform.web.auth import PUBLIC_PAGES
 from fuquan.platform.web.errors import page_for_http_error, page_for_unexpected
@@ -80,6 +85,7 @@ log = structlog.get_logger()
 
 STATIC_DIR = Path(__file__).parent / "static"
 LOGIN_PATH = "/api/v1/auth/token"
+ENROLMENT_PATH = "/api/v1/auth/enrolment"  # checks a password too
 PUBLIC_CASES_PATH = "/api/v1/public/"
 
 
@@ -103,13 +109,20 @@ def _store_factory(settings: Settings) -> Any:
 # on every request.
 
 
+def _login_attempt(method: str, path: str) -> bool:
+    return path in (LOGIN_PATH, ENROLMENT_PATH, WEB_LOGIN_PATH, WEB_CODE_PATH) and method == "POST"
+
+
+def _public_lookup(_method: str, path: str) -> bool:
+    return path.startswith(PUBLIC_PAGES) or path.startswith(PUBLIC_CASES_PATH)
+
+
 async def _is_login(request: Request[Any, Any, Any]) -> bool:
-    return request.url.path in (LOGIN_PATH, WEB_LOGIN_PATH) and request.method == "POST"
+    return _login_attempt(request.method, request.url.path)
 
 
 async def _is_public_lookup(request: Request[Any, Any, Any]) -> bool:
-    path = request.url.path
-    return path.startswith(PUBLIC_PAGES) or path.startswith(PUBLIC_CASES_PATH)
+    return _public_lookup(request.method, request.url.path)
 
 
 def _with_request_id(request: Request[Any, Any, Any], response: Response[Any]) -> Response[Any]:
@@ -249,7 +262,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         security=[{"BearerToken": []}],
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             HealthController,
             MetricsController,
@@ -264,10 +277,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ApplicantRevealController,
             PublicCaseController,
             SupervisionController,
+            StaffController,
+            AuditController,
             *PAGE_CONTROLLERS,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC_DIR],
+                file_system=AssetFiles(),
                 opt={"public": True, "exclude_from_auth": True},
                 include_in_schema=False,
             ),
@@ -296,6 +312,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
             "login_throttle": Provide(lambda: throttle, use_cache=True, sync_to_thread=False),
             "logins": Provide(lambda: logins, use_cache=True, sync_to_thread=False),
+            "key_ring": Provide(lambda: keys, use_cache=True, sync_to_thread=False),
             "authority_registry": Provide(lambda: registry, use_cache=True, sync_to_thread=False),
             "catalogs": Provide(lambda: catalogs, use_cache=True, sync_to_thread=False),
             "session_maker": Provide(lambda: session_maker, use_cache=True, sync_to_thread=False),
@@ -329,3 +346,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         debug=settings.debug,
     )
+    document_problems(app, login=_login_attempt, lookup=_public_lookup)  # the OpenAPI document's error answers
+    return app

@@ -8,6 +8,7 @@ from typing import Any
 import anyio
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -19,6 +20,8 @@ from fuquan.platform.core.object_files import FileStoreUnavailable, ObjectFileSt
 _PUBLIC = {"public": True, "exclude_from_auth": True}
 READY_STORE = "ready"  # a store of its own (in Redis when configured), only ever asked whether a key exists
 REDIS_PROBE_SECONDS = 2.0
+# its own answer, not a problem document: what is not reachable or still loading
+_NOT_READY = {503: ResponseSpec(dict[str, str], description="未就绪：哪一项不可达或尚在加载", generate_examples=False)}
 
 
 class HealthController(Controller):
@@ -29,7 +32,7 @@ class HealthController(Controller):
     async def health(self) -> dict[str, str]:
         return {"status": "ok"}
 
-    @get("/ready", summary="就绪检查（数据库可达、赋权策略已加载）", opt=_PUBLIC)
+    @get("/ready", summary="就绪检查（数据库可达、赋权策略已加载）", opt=_PUBLIC, responses=_NOT_READY)
     async def ready(
         self,
         request: Request[Any, Any, Any],

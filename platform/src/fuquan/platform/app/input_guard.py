@@ -76,7 +76,11 @@ def _check_body(body: bytes, content_type: bytes) -> None:
             raise UnstorableText("提交的内容")
     elif content_type.startswith(_FORM):
         _check_bytes(body, "表单")
-        for name, value in parse_qsl(body.decode(), keep_blank_values=True, errors="strict"):
+        try:  # a percent-escape can still decode to bytes that are not UTF-8
+            pairs = parse_qsl(body.decode(), keep_blank_values=True, errors="strict")
+        except UnicodeDecodeError:
+            raise UnstorableText("表单") from None
+        for name, value in pairs:
             _check_text(name, "表单")
             _check_text(value, f"表单字段 {name}")
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import re
 import traceback
-from typing import Any
+from typing import Annotated, Any
 
+import msgspec
 import structlog
 from litestar import MediaType, Request, Response
 from litestar.exceptions import (
@@ -60,6 +61,37 @@ def _problem(
 
 # extra members of an error that a client may see (others, such as audit hints, stay on the server)
 _PUBLIC_EXTRAS = frozenset({"allowed", "current_version", "missing", "index", "where"})
+
+
+class FieldProblem(msgspec.Struct, frozen=True):
+    """One parameter or field that was wrong (Litestar's validation report, passed on as it came)."""
+
+    message: Annotated[str, msgspec.Meta(description="哪里不对")]
+    key: Annotated[str | None, msgspec.Meta(description="参数或字段名")] = None
+    source: Annotated[str | None, msgspec.Meta(description="位置：query、path、header、cookie 或 body")] = None
+
+
+class Problem(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """RFC 9457 problem details (``application/problem+json``): what every error answer of the API carries.
+
+    The OpenAPI document names this one schema for every error status (fuquan.platform.app.openapi), so it lists
+    exactly the members the handlers above and the commit guard (app.transactions) send."""
+
+    type: Annotated[str, msgspec.Meta(description="问题类型（URI）")]
+    title: Annotated[str, msgspec.Meta(description="问题类别的简短说明（中文）")]
+    status: Annotated[int, msgspec.Meta(description="HTTP 状态码")]
+    detail: Annotated[str, msgspec.Meta(description="这一次哪里不对、该怎么办（中文，可展示给办事人员）")]
+    instance: Annotated[str | None, msgspec.Meta(description="请求的路径")] = None
+    request_id: Annotated[str | None, msgspec.Meta(description="请求编号（X-Request-Id），联系运维时请提供")] = None
+    rule: Annotated[
+        str | None, msgspec.Meta(description="被违反的规则名（稳定的机器可读名称，如 role_permission）")
+    ] = None
+    errors: Annotated[list[FieldProblem] | None, msgspec.Meta(description="逐项列出的输入错误")] = None
+    allowed: Annotated[list[str] | None, msgspec.Meta(description="当前状态下可办理的步骤")] = None
+    current_version: Annotated[int | None, msgspec.Meta(description="办件的当前版本（乐观锁冲突时）")] = None
+    missing: Annotated[list[str] | None, msgspec.Meta(description="仍缺的必需材料")] = None
+    index: Annotated[int | None, msgspec.Meta(description="出错的条目序号")] = None
+    where: Annotated[str | None, msgspec.Meta(description="含有无法保存字符的位置")] = None
 
 
 def fuquan_error_handler(request: Request[Any, Any, Any], error: FuquanError) -> Response[Any]:
@@ -152,4 +184,4 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     Exception: unexpected_error_handler,
 }
 
-__all__ = ["EXCEPTION_HANDLERS", "PROBLEM_JSON", "MediaType"]
+__all__ = ["EXCEPTION_HANDLERS", "PROBLEM_JSON", "FieldProblem", "MediaType", "Problem"]

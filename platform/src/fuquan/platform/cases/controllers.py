@@ -211,6 +211,7 @@ class RevealedApplicant(msgspec.Struct, frozen=True):
     id_number: str
     name: str
     phone: str | None
+    form: dict[str, Any] = msgspec.field(default_factory=dict)  # 申请表, personal values in full
 
 
 class ApplicantRevealController(Controller):

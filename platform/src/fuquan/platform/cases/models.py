@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, LargeBinary, SmallInteger, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, LargeBinary, SmallInteger, String, UniqueConstraint, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fuquan.platform.core.db import Base, BigId, IdMixin, JsonB
@@ -46,6 +47,9 @@ def _applicant_row_context(tenant_code: str, _row: Mapping[str, Any]) -> bytes:
 
 APPLICANT_SECRETS = EncryptedColumns(Applicant, ("id_cipher", "name_cipher", "phone_cipher"), _applicant_row_context)
 
+_UNSEALED = text("form_plain IS NOT NULL")  # only rows written before migration 0012, until the next start
+NullableJson = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")  # None is SQL NULL
+
 
 class Case(IdMixin, Base):
     """One application for one item, from submission to closing."""
@@ -56,6 +60,7 @@ class Case(IdMixin, Base):
         UniqueConstraint("tenant_id", "created_by", "idempotency_key"),
         Index("ix_case_file_queue", "tenant_id", "status", "accepting_unit"),
         Index("ix_case_file_routed", "tenant_id", "status", "routed_to"),
+        Index("ix_case_file_form_unsealed", "tenant_id", "id", postgresql_where=_UNSEALED, sqlite_where=_UNSEALED),
     )
 
     tenant_id: Mapped[int] = mapped_column(BigId, ForeignKey("tenant.id", ondelete="CASCADE"))
@@ -73,7 +78,13 @@ class Case(IdMixin, Base):
     version: Mapped[int] = mapped_column(default=1)
     # the trace's length: the next event's seq, counted on the row each step locks (a new case counts its creation)
     trace_length: Mapped[int] = mapped_column(default=1)
+    # 申请表, checked against the item's declared fields (``services.forms``): the values that are not personal as
+    # they are; the personal ones (个人信息) as one ciphertext, and masked for display
     form: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict)
+    form_cipher: Mapped[bytes | None] = mapped_column(LargeBinary)
+    form_masked: Mapped[dict[str, str]] = mapped_column(JsonB, default=dict)
+    # values of a free form of before migration 0012 awaiting encryption (the first start after it seals them)
+    form_plain: Mapped[dict[str, Any] | None] = mapped_column(NullableJson)
     created_by: Mapped[int] = mapped_column(BigId, ForeignKey("staff.id"))
     acceptor_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("staff.id"))
     decider_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("staff.id"))
@@ -93,6 +104,19 @@ class Case(IdMixin, Base):
     needs_follow_up: Mapped[bool] = mapped_column(Boolean, default=False)
 
     __mapper_args__ = {"version_id_col": version}  # optimistic locking: a stale update raises
+
+
+def case_form_context(tenant_code: str, receipt_no: str) -> bytes:
+    """What a case's sealed form is bound to: the tenant and the case (its receipt number, never changed), so a
+    ciphertext copied onto another case fails to decrypt."""
+    return f"{tenant_code}:case_form:{receipt_no}".encode()
+
+
+def _case_form_row_context(tenant_code: str, row: Mapping[str, Any]) -> bytes:
+    return case_form_context(tenant_code, str(row["receipt_no"]))
+
+
+CASE_FORM_SECRETS = EncryptedColumns(Case, ("form_cipher",), _case_form_row_context, ("receipt_no",))
 
 
 class CaseMaterial(IdMixin, Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Select, Table, bindparam, event, func, inspect, or_, select, update
+from sqlalchemy import Select, Table, bindparam, event, func, inspect, null, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
@@ -20,9 +20,11 @@ from fuquan.platform.cases.models import (
     CasePause,
     ReceiptCounter,
 )
+from fuquan.platform.catalog.models import CatalogEdition, CatalogItem
 from fuquan.platform.core.db import Base
 from fuquan.platform.core.errors import NotFound
 from fuquan.platform.core.inserts import NewRow
+from fuquan.platform.core.tenancy import OfTenant
 from fuquan.platform.core.upserts import compiled_upsert
 from fuquan.tenants.scope import TenantScope
 
@@ -327,6 +329,48 @@ class CaseRepository:
         )
         if pause is not None:
             pause.ended_on = day
+
+    # -- the upgrade of free forms (migration 0012): values set aside, sealed at the next start -----------------
+
+    async def unsealed_forms(self, scope: OfTenant, limit: int) -> list[Case]:
+        rows = await self.session.scalars(
+            select(Case)
+            .where(Case.tenant_id == scope.tenant_id, Case.form_plain.is_not(None))
+            .order_by(Case.id)
+            .limit(limit)
+        )
+        return list(rows)
+
+    async def items_of_cases(self, scope: OfTenant, cases: list[Case]) -> dict[int, CatalogItem]:
+        """The catalogue item (of its own edition) of each case, by case id."""
+        editions = {(case.item_code, case.catalog_edition) for case in cases}
+        rows = (
+            await self.session.execute(
+                select(CatalogItem, CatalogEdition.number)
+                .join(CatalogEdition, CatalogEdition.id == CatalogItem.edition_id)
+                .where(
+                    CatalogItem.tenant_id == scope.tenant_id,
+                    CatalogItem.code.in_({code for code, _ in editions}),
+                    CatalogEdition.number.in_({number for _, number in editions}),
+                )
+            )
+        ).tuples()
+        found = {(item.code, number): item for item, number in rows}
+        return {
+            case.id: found[(case.item_code, case.catalog_edition)]
+            for case in cases
+            if (case.item_code, case.catalog_edition) in found
+        }
+
+    async def seal_form(self, case_id: int, cipher: bytes | None, masked: dict[str, str]) -> bool:
+        """The set-aside values replaced by their ciphertext, if still there (no version bump: nothing changed)."""
+        result = await self.session.execute(
+            update(Case)
+            .where(Case.id == case_id, Case.form_plain.is_not(None))
+            .values(form_cipher=cipher, form_masked=masked, form_plain=null())
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
 
 
 class ApplicantRepository:

@@ -33,7 +33,8 @@ class CaseCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     item: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
     unit: UnitCode  # the 12-digit statistical form is read as the unit's own code
     applicant: ApplicantWrite
-    form: dict[str, Any] = msgspec.field(default_factory=dict)
+    # 申请表: only the fields the item declares (GET /api/v1/items/{code} → fields), checked against them
+    form: Annotated[dict[str, Any], msgspec.Meta(max_length=64)] = msgspec.field(default_factory=dict)
     related_person: PersonWrite | None = None
     enterprise_credit_code: Annotated[str, msgspec.Meta(max_length=32)] | None = None  # 统一社会信用代码
 
@@ -137,6 +138,7 @@ class CaseRead(msgspec.Struct, frozen=True, kw_only=True):
     unit: str
     routed_to: str | None
     applicant: ApplicantRead
+    form: dict[str, Any]  # 申请表: personal values (个人信息) masked, like the applicant's
     materials: list[MaterialRead]
     related_person: ApplicantRead | None
     enterprise_credit_code: str | None

@@ -47,6 +47,7 @@ class CatalogItem(IdMixin, Base):
     id_only: Mapped[bool] = mapped_column(Boolean, default=False)
     materials: Mapped[list[dict[str, Any]]] = mapped_column(JsonB, default=list)
     produces: Mapped[str | None] = mapped_column(String(48))  # the record an issued approval creates
+    fields: Mapped[list[dict[str, Any]]] = mapped_column(JsonB, default=list)  # the form's declared fields (FormField)
 
     def floor(self, action: str) -> int:
         """Lowest level (largest number) that may hold ``action`` on this item."""

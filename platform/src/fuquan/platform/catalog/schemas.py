@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -32,6 +32,26 @@ class Material(msgspec.Struct, frozen=True, omit_defaults=True):
     deferrable: bool = False
 
 
+FieldType = Literal["text", "long_text", "date", "number", "money", "choice", "phone", "id_number", "bank_account"]
+PERSONAL_TYPES = frozenset({"phone", "id_number", "bank_account"})  # always 个人信息, whatever the declaration says
+FieldName = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+
+
+class FormField(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):
+    """One field of the item's application form (申请表): what ``form`` may hold, and how it is kept.
+
+    ``personal`` (个人信息) values are stored encrypted like the applicant's and shown masked; the others are
+    stored as they are, so that statistics and the desk can read them without revealing anyone."""
+
+    name: FieldName
+    label: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+    type: FieldType
+    required: bool = False
+    max_length: Annotated[int, msgspec.Meta(ge=1, le=2000)] | None = None  # text and long_text
+    options: list[Annotated[str, msgspec.Meta(min_length=1, max_length=32)]] = msgspec.field(default_factory=list)
+    personal: bool = False
+
+
 class ItemSpec(msgspec.Struct, frozen=True, kw_only=True):
     """One item as the catalogue file (and an edit) states it."""
 
@@ -50,6 +70,7 @@ class ItemSpec(msgspec.Struct, frozen=True, kw_only=True):
     id_only: bool = False
     materials: list[Material] = msgspec.field(default_factory=list)
     produces: Produces | None = None  # the 人社 record an approved, issued case creates
+    fields: list[FormField] = msgspec.field(default_factory=list)  # the application form's declared fields
 
 
 class CatalogFile(msgspec.Struct, frozen=True):
@@ -72,4 +93,5 @@ class ItemRead(msgspec.Struct, frozen=True, kw_only=True):
     id_only: bool
     materials: list[Material]
     produces: str | None
+    fields: list[FormField]
     edition: int

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fuquan.platform.catalog.models import CatalogEdition, CatalogItem
 from fuquan.platform.catalog.repositories import CatalogRepository
-from fuquan.platform.catalog.schemas import CatalogFile, ItemRead, ItemSpec, Material
+from fuquan.platform.catalog.schemas import PERSONAL_TYPES, CatalogFile, FormField, ItemRead, ItemSpec, Material
 from fuquan.platform.core.db import own_session
 from fuquan.platform.core.errors import NotFound, ValidationFailed
 from fuquan.platform.core.timeutil import utcnow
@@ -31,6 +31,20 @@ def _check(spec: ItemSpec) -> None:
     for floor in (spec.accept_floor, spec.decide_floor):
         if not 1 <= floor <= 6:
             raise ValidationFailed(f"事项 {spec.code} 的层级下限必须在 1（省）到 6（网格）之间", rule="floor_range")
+    names = [field.name for field in spec.fields]
+    if len(set(names)) != len(names):
+        raise ValidationFailed(f"事项 {spec.code} 的申请表中有重复的字段名", rule="form_fields")
+    for field in spec.fields:
+        if (field.type == "choice") != bool(field.options):
+            raise ValidationFailed(
+                f"事项 {spec.code} 的“{field.label}”：只有选择项才列出选项，且选择项至少要有一个选项",
+                rule="form_fields",
+            )
+        if field.type in PERSONAL_TYPES and not field.personal:
+            raise ValidationFailed(
+                f"事项 {spec.code} 的“{field.label}”是个人信息（电话、证件号码、银行账号），须标为 personal",
+                rule="form_fields",
+            )
 
 
 def _row(scope: TenantScope, spec: ItemSpec) -> CatalogItem:
@@ -48,6 +62,7 @@ def item_spec(item: CatalogItem) -> ItemSpec:
         legal_basis=item.legal_basis, id_only=item.id_only,
         materials=msgspec.convert(item.materials, list[Material]),
         produces=item.produces,  # type: ignore[arg-type]
+        fields=msgspec.convert(item.fields or [], list[FormField]),
     )  # fmt: skip
 
 

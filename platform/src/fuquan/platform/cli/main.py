@@ -126,6 +126,10 @@ async def _seed(settings: Settings, demo: bool) -> None:
                 role = ROLE_NAMES[member.role]
                 table.add_row(member.username, DEMO_PASSWORD, role, f"{member.display_name}（{member.unit}）")
             console.print(table)
+            console.print(
+                "管理员岗位（系统管理员、单位管理员、安全保密管理员、安全审计员）首次登录时，"
+                "用任一身份验证器 App 扫描页面上的二维码绑定动态验证码，此后每次登录输入 App 上的 6 位验证码。"
+            )
 
     await with_sessions(settings, work)
 

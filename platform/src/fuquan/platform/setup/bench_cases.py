@@ -97,6 +97,16 @@ def resident(index: int) -> dict[str, str]:
     return {"id_number": body + id_check_char(body), "name": name, "phone": f"138{index:08d}"}
 
 
+def application_form(index: int) -> dict[str, str | int]:
+    """HRSS-04's application form (申请表), with a personal value (an address, a phone) to seal per case."""
+    return {
+        "difficulty_type": "大龄失业人员",
+        "household_size": 1 + index % 5,
+        "address": f"宁夏石嘴山市大武口区长胜街道朝阳小区{1 + index % 30}号楼",
+        "alternate_phone": f"139{index:08d}",
+    }
+
+
 # --- the flow ---------------------------------------------------------------------------------------------------
 
 
@@ -115,7 +125,7 @@ class _Tally:
 
 async def _one_case(http: httpx.AsyncClient, auth: dict[str, str], index: int, tally: _Tally) -> int:
     started = time.perf_counter()
-    body = {"item": ITEM, "unit": TOWN, "applicant": resident(index)}
+    body = {"item": ITEM, "unit": TOWN, "applicant": resident(index), "form": application_form(index)}
     headers = {**auth, "Idempotency-Key": f"bench-case-{index:06d}"}
     case = expect(await tally.timed("create", http.post("/api/v1/cases", json=body, headers=headers)), 201, "create")
     requests = 1

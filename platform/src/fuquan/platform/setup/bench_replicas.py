@@ -47,6 +47,7 @@ from fuquan.platform.setup.benchkit import (
     SERVE,
     BenchmarkError,
     Served,
+    bench_key_ring,
     collector_paused,
     hammer,
     login,
@@ -54,6 +55,7 @@ from fuquan.platform.setup.benchkit import (
     temporary_database,
 )
 from fuquan.platform.setup.demo import DEMO_PASSWORD, add_demo_staff
+from fuquan.platform.setup.known_factors import enrol_known_factors
 from fuquan.platform.setup.seed import seed, seed_tenant
 from fuquan.tenants.repositories import TenantRepository
 from fuquan.tenants.scope import whole_tenant
@@ -109,6 +111,8 @@ async def _prepare(url: str, dataset: str) -> dict[str, Any]:
             )  # fmt: skip
             tenant = await TenantRepository(session).by_code(code)
             assert tenant is not None
+        async with session_scope(maker) as session:  # an admin: ``login`` makes its codes
+            await enrol_known_factors(session, bench_key_ring(), [BENCH_ADMIN])
         world = _with_floors(DATASETS[dataset]())
         async with session_scope(maker) as session:
             scope = whole_tenant(tenant)

@@ -45,6 +45,7 @@ DEMO_STAFF = (
     DemoStaff("nx_auditor", "64", "64", "auditor", "宁夏人社厅安全审计员"),
     DemoStaff("nx_supervisor", "64", "64", "supervisor", "宁夏人社厅电子监察"),
     DemoStaff("dwk_admin", "64", "640202", "unit_admin", "大武口区人社局管理员"),
+    DemoStaff("dwk_security", "64", "640202", "security_admin", "大武口区人社局安全保密管理员"),  # 县级安全员
     DemoStaff("dwk_approver", "64", "640202", "approver", "大武口区人社局审批员"),
     DemoStaff("dwk_supervisor", "64", "640202", "supervisor", "大武口区电子监察"),
     DemoStaff("cs_admin", "64", "640202001", "unit_admin", "长胜街道管理员"),

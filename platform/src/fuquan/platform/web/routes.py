@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from fuquan.platform.web.audit.controllers import AuditPagesController
 from fuquan.platform.web.authority.controllers import AuthorityPagesController
 from fuquan.platform.web.case.controllers import CasePagesController
 from fuquan.platform.web.controllers import WebController
 from fuquan.platform.web.desk.controllers import DeskController
 from fuquan.platform.web.intake.controllers import IntakeController
 from fuquan.platform.web.public.controllers import ProgressPagesController
+from fuquan.platform.web.staff.controllers import StaffPagesController
 from fuquan.platform.web.supervision.controllers import SupervisionPagesController
 
 PAGE_CONTROLLERS = [
@@ -17,5 +19,7 @@ PAGE_CONTROLLERS = [
     CasePagesController,
     AuthorityPagesController,
     SupervisionPagesController,
+    StaffPagesController,
+    AuditPagesController,
     ProgressPagesController,
 ]

@@ -7,9 +7,10 @@ Each step writes its trace event and audit record in the same transaction.
 
 One module per concern — ``context`` (what every verb shares), ``intake`` (收件), ``workflow``
 (transitions), ``materials``, ``partners`` (materials from shared data), ``applicants`` (reveal with
-purpose), ``reads`` (the API's representations), ``documents`` (receipts and notices), ``public`` (the
-resident's progress and rating) and ``receipts`` (numbers and query codes); the verbs are imported here
-so callers keep writing ``services.transition``. All SQL is in ``cases.repositories``.
+purpose), ``forms`` (申请表: checked against the item's fields, personal values sealed), ``reads`` (the
+API's representations), ``documents`` (receipts and notices), ``public`` (the resident's progress and
+rating) and ``receipts`` (numbers and query codes); the verbs are imported here so callers keep writing
+``services.transition``. All SQL is in ``cases.repositories``.
 """
 
 from fuquan.platform.cases.services.applicants import reveal_applicant

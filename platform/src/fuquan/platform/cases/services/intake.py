@@ -13,7 +13,7 @@ from fuquan.integrations.partners.uscc import InvalidCreditCode, normalise_credi
 from fuquan.platform.cases.models import Applicant, Case, CaseFile, CaseMaterial, applicant_context
 from fuquan.platform.cases.repositories import ApplicantRepository, CaseRepository
 from fuquan.platform.cases.schemas import CaseCreate
-from fuquan.platform.cases.services import partners
+from fuquan.platform.cases.services import forms, partners
 from fuquan.platform.cases.services.context import CaseContext, record_step, require_rights, tally
 from fuquan.platform.cases.services.receipts import new_query_code, receipt_no
 from fuquan.platform.cases.state_machine import Status
@@ -139,6 +139,7 @@ async def create_case(ctx: CaseContext, request: CaseCreate, idempotency_key: st
     await require_rights(ctx, unit.code, item, "accept", now)
     subjects = _subjects(ctx, request, now)
     phone = phone_number(request.applicant.phone)
+    form = forms.check_form(item, request.form)  # before anything is asked or written
     day = ctx.today(now)
     gateways = await partners.provider(ctx)
     sequence = await partners.reserve_sequence(ctx, unit.code, day, before_calls=partners.calls_out(gateways))
@@ -161,7 +162,9 @@ async def create_case(ctx: CaseContext, request: CaseCreate, idempotency_key: st
             enterprise_credit_code=subjects.credit_code,
             accepting_unit=unit.code,
             status=Status.DRAFT,
-            form=request.form,
+            form=form.plain,
+            form_cipher=forms.seal(ctx.cipher, ctx.actor.scope.tenant_code, number, form.personal),
+            form_masked=forms.masked(item, form.personal),
             created_by=ctx.actor.staff_id,
             created_at=now,
             promised_days=item.promised_days,

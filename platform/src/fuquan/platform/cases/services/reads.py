@@ -27,6 +27,7 @@ from fuquan.platform.cases.schemas import (
     Signal,
     UnavailableSource,
 )
+from fuquan.platform.cases.services import forms
 from fuquan.platform.cases.services.context import missing_reason, missing_required
 from fuquan.platform.cases.state_machine import CLOCK_STOPPED, Action, Status, allowed_actions
 from fuquan.platform.catalog.services import Catalog
@@ -120,6 +121,7 @@ def case_read(
         item_name=item.name if item else case.item_code, catalog_edition=case.catalog_edition,
         status=case.status, version=case.version, unit=case.accepting_unit, routed_to=case.routed_to,
         applicant=ApplicantRead(applicant.name_masked, applicant.id_masked, applicant.phone_masked),
+        form=forms.form_read(item, case),
         materials=[material_read(m, specs[m.index - 1] if m.index <= len(specs) else {}) for m in materials],
         related_person=None if related is None else ApplicantRead(related.name_masked, related.id_masked, None),
         enterprise_credit_code=case.enterprise_credit_code, unavailable_sources=_unavailable(materials),

@@ -249,3 +249,60 @@ def scan_png(label: str, width: int = 120, height: int = 84) -> bytes:
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
     body = _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(bytes(rows), 9)) + _chunk(b"IEND", b"")
     return b"\x89PNG\r\n\x1a\n" + body
+
+
+# -- what residents write on the application form (申请表), by field name: plausible, never real --------------
+
+FORM_TEXTS: Final = {
+    "employer": ("石嘴山市恒达商贸有限公司", "宁夏金石建材有限公司", "大武口区惠民家政服务部"),
+    "former_employer": ("石嘴山市恒达商贸有限公司", "宁夏宝丰能源集团股份有限公司（外包）", "平罗县顺通物流有限公司"),
+    "address": ("宁夏石嘴山市大武口区长胜街道朝阳小区3号楼2单元501室", "宁夏石嘴山市平罗县城关镇南街12号"),
+    "household_address": ("宁夏石嘴山市大武口区星海镇富民村三组", "宁夏石嘴山市惠农区红果子镇红果子村"),
+    "residence": ("宁夏石嘴山市大武口区青山街道游艺东街7号", "宁夏银川市金凤区满城北街阅海万家C区"),
+    "mailing_address": ("宁夏石嘴山市大武口区长胜街道朝阳小区3号楼2单元501室",),
+    "business_name": ("社区便民早餐店", "手机维修服务部", "农家乐餐饮"),
+    "business_address": ("大武口区朝阳西街18号商铺", "平罗县城关镇鼓楼东街5号"),
+    "flexible_job": ("网约车司机", "家政服务员", "外卖配送员"),
+    "desired_job": ("仓库管理员", "保洁员", "厨师", "电工"),
+    "training_trade": ("中式烹调师", "育婴员", "电工"),
+    "training_provider": ("石嘴山市职业技能培训中心", "大武口区阳光职业培训学校"),
+    "employer_address": ("大武口区工业园区金石路6号", "惠农区河滨街道兴民路22号"),
+    "owed_period": ("2026年8月至10月", "2026年6月至9月"),
+    "bank_name": ("宁夏黄河农村商业银行", "中国农业银行石嘴山分行", "中国建设银行大武口支行"),
+}
+FORM_LONG_TEXTS: Final = {
+    "skills": "有叉车操作证，做过三年仓库管理。",
+    "facts": "在该公司工地务工，约定月工资5000元，工程结束后公司以资金周转困难为由拖欠至今。",
+    "claim": "请求用人单位支付拖欠的加班费及解除劳动合同经济补偿金。",
+}
+
+
+def example_form(fields: list[dict[str, object]], id_number: str, rng: random.Random, today: date) -> dict[str, object]:
+    """A filled-in application form for ``fields`` (the item's declared fields): every required field, and
+    about half of the optional ones."""
+    form: dict[str, object] = {}
+    for field in fields:
+        name, kind = str(field["name"]), str(field["type"])
+        if not field.get("required") and rng.random() < 0.5:
+            continue
+        if kind == "choice":
+            form[name] = rng.choice(list(field["options"]))  # type: ignore[call-overload]
+        elif kind == "date":
+            form[name] = (today - timedelta(days=rng.randint(10, 400))).isoformat()
+        elif kind == "number":
+            form[name] = 2026 if name.endswith("year") else rng.randint(1, 6)
+        elif kind == "money":
+            form[name] = f"{rng.randrange(1500, 60000, 100)}.00"
+        elif kind == "phone":
+            form[name] = f"{rng.choice(PHONE_PREFIXES)}{rng.randint(0, 99_999_999):08d}"
+        elif kind == "id_number":
+            form[name] = id_number
+        elif kind == "bank_account":
+            form[name] = f"6228480{rng.randint(0, 10**12 - 1):012d}"
+        elif kind == "long_text":
+            form[name] = FORM_LONG_TEXTS.get(name, "详见申请人提交的材料。")
+        elif name == "certificate_no":
+            form[name] = f"{rng.randint(10**15, 10**16 - 1)}"
+        else:
+            form[name] = rng.choice(FORM_TEXTS.get(name, ("（演示）",)))
+    return form

@@ -53,6 +53,7 @@ from fuquan.platform.setup.demo_cases.people import (
     REQUEST_ID,
     TENANT,
     WINDOW_DAYS,
+    example_form,
     scan_png,
 )
 from fuquan.platform.setup.demo_cases.plans import CasePlan, Days, Step, plan_cases, schedule
@@ -142,8 +143,10 @@ async def _execute(session: AsyncSession, run: _Run, plan: CasePlan) -> Case:
 
     front = context(plan.desk.username)
     applicant = ApplicantWrite(id_number=plan.resident.id_number, name=plan.resident.name, phone=plan.resident.phone)
+    rng = random.Random(plan.resident.id_number)  # noqa: S311 - reproducible demo data, not a secret
+    form = example_form(plan.item.fields, plan.resident.id_number, rng, run.today)
     file, _created = await services.create_case(
-        front, CaseCreate(item=plan.item.code, unit=plan.desk.unit, applicant=applicant), None
+        front, CaseCreate(item=plan.item.code, unit=plan.desk.unit, applicant=applicant, form=form), None
     )
     case = file.case
     for step in plan.steps[1:]:

@@ -21,7 +21,7 @@ from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.accounts.roles import ROLE_NAMES
 from fuquan.platform.cases.models import Case, CaseEvent
 from fuquan.platform.cases.schemas import CaseRead, DeadlineRead, EvidenceRead
-from fuquan.platform.cases.services import CaseContext, reads
+from fuquan.platform.cases.services import CaseContext, forms, reads
 from fuquan.platform.cases.services.documents import AVAILABLE, MATERIAL_STATE_LABELS
 from fuquan.platform.cases.state_machine import (
     ACTION_NAMES,
@@ -184,8 +184,9 @@ class CasePageView:
     can_reveal: bool
     created_at: str
     supplement_choices: list[str]
+    form: list[tuple[str, str, Any]]  # 申请表 (name, label, value): personal values masked unless revealed
     procedures: tuple[str, ...] = PROCEDURES
-    revealed: dict[str, str | None] | None = None
+    revealed: dict[str, Any] | None = None
 
 
 async def _offered(
@@ -269,7 +270,7 @@ def _evidence(row: EvidenceRead, materials: dict[int, str], tz: str) -> Evidence
     )  # fmt: skip
 
 
-async def case_page(ctx: CaseContext, case_id: int, revealed: dict[str, str | None] | None = None) -> CasePageView:
+async def case_page(ctx: CaseContext, case_id: int, revealed: dict[str, Any] | None = None) -> CasePageView:
     """Everything the case page shows, for a case in the viewer's scope (else NotFound: the 404 page)."""
     session, registry, actor, catalog = ctx.session, ctx.registry, ctx.actor, ctx.catalog
     case = await reads.get_case(session, actor.scope, case_id)
@@ -314,6 +315,7 @@ async def case_page(ctx: CaseContext, case_id: int, revealed: dict[str, str | No
         can_reveal="applicants.reveal" in actor.permissions,
         created_at=local_time(case.created_at, tz),
         supplement_choices=[m.name for m in read.materials if m.state != "satisfied_by_shared_data"],
+        form=forms.form_labels(item, revealed["form"] if revealed else read.form),
         revealed=revealed,
     )
 

@@ -106,18 +106,26 @@ class IntakeController(PageController):
         return self._form(page_actor, catalog_item, NewCaseForm(idempotency_key=str(uuid.uuid4())))
 
     def _form(
-        self, actor: Actor, item: CatalogItem, form: NewCaseForm, error: str | None = None, status_code: int = 200
+        self,
+        actor: Actor,
+        item: CatalogItem,
+        form: NewCaseForm,
+        values: dict[str, str] | None = None,
+        error: FuquanError | None = None,
     ) -> Template:
         return Template(
             "intake/form.html",
             context={"user": actor, "item": item, "form": form, "fields": views.subject_fields(item),
-                     "error": error},
-            status_code=status_code, headers=NO_STORE,
+                     "form_fields": views.form_fields(item), "values": values or {},
+                     "error": None if error is None else error.detail,
+                     "error_where": None if error is None else error.extra.get("where")},
+            status_code=200 if error is None else error.status, headers=NO_STORE,
         )  # fmt: skip
 
     @post("/new/{item:str}", opt=page(CREATE))
     async def create(
         self,
+        request: Request[Any, Any, Any],
         item: FromPath[str],
         data: Annotated[NewCaseForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
         db_session: NamedDependency[AsyncSession],
@@ -127,16 +135,17 @@ class IntakeController(PageController):
         catalog: NamedDependency[Catalog],
     ) -> Template | Redirect:
         catalog_item = catalog.get(item)
+        values = views.form_values(await request.form())
         try:
             reason = await views.refusal_reason(db_session, authority_registry, page_actor, catalog, catalog_item)
             if reason is not None:
                 raise PermissionDenied(reason, rule="unit_authority")
-            body = views.case_request(catalog_item, page_actor, data)
+            body = views.case_request(catalog_item, page_actor, data, values)
             file, _created = await cases.create_case(case_context, body, _key(data.idempotency_key))
         except FuquanError as error:  # nothing is written: a 4xx answer rolls the request's transaction back
             if error.rule == "idempotency_key_reused":  # the same form sent again with other contents
                 data = msgspec.structs.replace(data, idempotency_key=str(uuid.uuid4()))
-            return self._form(page_actor, catalog_item, data, error.detail, error.status)
+            return self._form(page_actor, catalog_item, data, values, error)
         return Redirect(f"/intake/{file.case.id}", status_code=303)
 
     # ---- one case at my desk -------------------------------------------------------------------

@@ -7,6 +7,7 @@ Business rules stay in the domain: rights come from ``fuquan.authority``, every 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
@@ -24,10 +25,11 @@ from fuquan.integrations.shared_data import SOURCE_LABELS
 from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.cases.models import Case, CaseMaterial
 from fuquan.platform.cases.schemas import ApplicantWrite, CaseCreate, CaseRead, PersonWrite
-from fuquan.platform.cases.services import CaseContext, reads
+from fuquan.platform.cases.services import CaseContext, forms, reads
 from fuquan.platform.cases.services.documents import AVAILABLE, MATERIAL_STATE_LABELS
 from fuquan.platform.cases.state_machine import STATUS_NAMES, Action, Status
 from fuquan.platform.catalog.models import CatalogItem
+from fuquan.platform.catalog.schemas import FormField
 from fuquan.platform.catalog.services import Catalog, item_spec, needs_only_id_card
 from fuquan.platform.core.errors import NotFound, ValidationFailed
 from fuquan.platform.core.personal import parse_resident_id, person_name, phone_number
@@ -239,7 +241,26 @@ def _checked_id(number: str, who: str, today: date) -> str:
         raise ValidationFailed(f"{who}{error.detail}", rule=error.rule, field=who) from error
 
 
-def case_request(item: CatalogItem, actor: Actor, form: NewCaseForm) -> CaseCreate:
+FORM_PREFIX = "form."  # the application form's inputs are named form.<field name>
+
+
+def form_fields(item: CatalogItem) -> list[FormField]:
+    """The item's declared application-form fields, in order (what the page renders instead of free input)."""
+    return forms.fields_of(item)
+
+
+def form_values(posted: Mapping[str, Any]) -> dict[str, str]:
+    """The application form's inputs as posted (checked against the item's fields by the case verb)."""
+    return {
+        key.removeprefix(FORM_PREFIX): value
+        for key, value in posted.items()
+        if key.startswith(FORM_PREFIX) and isinstance(value, str)
+    }
+
+
+def case_request(
+    item: CatalogItem, actor: Actor, form: NewCaseForm, values: Mapping[str, str] | None = None
+) -> CaseCreate:
     """The API's CaseCreate from the form, each field checked with a message the clerk can act on."""
     today = local_date(utcnow(), actor.scope.timezone)
     number = _checked_id(form.id_number, "申请人：", today)
@@ -262,6 +283,7 @@ def case_request(item: CatalogItem, actor: Actor, form: NewCaseForm) -> CaseCrea
     return CaseCreate(
         item=item.code, unit=actor.unit_code, applicant=ApplicantWrite(number, name, phone),
         related_person=related, enterprise_credit_code=credit_code,
+        form={name: value for name, value in (values or {}).items() if value.strip()},
     )  # fmt: skip
 
 
