@@ -104,13 +104,6 @@ def _pg_database_url(name: str) -> str:
     return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
 
 
-def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """``-n auto``: one worker more than there are cores. Much of the suite waits — on the servers it starts, on
-    PostgreSQL, on a clock — so two workers on two cores kept them 144% busy of 200% (measured); a third fills
-    the waits."""
-    return (os.cpu_count() or 1) + 1
-
-
 @pytest.fixture(scope="session")
 def seeded_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """Per backend: a migrated database holding both tenants, the catalogue and the demo staff (no grants)."""
