@@ -12,6 +12,7 @@ import asyncio
 import itertools
 import os
 import shutil
+import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,15 @@ def pytest_make_collect_report(collector: pytest.Collector) -> Any:
         report.outcome = "failed"
         report.longrepr = f"skipped tests are not allowed in this suite: {reason}"
     return report
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Where the environment sets PYTHONDONTWRITEBYTECODE (this machine and its CI do), every process the suite
+    starts — each xdist worker, each served app, each command — compiled every module it imported from source
+    again: about 6 s of CPU each, dozens of times a run. Set before the workers start, so they and every process
+    they start keep their bytecode, as any Python run does by default."""
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    sys.dont_write_bytecode = False
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

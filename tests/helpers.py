@@ -42,6 +42,11 @@ async def login(client: Any, username: str, password: str = DEMO_PASSWORD) -> di
     return headers
 
 
+async def co_signer(username: str = "dwk_security") -> dict[str, str]:
+    """双人复核: a second security admin of tenant 64, present, with their next code (issue 14)."""
+    return {"username": username, "code": await KNOWN_CODES.acode(username)}
+
+
 PASSWORD = "test-staff-password"
 
 

@@ -34,10 +34,12 @@ from fuquan.platform.setup.demo import DEMO_STAFF
 from fuquan.platform.web.sessions import CSRF_COOKIE
 from helpers import grant_unit, login, open_case, web_login
 
-# CI runs these on SQLite, where every operation gets its full budget: each test builds an app on a fresh database,
-# which on PostgreSQL costs more than its examples. A nightly-style run (FUQUAN_CONTRACT_EXAMPLES set, -m slow)
-# runs them on every backend.
+# CI gives every route its full budget on SQLite: each test builds an app on a fresh database, which on PostgreSQL
+# costs more than its examples. A nightly-style run (FUQUAN_CONTRACT_EXAMPLES set, -m slow) gives it on every backend;
+# CI's other backends (PostgreSQL) take every route in one sweep over one app, a few examples each.
 CONTRACT_BACKENDS = BACKENDS if os.environ.get("FUQUAN_CONTRACT_EXAMPLES") else ["sqlite"]
+SWEPT_BACKENDS = [backend for backend in BACKENDS if backend not in CONTRACT_BACKENDS]
+SWEEP_EXAMPLES = 5
 
 # the app's background work (another thread) draws on `random` while Hypothesis generates: harmless here
 pytestmark = pytest.mark.filterwarnings("ignore:Do not use the `random` module inside strategies")
@@ -148,7 +150,10 @@ async def _known_records(client: _Awaitable) -> dict[str, Any]:
 
 @pytest.fixture
 def page_client(settings: Settings) -> Iterator[TestClient[Any]]:
-    app = create_app(msgspec.structs.replace(settings, public_lookups_per_minute=100_000))
+    # one client logs in before each route and looks up progress often: the per-client limits would stop it
+    app = create_app(
+        msgspec.structs.replace(settings, public_lookups_per_minute=100_000, login_attempts_per_minute=100_000)
+    )
     with TestClient(app=app) as client:
         yield client
 
@@ -170,6 +175,30 @@ def test_every_route_is_exercised() -> None:
 @pytest.mark.parametrize("backend", CONTRACT_BACKENDS)
 @pytest.mark.parametrize("route", UNLISTED, ids=[route.label for route in UNLISTED])
 def test_page_takes_hostile_text(route: Route, page_client: TestClient[Any], backend: str, examples: int) -> None:
+    # pages render templates, heavier than the API's JSON: fewer examples each
+    fuzz(route, page_client, max(examples * 2 // 5, 5))
+
+
+@pytest.mark.parametrize("backend", SWEPT_BACKENDS)
+def test_every_page_takes_hostile_text_in_one_sweep(page_client: TestClient[Any], backend: str) -> None:
+    """Where the full fuzz runs nightly only (PostgreSQL in CI), one app takes every route in turn, with the
+    examples that show what differs between backends (NUL, lengths, types)."""
+    failures: list[str] = []
+    for route in UNLISTED:
+        try:
+            fuzz(route, page_client, SWEEP_EXAMPLES)
+        except Exception as error:  # every route is tried; all that broke are reported together
+            failures.append(f"{route.label}: {str(error)[:2000]}")
+    assert not failures, "\n\n".join(failures)
+
+
+if not SWEPT_BACKENDS:  # every backend gets the full fuzz: this one would have nothing to run on
+    del test_every_page_takes_hostile_text_in_one_sweep
+
+
+def fuzz(route: Route, page_client: TestClient[Any], budget: int) -> None:
+    """Send ``budget`` hostile requests to the route (as someone who may open it, with the CSRF token): no 5xx."""
+    page_client.cookies.clear()  # a fresh browser: whoever the last route's caller was is logged out
     client = _Awaitable(page_client)
     caller = caller_for(route)
     known = asyncio.run(_known_records(client)) if route.parameters else {}
@@ -182,8 +211,6 @@ def test_page_takes_hostile_text(route: Route, page_client: TestClient[Any], bac
     extra = st.sampled_from(["q", "next", "x\x00", "\ud800"])
     query = st.dictionaries(st.sampled_from(query_names) | extra if query_names else extra, URL_VALUE, max_size=3)
     form = st.fixed_dictionaries({}, optional=dict.fromkeys(form_names, VALUE))
-    # pages render templates, heavier than the API's JSON: fewer examples each, and fewer still on PostgreSQL
-    budget = max(examples * 2 // 5, 5) if backend == "sqlite" else max(examples // 10, 5)
     seen: list[int] = []
 
     @hypothesis.settings(

@@ -68,14 +68,15 @@ async def test_a_page_form_posted_to_a_huge_id_is_a_400_page(web: Any) -> None:
 
 
 async def test_an_unnamed_file_part_of_binary_bytes_is_a_400(web: Any) -> None:
-    """Litestar reads a part without a file name as a text field and fails decoding it."""
+    """Litestar reads a part without a file name as a text field and failed decoding it (a 500); the input guard now
+    reads such a part as the text field it is and refuses bytes that are not UTF-8 before Litestar does."""
     token = await csrf_token(web)  # as a browser sends a form: the token inside it, read by the CSRF guard
     page = await web.post("/login", data={"_csrf_token": token, "username": "x"}, files={"file": ("", NOT_UTF8)})
-    assert page.status_code == 400 and "无法识别的字符" in page.text and '<html lang="zh-CN">' in page.text
-    assert len(page.headers["x-request-id"]) >= 8  # raised in the CSRF middleware, answered with the log's id
+    assert page.status_code == 400 and "无效的 UTF-8" in page.text and '<html lang="zh-CN">' in page.text
+    assert len(page.headers["x-request-id"]) >= 8  # refused outside any route, answered with the log's id
     api = await web.post("/api/v1/cases/1/materials/1", files={"file": ("", NOT_UTF8, "image/png")},
                          headers=await login(web, "cs_clerk"))  # fmt: skip
-    assert api.status_code == 400 and "无法识别的字符" in api.json()["detail"]
+    assert api.status_code == 400 and "无效的 UTF-8" in api.json()["detail"]
 
 
 async def test_json_nested_past_the_decoders_limit_is_a_400_even_before_login(web: Any) -> None:
@@ -86,3 +87,14 @@ async def test_json_nested_past_the_decoders_limit_is_a_400_even_before_login(we
     grants = await web.post("/api/v1/grants", content=nested,
                             headers={**await login(web, "nx_admin"), "Content-Type": "application/json"})  # fmt: skip
     assert grants.status_code == 400
+
+
+async def test_a_refused_field_is_explained_in_chinese(client: Any) -> None:
+    """Issue 14's assessor probe: validation answers carried msgspec's English (``Object contains unknown field``)."""
+    headers = await login(client, "nx_admin")
+    grant = {"item": "HRSS-04", "action": "accept", "unit": "640202001", "scope": "unit", "valid_from": "2026-01-01"}
+    response = await client.post("/api/v1/grants", json={**grant, "pad": 1}, headers=headers)
+    assert response.status_code == 400 and "含有不认识的字段 pad" in response.json()["detail"], response.text
+    response = await client.post("/api/v1/grants", json={**grant, "valid_from": "May 6"}, headers=headers)
+    assert response.status_code == 400 and "日期格式不正确" in response.json()["detail"], response.text
+    assert "Expected" not in response.text and "Invalid" not in response.text

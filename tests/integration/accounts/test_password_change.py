@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.accounts.models import ApiToken, Staff
-from fuquan.platform.accounts.services import set_password, verify_password
+from fuquan.platform.accounts.passwords import verify_password
+from fuquan.platform.accounts.services import set_password
 from fuquan.platform.core.audit.models import AuditRecord
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
 from fuquan.platform.core.errors import ValidationFailed

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from fuquan.platform.accounts.services import MIN_PASSWORD_SCORE, add_staff
+from fuquan.platform.accounts.passwords import MIN_PASSWORD_SCORE
+from fuquan.platform.accounts.services import add_staff
 from fuquan.platform.core.db import create_engine, session_factory
 from fuquan.platform.core.errors import ValidationFailed
 

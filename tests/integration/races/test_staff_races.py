@@ -14,10 +14,13 @@ from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.accounts.logins import LoginDirectory
 from fuquan.platform.accounts.models import RoleAssignment, Staff
 from fuquan.platform.accounts.services import add_staff
+from fuquan.platform.accounts.throttle import LoginThrottle
 from fuquan.platform.core.db import create_engine, session_factory, writing
 from fuquan.platform.core.errors import RuleViolation
+from fuquan.platform.setup.benchkit import bench_key_ring
 from fuquan.platform.staff import services
-from helpers import NINGXIA
+from fuquan.platform.staff.schemas import CoSigner
+from helpers import NINGXIA, co_signer
 
 pytestmark = pytest.mark.anyio
 
@@ -29,13 +32,20 @@ async def _security_admin(maker: async_sessionmaker[AsyncSession]) -> Actor:
     return Actor(staff.id, staff.username, staff.display_name, "64", frozenset({"security_admin"}), NINGXIA)
 
 
+async def co_signer_of() -> CoSigner:
+    return CoSigner(**await co_signer())
+
+
 async def test_two_admin_roles_given_at_once_one_is_refused(database_url: str) -> None:
     async def give(maker: async_sessionmaker[AsyncSession], actor: Actor, staff_id: int, role: str) -> str:
         said = writing(True)  # as a POST: SQLite's write lock taken as the transaction begins
         try:
             async with maker() as session, session.begin():
                 logins = LoginDirectory(MemoryStore(), maker)
-                await services.assign_role(session, actor, staff_id, role, logins, request_id=None)
+                # 双人复核: a second security admin co-signs (the refused one never gets that far: 三员分立 first)
+                witness = services.Witness(await co_signer_of(), bench_key_ring(), LoginThrottle(MemoryStore(), 5, 900),
+                                           None, None)  # fmt: skip
+                await services.assign_role(session, actor, staff_id, role, logins, witness)
                 await anyio.sleep(HOLD_SECONDS)
                 return role
         finally:

@@ -155,6 +155,7 @@ async def test_a_logout_is_honoured_by_the_other_process(backend: str, database_
             clerk = await login(one, "cs_clerk")
             for _ in range(5):  # the other process resolves the token and keeps it
                 assert (await two.get("/api/v1/auth/me", headers=clerk)).status_code == 200
+            assert "server" not in (await one.get("/health")).headers  # what it runs on is nobody's business
             assert (await one.delete("/api/v1/auth/token", headers=clerk)).status_code in (200, 204)
             began = time.monotonic()
             while (await two.get("/api/v1/auth/me", headers=clerk)).status_code == 200:

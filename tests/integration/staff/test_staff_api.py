@@ -13,7 +13,8 @@ from fuquan.platform.accounts.models import SecondFactor, Staff
 from fuquan.platform.cli.main import cli
 from fuquan.platform.core.audit.models import AuditRecord
 from fuquan.platform.core.db import create_engine, session_factory
-from helpers import login
+from fuquan.platform.setup.demo import DEMO_PASSWORD
+from helpers import co_signer, login
 
 pytestmark = pytest.mark.anyio
 
@@ -149,15 +150,16 @@ async def test_separation_of_duties_holds_on_enrolment_and_on_every_role_given(c
     auditing = await create(client, security, person("audit_clerk", "64", "auditor", "supervisor"), 422)
     assert auditing["rule"] == "separation_of_duties" and "安全审计员" in auditing["detail"]
 
-    auditor = await create(client, security, person("nx_auditor_2", "64", "auditor"))
+    auditor = await create(client, security, person("nx_auditor_2", "64", "auditor", co_signer=await co_signer()))
     for role in ("window_clerk", "tenant_admin", "security_admin", "unit_admin"):
         given = await client.post(f"/api/v1/staff/{auditor['id']}/roles", json={"role": role}, headers=security)
         assert given.status_code == 422 and given.json()["rule"] == "separation_of_duties", (role, given.text)
-    admin = await create(client, security, person("nx_admin_2", "64", "tenant_admin"))
+    admin = await create(client, security, person("nx_admin_2", "64", "tenant_admin", co_signer=await co_signer()))
     for role in ("security_admin", "auditor"):
         given = await client.post(f"/api/v1/staff/{admin['id']}/roles", json={"role": role}, headers=security)
         assert given.status_code == 422 and "三员分立" in given.json()["detail"], role
-    same_duty = await client.post(f"/api/v1/staff/{admin['id']}/roles", json={"role": "unit_admin"}, headers=security)
+    same_duty = await client.post(f"/api/v1/staff/{admin['id']}/roles", headers=security,
+                                  json={"role": "unit_admin", "co_signer": await co_signer()})  # fmt: skip
     assert same_duty.status_code == 200 and same_duty.json()["roles"] == ["unit_admin", "tenant_admin"]
     shown = (await client.get(f"/api/v1/staff/{auditor['id']}", headers=security)).json()
     assert shown["roles"] == ["auditor"]  # nothing of the refused attempts was written
@@ -199,7 +201,9 @@ async def test_a_unit_admin_manages_front_line_staff_only(client: Any) -> None:
         assert given.status_code == 403, role
     # an admin account in the street's subtree is the security admin's to manage
     security = await login(client, "nx_security")
-    village_admin = await create(client, security, person("jm_admin", "640202001001", "unit_admin"))
+    village_admin = await create(
+        client, security, person("jm_admin", "640202001001", "unit_admin", co_signer=await co_signer())
+    )
     refused = await client.post(f"/api/v1/staff/{village_admin['id']}/disable", headers=street)
     assert refused.status_code == 403 and refused.json()["rule"] == "role_not_assignable"
     factor = await client.post(f"/api/v1/staff/{agent['id']}/second-factor/reset", headers=street)
@@ -216,7 +220,8 @@ async def test_the_security_admin_resets_a_second_factor(client: Any, database_u
     admin = next(s for s in (await client.get("/api/v1/staff", params={"unit": "64", "role": "tenant_admin"},
                                               headers=security)).json() if s["username"] == "nx_admin")  # fmt: skip
     assert admin["second_factor"] is True
-    reset = await client.post(f"/api/v1/staff/{admin['id']}/second-factor/reset", headers=security)
+    reset = await client.post(f"/api/v1/staff/{admin['id']}/second-factor/reset", headers=security,
+                              json={"co_signer": await co_signer()})  # fmt: skip
     assert reset.status_code == 200 and reset.json()["second_factor"] is False
     engine = create_engine(database_url)
     async with session_factory(engine)() as session:
@@ -226,6 +231,19 @@ async def test_the_security_admin_resets_a_second_factor(client: Any, database_u
     assert left is None and staff is not None and staff.active
     audited = await records(database_url, "auth.second_factor.reset")
     assert [(r.actor, r.resource, r.outcome) for r in audited] == [("nx_security", f"staff:{admin['id']}", "success")]
+    (signed,) = await records(database_url, "staff.co_signed")
+    assert signed.detail == {"act": "auth.second_factor.reset", "username": "nx_admin", "co_signer": "dwk_security"}
+    assert audited[0].request_id, "the reset is traced to its request like every other act"
+
+
+async def test_a_reset_never_confirms_a_guess_of_the_current_password(client: Any) -> None:
+    """Told "the new password is the old one", the security admin resetting it would learn the person's password
+    (found by an assessor's probe). Only the person changing their own is told."""
+    security = await login(client, "nx_security")
+    clerk = next(s for s in (await client.get("/api/v1/staff", headers=security)).json() if s["username"] == "cs_clerk")
+    reset = await client.post(f"/api/v1/staff/{clerk['id']}/password", json={"password": DEMO_PASSWORD},
+                              headers=security)  # fmt: skip
+    assert reset.status_code == 200, reset.text
 
 
 async def test_bad_requests_are_clear_4xx(client: Any) -> None:
@@ -247,3 +265,44 @@ async def test_bad_requests_are_clear_4xx(client: Any) -> None:
     assert (await client.get("/api/v1/staff/99999999", headers=security)).status_code == 404
     assert (await client.get("/api/v1/staff?role=king", headers=security)).status_code == 400
     assert (await client.get("/api/v1/staff?unit=4601", headers=security)).status_code == 404
+
+
+async def test_one_security_admin_alone_cannot_make_or_take_over_an_admin_account(client: Any) -> None:
+    """双人复核 (issue 14, an assessor's probe): alone, a security admin made a puppet auditor, system admin and
+    security admin with passwords of their choosing, and took over the auditor by resetting their password and
+    factor. Each of those acts now needs a second security admin of the tenant, present, with their code."""
+    security = await login(client, "nx_security")
+    listed = (await client.get("/api/v1/staff", headers=security)).json()
+    auditor = next(s for s in listed if s["username"] == "nx_auditor")
+    clerk = next(s for s in listed if s["username"] == "cs_clerk")
+    alone = [
+        ("/api/v1/staff", person("puppet_aud", "64", "auditor")),
+        ("/api/v1/staff", person("puppet_sys", "64", "tenant_admin")),
+        ("/api/v1/staff", person("puppet_sec", "640202", "security_admin")),
+        (f"/api/v1/staff/{auditor['id']}/password", {"password": NEW_PASSWORD}),
+        (f"/api/v1/staff/{auditor['id']}/second-factor/reset", None),
+        (f"/api/v1/staff/{clerk['id']}/roles", {"role": "unit_admin"}),
+    ]
+    for path, body in alone:
+        response = await client.post(path, json=body, headers=security)
+        assert response.status_code == 403 and response.json()["rule"] == "second_person_required", (
+            path,
+            response.text,
+        )
+    # the co-signer must be another security admin: not the actor, not the person, not anyone else
+    for signer, rule in (("nx_security", "second_person_invalid"), ("nx_admin", "second_person_invalid"),
+                         ("nobody_here", "second_person_invalid")):  # fmt: skip
+        body = {"password": NEW_PASSWORD, "co_signer": {"username": signer, "code": "123456"}}
+        response = await client.post(f"/api/v1/staff/{auditor['id']}/password", json=body, headers=security)
+        assert response.status_code == 403 and response.json()["rule"] == rule, (signer, response.text)
+    wrong = {"password": NEW_PASSWORD, "co_signer": {"username": "dwk_security", "code": "000000"}}
+    response = await client.post(f"/api/v1/staff/{auditor['id']}/password", json=wrong, headers=security)
+    assert response.status_code == 403 and response.json()["rule"] == "second_person_code", response.text
+    assert (await client.post("/api/v1/auth/token", json={"username": "nx_auditor", "password": NEW_PASSWORD})
+            ).status_code == 401  # nothing refused was written  # fmt: skip
+    # front-line work needs no co-signer; an admin act with one goes through
+    front = await client.post(f"/api/v1/staff/{clerk['id']}/roles", json={"role": "approver"}, headers=security)
+    assert front.status_code == 200, front.text
+    body = {"password": NEW_PASSWORD, "co_signer": await co_signer()}
+    done = await client.post(f"/api/v1/staff/{auditor['id']}/password", json=body, headers=security)
+    assert done.status_code == 200, done.text

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from helpers import login, web_login, web_post
+from helpers import co_signer, login, web_login, web_post
 
 pytestmark = pytest.mark.anyio
 
@@ -59,7 +59,11 @@ async def test_the_county_security_admin_enrols_and_manages_a_clerk(web: Any) ->
     elsewhere = await web_post(web, "/staff/new", "/staff", {**form, "unit": "640205001", "password": STRONG})
     assert elsewhere.status_code == 404
     admin_role = await web_post(web, "/staff/new", "/staff", {**form, "role": "auditor", "password": STRONG})
-    assert admin_role.status_code == 303  # the security admin gives admin roles too
+    assert admin_role.status_code == 403 and "现场复核" in admin_role.text  # 双人复核: not alone
+    signer = await co_signer("nx_security")
+    signed = {"co_signer_username": signer["username"], "co_signer_code": signer["code"]}
+    admin_role = await web_post(web, "/staff/new", "/staff", {**form, "role": "auditor", "password": STRONG, **signed})
+    assert admin_role.status_code == 303  # the security admin gives admin roles too, with a second one present
     made = await web_post(web, "/staff/new", "/staff", {**form, "username": "cs_clerk_web2", "password": STRONG})
     assert made.status_code == 303, made.text[:2000]
     found = PERSON_PAGE.match(made.headers["location"])
@@ -87,13 +91,15 @@ async def test_the_county_security_admin_enrols_and_manages_a_clerk(web: Any) ->
 
 async def test_refusals_show_on_the_persons_page(web: Any) -> None:
     await as_user(web, "nx_security")
+    signer = await co_signer()
     form = {"username": "nx_auditor_web", "display_name": "审计二", "unit": "64", "role": "auditor",
-            "password": STRONG}  # fmt: skip
+            "password": STRONG, "co_signer_username": signer["username"], "co_signer_code": signer["code"]}  # fmt: skip
     made = await web_post(web, "/staff/new", "/staff", form)
     page = made.headers["location"].split("?")[0]
     conflict = await web_post(web, page, f"{page}/roles", {"role": "window_clerk"})
     assert conflict.status_code == 422 and "三员分立" in conflict.text and "本次没有作出任何修改" in conflict.text
-    assert "重置动态验证码" in (await web.get(page)).text  # an auditor signs in with a second factor
+    person = (await web.get(page)).text
+    assert "重置动态验证码" in person and "双人复核" in person  # an auditor signs in with a second factor
 
     await as_user(web, "dwk_security")
     assert (await web.get(page)).status_code == 404  # the province's auditor is outside the county

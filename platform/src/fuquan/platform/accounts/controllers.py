@@ -22,13 +22,13 @@ from fuquan.platform.accounts.schemas import (
     TokenRequest,
 )
 from fuquan.platform.accounts.services import (
-    LoginThrottle,
     change_password,
     check_credentials,
     issue_token,
     revoke_token,
     token_digest,
 )
+from fuquan.platform.accounts.throttle import LoginThrottle
 from fuquan.platform.core.audit.services import AuditEntry, rejections_audited
 from fuquan.platform.core.config import Settings
 from fuquan.platform.core.errors import Conflict

@@ -226,7 +226,9 @@ async def prove(session: AsyncSession, ring: KeyRing, staff: Staff, code: str, *
     return codes
 
 
-async def reset_second_factor(session: AsyncSession, *, actor: Actor, staff: Staff) -> None:
+async def reset_second_factor(
+    session: AsyncSession, *, actor: Actor, staff: Staff, request_id: str | None = None
+) -> None:
     """重置动态验证码: the person's secret and recovery codes are removed, so they enrol again at their next login.
 
     Only a security administrator (安全保密管理员) may, for a person in their own tenant and subtree (anyone else
@@ -245,7 +247,10 @@ async def reset_second_factor(session: AsyncSession, *, actor: Actor, staff: Sta
     await append(
         session,
         actor.audit_entry(
-            "auth.second_factor.reset", resource=f"staff:{staff.id}", detail={"username": staff.username, "had": had}
+            "auth.second_factor.reset",
+            resource=f"staff:{staff.id}",
+            request_id=request_id,
+            detail={"username": staff.username, "had": had},
         ),
     )
     log.info("second_factor_reset", staff_id=staff.id, by=actor.staff_id)

@@ -3,78 +3,35 @@ token, log out, change or set a password (ending every login of the person); sta
 
 from __future__ import annotations
 
-import re
 import secrets
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
 import structlog
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-from litestar.stores.base import Store
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
-from zxcvbn import zxcvbn
 
 from fuquan.platform.accounts import factors
 from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.accounts.logins import LoginDirectory
 from fuquan.platform.accounts.models import ApiToken, RoleAssignment, Staff
+from fuquan.platform.accounts.passwords import check_password, hash_password, verify_password
 from fuquan.platform.accounts.repositories import StaffRepository, TokenRepository
 from fuquan.platform.accounts.roles import ROLE_NAMES, check_separation
+from fuquan.platform.accounts.throttle import LoginThrottle
 from fuquan.platform.core.audit.services import AuditEntry, append
 from fuquan.platform.core.crypto import sm3_hex
 from fuquan.platform.core.db import on_commit
-from fuquan.platform.core.errors import Conflict, TooManyRequests, Unauthenticated, ValidationFailed
+from fuquan.platform.core.errors import Conflict, Unauthenticated, ValidationFailed
 from fuquan.platform.core.keys.services import KeyRing
 from fuquan.platform.core.timeutil import utcnow
 from fuquan.tenants.repositories import TenantRepository, UnitRepository
 from fuquan.tenants.scope import TenantScope, scope_for
 
 log = structlog.get_logger()
-
-# argon2id with the library's RFC 9106 "low memory" profile defaults
-_hasher = PasswordHasher()
-# Verified when the username is unknown, so timing does not reveal which usernames exist.
-_DUMMY_HASH = _hasher.hash("fuquan-dummy-password")
-MIN_PASSWORD_LENGTH = 10
-MAX_CHECKED_PASSWORD = 100  # zxcvbn's time grows with length; a password this long is judged by its start
-
-
-MIN_PASSWORD_SCORE = 3  # zxcvbn's 0–4: 3 is "safely unguessable: moderate protection from offline slow-hash attacks"
-
-
-def check_password(password: str, *, username: str, unit_code: str, display_name: str = "") -> None:
-    """密码强度: at least ``MIN_PASSWORD_LENGTH`` characters, not built from the username, and a zxcvbn score of at
-    least ``MIN_PASSWORD_SCORE`` with the username, the unit's code and the display name counted as guessable."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(f"密码至少需要 {MIN_PASSWORD_LENGTH} 个字符", rule="password_length")
-    if username.casefold() in password.casefold():
-        raise ValidationFailed("密码不能包含用户名，请换一个别人猜不到的密码", rule="password_like_username")
-    guessable = [part for part in (username, unit_code, display_name) if part]
-    rest = password[:MAX_CHECKED_PASSWORD]
-    for part in guessable:  # what is left once the guessable parts are taken out must be strong on its own
-        rest = re.sub(re.escape(part), "", rest, flags=re.IGNORECASE)
-    if not rest or zxcvbn(rest, user_inputs=guessable)["score"] < MIN_PASSWORD_SCORE:
-        raise ValidationFailed(
-            "密码太容易被猜到：请用更长的、不含常见词语、连续数字或重复字符的密码（例如几个不相关的词加数字）",
-            rule="weak_password",
-        )
-
-
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
-
-
-def verify_password(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
 
 
 def token_digest(token: str) -> str:
@@ -135,64 +92,6 @@ async def add_staff(
     return staff
 
 
-FIRST_WAIT_SECONDS = 30
-
-
-class LoginThrottle:
-    """Failed logins per username *and client*, counted in a Litestar store (memory or Redis).
-
-    After ``max_failures`` failures for one username from one client, that client waits before its next try —
-    30 s, then twice as long after each further failure, up to ``longest_wait_seconds`` — whatever the password.
-    Every other client is unaffected: the person at their own desk still logs in, so nobody can lock another
-    person out. Guessing across many usernames from one client meets the per-client rate limit instead.
-    """
-
-    def __init__(self, store: Store, max_failures: int, longest_wait_seconds: int) -> None:
-        self.store = store
-        self.max_failures = max_failures
-        self.longest_wait_seconds = longest_wait_seconds
-
-    @staticmethod
-    def _generation_key(username: str) -> str:
-        return "login-generation:" + sm3_hex(username.casefold().encode())
-
-    async def _key(self, username: str, client: str | None) -> str:
-        """The count's key for the username from the client, in the username's current generation: ``unlock``
-        starts a new one, so every client's count for it is forgotten at once (the store cannot list keys)."""
-        generation = await self.store.get(self._generation_key(username))
-        text = f"{username.casefold()}|{client or ''}|{generation.decode() if generation else ''}"
-        return "login-failures:" + sm3_hex(text.encode())
-
-    async def unlock(self, username: str) -> None:
-        """解除锁定: forget the username's failed logins from every client (a security administrator's act)."""
-        await self.store.set(self._generation_key(username), secrets.token_hex(8))
-
-    async def check(self, username: str, client: str | None) -> None:
-        state = await self.store.get(await self._key(username, client))
-        if state is None:
-            return
-        wait = int(state.decode().split(":")[1]) - int(time.time())
-        if wait > 0:
-            shown = f"{wait} 秒" if wait < 120 else f"{-(-wait // 60)} 分钟"
-            raise TooManyRequests(
-                f"该账号在此设备上连续登录失败次数过多，请 {shown}后再试（其他设备不受影响）",
-                rule="login_throttled", retry_after=wait,
-            )  # fmt: skip
-
-    async def failed(self, username: str, client: str | None) -> None:
-        key = await self._key(username, client)
-        state = await self.store.get(key)
-        failures = 1 + (0 if state is None else int(state.decode().split(":")[0]))
-        until = 0
-        if failures >= self.max_failures:
-            wait = min(self.longest_wait_seconds, FIRST_WAIT_SECONDS * 2 ** (failures - self.max_failures))
-            until = int(time.time()) + wait
-        await self.store.set(key, f"{failures}:{until}", expires_in=self.longest_wait_seconds)
-
-    async def succeeded(self, username: str, client: str | None) -> None:
-        await self.store.delete(await self._key(username, client))
-
-
 @dataclass(frozen=True, slots=True)
 class IssuedToken:
     token: str
@@ -207,9 +106,9 @@ async def check_credentials(
     """The active staff member with this username and password; a failure counts in the throttle and raises
     (audited by the caller's ``rejections_audited``). A success clears nothing yet: for an admin the login is
     only complete with the second factor, so the right password alone must not reset the count of wrong codes."""
-    await throttle.check(username, client)
     staff = await StaffRepository(session).by_username(username)
-    valid = verify_password(staff.password_hash if staff else _DUMMY_HASH, password)
+    await throttle.check(username, client, tenant_id=staff.tenant_id if staff else None)
+    valid = verify_password(staff.password_hash if staff else None, password)
     if staff is None or not valid or not staff.active:
         await throttle.failed(username, client)
         # the caller's rejections_audited() records the attempt under the staff member's tenant
@@ -231,7 +130,7 @@ async def prove_second_factor(
     request_id: str | None,
 ) -> list[str]:
     """``factors.prove`` with a wrong code counted as a failed login of this username from this client."""
-    await throttle.check(username, client)
+    await throttle.check(username, client, tenant_id=staff.tenant_id)
     try:
         return await factors.prove(session, ring, staff, code, request_id=request_id)
     except Unauthenticated:
@@ -364,7 +263,10 @@ async def set_password(
     it, ``staff.password_reset`` when ``actor`` is someone else (a security administrator; the caller checks they
     may act on this person), by ``cli`` without an actor. Returns how many logins were ended."""
     check_password(password, username=staff.username, unit_code=staff.unit_code, display_name=staff.display_name)
-    if verify_password(staff.password_hash, password):
+    own = actor is not None and actor.staff_id == staff.id
+    # only the person is told their new password is the old one: told to anyone resetting it, that would confirm a
+    # guess of someone else's password
+    if own and verify_password(staff.password_hash, password):
         raise ValidationFailed("新密码不能与原密码相同", rule="password_unchanged")
     new_hash = hash_password(password)
     # the hash read is the one replaced: of two changes racing, the second is told (409), not silently overwritten
@@ -372,7 +274,6 @@ async def set_password(
         raise Conflict("密码刚被另一操作修改，请刷新后重试", rule="password_changed_meanwhile")
     set_committed_value(staff, "password_hash", new_hash)
     ended = await revoke_logins(session, staff.id, logins)
-    own = actor is not None and actor.staff_id == staff.id
     action = "auth.password_changed" if own else "staff.password_reset"
     detail = {"username": staff.username, "logins_ended": ended}
     if actor is not None:
@@ -403,7 +304,7 @@ async def change_password(
     staff = await StaffRepository(session).by_id(actor.staff_id)
     if staff is None or not staff.active:  # pragma: no cover - a live login's account exists and is active
         raise Unauthenticated("登录已失效，请重新登录", rule="token")
-    await throttle.check(staff.username, client)
+    await throttle.check(staff.username, client, tenant_id=staff.tenant_id)
     if not verify_password(staff.password_hash, current_password):
         await throttle.failed(staff.username, client)
         raise ValidationFailed("当前密码不正确", rule="current_password_wrong", audit_tenant_id=staff.tenant_id)

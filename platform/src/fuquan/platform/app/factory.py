@@ -34,7 +34,7 @@ from fuquan.integrations.gateway.pool import GatewayPool
 from fuquan.integrations.services import PartnerDirectory
 from fuquan.platform.accounts.controllers import AuthController
 from fuquan.platform.accounts.logins import LoginDirectory
-from fuquan.platform.accounts.services import LoginThrottle
+from fuquan.platform.accounts.throttle import LoginThrottle
 from fuquan.platform.app.assets import AssetFiles
 from fuquan.platform.app.background import audit_sealer, background_work, channels_plugin, job_runner
 from fuquan.platform.app.headers import security_headers
@@ -44,11 +44,12 @@ from fuquan.platform.app.metrics import PROMETHEUS, MetricsController, register_
 from fuquan.platform.app.openapi import document_problems
 from fuquan.platform.app.problems import (
     EXCEPTION_HANDLERS,
+    fuquan_error_handler,
     http_error_handler,
     unexpected_error_handler,
     unreadable_input,
 )
-from fuquan.platform.app.request_id import request_id_middleware
+from fuquan.platform.app.request_id import request_id_header, request_id_middleware
 from fuquan.platform.app.security import BearerTokenMiddleware, permission_guard, provide_actor, provide_scope
 from fuquan.platform.app.transactions import commit_before_answer, database_error, writing_requests
 from fuquan.platform.auditing.controllers import AuditController
@@ -66,9 +67,9 @@ from fuquan.platform.catalog.controllers import ItemController
 from fuquan.platform.catalog.services import CatalogCache, provide_catalog
 from fuquan.platform.core.config import Settings, load_settings
 from fuquan.platform.core.db import create_engine, session_factory
+from fuquan.platform.core.errors import FuquanError
 from fuquan.platform.core.files import FileStore, LocalFileStore
 from fuquan.platform.core.object_files import ObjectFileStore
-from fuquan.platform.core.request_context import request_id_of
 from fuquan.platform.core.versions.services import CALENDAR, TenantSettingCache
 from fuquan.platform.migrations.keys import key_ring
 from fuquan.platform.staff.controllers import StaffController
@@ -125,18 +126,16 @@ async def _is_public_lookup(request: Request[Any, Any, Any]) -> bool:
     return _public_lookup(request.method, request.url.path)
 
 
-def _with_request_id(request: Request[Any, Any, Any], response: Response[Any]) -> Response[Any]:
-    """Errors raised in middleware (the CSRF guard reading a form) are answered outside the request-id
-    middleware, so the id the log lines carry is put on the answer here."""
-    request_id = request_id_of(request)
-    if request_id:
-        response.headers["X-Request-Id"] = request_id
-    return response
-
-
 def _http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
     """A browser on a web page gets a Chinese page; the API a problem document."""
-    return _with_request_id(request, page_for_http_error(request, error) or http_error_handler(request, error))
+    return page_for_http_error(request, error) or http_error_handler(request, error)
+
+
+def _refusal(request: Request[Any, Any, Any], error: FuquanError) -> Response[Any]:
+    """A refusal raised outside any route (the input guard): a Chinese page on a web path, else a problem document,
+    with the log's id either way (routes' own refusals are answered by their controllers' handlers)."""
+    page = page_for_http_error(request, HTTPException(status_code=error.status, detail=error.detail))
+    return page or fuquan_error_handler(request, error)
 
 
 def _unexpected_error(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
@@ -145,13 +144,13 @@ def _unexpected_error(request: Request[Any, Any, Any], error: Exception) -> Resp
         log.warning("request_unreadable", error_type=type(error).__name__)
         return _http_error(request, unreadable)
     response = unexpected_error_handler(request, error)  # logs it
-    return _with_request_id(request, page_for_unexpected(request) or response)
+    return page_for_unexpected(request) or response
 
 
 def _database_error(request: Request[Any, Any, Any], error: DBAPIError) -> Response[Any]:
     problem = database_error(request, error)
     page = page_for_http_error(request, HTTPException(status_code=problem.status_code))
-    return _with_request_id(request, page or problem)
+    return page or problem
 
 
 _CHATTY_LIBRARIES = ("httpx", "httpcore", "casbin")
@@ -322,11 +321,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         exception_handlers={
             **EXCEPTION_HANDLERS,
+            FuquanError: _refusal,
             HTTPException: _http_error,
             DBAPIError: _database_error,
             Exception: _unexpected_error,
         },
-        before_send=[security_headers(tls=settings.secure_cookies)],
+        before_send=[security_headers(tls=settings.secure_cookies), request_id_header],
         csrf_config=csrf_config(settings, secure=settings.secure_cookies),
         template_config=template_config(),
         plugins=[SQLAlchemyPlugin(config=sqlalchemy), structlog_plugin, channels],

@@ -23,6 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from fuquan.platform.core.errors import FuquanError
 from fuquan.platform.core.request_context import request_id_of
+from fuquan.platform.core.validation_messages import in_chinese
 
 log = structlog.get_logger()
 
@@ -109,7 +110,11 @@ _PLACES = {"query": "查询参数", "header": "请求头", "cookie": "Cookie", "
 
 def _validation_detail(message: str, extra: Any) -> tuple[str, list[dict[str, Any]]]:
     """What was wrong, naming each parameter or field (Litestar says it in English, or in ``extra``)."""
-    errors = [e for e in (extra or []) if isinstance(e, dict)]
+    errors = [
+        {**e, "message": in_chinese(e["message"])} if isinstance(e.get("message"), str) else e
+        for e in (extra or [])
+        if isinstance(e, dict)
+    ]
     if not errors:
         missing = _MISSING.search(message or "")
         if missing is None:

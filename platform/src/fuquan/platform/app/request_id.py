@@ -1,4 +1,5 @@
-"""A request id for every request: taken from X-Request-Id when sane, bound into every log line."""
+"""A request id for every request: taken from X-Request-Id when sane, bound into every log line and put on every
+answer — errors answered outside any route included (``request_id_header``, a ``before_send`` hook)."""
 
 from __future__ import annotations
 
@@ -24,12 +25,14 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         scope.setdefault("state", {})[REQUEST_ID_KEY] = request_id
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                MutableScopeHeaders.from_message(message)["X-Request-Id"] = request_id
-            await send(message)
-
-        await app(scope, receive, send_with_id)
+        await app(scope, receive, send)
 
     return middleware
+
+
+async def request_id_header(message: Message, scope: Scope) -> None:
+    """Litestar ``before_send``: it sees every answer's start, even one made by an exception handler after the
+    exception left this middleware (a refusal of the input guard), so the id the log lines carry is on it."""
+    request_id = scope.get("state", {}).get(REQUEST_ID_KEY)
+    if message["type"] == "http.response.start" and isinstance(request_id, str):
+        MutableScopeHeaders.from_message(message)["X-Request-Id"] = request_id

@@ -36,6 +36,7 @@ from fuquan.platform.core.errors import BadRequest, NotFound, ValidationFailed
 from fuquan.platform.core.files import MAX_UPLOAD_BYTES, FileStore, sniff_upload
 from fuquan.platform.core.params import MaterialIndex, Offset, RowId
 from fuquan.platform.core.request_context import request_id_of
+from fuquan.platform.core.validation_messages import in_chinese
 from fuquan.tenants.divisions import normalise_unit_code
 from fuquan.tenants.schemas import UnitCode
 
@@ -198,7 +199,7 @@ class CaseController(Controller):
             try:
                 body = msgspec.json.decode(await request.body(), type=MaterialRequest)
             except msgspec.DecodeError as error:
-                raise BadRequest(f"请求内容不符合要求：{error}", rule="body") from error
+                raise BadRequest(f"请求内容不符合要求：{in_chinese(str(error))}", rule="body") from error
             file = await services.set_material(ctx, case_id, index, body)
         return await _read(ctx, file)
 

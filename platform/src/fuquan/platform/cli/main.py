@@ -286,13 +286,13 @@ def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
     from fuquan.platform.app.factory import create_app
-    from fuquan.platform.app.workers import proxy_options, serve_workers
+    from fuquan.platform.app.workers import serve_workers, server_options
 
     console.print(f"Fuquan 赋权 正在运行：http://{host}:{port}  （接口文档 http://{host}:{port}/schema/swagger）")
     if workers == 1:
         uvicorn.run(
             create_app(settings), host=host, port=port, log_config=None, access_log=False,
-            **proxy_options(settings.trusted_proxies),
+            **server_options(settings.trusted_proxies),
         )  # fmt: skip
         return
     serve_workers(host, port, workers, settings.trusted_proxies)

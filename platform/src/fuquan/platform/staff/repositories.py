@@ -50,6 +50,13 @@ class StaffDirectoryRepository:
             query = query.with_for_update(of=Staff).execution_options(populate_existing=True)
         return await self.session.scalar(query)
 
+    async def in_tenant(self, scope: TenantScope, username: str) -> Staff | None:
+        """The person of the scope's tenant with this username, at any level (a co-signer need not work in the
+        scope's subtree)."""
+        return await self.session.scalar(
+            select(Staff).where(Staff.tenant_id == scope.tenant_id, Staff.username == username)
+        )
+
     async def enrolled_factors(self, staff_ids: Sequence[int]) -> set[int]:
         """Which of these people have proved a second factor (动态验证码已绑定)."""
         if not staff_ids:

@@ -22,6 +22,16 @@ DisplayName = Annotated[str, msgspec.Meta(min_length=1, max_length=64, descripti
 Password = Annotated[str, msgspec.Meta(min_length=1, max_length=256, description="密码：至少 10 位且不易猜到")]
 
 
+class CoSigner(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """双人复核: another security administrator of the tenant, present, confirms with their current code."""
+
+    username: Username
+    code: Annotated[str, msgspec.Meta(min_length=6, max_length=32, description="复核人的动态验证码（或一个恢复码）")]
+
+
+CO_SIGNER_DOC = "复核人：涉及管理员岗位（系统、安全、审计）的账号时必填，须为本租户另一位安全保密管理员"
+
+
 class StaffRead(msgspec.Struct, frozen=True):
     id: int
     username: str
@@ -42,6 +52,7 @@ class StaffCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     unit: UnitCode
     roles: Annotated[list[Role], msgspec.Meta(min_length=1, max_length=9)]
     password: Password
+    co_signer: Annotated[CoSigner | None, msgspec.Meta(description=CO_SIGNER_DOC)] = None
 
     def __post_init__(self) -> None:
         msgspec.structs.force_setattr(self, "unit", normalise_unit_code(self.unit))  # not a code: 400
@@ -52,9 +63,17 @@ class RoleChange(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """授予或收回一个岗位 (held at the person's own unit)."""
 
     role: Role
+    co_signer: Annotated[CoSigner | None, msgspec.Meta(description=CO_SIGNER_DOC)] = None
 
 
 class PasswordReset(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """重置密码: the new password, told to the person out of band; their logins end."""
 
     password: Password
+    co_signer: Annotated[CoSigner | None, msgspec.Meta(description=CO_SIGNER_DOC)] = None
+
+
+class FactorReset(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """重置动态验证码: the person enrols again at their next login."""
+
+    co_signer: Annotated[CoSigner | None, msgspec.Meta(description=CO_SIGNER_DOC)] = None

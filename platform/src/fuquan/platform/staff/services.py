@@ -8,14 +8,18 @@ Who may do what (``accounts.roles``):
 - the security administrator gives any role, the unit administrator only front-line roles (业务岗位), and neither
   manages an account holding a role they could not give (403, ``role_not_assignable``);
 - no account ends up holding two of the three admin duties (三员分立, 422 ``separation_of_duties``);
-- resetting a second factor is the security administrator's alone (``accounts.factors.reset_second_factor``).
+- resetting a second factor is the security administrator's alone (``accounts.factors.reset_second_factor``);
+- 双人复核: what could hand one person an admin account — enrolling someone with an admin duty, giving an admin
+  duty, resetting the password or second factor of someone holding one — needs a second security administrator
+  of the tenant, present, confirming with their current code (``co_signer``; 403 ``second_person_required``).
+  Without it a security administrator could make puppet admins or take over the auditor's account alone.
 
 Disabling a person or changing their roles ends their live logins (tokens and page sessions, in every process).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import structlog
@@ -25,15 +29,29 @@ from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.accounts.factors import reset_second_factor
 from fuquan.platform.accounts.logins import LoginDirectory
 from fuquan.platform.accounts.models import RoleAssignment, Staff
-from fuquan.platform.accounts.roles import ROLE_NAMES, assignable_by, check_separation
-from fuquan.platform.accounts.services import LoginThrottle, add_staff, revoke_logins, set_password
+from fuquan.platform.accounts.roles import DUTIES, ROLE_NAMES, assignable_by, check_separation
+from fuquan.platform.accounts.services import add_staff, prove_second_factor, revoke_logins, set_password
+from fuquan.platform.accounts.throttle import LoginThrottle
 from fuquan.platform.core.audit.services import append
-from fuquan.platform.core.errors import NotFound, PermissionDenied, RuleViolation
+from fuquan.platform.core.errors import NotFound, PermissionDenied, RuleViolation, Unauthenticated
+from fuquan.platform.core.keys.services import KeyRing
 from fuquan.platform.staff.repositories import StaffDirectoryRepository
-from fuquan.platform.staff.schemas import StaffCreate, StaffRead
+from fuquan.platform.staff.schemas import CoSigner, StaffCreate, StaffRead
 from fuquan.tenants.services import get_unit, unit_names
 
 log = structlog.get_logger()
+
+
+@dataclass(frozen=True, slots=True)
+class Witness:
+    """双人复核 for one request: who co-signs (from the body, if anyone) and what checking their code needs — the
+    key ring (their TOTP secret), the login throttle (a wrong code counts against them, from this client)."""
+
+    co_signer: CoSigner | None
+    ring: KeyRing
+    throttle: LoginThrottle
+    client: str | None
+    request_id: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,14 +126,57 @@ async def _managed(session: AsyncSession, actor: Actor, staff_id: int) -> Staff:
     return staff
 
 
+def _admin_duty(roles: Iterable[str]) -> bool:
+    return any(role in DUTIES for role in roles)
+
+
+async def _second_person(
+    session: AsyncSession, actor: Actor, witness: Witness, *, act: str, person: str, target_id: int | None = None
+) -> None:
+    """双人复核: another active security administrator of the tenant — not the actor, not the person acted on —
+    proves their second factor here and now; recorded beside the act (``staff.co_signed``)."""
+    signer = witness.co_signer
+    if signer is None:
+        raise PermissionDenied(
+            "此操作涉及管理员岗位（系统、安全、审计管理员），须由本租户另一位安全保密管理员现场复核："
+            "请填写复核人的用户名和其身份验证器上的动态验证码",
+            rule="second_person_required",
+        )
+    staff = await StaffDirectoryRepository(session).in_tenant(actor.scope, signer.username)
+    if (
+        staff is None or not staff.active or staff.id in (actor.staff_id, target_id)
+        or "security_admin" not in held_roles(staff)
+    ):  # fmt: skip
+        raise PermissionDenied(
+            "复核人须是本租户另一位在用的安全保密管理员（不能是操作人本人或被操作的人员）", rule="second_person_invalid"
+        )
+    try:
+        await prove_second_factor(
+            session, witness.ring, staff, signer.code, username=staff.username, throttle=witness.throttle,
+            client=witness.client, request_id=witness.request_id,
+        )  # fmt: skip
+    except Unauthenticated as error:  # the actor's own login is fine: it is the co-signer's code that is not
+        raise PermissionDenied(f"复核人的{error.detail}", rule="second_person_code") from None
+    detail = {"act": act, "username": person, "co_signer": staff.username}
+    resource = None if target_id is None else f"staff:{target_id}"
+    entry = actor.audit_entry("staff.co_signed", resource=resource, request_id=witness.request_id, detail=detail)
+    await append(session, entry)
+    log.info("staff_act_co_signed", act=act, by=actor.staff_id, co_signer=staff.id)
+
+
 def _audit_detail(staff: Staff, **extra: object) -> dict[str, object]:
     return {"username": staff.username, "unit": staff.unit_code, **extra}
 
 
-async def enrol(session: AsyncSession, actor: Actor, data: StaffCreate, request_id: str | None) -> Staff:
-    """新增人员 at a unit of the actor's subtree, with roles the actor may give (password strength checked)."""
+async def enrol(session: AsyncSession, actor: Actor, data: StaffCreate, witness: Witness) -> Staff:
+    """新增人员 at a unit of the actor's subtree, with roles the actor may give (password strength checked; an
+    admin duty co-signed)."""
+    request_id = witness.request_id
     await get_unit(session, actor.scope, data.unit)  # outside the subtree: 404
     _may_give(actor, data.roles)
+    check_separation(data.roles)
+    if _admin_duty(data.roles):
+        await _second_person(session, actor, witness, act="staff.add", person=data.username)
     staff = await add_staff(
         session, username=data.username, tenant_code=actor.scope.tenant_code, unit_code=data.unit,
         roles=list(data.roles), password=data.password, display_name=data.display_name, actor=actor,
@@ -144,24 +205,34 @@ async def set_active(
 
 
 async def reset_password(
-    session: AsyncSession, actor: Actor, staff_id: int, password: str, logins: LoginDirectory, request_id: str | None
+    session: AsyncSession, actor: Actor, staff_id: int, password: str, logins: LoginDirectory, witness: Witness
 ) -> Staff:
     """重置密码: the new password's strength is checked and every login of the person ends (audited by
-    ``set_password`` as ``staff.password_reset``)."""
+    ``set_password`` as ``staff.password_reset``); an admin's co-signed."""
     staff = await _managed(session, actor, staff_id)
-    await set_password(session, staff=staff, password=password, logins=logins, actor=actor, request_id=request_id)
+    if _admin_duty(held_roles(staff)):
+        await _second_person(session, actor, witness, act="staff.password_reset", person=staff.username,
+                             target_id=staff.id)  # fmt: skip
+    await set_password(
+        session, staff=staff, password=password, logins=logins, actor=actor, request_id=witness.request_id
+    )
     return staff
 
 
 async def assign_role(
-    session: AsyncSession, actor: Actor, staff_id: int, role: str, logins: LoginDirectory, request_id: str | None
+    session: AsyncSession, actor: Actor, staff_id: int, role: str, logins: LoginDirectory, witness: Witness
 ) -> Staff:
-    """授予岗位 at the person's own unit; their live logins end, so the next one carries the new role."""
+    """授予岗位 at the person's own unit (an admin duty co-signed); their live logins end, so the next one carries
+    the new role."""
+    request_id = witness.request_id
     staff = await _managed(session, actor, staff_id)
     _may_give(actor, [role])
     held = held_roles(staff)
     if role not in held:
         check_separation([*held, role])
+        if _admin_duty([role]):
+            await _second_person(session, actor, witness, act="staff.role_assign", person=staff.username,
+                                 target_id=staff.id)  # fmt: skip
         staff.roles.append(RoleAssignment(tenant_id=staff.tenant_id, unit_code=staff.unit_code, role=role))
         await StaffDirectoryRepository(session).flush()
     ended = await revoke_logins(session, staff.id, logins)
@@ -208,9 +279,12 @@ async def unlock(
     return staff
 
 
-async def reset_factor(session: AsyncSession, actor: Actor, staff_id: int) -> Staff:
+async def reset_factor(session: AsyncSession, actor: Actor, staff_id: int, witness: Witness) -> Staff:
     """重置动态验证码: the person enrols again at their next login (security administrators only; audited by
-    ``reset_second_factor``)."""
+    ``reset_second_factor``). Every holder of a factor holds an admin duty: always co-signed."""
     staff = await _managed(session, actor, staff_id)
-    await reset_second_factor(session, actor=actor, staff=staff)
+    if "security_admin" in actor.roles and _admin_duty(held_roles(staff)):  # anyone else is refused just below
+        await _second_person(session, actor, witness, act="auth.second_factor.reset", person=staff.username,
+                             target_id=staff.id)  # fmt: skip
+    await reset_second_factor(session, actor=actor, staff=staff, request_id=witness.request_id)
     return staff

@@ -27,7 +27,6 @@ from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.accounts.logins import LoginDirectory
 from fuquan.platform.accounts.models import Staff
 from fuquan.platform.accounts.services import (
-    LoginThrottle,
     active_staff,
     check_credentials,
     open_login,
@@ -35,6 +34,7 @@ from fuquan.platform.accounts.services import (
     revoke_token,
     token_digest,
 )
+from fuquan.platform.accounts.throttle import LoginThrottle
 from fuquan.platform.core.audit.services import AuditEntry, rejections_audited
 from fuquan.platform.core.config import Settings
 from fuquan.platform.core.errors import Unauthenticated

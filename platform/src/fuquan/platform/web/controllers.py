@@ -15,7 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fuquan.authority.registry import AuthorityRegistry
 from fuquan.platform.accounts.actor import SELF, Actor
 from fuquan.platform.accounts.logins import LoginDirectory
-from fuquan.platform.accounts.services import MIN_PASSWORD_LENGTH, LoginThrottle, change_password
+from fuquan.platform.accounts.passwords import MIN_PASSWORD_LENGTH
+from fuquan.platform.accounts.services import change_password
+from fuquan.platform.accounts.throttle import LoginThrottle
 from fuquan.platform.catalog.services import Catalog
 from fuquan.platform.core.audit.services import rejections_audited
 from fuquan.platform.core.config import Settings

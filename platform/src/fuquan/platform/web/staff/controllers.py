@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from litestar import Request, get, post
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
@@ -22,14 +22,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.accounts.logins import LoginDirectory
 from fuquan.platform.accounts.roles import FACTOR_ROLES, ROLE_NAMES, assignable_by
-from fuquan.platform.accounts.services import LoginThrottle
+from fuquan.platform.accounts.throttle import LoginThrottle
 from fuquan.platform.core.audit.services import AuditEntry, rejections_audited
 from fuquan.platform.core.errors import BadRequest, FuquanError
 from fuquan.platform.core.params import RowId
 from fuquan.platform.core.request_context import request_id_of
 from fuquan.platform.staff import services
+from fuquan.platform.staff.controllers import co_signed, provide_witness
+from fuquan.platform.staff.services import Witness
 from fuquan.platform.web.pages import PageController, page, render
-from fuquan.platform.web.staff.schemas import PasswordForm, RoleForm, StaffForm, staff_create, staff_errors, unit_code
+from fuquan.platform.web.staff.schemas import (
+    FactorForm,
+    PasswordForm,
+    RoleForm,
+    StaffForm,
+    staff_create,
+    staff_errors,
+    unit_code,
+)
 from fuquan.tenants.services import get_unit
 
 FormBody = Body(media_type=RequestEncodingType.URL_ENCODED)
@@ -86,11 +96,13 @@ async def _staff_form(
     return render(
         "staff/form.html", actor, status_code=status_code, form=form, errors=errors or {}, problem=problem, own=own,
         roles=[(code, name) for code, name in ROLE_NAMES.items() if code in giveable],
+        co_signs="security_admin" in actor.roles,
     )  # fmt: skip
 
 
 class StaffPagesController(PageController):
     path = "/staff"
+    dependencies = {**PageController.dependencies, "witness": Provide(provide_witness)}
 
     @get("/", opt=MANAGE)
     async def staff_list(
@@ -136,6 +148,7 @@ class StaffPagesController(PageController):
         data: Annotated[StaffForm, FormBody],
         db_session: NamedDependency[AsyncSession],
         page_actor: NamedDependency[Actor],
+        witness: NamedDependency[Witness],
     ) -> Template | Redirect:
         form = data.cleaned()
         errors = staff_errors(form)
@@ -146,7 +159,8 @@ class StaffPagesController(PageController):
         entry = page_actor.audit_entry("staff.add", request_id=request_id, detail=detail)
         try:
             async with rejections_audited(db_session, entry):
-                staff = await services.enrol(db_session, page_actor, staff_create(form), request_id)
+                created = staff_create(form)
+                staff = await services.enrol(db_session, page_actor, created, co_signed(witness, created.co_signer))
         except FuquanError as problem:  # audited and committed; the form again with the reason, password cleared
             form = StaffForm(username=form.username, display_name=form.display_name, unit=form.unit, role=form.role)
             return await _staff_form(db_session, page_actor, form, problem=problem, status_code=problem.status)
@@ -216,10 +230,12 @@ class StaffPagesController(PageController):
         db_session: NamedDependency[AsyncSession],
         page_actor: NamedDependency[Actor],
         logins: NamedDependency[LoginDirectory],
+        witness: NamedDependency[Witness],
     ) -> Template | Redirect:
         request_id = request_id_of(request)
         entry = page_actor.audit_entry("staff.password_reset", resource=f"staff:{staff_id}", request_id=request_id)
-        work = partial(services.reset_password, db_session, page_actor, staff_id, data.password, logins, request_id)
+        witness = co_signed(witness, data.co_signer())
+        work = partial(services.reset_password, db_session, page_actor, staff_id, data.password, logins, witness)
         return await self._act(db_session, page_actor, staff_id, entry, work, "password")
 
     @post("/{staff_id:int}/roles", opt=MANAGE)
@@ -231,13 +247,15 @@ class StaffPagesController(PageController):
         db_session: NamedDependency[AsyncSession],
         page_actor: NamedDependency[Actor],
         logins: NamedDependency[LoginDirectory],
+        witness: NamedDependency[Witness],
     ) -> Template | Redirect:
         role = _role(data)
         request_id = request_id_of(request)
         entry = page_actor.audit_entry(
             "staff.role_assign", resource=f"staff:{staff_id}", request_id=request_id, detail={"role": role}
         )
-        work = partial(services.assign_role, db_session, page_actor, staff_id, role, logins, request_id)
+        witness = co_signed(witness, data.co_signer())
+        work = partial(services.assign_role, db_session, page_actor, staff_id, role, logins, witness)
         return await self._act(db_session, page_actor, staff_id, entry, work, "role_assigned")
 
     @post("/{staff_id:int}/roles/remove", opt=MANAGE)
@@ -277,13 +295,14 @@ class StaffPagesController(PageController):
         self,
         request: Request[Any, Any, Any],
         staff_id: RowId,
+        data: Annotated[FactorForm, FormBody],
         db_session: NamedDependency[AsyncSession],
         page_actor: NamedDependency[Actor],
+        witness: NamedDependency[Witness],
     ) -> Template | Redirect:
-        entry = page_actor.audit_entry(
-            "auth.second_factor.reset", resource=f"staff:{staff_id}", request_id=request_id_of(request)
-        )
-        work = partial(services.reset_factor, db_session, page_actor, staff_id)
+        request_id = request_id_of(request)
+        entry = page_actor.audit_entry("auth.second_factor.reset", resource=f"staff:{staff_id}", request_id=request_id)
+        work = partial(services.reset_factor, db_session, page_actor, staff_id, co_signed(witness, data.co_signer()))
         return await self._act(db_session, page_actor, staff_id, entry, work, "factor_reset")
 
 

@@ -12,14 +12,31 @@ import re
 import msgspec
 
 from fuquan.platform.accounts.roles import ROLE_NAMES
-from fuquan.platform.staff.schemas import USERNAME_PATTERN, StaffCreate
+from fuquan.platform.core.errors import BadRequest
+from fuquan.platform.staff.schemas import USERNAME_PATTERN, CoSigner, StaffCreate
 from fuquan.tenants.divisions import InvalidUnitCode, normalise_unit_code
 
 _USERNAME = re.compile(USERNAME_PATTERN)
 MAX_DISPLAY_NAME = 64
 
 
-class StaffForm(msgspec.Struct, kw_only=True):
+class CoSignedForm(msgspec.Struct, kw_only=True):
+    """双人复核 fields, filled in by the second security administrator at the same desk when the act needs them."""
+
+    co_signer_username: str = ""
+    co_signer_code: str = ""
+
+    def co_signer(self) -> CoSigner | None:
+        username, code = self.co_signer_username.strip(), self.co_signer_code.strip()
+        if not username and not code:
+            return None
+        try:
+            return msgspec.convert({"username": username, "code": code}, CoSigner)
+        except msgspec.ValidationError:
+            raise BadRequest("请填写复核人的用户名和 6 位动态验证码（或一个恢复码）", rule="co_signer") from None
+
+
+class StaffForm(CoSignedForm, kw_only=True):
     """新增人员 as posted: one role at enrolment, more on the person's page."""
 
     username: str = ""
@@ -34,12 +51,16 @@ class StaffForm(msgspec.Struct, kw_only=True):
         )
 
 
-class RoleForm(msgspec.Struct, kw_only=True):
+class RoleForm(CoSignedForm, kw_only=True):
     role: str = ""
 
 
-class PasswordForm(msgspec.Struct, kw_only=True):
+class PasswordForm(CoSignedForm, kw_only=True):
     password: str = ""
+
+
+class FactorForm(CoSignedForm, kw_only=True):
+    pass
 
 
 def unit_code(text: str) -> str | None:
@@ -70,5 +91,5 @@ def staff_create(form: StaffForm) -> StaffCreate:
     return StaffCreate(
         username=form.username, display_name=form.display_name, unit=form.unit,
         roles=[form.role],  # type: ignore[list-item]  # checked against ROLE_NAMES
-        password=form.password,
+        password=form.password, co_signer=form.co_signer(),
     )  # fmt: skip
