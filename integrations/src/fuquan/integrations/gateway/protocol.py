@@ -17,7 +17,10 @@ the kinds in ``ResultCode``.
 from __future__ import annotations
 
 import hmac as std_hmac
+import re
 import secrets
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -35,12 +38,14 @@ __all__ = [
     "HEADER_USER_ID",
     "TIMESTAMP_WINDOW_SECONDS",
     "Envelope",
+    "Refused",
     "ResultCode",
     "SignedHeaders",
     "canonical_string",
     "new_nonce",
     "sign",
     "signature_matches",
+    "verify_call",
 ]
 
 HEADER_APP_KEY = "X-App-Key"
@@ -148,3 +153,70 @@ def signature_matches(
     """Constant-time comparison of the presented signature with the expected one."""
     expected = hmac_sm3_hex(secret.encode(), canonical_string(method, path, app_key, timestamp, nonce, body))
     return std_hmac.compare_digest(expected, signature.strip().lower())
+
+
+class Refused(Exception):
+    """A signed call refused before its body is read as a query: ``reason`` (for statistics and the audit
+    trail), the envelope's ``code`` and the message for the caller."""
+
+    def __init__(self, reason: str, code: ResultCode, msg: str) -> None:
+        super().__init__(msg)
+        self.reason, self.code, self.msg = reason, code, msg
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedCall:
+    app_key: str
+    request_id: str
+    purpose: str
+    user_id: str
+
+
+_TIMESTAMP = re.compile(r"-?[0-9]{1,12}")
+_SIGNING_HEADERS = (HEADER_APP_KEY, HEADER_TIMESTAMP, HEADER_NONCE, HEADER_SIGNATURE)
+
+
+async def verify_call(
+    headers: Mapping[str, str],
+    method: str,
+    path: str,
+    body: bytes,
+    *,
+    now: float,
+    secret_of: Callable[[str], Awaitable[str | None]],
+    use_nonce: Callable[[str, str], Awaitable[bool]],
+) -> VerifiedCall:
+    """The receiving side of the protocol — the simulators' and Fuquan's own data-sharing API alike, so the two
+    agree byte for byte. In order: the signing headers are there, the request id is, the app key is known
+    (``secret_of``), the timestamp is within ±300 s of ``now``, the signature covers this method, path and exact
+    body, the nonce was not used before (``use_nonce`` remembers it, in a store every replica shares), and the
+    purpose and the acting user are given. Raises ``Refused``."""
+    missing = [name for name in _SIGNING_HEADERS if not headers.get(name, "").strip()]
+    if missing:
+        raise Refused("missing_header", ResultCode.AUTH_FAILED, f"缺少签名请求头：{'、'.join(missing)}")
+    request_id = headers.get(HEADER_REQUEST_ID, "").strip()
+    if not request_id:
+        raise Refused("missing_header", ResultCode.BAD_REQUEST, f"缺少请求头：{HEADER_REQUEST_ID}")
+    app_key = headers[HEADER_APP_KEY].strip()
+    secret = await secret_of(app_key)
+    if secret is None:
+        raise Refused("unknown_app_key", ResultCode.AUTH_FAILED, "应用密钥（X-App-Key）无效")
+    timestamp = headers[HEADER_TIMESTAMP].strip()
+    if not _TIMESTAMP.fullmatch(timestamp):
+        raise Refused("bad_timestamp", ResultCode.AUTH_FAILED, "时间戳格式不正确（应为 Unix 秒）")
+    if abs(int(timestamp) - now) > TIMESTAMP_WINDOW_SECONDS:
+        raise Refused("stale_timestamp", ResultCode.AUTH_FAILED, "时间戳超出允许范围")
+    nonce = headers[HEADER_NONCE].strip()
+    signature = headers[HEADER_SIGNATURE]
+    if not signature_matches(secret, method, path, body, app_key=app_key, timestamp=timestamp, nonce=nonce,
+                             signature=signature):  # fmt: skip
+        raise Refused("bad_signature", ResultCode.AUTH_FAILED, "签名无效")
+    if not await use_nonce(app_key, nonce):
+        raise Refused("replayed_nonce", ResultCode.AUTH_FAILED, "重复的请求（nonce 已使用）")
+    purpose = headers.get(HEADER_PURPOSE, "").strip()
+    if not purpose:
+        raise Refused("missing_purpose", ResultCode.BAD_REQUEST, "缺少用途 X-Purpose")
+    user_id = headers.get(HEADER_USER_ID, "").strip()
+    if not user_id:
+        raise Refused("missing_user", ResultCode.BAD_REQUEST, "缺少经办人 X-User-Id")
+    return VerifiedCall(app_key, request_id, purpose, user_id)

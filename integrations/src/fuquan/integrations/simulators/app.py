@@ -13,7 +13,6 @@ The unsigned control API on the same server: ``GET /_sim/health``, ``GET|POST /_
 
 from __future__ import annotations
 
-import re
 import secrets
 import time
 from collections.abc import Callable, Mapping
@@ -25,18 +24,12 @@ import structlog
 from litestar import Litestar, MediaType, Request, Response, get, post
 
 from fuquan.integrations.gateway.protocol import (
-    HEADER_APP_KEY,
-    HEADER_NONCE,
-    HEADER_PURPOSE,
     HEADER_REQUEST_ID,
-    HEADER_SIGNATURE,
-    HEADER_TIMESTAMP,
-    HEADER_USER_ID,
     HTTP_STATUS,
-    TIMESTAMP_WINDOW_SECONDS,
     Envelope,
+    Refused,
     ResultCode,
-    signature_matches,
+    verify_call,
 )
 from fuquan.integrations.partners.schemas import SERVICES, Partner
 from fuquan.integrations.simulators.answers import Answer, request_type
@@ -48,16 +41,8 @@ __all__ = ["CONTROL_PREFIX", "create_simulator_app"]
 log = structlog.get_logger()
 
 CONTROL_PREFIX = "/_sim"
-_TIMESTAMP_RE = re.compile(r"-?[0-9]{1,12}")
-_SIGNING_HEADERS = (HEADER_APP_KEY, HEADER_TIMESTAMP, HEADER_NONCE, HEADER_SIGNATURE)
 # stats keys of the answered codes
 _ANSWERED = {code: code.name.lower() for code in ResultCode}
-
-
-class _Rejected(Exception):
-    def __init__(self, reason: str, code: ResultCode, msg: str) -> None:
-        super().__init__(msg)
-        self.reason, self.code, self.msg = reason, code, msg
 
 
 def _envelope(answer: Answer, request_id: str) -> Response[bytes]:
@@ -87,45 +72,21 @@ class _Simulator:
         self.services = {path: name for name, path in SERVICES[partner].items()}
         self.state = SimulatorState(partner, clock)
 
-    def verify(self, request: Request[Any, Any, Any], path: str, body: bytes) -> str:
-        """The checks before the body is read as a query; returns the app key or raises ``_Rejected``."""
-        headers = request.headers
-        missing = [name for name in _SIGNING_HEADERS if not headers.get(name, "").strip()]
-        if missing:
-            raise _Rejected("missing_header", ResultCode.AUTH_FAILED, f"缺少签名请求头：{'、'.join(missing)}")
-        if not headers.get(HEADER_REQUEST_ID, "").strip():
-            raise _Rejected("missing_header", ResultCode.BAD_REQUEST, f"缺少请求头：{HEADER_REQUEST_ID}")
-        app_key = headers[HEADER_APP_KEY].strip()
-        secret = self.secrets.get(app_key)
-        if secret is None:
-            raise _Rejected("unknown_app_key", ResultCode.AUTH_FAILED, "应用密钥（X-App-Key）无效")
-        timestamp = headers[HEADER_TIMESTAMP].strip()
-        if not _TIMESTAMP_RE.fullmatch(timestamp):
-            raise _Rejected("bad_timestamp", ResultCode.AUTH_FAILED, "时间戳格式不正确（应为 Unix 秒）")
-        if abs(int(timestamp) - self.clock()) > TIMESTAMP_WINDOW_SECONDS:
-            raise _Rejected("stale_timestamp", ResultCode.AUTH_FAILED, "时间戳超出允许范围")
-        nonce = headers[HEADER_NONCE].strip()
-        signed = signature_matches(
-            secret,
-            request.method,
-            path,
-            body,
-            app_key=app_key,
-            timestamp=timestamp,
-            nonce=nonce,
-            signature=headers[HEADER_SIGNATURE],
-        )
-        if not signed:
-            raise _Rejected("bad_signature", ResultCode.AUTH_FAILED, "签名无效")
-        if not self.state.use_nonce(app_key, nonce):
-            raise _Rejected("replayed_nonce", ResultCode.AUTH_FAILED, "重复的请求（nonce 已使用）")
-        if not headers.get(HEADER_PURPOSE, "").strip():
-            raise _Rejected("missing_purpose", ResultCode.BAD_REQUEST, "缺少用途 X-Purpose")
-        if not headers.get(HEADER_USER_ID, "").strip():
-            raise _Rejected("missing_user", ResultCode.BAD_REQUEST, "缺少经办人 X-User-Id")
-        if not self.state.within_rate_limit(app_key):
-            raise _Rejected("rate_limited", ResultCode.RATE_LIMITED, "调用过于频繁，请稍后再试")
-        return app_key
+    async def verify(self, request: Request[Any, Any, Any], path: str, body: bytes) -> str:
+        """The protocol's checks (``verify_call``, shared with Fuquan's own data-sharing API), then this
+        simulator's rate limit; returns the app key or raises ``Refused``."""
+
+        async def secret_of(app_key: str) -> str | None:
+            return self.secrets.get(app_key)
+
+        async def use_nonce(app_key: str, nonce: str) -> bool:
+            return self.state.use_nonce(app_key, nonce)
+
+        call = await verify_call(request.headers, request.method, path, body, now=self.clock(),
+                                 secret_of=secret_of, use_nonce=use_nonce)  # fmt: skip
+        if not self.state.within_rate_limit(call.app_key):
+            raise Refused("rate_limited", ResultCode.RATE_LIMITED, "调用过于频繁，请稍后再试")
+        return call.app_key
 
     async def handle(self, request: Request[Any, Any, Any]) -> Response[bytes]:
         state, partner = self.state, self.partner
@@ -135,12 +96,12 @@ class _Simulator:
         state.calls[service] += 1
         body = await request.body()
         try:
-            self.verify(request, path, body)
+            await self.verify(request, path, body)
             try:
                 query = msgspec.json.decode(body, type=request_type(service))
             except (msgspec.DecodeError, msgspec.ValidationError) as error:
-                raise _Rejected("bad_body", ResultCode.BAD_REQUEST, f"请求参数不正确：{error}") from None
-        except _Rejected as rejected:
+                raise Refused("bad_body", ResultCode.BAD_REQUEST, f"请求参数不正确：{error}") from None
+        except Refused as rejected:
             state.rejected[rejected.reason] += 1
             log.info("simulator_rejected", partner=partner, service=service, reason=rejected.reason)
             return _envelope(Answer(rejected.code, rejected.msg), request_id)

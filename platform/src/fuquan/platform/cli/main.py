@@ -28,6 +28,7 @@ from fuquan.platform.cli.integrations import (
 )
 from fuquan.platform.cli.keys import keys
 from fuquan.platform.cli.running import run, with_sessions
+from fuquan.platform.cli.share import share
 from fuquan.platform.core.config import DEMO_DATABASE, Settings, command_settings, load_settings, sqlite_url
 from fuquan.platform.core.console import output_console
 from fuquan.platform.core.db import session_scope
@@ -400,6 +401,7 @@ cli.add_command(calendar_commands)
 cli.add_command(partners)
 cli.add_command(simulate)
 cli.add_command(catalogue)
+cli.add_command(share)
 
 
 def main() -> None:  # pragma: no cover

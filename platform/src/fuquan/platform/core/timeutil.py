@@ -21,6 +21,11 @@ def local_midnight(day: date, tz: str) -> datetime:
     return as_utc(datetime.combine(day, time(0)), tz)
 
 
+def local_time(instant: datetime | None, tz: str) -> str:
+    """``2026-11-03 14:05`` in the tenant's time zone; an empty string for no time."""
+    return "" if instant is None else instant.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
+
+
 def local_date(instant: datetime, tz: str) -> date:
     return instant.astimezone(ZoneInfo(tz)).date()
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,7 +21,7 @@ from fuquan.platform.accounts.services import staff_display_names
 from fuquan.platform.catalog.models import CatalogItem
 from fuquan.platform.catalog.services import Catalog
 from fuquan.platform.core.errors import NotFound, PermissionDenied
-from fuquan.platform.core.timeutil import local_date, utcnow
+from fuquan.platform.core.timeutil import local_date, local_time, utcnow
 from fuquan.tenants.divisions import LEVEL_NAMES
 from fuquan.tenants.models import Unit
 from fuquan.tenants.scope import TenantScope
@@ -58,10 +57,6 @@ RULE_NAMES = {
 UNIT_OPTION_DEPTH = 2  # the datalist offers units down to two levels below the viewer (typing any code works too)
 MAX_UNIT_OPTIONS = 400
 ROLE_CHOICES = ("grid_specialist", "village_agent", "window_clerk", "approver")
-
-
-def local_time(instant: datetime, tz: str) -> str:
-    return instant.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
 
 
 def unit_label(unit: Unit) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,7 +31,7 @@ from fuquan.platform.cases.state_machine import (
     transition_for,
 )
 from fuquan.platform.core.errors import ValidationFailed
-from fuquan.platform.core.timeutil import utcnow
+from fuquan.platform.core.timeutil import local_time, utcnow
 from fuquan.platform.documents import DocumentKind
 from fuquan.platform.documents.wording import TITLES
 from fuquan.platform.web.forms import whole_number
@@ -60,11 +59,6 @@ def status_name(status: str | None) -> str:
         return STATUS_NAMES[Status(status or "")]
     except ValueError:
         return status or ""
-
-
-def local_time(instant: datetime | None, tz: str) -> str:
-    """``2026-11-03 14:05`` in the tenant's time zone; an empty string for no time."""
-    return "" if instant is None else instant.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
 
 
 @dataclass(frozen=True, slots=True)

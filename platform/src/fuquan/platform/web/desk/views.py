@@ -18,7 +18,8 @@ from fuquan.platform.cases.services import reads
 from fuquan.platform.cases.state_machine import Status
 from fuquan.platform.catalog.services import Catalog
 from fuquan.platform.core.errors import BadRequest
-from fuquan.platform.web.case.views import SignalView, local_time, signal_view, status_name
+from fuquan.platform.core.timeutil import local_time
+from fuquan.platform.web.case.views import SignalView, signal_view, status_name
 from fuquan.tenants.services import unit_names
 
 Side = Literal["front", "back"]
