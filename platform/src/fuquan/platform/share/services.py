@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import structlog
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.platform.accounts.actor import Actor
@@ -133,12 +134,16 @@ async def register(
     """登记共享应用, with its first key (shown once)."""
     draft = _checked(draft)
     repository = ShareAppRepository(session)
+    taken = Conflict(f"应用代码 {draft.code} 已被使用", rule="share_app_exists")
     if await repository.by_code(scope, draft.code) is not None:
-        raise Conflict(f"应用代码 {draft.code} 已被使用", rule="share_app_exists")
-    app = await repository.add(
-        ShareApp(tenant_id=scope.tenant_id, code=draft.code, name=draft.name, department=draft.department,
-                 contact=draft.contact, allowed_clients=",".join(draft.allowed_clients), created_at=utcnow())
-    )  # fmt: skip
+        raise taken
+    try:
+        app = await repository.add(
+            ShareApp(tenant_id=scope.tenant_id, code=draft.code, name=draft.name, department=draft.department,
+                     contact=draft.contact, allowed_clients=",".join(draft.allowed_clients), created_at=utcnow())
+        )  # fmt: skip
+    except IntegrityError as error:  # registered by another command at the same moment (the unique code)
+        raise taken from error
     issued = await _new_key(session, keys, scope, app, key_expires_in)
     await append(session, _entry(scope, by, "share.app_registered", app.code, name=app.name,
                                  department=app.department, allowed_clients=app.allowed_clients,
