@@ -8,11 +8,14 @@ from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fuquan.platform.core.audit.keys import AuditKeys
+from fuquan.platform.core.db import writing
 from fuquan.platform.setup.benchkit import MASTER_KEY
 from fuquan.platform.setup.demo import DEMO_PASSWORD
 from fuquan.platform.setup.known_factors import KNOWN_CODES
+from fuquan.platform.share import services as share_services
 from fuquan.tenants.scope import scope_for, whole_tenant
 
 TEST_MASTER_KEY = MASTER_KEY  # every test app and replica shares it; the seeded template holds keys under it
@@ -245,3 +248,13 @@ def sample_form(item: str, *, web: bool = False) -> dict[str, Any]:
         if field.required
     }
     return {f"form.{name}": str(value) for name, value in form.items()} if web else form
+
+
+async def use_nonce(maker: async_sessionmaker[AsyncSession], key_id: str, nonce: str) -> bool:
+    """One signed call's nonce, used in a transaction of its own (as the data-sharing API does per call)."""
+    said = writing(True)  # as a signed POST: SQLite's write lock taken as the transaction begins
+    try:
+        async with maker() as session, session.begin():
+            return await share_services.use_nonce(session, key_id, nonce)
+    finally:
+        said.var.reset(said)

@@ -33,6 +33,7 @@ from fuquan.platform.core.keys.services import KeyRing
 from fuquan.platform.core.versions import services as setting_versions
 from fuquan.platform.migrations.keys import prepare_keys
 from fuquan.platform.migrations.runner import require_current_schema
+from fuquan.platform.share import services as share_services
 from fuquan.tenants.repositories import TenantRepository
 from fuquan.tenants.scope import whole_tenant
 
@@ -66,6 +67,9 @@ def audit_sealer(settings: Settings, session_maker: async_sessionmaker[AsyncSess
     )
 
 
+NONCE_SWEEP_SECONDS = 60.0
+
+
 def job_runner(
     settings: Settings,
     session_maker: async_sessionmaker[AsyncSession],
@@ -92,6 +96,15 @@ def job_runner(
             session_maker, settings.policy_log_compaction_seconds, settings.policy_log_keep_versions, retention
         )
     )
+
+    async def forget_nonces() -> dict[str, Any]:
+        """One process a minute: the data-sharing API's nonces too old to be replayed (their timestamps are refused)."""
+        async with own_session(session_maker, writes=True) as session:
+            forgotten = await share_services.forget_old_nonces(session)
+            await session.commit()
+        return {"forgotten": forgotten}
+
+    jobs.add(Job("share_nonces", NONCE_SWEEP_SECONDS, forget_nonces))
     return jobs
 
 

@@ -74,3 +74,14 @@ class ShareGrant(IdMixin, Base):
     valid_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+
+
+class ShareNonce(Base):
+    """A nonce a key has used (X-Nonce): its row's primary key is the pair, so of two calls with one nonce — on any
+    replica — one insert lands and the other is a replay. Kept for the ±300 s timestamp window and a margin."""
+
+    __tablename__ = "share_nonce"
+
+    key_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(index=True)

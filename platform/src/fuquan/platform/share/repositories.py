@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fuquan.platform.share.models import ShareApp, ShareGrant, ShareKey
+from fuquan.platform.core.db import conflict_insert
+from fuquan.platform.share.models import ShareApp, ShareGrant, ShareKey, ShareNonce
 from fuquan.tenants.scope import TenantScope
 
 
@@ -101,3 +102,19 @@ class ShareGrantRepository:
                 ).order_by(ShareGrant.id)
             )
         )  # fmt: skip
+
+
+class ShareNonceRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def use(self, key_id: str, nonce: str, at: datetime) -> bool:
+        """Insert the pair: True for the one call whose insert lands, False for a replay (any replica's)."""
+        insert = conflict_insert(self.session, ShareNonce).values(key_id=key_id, nonce=nonce, seen_at=at)
+        return await self.session.scalar(insert.on_conflict_do_nothing().returning(ShareNonce.key_id)) is not None
+
+    async def forget_before(self, cutoff: datetime) -> int:
+        result = await self.session.execute(
+            delete(ShareNonce).where(ShareNonce.seen_at < cutoff).execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)

@@ -20,13 +20,19 @@ import structlog
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fuquan.integrations.gateway.protocol import TIMESTAMP_WINDOW_SECONDS
 from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.core.audit.services import AuditEntry, append
 from fuquan.platform.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from fuquan.platform.core.keys.services import KeyRing
 from fuquan.platform.core.timeutil import local_midnight, utcnow
 from fuquan.platform.share.models import ShareApp, ShareGrant, ShareKey, share_secret_context
-from fuquan.platform.share.repositories import ShareAppRepository, ShareGrantRepository, ShareKeyRepository
+from fuquan.platform.share.repositories import (
+    ShareAppRepository,
+    ShareGrantRepository,
+    ShareKeyRepository,
+    ShareNonceRepository,
+)
 from fuquan.platform.share.schemas import DATASETS, PURPOSES, Dataset
 from fuquan.tenants.repositories import TenantRepository
 from fuquan.tenants.scope import TenantScope, whole_tenant
@@ -367,3 +373,20 @@ async def access(
                              rule="share_field_not_granted")  # fmt: skip
     regions = None if any(g.region is None for g in covering) else tuple(sorted({g.region or "" for g in covering}))
     return Access(dataset, purpose, frozenset(asked) or fields, regions)
+
+
+# a nonce is remembered longer than any timestamp it could come with is accepted (±300 s), with a margin
+NONCE_RETENTION = timedelta(seconds=2 * TIMESTAMP_WINDOW_SECONDS + 60)
+
+
+async def use_nonce(session: AsyncSession, key_id: str, nonce: str) -> bool:
+    """X-Nonce 单次有效: True the first time a key presents the nonce, on whichever replica; False for a replay.
+    The row is written in the call's own transaction, beside its audit record."""
+    if not nonce or len(nonce) > 64:
+        return False
+    return await ShareNonceRepository(session).use(key_id, nonce, utcnow())
+
+
+async def forget_old_nonces(session: AsyncSession) -> int:
+    """Nonces older than any acceptable timestamp can no longer be replayed (their timestamps are refused)."""
+    return await ShareNonceRepository(session).forget_before(utcnow() - NONCE_RETENTION)

@@ -9,6 +9,7 @@ client addresses it may call from; when it was suspended). ``share_key`` holds i
 in ``X-App-Key`` (unique across tenants, so it finds the tenant), the secret SM4-encrypted with the tenant's data
 key (``secret_cipher``, re-encrypted by key rotation like every other ciphertext), and when it stops working.
 ``share_grant`` is one application's grant of one dataset: purposes, fields, region, validity, legal basis.
+``share_nonce`` remembers each (key, nonce) used, so a replayed call is refused on every replica.
 """
 
 from __future__ import annotations
@@ -98,8 +99,21 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_share_grant_tenant_id"), ["tenant_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_share_grant_app_id"), ["app_id"], unique=False)
 
+    op.create_table(
+        "share_nonce",
+        sa.Column("key_id", sa.String(length=40), nullable=False),
+        sa.Column("nonce", sa.String(length=64), nullable=False),
+        sa.Column("seen_at", DateTimeUTC(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("key_id", "nonce", name=op.f("pk_share_nonce")),
+    )
+    with op.batch_alter_table("share_nonce", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_share_nonce_seen_at"), ["seen_at"], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("share_nonce", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_share_nonce_seen_at"))
+    op.drop_table("share_nonce")
     with op.batch_alter_table("share_grant", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_share_grant_app_id"))
         batch_op.drop_index(batch_op.f("ix_share_grant_tenant_id"))
