@@ -47,8 +47,12 @@ class ShareKeyRepository:
         await self.session.flush()
         return key
 
-    async def of_app(self, app_id: int) -> list[ShareKey]:
-        return list(await self.session.scalars(select(ShareKey).where(ShareKey.app_id == app_id).order_by(ShareKey.id)))
+    async def of_apps(self, app_ids: list[int]) -> list[ShareKey]:
+        """The keys of these applications, oldest first, in one query."""
+        if not app_ids:
+            return []
+        query = select(ShareKey).where(ShareKey.app_id.in_(app_ids)).order_by(ShareKey.id)
+        return list(await self.session.scalars(query))
 
     async def expire_live(self, app_id: int, now: datetime, at: datetime) -> int:
         """Every key of the app still valid at ``now`` stops at ``at`` (rotation's overlap); returns how many."""

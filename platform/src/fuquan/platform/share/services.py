@@ -223,11 +223,14 @@ def _live(key: ShareKey, now: datetime) -> bool:
 async def applications(session: AsyncSession, scope: TenantScope) -> list[AppState]:
     """The tenant's applications with their keys (ids and validity only: secrets are never shown again)."""
     now = utcnow()
-    states = []
-    for app in await ShareAppRepository(session).all(scope):
-        keys = await ShareKeyRepository(session).of_app(app.id)
-        states.append(AppState(app, [KeyState(k.key_id, k.created_at, k.expires_at, _live(k, now)) for k in keys]))
-    return states
+    apps = await ShareAppRepository(session).all(scope)
+    keys = await ShareKeyRepository(session).of_apps([app.id for app in apps])
+    return [
+        AppState(
+            app, [KeyState(k.key_id, k.created_at, k.expires_at, _live(k, now)) for k in keys if k.app_id == app.id]
+        )
+        for app in apps
+    ]
 
 
 async def signing_key(session: AsyncSession, keys: KeyRing, key_id: str) -> SigningKey | None:

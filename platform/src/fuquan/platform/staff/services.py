@@ -174,7 +174,7 @@ async def enrol(session: AsyncSession, actor: Actor, data: StaffCreate, witness:
     request_id = witness.request_id
     await get_unit(session, actor.scope, data.unit)  # outside the subtree: 404
     _may_give(actor, data.roles)
-    check_separation(data.roles)
+    check_separation(data.roles)  # before the co-signer is asked for: two duties are refused (422) whoever signs
     if _admin_duty(data.roles):
         await _second_person(session, actor, witness, act="staff.add", person=data.username)
     staff = await add_staff(
