@@ -72,6 +72,13 @@ from fuquan.platform.core.files import FileStore, LocalFileStore
 from fuquan.platform.core.object_files import ObjectFileStore
 from fuquan.platform.core.versions.services import CALENDAR, TenantSettingCache
 from fuquan.platform.migrations.keys import key_ring
+from fuquan.platform.share.controllers import (
+    PublicDataUseController,
+    ShareApiController,
+    calling_key,
+    is_share_call,
+    share_refusal,
+)
 from fuquan.platform.staff.controllers import StaffController
 from fuquan.platform.supervision.controllers import SupervisionController
 from fuquan.platform.web.auth import CODE_PAGE as WEB_CODE_PATH
@@ -127,15 +134,22 @@ async def _is_public_lookup(request: Request[Any, Any, Any]) -> bool:
 
 
 def _http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
-    """A browser on a web page gets a Chinese page; the API a problem document."""
+    """A browser on a web page gets a Chinese page; a partner's call an envelope; the API a problem document."""
+    envelope = share_refusal(request, error.status_code, error.detail)
+    if envelope is not None:
+        envelope.headers.update(error.headers or {})
+        if "RateLimit-Reset" in envelope.headers:  # the per-minute limit says when its window ends
+            envelope.headers["Retry-After"] = envelope.headers["RateLimit-Reset"]
+        return envelope
     return page_for_http_error(request, error) or http_error_handler(request, error)
 
 
 def _refusal(request: Request[Any, Any, Any], error: FuquanError) -> Response[Any]:
-    """A refusal raised outside any route (the input guard): a Chinese page on a web path, else a problem document,
-    with the log's id either way (routes' own refusals are answered by their controllers' handlers)."""
+    """A refusal raised outside any route (the input guard): a Chinese page on a web path, an envelope to a
+    partner, else a problem document, with the log's id each way (routes answer their own refusals)."""
+    answer = share_refusal(request, error.status, error.detail)
     page = page_for_http_error(request, HTTPException(status_code=error.status, detail=error.detail))
-    return page or fuquan_error_handler(request, error)
+    return answer or page or fuquan_error_handler(request, error)
 
 
 def _unexpected_error(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
@@ -144,13 +158,14 @@ def _unexpected_error(request: Request[Any, Any, Any], error: Exception) -> Resp
         log.warning("request_unreadable", error_type=type(error).__name__)
         return _http_error(request, unreadable)
     response = unexpected_error_handler(request, error)  # logs it
-    return page_for_unexpected(request) or response
+    return share_refusal(request, 500, "系统内部错误") or page_for_unexpected(request) or response
 
 
 def _database_error(request: Request[Any, Any, Any], error: DBAPIError) -> Response[Any]:
     problem = database_error(request, error)
+    answer = share_refusal(request, problem.status_code or 503, "数据库暂不可用，请稍后重试")
     page = page_for_http_error(request, HTTPException(status_code=problem.status_code))
-    return page or problem
+    return answer or page or problem
 
 
 _CHATTY_LIBRARIES = ("httpx", "httpcore", "casbin")
@@ -241,6 +256,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         rate_limit=("minute", settings.public_lookups_per_minute), check_throttle_handler=_is_public_lookup,
         store="rate_limit_lookups",
     )  # fmt: skip
+    share_limit = RateLimitConfig(
+        rate_limit=("minute", settings.share_calls_per_minute), check_throttle_handler=is_share_call,
+        identifier_for_request=calling_key, store="rate_limit_share",
+    )  # fmt: skip
     openapi = OpenAPIConfig(
         title="Fuquan 赋权 API",
         version="1",
@@ -278,6 +297,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SupervisionController,
             StaffController,
             AuditController,
+            ShareApiController,
+            PublicDataUseController,
             *PAGE_CONTROLLERS,
             create_static_files_router(
                 path="/static",
@@ -295,9 +316,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             writing_requests,
             login_limit.middleware,
             lookup_limit.middleware,
+            share_limit.middleware,
             session_config(settings, secure=settings.secure_cookies).middleware,
             DefineMiddleware(
-                BearerTokenMiddleware, exclude=["^/schema", "^/static"], exclude_from_auth_key="exclude_from_auth"
+                BearerTokenMiddleware,
+                exclude=["^/schema", "^/static", "^/api/share/"],
+                exclude_from_auth_key="exclude_from_auth",
             ),
         ],
         guards=[permission_guard],

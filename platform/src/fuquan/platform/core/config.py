@@ -52,6 +52,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     shared_data_budget_seconds: float = 3.0  # all partner lookups of one case creation, together
     shared_data_concurrency: int = 4  # partner lookups of one case in flight at once
     shared_data_cache_ttl_seconds: int = 6 * 3600  # cacheable answers (enterprise registration)
+    # the data-sharing API (/api/share/v1): per key and calling address each minute, and per key each day (the
+    # day's quota counts answered calls on every replica)
+    share_calls_per_minute: int = 600
+    share_calls_per_day: int = 50_000
     simulator_port: int = 9100  # first port of the built-in partner simulators (fuquan demo / simulate)
     metrics_token: str | None = None  # GET /metrics answers only to a scraper presenting it (unset: no metrics)
     secure_cookies: bool = False  # session and CSRF cookies HTTPS-only: set FUQUAN_SECURE_COOKIES=1 behind TLS

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, LargeBinary, SmallInteger, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fuquan.platform.core.db import Base, BigId, IdMixin, JsonB
@@ -85,3 +85,49 @@ class ShareNonce(Base):
     key_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ShareCall(IdMixin, Base):
+    """调用日志: one call to the data-sharing API, answered or refused — which application (NULL when the key was
+    not known), dataset, purpose and the caller's file number, the partner's operator, the outcome and why. The
+    subjects asked about are in ``share_call_subject``, by blind index only: the log never holds an ID number."""
+
+    __tablename__ = "share_call"
+    __table_args__ = (Index("ix_share_call_app_at", "app_id", "at"),)
+
+    tenant_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("tenant.id", ondelete="CASCADE"), index=True)
+    app_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("share_app.id", ondelete="CASCADE"))
+    key_id: Mapped[str] = mapped_column(String(40))  # as presented (a refused call's may be unknown)
+    at: Mapped[datetime]
+    dataset: Mapped[str] = mapped_column(String(64))
+    purpose: Mapped[str] = mapped_column(String(32))
+    reference: Mapped[str] = mapped_column(String(64))  # the caller's own case or file number (X-Purpose)
+    operator: Mapped[str] = mapped_column(String(64))  # X-User-Id
+    request_id: Mapped[str] = mapped_column(String(64))
+    client: Mapped[str] = mapped_column(String(45))
+    code: Mapped[str] = mapped_column(String(2))  # the envelope's code
+    reason: Mapped[str] = mapped_column(String(48))  # "answered", or why it was refused
+    subjects: Mapped[int] = mapped_column(SmallInteger, default=0)
+
+
+class ShareCallSubject(Base):
+    """A resident a call asked about (by the tenant's blind index of the ID number): what lets the resident see
+    who used their data (the public progress page)."""
+
+    __tablename__ = "share_call_subject"
+    __table_args__ = (Index("ix_share_call_subject_person", "tenant_id", "subject_index"),)
+
+    call_id: Mapped[int] = mapped_column(BigId, ForeignKey("share_call.id", ondelete="CASCADE"), primary_key=True)
+    subject_index: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(BigId, ForeignKey("tenant.id", ondelete="CASCADE"))
+
+
+class ShareQuota(Base):
+    """How many calls a key has had answered on one day (the tenant's local day): the daily quota, counted in one
+    row every replica increments."""
+
+    __tablename__ = "share_quota"
+
+    key_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    used: Mapped[int]

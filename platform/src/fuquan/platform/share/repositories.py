@@ -1,14 +1,27 @@
-"""All SQL of the data-sharing applications and their keys."""
+"""All SQL of the data-sharing API: applications, keys, grants, nonces, the call log, and the reading of what
+Fuquan holds about the residents a call asks about (applicants, their cases, own records, kept HRSS answers)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fuquan.integrations.models import HrssRecord
+from fuquan.platform.cases.models import Applicant, Case, CaseEvent, CaseEvidence
 from fuquan.platform.core.db import conflict_insert
-from fuquan.platform.share.models import ShareApp, ShareGrant, ShareKey, ShareNonce
+from fuquan.platform.share.models import (
+    ShareApp,
+    ShareCall,
+    ShareCallSubject,
+    ShareGrant,
+    ShareKey,
+    ShareNonce,
+    ShareQuota,
+)
 from fuquan.tenants.scope import TenantScope
 
 
@@ -122,3 +135,161 @@ class ShareNonceRepository:
             delete(ShareNonce).where(ShareNonce.seen_at < cutoff).execution_options(synchronize_session=False)
         )
         return int(getattr(result, "rowcount", 0) or 0)
+
+
+class ShareQuotaRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def count(self, key_id: str, day: date) -> int:
+        """One more call of the key on the day, in one statement every replica can run at once; the new count."""
+        insert_ = conflict_insert(self.session, ShareQuota).values(key_id=key_id, day=day, used=1)
+        statement = insert_.on_conflict_do_update(
+            index_elements=["key_id", "day"], set_={"used": ShareQuota.used + 1}
+        ).returning(ShareQuota.used)
+        used = await self.session.scalar(statement)
+        assert used is not None  # inserted or updated, the row is returned
+        return int(used)
+
+    async def forget_before(self, day: date) -> int:
+        result = await self.session.execute(
+            delete(ShareQuota).where(ShareQuota.day < day).execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+class ShareCallRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, call: ShareCall, subject_indexes: Sequence[str]) -> None:
+        """The call and the residents it asked about, in the caller's transaction."""
+        self.session.add(call)
+        await self.session.flush()
+        if subject_indexes and call.tenant_id is not None:
+            rows = [{"call_id": call.id, "subject_index": index, "tenant_id": call.tenant_id}
+                    for index in dict.fromkeys(subject_indexes)]  # fmt: skip
+            await self.session.execute(insert(ShareCallSubject), rows)
+
+    async def about(self, scope: TenantScope, subject_index: str, since: datetime) -> list[tuple[ShareCall, ShareApp]]:
+        """The answered calls that asked about one resident since ``since``, newest first, with their application."""
+        rows = await self.session.execute(
+            select(ShareCall, ShareApp)
+            .join(ShareCallSubject, ShareCallSubject.call_id == ShareCall.id)
+            .join(ShareApp, ShareApp.id == ShareCall.app_id)
+            .where(ShareCallSubject.tenant_id == scope.tenant_id, ShareCallSubject.subject_index == subject_index,
+                   ShareCall.at >= since, ShareCall.code == "00")
+            .order_by(ShareCall.at.desc(), ShareCall.id.desc())
+            .limit(200)
+        )  # fmt: skip
+        return [(row[0], row[1]) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class HeldRecords:
+    """What Fuquan holds about some residents of one tenant, in four queries whatever their number."""
+
+    applicants: list[Applicant]
+    cases: list[Case]
+    records: list[HrssRecord]
+    evidence: list[CaseEvidence]
+    decisions: dict[int, str]  # case id → its decision's action: approve, deny or refuse
+
+
+DECISIONS = ("approve", "deny", "refuse")
+
+
+class SubjectRepository:
+    """Reads, for the data-sharing API, what Fuquan holds about the residents a call names (by blind index)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def held(self, scope: TenantScope, indexes: Sequence[str], evidence: Sequence[str]) -> HeldRecords:
+        """The residents' applicant rows, the cases they applied in, Fuquan's own records of them and the HRSS core
+        system's answers of kinds ``evidence`` kept on their cases."""
+        applicants = list(
+            await self.session.scalars(
+                select(Applicant).where(Applicant.tenant_id == scope.tenant_id, Applicant.id_index.in_(indexes))
+            )
+        )
+        cases = await self._cases_of(scope, [a.id for a in applicants])
+        records = list(
+            await self.session.scalars(
+                select(HrssRecord)
+                .where(HrssRecord.tenant_id == scope.tenant_id, HrssRecord.person_index.in_(indexes))
+                .order_by(HrssRecord.since, HrssRecord.id)
+            )
+        )
+        kept: list[CaseEvidence] = []
+        if cases and evidence:
+            kept = list(
+                await self.session.scalars(
+                    select(CaseEvidence)
+                    .where(CaseEvidence.tenant_id == scope.tenant_id, CaseEvidence.case_id.in_([c.id for c in cases]),
+                           CaseEvidence.source == "hrss", CaseEvidence.subject == "applicant",
+                           CaseEvidence.evidence.in_(evidence), CaseEvidence.fetched_at.is_not(None))
+                    .order_by(CaseEvidence.fetched_at, CaseEvidence.id)
+                )
+            )  # fmt: skip
+        return HeldRecords(applicants, cases, records, kept, await self._decisions([c.id for c in cases]))
+
+    async def _decisions(self, case_ids: Sequence[int]) -> dict[int, str]:
+        if not case_ids:
+            return {}
+        rows = await self.session.execute(
+            select(CaseEvent.case_id, CaseEvent.action)
+            .where(CaseEvent.case_id.in_(case_ids), CaseEvent.action.in_(DECISIONS))
+            .order_by(CaseEvent.case_id, CaseEvent.seq)
+        )
+        return {int(case_id): str(action) for case_id, action in rows.tuples()}  # each case's last decision
+
+    async def _cases_of(self, scope: TenantScope, applicant_ids: Sequence[int]) -> list[Case]:
+        if not applicant_ids:
+            return []
+        return list(
+            await self.session.scalars(
+                select(Case)
+                .where(Case.tenant_id == scope.tenant_id, Case.applicant_id.in_(applicant_ids))
+                .order_by(Case.created_at, Case.id)
+            )
+        )
+
+    async def applicant_index(self, applicant_id: int) -> str:
+        index = await self.session.scalar(select(Applicant.id_index).where(Applicant.id == applicant_id))
+        assert index is not None  # a case always has its applicant (FK)
+        return str(index)
+
+    async def by_receipts(self, scope: TenantScope, receipt_nos: Sequence[str]) -> HeldRecords:
+        """The cases with these receipt numbers, their applicants and decisions."""
+        cases = list(
+            await self.session.scalars(
+                select(Case).where(Case.tenant_id == scope.tenant_id, Case.receipt_no.in_(receipt_nos))
+            )
+        )
+        applicants = list(
+            await self.session.scalars(select(Applicant).where(Applicant.id.in_({c.applicant_id for c in cases})))
+        )
+        return HeldRecords(applicants, cases, [], [], await self._decisions([c.id for c in cases]))
+
+
+class FeedRepository:
+    """办件流: the tenant's case events in the order they were written."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def after(
+        self, scope: TenantScope, after_id: int, until: datetime, regions: Sequence[str] | None, limit: int
+    ) -> list[tuple[CaseEvent, Case]]:
+        """Events after ``after_id`` written before ``until``, of cases accepted in ``regions`` (None: all)."""
+        query = (
+            select(CaseEvent, Case)
+            .join(Case, Case.id == CaseEvent.case_id)
+            .where(CaseEvent.tenant_id == scope.tenant_id, CaseEvent.id > after_id, CaseEvent.at < until)
+            .order_by(CaseEvent.id)
+            .limit(limit)
+        )
+        if regions is not None:
+            query = query.where(or_(*(Case.accepting_unit.startswith(r, autoescape=True) for r in regions)))
+        return [(row[0], row[1]) for row in await self.session.execute(query)]

@@ -6,8 +6,11 @@ since 2026-03-02" — and the personal fields (ID number, name) are separate fie
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from types import MappingProxyType
-from typing import Final
+from typing import Annotated, Final
+
+import msgspec
 
 # purposes (用途) a grant may name, in the words of the law or agreement that allows them
 PURPOSES: Final = MappingProxyType({
@@ -17,6 +20,7 @@ PURPOSES: Final = MappingProxyType({
     "public_security_check": "公安机关依法核查",
     "employment_service": "就业服务与帮扶",
     "supervision": "政务服务监督（电子监察）",
+    "service_statistics": "政务服务统计分析",
 })  # fmt: skip
 
 PERSONAL_FIELDS: Final = frozenset({"id_number", "name"})  # masked in every answer unless granted by name
@@ -52,5 +56,36 @@ DATASETS: Final = MappingProxyType({
         _dataset("cases/results", "办件结果查询",
                  ("supervision", "dibao_eligibility", "court_enforcement"),
                  {"receipt_no": "办件编号", "item": "事项", "decision": "办理结果", "decided_at": "办结时间"}),
+        _dataset("cases/feed", "办件过程信息推送（办件流）",
+                 ("supervision", "service_statistics"),
+                 {"item_code": "事项编码", "item_name": "事项名称", "case_no": "办件编号", "event": "办理环节",
+                  "event_at": "环节时间", "status": "办件状态", "unit_code": "办理单位代码", "unit_name": "办理单位",
+                  "accepted_on": "受理日期", "promised_days": "承诺时限（工作日）", "deadline": "承诺办结日期",
+                  "result": "办理结果"}),
     )
 })  # fmt: skip
+
+BATCH_LIMIT: Final = 100  # subjects in one batch call (the monthly 低保 re-checks come in batches)
+FEED_DATASET: Final = "cases/feed"
+
+
+class SubjectQuery(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """One resident asked about: by ``id_number``, or (``cases/results`` only) by a case's ``receipt_no``; as on
+    the day ``on`` (default today)."""
+
+    id_number: Annotated[str, msgspec.Meta(max_length=32)] | None = None
+    receipt_no: Annotated[str, msgspec.Meta(max_length=32)] | None = None
+    on: date | None = None
+
+
+class VerifyQuery(SubjectQuery, forbid_unknown_fields=True, kw_only=True):
+    """单个核验: one subject; ``fields`` narrows the answer to some of the granted fields (default: all granted)."""
+
+    fields: list[Annotated[str, msgspec.Meta(max_length=32)]] | None = None
+
+
+class BatchQuery(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """批量核验: up to 100 subjects, answered in the order given."""
+
+    subjects: list[SubjectQuery]
+    fields: list[Annotated[str, msgspec.Meta(max_length=32)]] | None = None

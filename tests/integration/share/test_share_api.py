@@ -1,0 +1,322 @@
+"""数据共享接口 (issue 15, deliverables 3–7): partner departments' signed calls to /api/share/v1 — answered
+minimally from Fuquan's own records, refused with a code and a message that names the fault and answers nothing,
+limited per key, every call logged by blind index, and shown to the resident whose data was used."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import date, timedelta
+from typing import Any
+
+import msgspec
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fuquan.integrations.gateway.protocol import new_nonce, sign
+from fuquan.platform.accounts.services import add_staff
+from fuquan.platform.core.config import Settings
+from fuquan.platform.core.db import create_engine, session_factory, session_scope
+from fuquan.platform.core.personal import id_check_char
+from fuquan.platform.core.timeutil import local_date, utcnow
+from fuquan.platform.setup.benchkit import bench_key_ring
+from fuquan.platform.share import services
+from fuquan.platform.share.models import ShareCall
+from fuquan.platform.share.services import feed
+from helpers import NINGXIA, grant_unit, login, open_case, step
+
+pytestmark = pytest.mark.anyio
+
+TOWN = "640202001"
+RESIDENT = "64020219850101123" + id_check_char("64020219850101123")
+STRANGER = "64020219900202456" + id_check_char("64020219900202456")
+UNEMPLOYMENT = "/api/share/v1/employment/unemployment_registration"
+PURPOSE = "dibao_eligibility:MZ2026-0153"
+BASIS = "石嘴山市民政局—人社局数据共享协议（2026）第 3 号"
+
+
+async def _in_session(database_url: str, work: Any) -> Any:
+    engine = create_engine(database_url)
+    try:
+        async with session_scope(session_factory(engine)) as session:
+            return await work(session)
+    finally:
+        await engine.dispose()
+
+
+async def _partner(database_url: str, code: str = "dwk-civil-affairs", region: str | None = "640202",
+                   fields: tuple[str, ...] = ("registered", "since"), allowed: tuple[str, ...] = ()) -> tuple[str, str]:  # fmt: skip
+    """A civil-affairs application granted unemployment registrations for 低保 checks; its key id and secret."""
+
+    async def work(session: AsyncSession) -> tuple[str, str]:
+        draft = services.AppDraft(code, "低保核对系统", "大武口区民政局", "李科长 0952-1234567", allowed)
+        app, issued = await services.register(session, bench_key_ring(), NINGXIA, draft)
+        grant = services.GrantDraft("employment/unemployment_registration", ("dibao_eligibility",), fields, BASIS,
+                                    date.today() - timedelta(days=1), region=region)  # fmt: skip
+        await services.grant(session, NINGXIA, app.code, grant)
+        return issued.key_id, issued.secret
+
+    return await _in_session(database_url, work)
+
+
+def _signed(key: tuple[str, str], path: str, body: Any = None, *, method: str = "POST", purpose: str = PURPOSE,
+            raw: bytes | None = None, **changes: Any) -> dict[str, Any]:  # fmt: skip
+    """The request's keyword arguments: the body's exact bytes and the headers signing them."""
+    payload = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
+    key_id, secret = key
+    timestamp = changes.pop("timestamp", int(time.time()))
+    nonce = changes.pop("nonce", new_nonce())
+    headers = sign(secret, method, path, payload, app_key=key_id, timestamp=timestamp, nonce=nonce,
+                   request_id=f"req-{nonce}", purpose=purpose, user_id="mz_zhang").as_dict()  # fmt: skip
+    headers.update(changes.pop("headers", {}))
+    return {"content": payload, "headers": {"Content-Type": "application/json", **headers}}
+
+
+async def _registered_unemployed(client: Any, database_url: str, id_number: str = RESIDENT) -> dict[str, Any]:
+    """失业登记 (HRSS-02) decided and issued at the township: Fuquan's own record of it."""
+    await grant_unit(client, "HRSS-02", TOWN, "accept", "decide")
+
+    async def staff(session: AsyncSession) -> None:
+        await add_staff(session, username="cs_onestop", tenant_code="64", unit_code=TOWN,
+                        roles=["window_clerk", "approver"], password="one-stop-password")  # fmt: skip
+
+    await _in_session(database_url, staff)
+    desk = await login(client, "cs_onestop", "one-stop-password")
+    case = await open_case(client, desk, "HRSS-02", TOWN, id_number, "王五")
+    return await step(client, desk, case, "submit", "accept", "assign", "approve", "issue")
+
+
+async def _log(database_url: str) -> list[ShareCall]:
+    return await _in_session(database_url, lambda s: _all(s, select(ShareCall).order_by(ShareCall.id)))
+
+
+async def _all(session: AsyncSession, statement: Any) -> list[Any]:
+    return list(await session.scalars(statement))
+
+
+async def test_a_signed_verification_answers_the_question_asked_with_the_granted_fields_only(
+    client: Any, database_url: str
+) -> None:
+    await _registered_unemployed(client, database_url)
+    key = await _partner(database_url)
+    answer = await client.post(UNEMPLOYMENT, **_signed(key, UNEMPLOYMENT, {"id_number": RESIDENT}))
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["code"] == "00" and body["msg"]
+    data = body["data"]
+    assert data["registered"] is True and data["since"] == str(local_date(utcnow(), "Asia/Shanghai"))
+    assert data["on_record"] is True and "unit" not in data
+    assert data["id_number"] == "6402**********" + RESIDENT[-4:] and data["name"] == "王*"
+    assert answer.headers["x-request-id"].startswith("req-")
+    stranger = (await client.post(UNEMPLOYMENT, **_signed(key, UNEMPLOYMENT, {"id_number": STRANGER}))).json()
+    assert stranger["code"] == "00"
+    assert stranger["data"] | {"id_number": ""} == {"id_number": "", "name": None, "on": stranger["data"]["on"],
+                                                    "on_record": False, "registered": False, "since": None}  # fmt: skip
+    before = date.today() - timedelta(days=3)
+    earlier = await client.post(UNEMPLOYMENT, **_signed(key, UNEMPLOYMENT, {"id_number": RESIDENT, "on": str(before)}))
+    assert earlier.json()["data"]["registered"] is False  # registered today, not three days ago
+    calls = await _log(database_url)
+    assert [(c.code, c.reason, c.purpose, c.reference, c.subjects) for c in calls] == [
+        ("00", "answered", "dibao_eligibility", "MZ2026-0153", 1)] * 3  # fmt: skip
+
+    async def stored(session: AsyncSession) -> str:
+        rows = await session.execute(text("SELECT * FROM share_call_subject"))
+        calls = await session.execute(text("SELECT * FROM share_call"))
+        return repr(rows.all()) + repr(calls.all())
+
+    assert RESIDENT not in await _in_session(database_url, stored)  # blind indexes only
+
+
+async def test_a_batch_answers_each_subject_in_order_and_refuses_more_than_a_hundred(
+    client: Any, database_url: str
+) -> None:
+    await _registered_unemployed(client, database_url)
+    key = await _partner(database_url)
+    path = f"{UNEMPLOYMENT}/batch"
+    subjects = [{"id_number": STRANGER}, {"id_number": RESIDENT}]
+    answer = (await client.post(path, **_signed(key, path, {"subjects": subjects, "fields": ["registered"]}))).json()
+    assert answer["code"] == "00" and answer["data"]["count"] == 2
+    assert [r["registered"] for r in answer["data"]["results"]] == [False, True]
+    assert all(set(r) == {"id_number", "name", "on", "on_record", "registered"} for r in answer["data"]["results"])
+    too_many = await client.post(path, **_signed(key, path, {"subjects": [{"id_number": STRANGER}] * 101}))
+    assert too_many.status_code == 400 and too_many.json()["code"] == "20" and "100" in too_many.json()["msg"]
+    bad = await client.post(path, **_signed(key, path, {"subjects": [{"id_number": STRANGER}, {"id_number": "1"}]}))
+    assert bad.status_code == 400 and "第 2 个对象" in bad.json()["msg"]
+
+
+async def test_every_refusal_names_its_fault_and_answers_nothing(client: Any, database_url: str) -> None:
+    key = await _partner(database_url)
+    key_id, secret = key
+    other = await _partner(database_url, "far-away", allowed=("10.20.0.0/16",))
+    body = {"id_number": RESIDENT}
+    used = _signed(key, UNEMPLOYMENT, body)
+    assert (await client.post(UNEMPLOYMENT, **used)).status_code == 200
+    now = int(time.time())
+    cases: list[tuple[str, dict[str, Any], int, str, str]] = [
+        ("bad signature", _signed((key_id, secret + "x"), UNEMPLOYMENT, body), 401, "30", "签名无效"),
+        ("unknown key", _signed(("fq64-0000000000000000", secret), UNEMPLOYMENT, body), 401, "30", "X-App-Key"),
+        ("stale timestamp", _signed(key, UNEMPLOYMENT, body, timestamp=now - 301), 401, "30", "时间戳"),
+        ("future timestamp", _signed(key, UNEMPLOYMENT, body, timestamp=now + 301), 401, "30", "时间戳"),
+        ("replayed nonce", used, 401, "30", "nonce"),
+        ("body changed after signing", {**_signed(key, UNEMPLOYMENT, body), "content": b'{"id_number":"x"}'}, 401,
+         "30", "签名无效"),
+        ("missing signature", _signed(key, UNEMPLOYMENT, body, headers={"X-Signature": ""}), 401, "30", "X-Signature"),
+        ("no purpose", _signed(key, UNEMPLOYMENT, body, purpose=" "), 400, "20", "X-Purpose"),
+        ("unknown purpose", _signed(key, UNEMPLOYMENT, body, purpose="curiosity:A1"), 400, "20", "用途"),
+        ("no file number", _signed(key, UNEMPLOYMENT, body, purpose="dibao_eligibility"), 400, "20", "编号"),
+        ("purpose not granted", _signed(key, UNEMPLOYMENT, body, purpose="court_enforcement:Z1"), 403, "31",
+         "court_enforcement"),
+        ("field not granted", _signed(key, UNEMPLOYMENT, {**body, "fields": ["id_number"]}), 403, "31", "身份证号码"),
+        ("dataset not granted", _signed(key, "/api/share/v1/cards/social_security_card", body), 403, "31",
+         "社会保障卡"),
+        ("unknown dataset", _signed(key, "/api/share/v1/employment/wages", body), 404, "10", "employment/wages"),
+        ("malformed body", _signed(key, UNEMPLOYMENT, raw=b'{"id_number": '), 400, "20", "JSON"),
+        ("unknown field in body", _signed(key, UNEMPLOYMENT, {**body, "name": "王五"}), 400, "20", "name"),
+        ("invalid ID number", _signed(key, UNEMPLOYMENT, {"id_number": RESIDENT[:-1] + "0"}), 400, "20", "校验位"),
+        ("future date", _signed(key, UNEMPLOYMENT, {**body, "on": "2999-01-01"}), 400, "20", "晚于今天"),
+        ("calling address not registered", _signed(other, UNEMPLOYMENT, body), 403, "31", "调用地址"),
+        ("body too large", _signed(key, UNEMPLOYMENT, raw=b" " * (65 * 1024)), 413, "20", "64 KB"),
+    ]
+    paths = {"dataset not granted": "/api/share/v1/cards/social_security_card",
+             "unknown dataset": "/api/share/v1/employment/wages"}  # fmt: skip
+    for name, request, status, code, named in cases:
+        answer = await client.post(paths.get(name, UNEMPLOYMENT), **request)
+        assert answer.status_code == status, (name, answer.text)
+        envelope = answer.json()
+        assert envelope["code"] == code and named in envelope["msg"] and envelope.get("data") is None, (name, envelope)
+    calls = await _log(database_url)
+    refused = [c for c in calls if c.code != "00"]
+    assert len(refused) == len(cases) - 1  # all but the oversized body, refused before it reached the API
+    assert {c.reason for c in refused} >= {"bad_signature", "unknown_app_key", "stale_timestamp", "replayed_nonce",
+                                           "share_purpose_not_granted", "client_not_allowed"}  # fmt: skip
+
+
+async def test_suspended_expired_and_rotated_keys(client: Any, database_url: str) -> None:
+    key = await _partner(database_url)
+    body = {"id_number": STRANGER}
+
+    async def act(work: Any) -> Any:
+        async def inner(session: AsyncSession) -> Any:
+            return await work(session)
+
+        return await _in_session(database_url, inner)
+
+    async def status(with_key: tuple[str, str]) -> str:
+        return str((await client.post(UNEMPLOYMENT, **_signed(with_key, UNEMPLOYMENT, body))).json()["code"])
+
+    new = await act(lambda s: services.rotate_key(s, bench_key_ring(), NINGXIA, "dwk-civil-affairs"))
+    assert [await status(key), await status((new.key_id, new.secret))] == ["00", "00"]  # the overlap
+    newest = await act(lambda s: services.rotate_key(s, bench_key_ring(), NINGXIA, "dwk-civil-affairs",
+                                                     overlap=timedelta(0)))  # fmt: skip
+    assert [await status(key), await status((new.key_id, new.secret))] == ["30", "30"]
+    assert await status((newest.key_id, newest.secret)) == "00"
+    await act(lambda s: services.suspend(s, NINGXIA, "dwk-civil-affairs", reason="协议到期未续签"))
+    assert await status((newest.key_id, newest.secret)) == "30"
+    await act(lambda s: services.resume(s, NINGXIA, "dwk-civil-affairs"))
+    assert await status((newest.key_id, newest.secret)) == "00"
+
+
+async def test_a_region_grant_answers_residents_recorded_elsewhere_as_unknown(client: Any, database_url: str) -> None:
+    await _registered_unemployed(client, database_url)
+    elsewhere = await _partner(database_url, "hn-civil-affairs", region="640205")
+    resident = (await client.post(UNEMPLOYMENT, **_signed(elsewhere, UNEMPLOYMENT, {"id_number": RESIDENT}))).json()
+    stranger = (await client.post(UNEMPLOYMENT, **_signed(elsewhere, UNEMPLOYMENT, {"id_number": STRANGER}))).json()
+    assert resident["data"].pop("id_number") != stranger["data"].pop("id_number")
+    assert resident == stranger  # nothing tells a resident recorded in 640202 from a person never seen
+
+
+async def test_the_daily_quota_and_the_minute_limit_answer_429_with_retry_after(
+    settings: Settings, database_url: str
+) -> None:
+    from litestar.testing import AsyncTestClient
+
+    from fuquan.platform.app.factory import create_app
+
+    key = await _partner(database_url)
+    limited = msgspec.structs.replace(settings, share_calls_per_day=2, share_calls_per_minute=3)
+    async with AsyncTestClient(app=create_app(limited)) as client:
+        answers = [await client.post(UNEMPLOYMENT, **_signed(key, UNEMPLOYMENT, {"id_number": STRANGER}))
+                   for _ in range(4)]  # fmt: skip
+    assert [a.status_code for a in answers] == [200, 200, 429, 429]
+    day, minute = answers[2], answers[3]
+    assert day.json()["code"] == "40" and "今日" in day.json()["msg"] and int(day.headers["retry-after"]) > 0
+    assert minute.json() == {"code": "40", "msg": "调用过于频繁，请按 Retry-After 头（秒）稍后重试", "data": None}
+    assert int(minute.headers["retry-after"]) > 0
+
+
+async def test_the_case_feed_is_cursor_paged_replayable_and_granted_like_a_dataset(
+    client: Any, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(feed, "SETTLE", timedelta(seconds=-5))  # times are whole seconds: take this second in
+    case = await _registered_unemployed(client, database_url)
+
+    async def supervision(session: AsyncSession) -> tuple[str, str]:
+        draft = services.AppDraft("nx-supervision", "电子监察系统", "宁夏回族自治区政务服务管理局", "监察处 0951-1")
+        app, issued = await services.register(session, bench_key_ring(), NINGXIA, draft)
+        fields = ("item_code", "case_no", "event", "event_at", "status", "unit_code", "result")
+        await services.grant(session, NINGXIA, app.code, services.GrantDraft(
+            "cases/feed", ("supervision",), fields, BASIS, date.today() - timedelta(days=1)))  # fmt: skip
+        return issued.key_id, issued.secret
+
+    key = await _in_session(database_url, supervision)
+    purpose = "supervision:DZJC-2026-12"
+
+    async def page(cursor: str, limit: int) -> dict[str, Any]:
+        path = f"/api/share/v1/feeds/cases?cursor={cursor}&limit={limit}"
+        answer = await client.get(path, headers=_signed(key, path, method="GET", purpose=purpose)["headers"])
+        assert answer.status_code == 200, answer.text
+        return dict(answer.json()["data"])
+
+    first = await page("", 3)
+    assert first["more"] is True and len(first["events"]) == 3, first
+    rest = await page(first["next_cursor"], 500)
+    events = first["events"] + rest["events"]
+    mine = [e for e in events if e["case_no"] == case["receipt_no"]]
+    assert [e["event"] for e in mine if e["event"] != "material"] == ["create", "submit", "accept", "assign",
+                                                                       "approve", "issue"]  # fmt: skip
+    assert next(e for e in mine if e["event"] == "approve")["result"] == "准予"
+    assert all(set(e) == {"cursor", "item_code", "case_no", "event", "event_at", "status", "unit_code", "result"}
+               for e in events)  # fmt: skip
+    assert (await page("", 3))["events"] == first["events"]  # replayable
+    tampered_path = "/api/share/v1/feeds/cases?cursor=0&limit=500"
+    signed_for_other = _signed(key, "/api/share/v1/feeds/cases?cursor=0&limit=3", method="GET", purpose=purpose)
+    tampered = await client.get(tampered_path, headers=signed_for_other["headers"])
+    assert tampered.status_code == 401  # the query string is signed too
+    bad = "/api/share/v1/feeds/cases?cursor=abc"
+    signed_bad = _signed(key, bad, method="GET", purpose=purpose)["headers"]
+    assert (await client.get(bad, headers=signed_bad)).json()["code"] == "20"
+
+
+async def test_the_resident_sees_who_used_their_data(client: Any, database_url: str) -> None:
+    case = await _registered_unemployed(client, database_url)
+    key = await _partner(database_url)
+    await client.post(UNEMPLOYMENT, **_signed(key, UNEMPLOYMENT, {"id_number": RESIDENT}))
+    await client.post(UNEMPLOYMENT, **_signed(key, UNEMPLOYMENT, {"id_number": STRANGER}))
+    await client.post(UNEMPLOYMENT, **_signed(key, UNEMPLOYMENT, {"id_number": RESIDENT}, purpose="court_enforcement:X"))
+    path = f"/api/v1/public/cases/{case['receipt_no']}/data-uses"
+    uses = await client.get(path, params={"code": case["query_code"]})
+    assert uses.status_code == 200, uses.text
+    (use,) = uses.json()  # the refused call used nothing; the stranger's is not theirs
+    assert use["department"] == "大武口区民政局" and use["purpose"] == "最低生活保障审核确认"
+    assert use["dataset"] == "失业登记核验" and use["operator"] == "mz***"
+    assert (await client.get(path, params={"code": "WRONG"})).status_code == 404
+
+
+async def test_the_partners_document_describes_every_dataset_and_the_signature(client: Any) -> None:
+    from openapi_spec_validator import validate
+
+    from fuquan.platform.share.schemas import DATASETS
+
+    document = (await client.get("/api/share/v1/openapi.json")).json()
+    validate(document)
+    assert {f"/api/share/v1/{code}" for code in DATASETS if code != "cases/feed"} <= set(document["paths"])
+    assert "/api/share/v1/feeds/cases" in document["paths"] and "HMAC-SM3" in document["info"]["description"]
+    assert not any(path.startswith("/api/share") for path in (await client.get("/schema/openapi.json")).json()["paths"])
+    page = await client.get("/api/share/v1/docs")
+    assert page.status_code == 200 and "/static/vendor/swagger-ui/swagger-ui-bundle.js" in page.text
+    assert "<script>" not in page.text  # no inline script: the pages' CSP holds
+    assert (await client.get("/static/share/docs.js")).status_code == 200
+    unsigned = await client.post(UNEMPLOYMENT, json={"id_number": RESIDENT})
+    assert unsigned.status_code == 401 and unsigned.json()["code"] == "30"
+    assert (await client.get("/api/share/v1/nowhere")).json()["code"] == "10"
