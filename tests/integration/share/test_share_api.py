@@ -45,8 +45,10 @@ async def _in_session(database_url: str, work: Any) -> Any:
         await engine.dispose()
 
 
-async def _partner(database_url: str, code: str = "dwk-civil-affairs", region: str | None = "640202",
-                   fields: tuple[str, ...] = ("registered", "since"), allowed: tuple[str, ...] = ()) -> tuple[str, str]:  # fmt: skip
+async def _partner(
+    database_url: str, code: str = "dwk-civil-affairs", region: str | None = "640202",
+    fields: tuple[str, ...] = ("registered", "since"), allowed: tuple[str, ...] = (),
+) -> tuple[str, str]:  # fmt: skip
     """A civil-affairs application granted unemployment registrations for 低保 checks; its key id and secret."""
 
     async def work(session: AsyncSession) -> tuple[str, str]:
@@ -159,17 +161,32 @@ async def test_every_refusal_names_its_fault_and_answers_nothing(client: Any, da
         ("stale timestamp", _signed(key, UNEMPLOYMENT, body, timestamp=now - 301), 401, "30", "时间戳"),
         ("future timestamp", _signed(key, UNEMPLOYMENT, body, timestamp=now + 301), 401, "30", "时间戳"),
         ("replayed nonce", used, 401, "30", "nonce"),
-        ("body changed after signing", {**_signed(key, UNEMPLOYMENT, body), "content": b'{"id_number":"x"}'}, 401,
-         "30", "签名无效"),
+        (
+            "body changed after signing",
+            {**_signed(key, UNEMPLOYMENT, body), "content": b'{"id_number":"x"}'},
+            401,
+            "30",
+            "签名无效",
+        ),
         ("missing signature", _signed(key, UNEMPLOYMENT, body, headers={"X-Signature": ""}), 401, "30", "X-Signature"),
         ("no purpose", _signed(key, UNEMPLOYMENT, body, purpose=" "), 400, "20", "X-Purpose"),
         ("unknown purpose", _signed(key, UNEMPLOYMENT, body, purpose="curiosity:A1"), 400, "20", "用途"),
         ("no file number", _signed(key, UNEMPLOYMENT, body, purpose="dibao_eligibility"), 400, "20", "编号"),
-        ("purpose not granted", _signed(key, UNEMPLOYMENT, body, purpose="court_enforcement:Z1"), 403, "31",
-         "court_enforcement"),
+        (
+            "purpose not granted",
+            _signed(key, UNEMPLOYMENT, body, purpose="court_enforcement:Z1"),
+            403,
+            "31",
+            "court_enforcement",
+        ),
         ("field not granted", _signed(key, UNEMPLOYMENT, {**body, "fields": ["id_number"]}), 403, "31", "身份证号码"),
-        ("dataset not granted", _signed(key, "/api/share/v1/cards/social_security_card", body), 403, "31",
-         "社会保障卡"),
+        (
+            "dataset not granted",
+            _signed(key, "/api/share/v1/cards/social_security_card", body),
+            403,
+            "31",
+            "社会保障卡",
+        ),
         ("unknown dataset", _signed(key, "/api/share/v1/employment/wages", body), 404, "10", "employment/wages"),
         ("malformed body", _signed(key, UNEMPLOYMENT, raw=b'{"id_number": '), 400, "20", "JSON"),
         ("unknown field in body", _signed(key, UNEMPLOYMENT, {**body, "name": "王五"}), 400, "20", "name"),
@@ -293,7 +310,8 @@ async def test_the_resident_sees_who_used_their_data(client: Any, database_url: 
     key = await _partner(database_url)
     await client.post(UNEMPLOYMENT, **_signed(key, UNEMPLOYMENT, {"id_number": RESIDENT}))
     await client.post(UNEMPLOYMENT, **_signed(key, UNEMPLOYMENT, {"id_number": STRANGER}))
-    await client.post(UNEMPLOYMENT, **_signed(key, UNEMPLOYMENT, {"id_number": RESIDENT}, purpose="court_enforcement:X"))
+    refused = _signed(key, UNEMPLOYMENT, {"id_number": RESIDENT}, purpose="court_enforcement:X")
+    assert (await client.post(UNEMPLOYMENT, **refused)).status_code == 403
     path = f"/api/v1/public/cases/{case['receipt_no']}/data-uses"
     uses = await client.get(path, params={"code": case["query_code"]})
     assert uses.status_code == 200, uses.text
