@@ -338,3 +338,15 @@ async def test_the_partners_document_describes_every_dataset_and_the_signature(c
     unsigned = await client.post(UNEMPLOYMENT, json={"id_number": RESIDENT})
     assert unsigned.status_code == 401 and unsigned.json()["code"] == "30"
     assert (await client.get("/api/share/v1/nowhere")).json()["code"] == "10"
+
+
+async def test_the_demo_partners_can_call_with_the_keys_the_demo_prints(client: Any, database_url: str) -> None:
+    from fuquan.platform.setup.demo_partners import add_demo_partners
+
+    civil, watch = await _in_session(database_url, lambda s: add_demo_partners(s, bench_key_ring(), "64"))
+    query = {"id_number": STRANGER, "fields": ["registered", "unit"]}
+    answer = await client.post(UNEMPLOYMENT, **_signed((civil.key_id, civil.secret), UNEMPLOYMENT, query))
+    assert answer.json()["code"] == "00" and answer.json()["data"]["registered"] is False
+    path = "/api/share/v1/feeds/cases"
+    signed = _signed((watch.key_id, watch.secret), path, method="GET", purpose="supervision:DZJC-1")
+    assert (await client.get(path, headers=signed["headers"])).json()["code"] == "00"

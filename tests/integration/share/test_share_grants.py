@@ -6,23 +6,28 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fuquan.integrations.models import HrssRecord
 from fuquan.platform.cli.main import cli
 from fuquan.platform.core.db import create_engine, session_factory
 from fuquan.platform.core.errors import FuquanError, NotFound
+from fuquan.platform.core.personal import id_check_char
 from fuquan.platform.core.timeutil import utcnow
 from fuquan.platform.setup.benchkit import bench_key_ring
 from fuquan.platform.share import services
 from fuquan.platform.share.schemas import DATASETS
+from fuquan.platform.share.services import datasets
+from fuquan.platform.share.services.calls import Caller, CallRecord
 from helpers import NINGXIA, TEST_MASTER_KEY
 
 UNEMPLOYMENT = "employment/unemployment_registration"
@@ -173,3 +178,86 @@ def test_the_command_grants_lists_and_revokes(database_url: str, tmp_path: Path)
                             env=env)  # fmt: skip
     assert revoked.exit_code == 0, revoked.output
     assert "已撤销" in runner.invoke(cli, ["share", "grants", "list", "mz", "--tenant", "64"], env=env).output
+
+
+_RESIDENTS = {  # ID number → where Fuquan recorded them (None: a person never seen)
+    "64020219850101123" + id_check_char("64020219850101123"): "640202001",
+    "64020519800303234" + id_check_char("64020519800303234"): "640205001",
+    "64020219900202456" + id_check_char("64020219900202456"): None,
+}
+_VERIFIED = sorted(code for code in DATASETS if code != "cases/feed")
+
+
+async def _recorded(session: AsyncSession) -> None:
+    """Each seen resident registered unemployed and recognised with employment difficulty, in their unit."""
+    cipher = await bench_key_ring().cipher(NINGXIA, session)
+    for number, unit in _RESIDENTS.items():
+        if unit is None:
+            continue
+        for kind in ("unemployment_registration", "employment_difficulty"):
+            session.add(HrssRecord(tenant_id=NINGXIA.tenant_id, person_index=cipher.blind_index(number), kind=kind,
+                                   since=TODAY - timedelta(days=30), until=None, item_code="HRSS-02",
+                                   receipt_no=f"{unit}-x", unit_code=unit, created_at=utcnow()))  # fmt: skip
+    await session.flush()
+
+
+@st.composite
+def _call(draw: st.DrawFn) -> tuple[list[services.GrantDraft], str, str, list[str]]:
+    """Grants and a call that mostly fits one of them (else few calls would get past the refusal)."""
+    grants = draw(st.lists(_grant(), min_size=1, max_size=4))
+    fitting = draw(st.booleans())
+    model = draw(st.sampled_from(grants)) if fitting else None
+    dataset = model.dataset if model and model.dataset != "cases/feed" else draw(st.sampled_from(_VERIFIED))
+    purposes = model.purposes if model else sorted({p for d in DATASETS.values() for p in d.purposes})
+    fields = sorted(DATASETS[dataset].fields) if model else sorted({f for d in DATASETS.values() for f in d.fields})
+    return grants, dataset, draw(st.sampled_from(purposes)), draw(st.lists(st.sampled_from(fields), max_size=2))
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(call=_call(), number=st.sampled_from(sorted(_RESIDENTS)))
+def test_no_answer_discloses_a_field_a_region_or_a_dataset_not_granted(
+    database_url: str, call: tuple[list[services.GrantDraft], str, str, list[str]], number: str
+) -> None:  # fmt: skip
+    """The answers themselves (not only the access decision): over applications × datasets × purposes × fields ×
+    regions × residents, an answer holds only granted fields, an unmasked ID number or name only when granted, and
+    a resident recorded outside the granted regions looks exactly like a person never seen."""
+    given_grants, dataset, purpose, asked = call
+
+    async def work(session: AsyncSession) -> None:
+        keys = bench_key_ring()
+        app, issued = await services.register(
+            session, keys, NINGXIA, services.AppDraft(f"app-{next(_APPS)}", "应用", "部门", "联系人")
+        )
+        await _recorded(session)
+        for draft in given_grants:
+            await services.grant(session, NINGXIA, app.code, draft)
+        caller = Caller(app, NINGXIA, issued.key_id, purpose, "REF-1", "op", "req-1")
+        record = CallRecord(issued.key_id, dataset, "127.0.0.1", "req-1", "op")
+        body = json.dumps({"id_number": number, "fields": asked}).encode()
+        covering = [g for g in given_grants if g.dataset == dataset and purpose in g.purposes]
+        granted = {f for g in covering for f in g.fields}
+        event("answered" if covering and set(asked) <= granted else "refused")
+        refused: FuquanError | None = None
+        try:
+            data, _ = await datasets.verify(session, keys, caller, record, dataset, body, batch=False)
+        except FuquanError as error:
+            refused = error
+        if refused is not None:
+            assert refused.status == 403 and (not covering or not set(asked) <= granted), refused.detail
+            return
+        assert covering and set(asked) <= granted
+        shown = set(asked) or granted
+        identity = {"id_number", "name", "on", "on_record"}
+        assert set(data) <= identity | shown | {"cases"}
+        assert "cases" not in data or all(set(case) <= shown for case in data["cases"])
+        assert (data["id_number"] == number) == ("id_number" in shown)
+        regions = {g.region for g in covering}
+        unit = _RESIDENTS[number]
+        inside = unit is not None and (None in regions or any(unit.startswith(r or "") for r in regions))
+        if not inside:  # elsewhere or never seen: nothing but the masked number the caller sent
+            assert data["name"] is None and data["on_record"] is False
+            assert all(value in (None, False, "none", []) for key, value in data.items() if key not in identity)
+        elif "name" not in shown and data["name"] is not None:
+            assert "*" in data["name"]
+
+    asyncio.run(_in_session(database_url, work))

@@ -127,6 +127,16 @@ async def _seed(settings: Settings, demo: bool) -> None:
                 role = ROLE_NAMES[member.role]
                 table.add_row(member.username, DEMO_PASSWORD, role, f"{member.display_name}（{member.unit}）")
             console.print(table)
+            from fuquan.platform.setup.demo_partners import add_demo_partners
+
+            async with session_scope(session_maker) as session:
+                partners = await add_demo_partners(session, key_ring(settings), "64")
+            table = Table(title="演示共享应用（数据共享接口 /api/share/v1，签名密钥仅供开发演示）")
+            for column in ("部门", "X-App-Key", "签名密钥", "授权"):
+                table.add_column(column)
+            for partner in partners:
+                table.add_row(partner.department, partner.key_id, partner.secret, partner.grants)
+            console.print(table)
             console.print(
                 "管理员岗位（系统管理员、单位管理员、安全保密管理员、安全审计员）首次登录时，"
                 "用任一身份验证器 App 扫描页面上的二维码绑定动态验证码，此后每次登录输入 App 上的 6 位验证码。"

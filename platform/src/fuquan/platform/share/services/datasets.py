@@ -91,7 +91,7 @@ async def verify(
 ) -> tuple[Any, str]:
     """核验: the answers for one subject (or a batch), each with only what the grant allows."""
     queries, fields = _queries(body, batch)
-    cipher = await keys.cipher(caller.scope)
+    cipher = await keys.cipher(caller.scope, session)
     today = local_date(utcnow(), caller.scope.timezone)
     subjects = [
         _subject(q, dataset, today, cipher, f"第 {n} 个对象" if batch else "查询对象") for n, q in enumerate(queries, 1)
