@@ -5,17 +5,22 @@ limited per key, every call logged by blind index, and shown to the resident who
 from __future__ import annotations
 
 import json
+import os
 import time
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
+import anyio
 import msgspec
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.integrations.gateway.protocol import new_nonce, sign
 from fuquan.platform.accounts.services import add_staff
+from fuquan.platform.cli.main import cli
 from fuquan.platform.core.config import Settings
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
 from fuquan.platform.core.personal import id_check_char
@@ -24,7 +29,7 @@ from fuquan.platform.setup.benchkit import bench_key_ring
 from fuquan.platform.share import services
 from fuquan.platform.share.models import ShareCall
 from fuquan.platform.share.services import feed
-from helpers import NINGXIA, grant_unit, login, open_case, step
+from helpers import NINGXIA, TEST_MASTER_KEY, grant_unit, login, open_case, step
 
 pytestmark = pytest.mark.anyio
 
@@ -263,7 +268,7 @@ async def test_the_daily_quota_and_the_minute_limit_answer_429_with_retry_after(
 
 
 async def test_the_case_feed_is_cursor_paged_replayable_and_granted_like_a_dataset(
-    client: Any, database_url: str, monkeypatch: pytest.MonkeyPatch
+    client: Any, database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setattr(feed, "SETTLE", timedelta(seconds=-5))  # times are whole seconds: take this second in
     case = await _registered_unemployed(client, database_url)
@@ -303,6 +308,12 @@ async def test_the_case_feed_is_cursor_paged_replayable_and_granted_like_a_datas
     bad = "/api/share/v1/feeds/cases?cursor=abc"
     signed_bad = _signed(key, bad, method="GET", purpose=purpose)["headers"]
     assert (await client.get(bad, headers=signed_bad)).json()["code"] == "20"
+    # the operator's view of the same feed: fuquan share feed (a command runs its own event loop: in a thread)
+    env = {"FUQUAN_DATABASE_URL": database_url, "FUQUAN_DATA_DIR": str(tmp_path), "FUQUAN_MASTER_KEY": TEST_MASTER_KEY}
+    command = ["share", "feed", "--tenant", "64", "--since", first["events"][0]["cursor"], "--limit", "2"]
+    shown = await anyio.to_thread.run_sync(lambda: CliRunner().invoke(cli, command, env=env))
+    assert shown.exit_code == 0, shown.output
+    assert case["receipt_no"] in shown.output and f"--since {first['events'][2]['cursor']}" in shown.output
 
 
 async def test_the_resident_sees_who_used_their_data(client: Any, database_url: str) -> None:
@@ -350,3 +361,24 @@ async def test_the_demo_partners_can_call_with_the_keys_the_demo_prints(client: 
     path = "/api/share/v1/feeds/cases"
     signed = _signed((watch.key_id, watch.secret), path, method="GET", purpose="supervision:DZJC-1")
     assert (await client.get(path, headers=signed["headers"])).json()["code"] == "00"
+
+
+async def test_the_openssl_and_curl_example_signs_calls_the_api_accepts(
+    client: Any, database_url: str, tmp_path: Path
+) -> None:
+    """deploy/share/call.sh, run as written with OpenSSL's own SM3 and HMAC-SM3; a stand-in ``curl`` records what
+    it would send, which is then sent as is."""
+    key_id, secret = await _partner(database_url)
+    (tmp_path / "curl").write_text('#!/bin/sh\nfor a in "$@"; do printf "%s\\0" "$a"; done > "$CURL_ARGS"\n')
+    (tmp_path / "curl").chmod(0o755)
+    script = Path(__file__).parents[3] / "deploy" / "share" / "call.sh"
+    body = json.dumps({"id_number": STRANGER})
+    env = {**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}", "CURL_ARGS": str(tmp_path / "args"),
+           "FUQUAN_KEY": key_id, "FUQUAN_SECRET": secret}  # fmt: skip
+    await anyio.run_process(["sh", str(script), UNEMPLOYMENT, body], env=env, check=True)
+    args = (tmp_path / "args").read_bytes().decode().split("\0")[:-1]
+    headers = dict(args[i + 1].split(": ", 1) for i, arg in enumerate(args) if arg == "-H")
+    sent = args[args.index("--data-binary") + 1].encode()
+    answer = await client.post(UNEMPLOYMENT, content=sent, headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["data"]["registered"] is False

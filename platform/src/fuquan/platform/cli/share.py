@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import click
 from rich.table import Table
@@ -226,3 +227,31 @@ def grants_revoke(tenant_code: str, code: str, grant_id: int, reason: str) -> No
 
     run(with_sessions(settings, work))
     click.echo(f"已撤销授权 #{grant_id}")
+
+
+@share.command("feed")
+@TENANT
+@click.option("--since", default=0, type=click.IntRange(0), help="The cursor: events after this one (default: all).")
+@click.option("--limit", default=50, type=click.IntRange(1, 500))
+def feed_command(tenant_code: str, since: int, limit: int) -> None:
+    """The case feed (办件流) as supervision platforms read it from GET /api/share/v1/feeds/cases."""
+    from fuquan.platform.catalog.services import current
+    from fuquan.platform.share.services import feed
+
+    settings = command_settings()
+
+    async def work(maker: async_sessionmaker[AsyncSession]) -> list[dict[str, Any]]:
+        async with session_scope(maker) as session:
+            scope = await tenant_scope(session, tenant_code)
+            catalog = await current(session, scope)
+            items = {code: item.name for code, item in catalog.items.items()}
+            return await feed.events(session, scope, since, None, limit, items)
+
+    found = run(with_sessions(settings, work))
+    table = Table("游标", "环节时间", "办件编号", "事项", "环节", "状态", "办理单位", "承诺办结", "结果")
+    for event in found:
+        table.add_row(event["cursor"], event["event_at"], event["case_no"], event["item_name"], event["event"],
+                      event["status"], event["unit_name"], event["deadline"] or "", event["result"] or "")  # fmt: skip
+    output_console().print(table if found else "没有更多事件")
+    if found:
+        click.echo(f"下一页：fuquan share feed --tenant {tenant_code} --since {found[-1]['cursor']}")

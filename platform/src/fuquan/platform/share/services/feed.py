@@ -49,6 +49,20 @@ def _entry(event: CaseEvent, case: Case, items: dict[str, str], units: dict[str,
     }  # fmt: skip
 
 
+async def events(
+    session: AsyncSession,
+    scope: TenantScope,
+    after: int,
+    regions: tuple[str, ...] | None,
+    limit: int,
+    items: dict[str, str],
+) -> list[dict[str, Any]]:
+    """The events after ``after`` (settled), every field, each with its cursor."""
+    rows = await FeedRepository(session).after(scope, after, utcnow() - SETTLE, regions, limit)
+    units = await UnitRepository(session).names(scope, sorted({event.unit for event, _ in rows}))
+    return [{"cursor": str(event.id), **_entry(event, case, items, units, scope.timezone)} for event, case in rows]
+
+
 async def page(
     session: AsyncSession, catalogs: CatalogCache, caller: Caller, cursor: str, limit: int
 ) -> tuple[dict[str, Any], str]:
@@ -57,14 +71,9 @@ async def page(
     if not 1 <= limit <= PAGE_LIMIT:
         raise BadRequest(f"limit 应在 1 到 {PAGE_LIMIT} 之间", rule="share_limit")
     allowed = await access(session, caller.app, FEED_DATASET, caller.purpose)
-    scope: TenantScope = caller.scope
-    rows = await FeedRepository(session).after(scope, after, utcnow() - SETTLE, allowed.regions, limit)
-    units = await UnitRepository(session).names(scope, sorted({event.unit for event, _ in rows}))
-    catalog = await catalogs.current(scope)
+    catalog = await catalogs.current(caller.scope)
     items = {code: item.name for code, item in catalog.items.items()}
-    events = []
-    for event, case in rows:
-        entry = _entry(event, case, items, units, scope.timezone)
-        events.append({"cursor": str(event.id), **{k: v for k, v in entry.items() if k in allowed.fields}})
-    next_cursor = events[-1]["cursor"] if events else str(after)
-    return {"events": events, "next_cursor": next_cursor, "more": len(rows) == limit}, f"{len(events)} 条办件过程信息"
+    found = await events(session, caller.scope, after, allowed.regions, limit, items)
+    shown = [{k: v for k, v in entry.items() if k == "cursor" or k in allowed.fields} for entry in found]
+    next_cursor = shown[-1]["cursor"] if shown else str(after)
+    return {"events": shown, "next_cursor": next_cursor, "more": len(found) == limit}, f"{len(shown)} 条办件过程信息"
