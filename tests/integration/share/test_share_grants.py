@@ -239,7 +239,7 @@ def test_no_answer_discloses_a_field_a_region_or_a_dataset_not_granted(
         event("answered" if covering and set(asked) <= granted else "refused")
         refused: FuquanError | None = None
         try:
-            data, _ = await datasets.verify(session, keys, caller, record, dataset, body, batch=False)
+            data, _ = await datasets.verify(session, keys, None, caller, record, dataset, body, batch=False)
         except FuquanError as error:
             refused = error
         if refused is not None:

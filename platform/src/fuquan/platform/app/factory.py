@@ -79,6 +79,7 @@ from fuquan.platform.share.controllers import (
     is_share_call,
     share_refusal,
 )
+from fuquan.platform.share.services.directory import ShareDirectory
 from fuquan.platform.staff.controllers import StaffController
 from fuquan.platform.supervision.controllers import SupervisionController
 from fuquan.platform.web.auth import CODE_PAGE as WEB_CODE_PATH
@@ -205,6 +206,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     partners = PartnerAccess(
         partner_directory, session_maker, settings.shared_data_budget_seconds, settings.shared_data_concurrency
     )
+    share_directory = ShareDirectory(keys, session_maker)
     case_services = CaseServices(catalogs, calendars, registry, keys, partners)
     jobs = job_runner(settings, session_maker, registry, catalogs)
     sealer = audit_sealer(settings, session_maker)
@@ -342,6 +344,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "file_store": Provide(lambda: file_store, use_cache=True, sync_to_thread=False),
             "partner_directory": Provide(lambda: partner_directory, use_cache=True, sync_to_thread=False),
             "case_services": Provide(lambda: case_services, use_cache=True, sync_to_thread=False),
+            "share_directory": Provide(lambda: share_directory, use_cache=True, sync_to_thread=False),
         },
         exception_handlers={
             **EXCEPTION_HANDLERS,

@@ -182,3 +182,27 @@ def bench_integrations(rounds: int, slow_cases: int) -> None:
     with tempfile.TemporaryDirectory(prefix="fuquan-bench-") as scratch:
         results = run_integration_benchmark(rounds=rounds, slow_cases=slow_cases, data_dir=Path(scratch))
     click.echo(json.dumps(results, ensure_ascii=False, indent=2, default=str))
+
+
+@bench.command("share")
+@click.option("--database-url", default="sqlite", show_default=True,
+              help="sqlite, or a PostgreSQL server (a temporary database is created there and dropped).")  # fmt: skip
+@click.option("--workers", "workers", multiple=True, type=click.IntRange(1, 16), default=(1, 2), show_default=True,
+              help="Worker counts to serve with, in turn (PostgreSQL; more than one needs --redis-url).")  # fmt: skip
+@click.option("--redis-url", default=None, help="The Redis several workers share.")
+@click.option("--calls", default=2000, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--batches", default=100, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--concurrency", default=16, show_default=True, type=click.IntRange(1, 64))
+def bench_share(database_url: str, workers: tuple[int, ...], redis_url: str | None, calls: int, batches: int,
+                concurrency: int) -> None:  # fmt: skip
+    """Signed data-sharing calls (single and batches of 100) over HTTP, next to an unsigned bare endpoint."""
+    import tempfile
+
+    from fuquan.platform.setup.bench_share import run_share_benchmark
+
+    with tempfile.TemporaryDirectory(prefix="fuquan-bench-") as scratch:
+        results = run_share_benchmark(
+            database_url, data_dir=Path(scratch), workers=workers, redis_url=redis_url, calls=calls, batches=batches,
+            concurrency=concurrency,
+        )  # fmt: skip
+    click.echo(json.dumps(results, ensure_ascii=False, indent=2, default=str))

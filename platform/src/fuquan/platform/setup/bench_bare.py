@@ -2,8 +2,10 @@
 
 ``POST /intake`` looks up the bearer token's digest and writes three rows through the ORM in one transaction
 (a case, its applicant, its audit record stand-ins), on the same database and with the same engine settings
-as the app; ``GET /ping`` answers without any work. Its tables (``bench_bare_*``) live in their own metadata, so
-the benchmark's temporary database is the only place they exist.
+as the app; ``POST /verify`` is the data-sharing benchmark's floor, unsigned: it reads a JSON body naming an ID
+number and answers from one indexed row found by the number's hash (``bench_bare_person``, filled by
+``BARE_PEOPLE`` numbers given at start); ``GET /ping`` answers without any work. Its tables (``bench_bare_*``)
+live in their own metadata, so the benchmark's temporary database is the only place they exist.
 
 Served by ``python -c "…bench_bare import main; main()" --port P`` with ``FUQUAN_DATABASE_URL`` set.
 """
@@ -16,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import click
+import msgspec
 from litestar import Litestar, Request, get, post
 from litestar.exceptions import NotAuthorizedException
 from sqlalchemy import JSON, DateTime, ForeignKey, String
@@ -46,6 +49,13 @@ class BareCase(_Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class BarePerson(_Base):
+    __tablename__ = "bench_bare_person"
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    registered: Mapped[bool]
+    since: Mapped[str] = mapped_column(String(10))
+
+
 class BareRecord(_Base):
     __tablename__ = "bench_bare_record"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -65,6 +75,8 @@ def bare_app(database_url: str) -> Litestar:
             digest = hashlib.sha256(BARE_TOKEN.encode()).hexdigest()
             if await session.get(BareToken, digest) is None:
                 session.add(BareToken(digest=digest, staff="bench"))
+            for number in filter(None, os.environ.get("BARE_PEOPLE", "").split(",")):
+                await session.merge(BarePerson(digest=_digest(number), registered=True, since="2026-03-02"))
 
     @get("/ping", sync_to_thread=False)
     def ping() -> dict[str, str]:
@@ -86,7 +98,20 @@ def bare_app(database_url: str) -> Litestar:
             ])  # fmt: skip
         return {"id": case.id}
 
-    return Litestar(route_handlers=[ping, intake], on_startup=[prepare], on_shutdown=[engine.dispose])
+    @post("/verify", status_code=200)
+    async def verify(request: Request[Any, Any, Any]) -> dict[str, Any]:
+        query = msgspec.json.decode(await request.body())
+        async with sessions() as session:
+            person = await session.get(BarePerson, _digest(str(query["id_number"])))
+        if person is None:
+            return {"code": "00", "msg": "", "data": {"registered": False, "since": None}}
+        return {"code": "00", "msg": "", "data": {"registered": person.registered, "since": person.since}}
+
+    return Litestar(route_handlers=[ping, intake, verify], on_startup=[prepare], on_shutdown=[engine.dispose])
+
+
+def _digest(number: str) -> str:
+    return hashlib.sha256(number.encode()).hexdigest()
 
 
 @click.command()

@@ -23,6 +23,7 @@ from fuquan.platform.core.keys.services import KeyRing
 from fuquan.platform.share.openapi import share_document
 from fuquan.platform.share.services import datasets, feed, uses
 from fuquan.platform.share.services.calls import Answered, Caller, CallRecord, Inbound, Limits, serve
+from fuquan.platform.share.services.directory import ShareDirectory
 
 SHARE_PREFIX: Final = "/api/share/v1"
 MAX_BODY: Final = 64 * 1024  # a batch of 100 subjects is about 6 KB
@@ -91,40 +92,43 @@ class ShareApiController(Controller):
 
     async def _verify(
         self, request: Request[Any, Any, Any], domain: str, name: str, session_maker: async_sessionmaker[AsyncSession],
-        key_ring: KeyRing, settings: Settings, *, batch: bool,
+        key_ring: KeyRing, share_directory: ShareDirectory, settings: Settings, *, batch: bool,
     ) -> Response[bytes]:  # fmt: skip
         dataset = f"{domain}/{name}"
         call = await _inbound(request, dataset)
 
         async def work(session: AsyncSession, caller: Caller, record: CallRecord) -> tuple[Any, str]:
             return await datasets.verify(
-                session, key_ring, caller, record, datasets.dataset_or_404(dataset), call.body, batch=batch
-            )
+                session, key_ring, share_directory, caller, record, datasets.dataset_or_404(dataset), call.body,
+                batch=batch,
+            )  # fmt: skip
 
-        return _answer(await serve(session_maker, key_ring, call, Limits(settings.share_calls_per_day), work))
+        return _answer(await serve(session_maker, share_directory, call, Limits(settings.share_calls_per_day), work))
 
     @post("/{domain:str}/{name:str}", status_code=200)
     async def verify_one(
         self, request: Request[Any, Any, Any], domain: FromPath[str], name: FromPath[str],
         session_maker: NamedDependency[async_sessionmaker[AsyncSession]], key_ring: NamedDependency[KeyRing],
-        settings: NamedDependency[Settings],
+        share_directory: NamedDependency[ShareDirectory], settings: NamedDependency[Settings],
     ) -> Response[bytes]:  # fmt: skip
         """单个核验."""
-        return await self._verify(request, domain, name, session_maker, key_ring, settings, batch=False)
+        return await self._verify(request, domain, name, session_maker, key_ring, share_directory, settings,
+                                  batch=False)  # fmt: skip
 
     @post("/{domain:str}/{name:str}/batch", status_code=200)
     async def verify_batch(
         self, request: Request[Any, Any, Any], domain: FromPath[str], name: FromPath[str],
         session_maker: NamedDependency[async_sessionmaker[AsyncSession]], key_ring: NamedDependency[KeyRing],
-        settings: NamedDependency[Settings],
+        share_directory: NamedDependency[ShareDirectory], settings: NamedDependency[Settings],
     ) -> Response[bytes]:  # fmt: skip
         """批量核验 (up to 100 subjects)."""
-        return await self._verify(request, domain, name, session_maker, key_ring, settings, batch=True)
+        return await self._verify(request, domain, name, session_maker, key_ring, share_directory, settings,
+                                  batch=True)  # fmt: skip
 
     @get("/feeds/cases")
     async def case_feed(
         self, request: Request[Any, Any, Any], session_maker: NamedDependency[async_sessionmaker[AsyncSession]],
-        key_ring: NamedDependency[KeyRing], settings: NamedDependency[Settings],
+        share_directory: NamedDependency[ShareDirectory], settings: NamedDependency[Settings],
         catalogs: NamedDependency[CatalogCache],
     ) -> Response[bytes]:  # fmt: skip
         """办件流: case events after ``cursor``, ``limit`` at a time."""
@@ -134,9 +138,9 @@ class ShareApiController(Controller):
 
         async def work(session: AsyncSession, caller: Caller, record: CallRecord) -> tuple[Any, str]:
             limit = int(limit_text) if limit_text.isascii() and limit_text.isdigit() and len(limit_text) < 5 else 0
-            return await feed.page(session, catalogs, caller, cursor, limit)
+            return await feed.page(session, catalogs, share_directory, caller, cursor, limit)
 
-        return _answer(await serve(session_maker, key_ring, call, Limits(settings.share_calls_per_day), work))
+        return _answer(await serve(session_maker, share_directory, call, Limits(settings.share_calls_per_day), work))
 
     @get("/openapi.json", media_type=MediaType.JSON)
     async def document(self) -> dict[str, Any]:

@@ -6,13 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import Date, bindparam, delete, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.integrations.models import HrssRecord
 from fuquan.platform.cases.models import Applicant, Case, CaseEvent, CaseEvidence
-from fuquan.platform.core.db import conflict_insert
+from fuquan.platform.core.db import DateTimeUTC
 from fuquan.platform.share.models import (
     ShareApp,
     ShareCall,
@@ -97,6 +98,12 @@ class ShareGrantRepository:
         await self.session.flush()
         return grant
 
+    async def of_apps(self, app_ids: list[int]) -> list[ShareGrant]:
+        if not app_ids:
+            return []
+        query = select(ShareGrant).where(ShareGrant.app_id.in_(app_ids)).order_by(ShareGrant.id)
+        return list(await self.session.scalars(query))
+
     async def of_app(self, app_id: int) -> list[ShareGrant]:
         return list(
             await self.session.scalars(select(ShareGrant).where(ShareGrant.app_id == app_id).order_by(ShareGrant.id))
@@ -121,14 +128,27 @@ class ShareGrantRepository:
         )  # fmt: skip
 
 
+# The dialects' INSERT … ON CONFLICT constructs are never in SQLAlchemy's statement cache (compiled anew on every
+# call); these two run on every data-sharing call, so they are written once as text, which is cached. The syntax
+# is the same on PostgreSQL and SQLite (3.35 and later).
+_USE_NONCE = text(
+    "INSERT INTO share_nonce (key_id, nonce, seen_at) VALUES (:key_id, :nonce, :seen_at) "
+    "ON CONFLICT DO NOTHING RETURNING key_id"
+).bindparams(bindparam("seen_at", type_=DateTimeUTC(timezone=True)))
+_ADD_QUOTA = text(
+    "INSERT INTO share_quota (key_id, day, used) VALUES (:key_id, :day, :calls) "
+    "ON CONFLICT (key_id, day) DO UPDATE SET used = share_quota.used + excluded.used RETURNING used"
+).bindparams(bindparam("day", type_=Date()))
+
+
 class ShareNonceRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def use(self, key_id: str, nonce: str, at: datetime) -> bool:
         """Insert the pair: True for the one call whose insert lands, False for a replay (any replica's)."""
-        insert = conflict_insert(self.session, ShareNonce).values(key_id=key_id, nonce=nonce, seen_at=at)
-        return await self.session.scalar(insert.on_conflict_do_nothing().returning(ShareNonce.key_id)) is not None
+        found = await self.session.scalar(_USE_NONCE, {"key_id": key_id, "nonce": nonce, "seen_at": at})
+        return found is not None
 
     async def forget_before(self, cutoff: datetime) -> int:
         result = await self.session.execute(
@@ -141,13 +161,9 @@ class ShareQuotaRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def count(self, key_id: str, day: date) -> int:
-        """One more call of the key on the day, in one statement every replica can run at once; the new count."""
-        insert_ = conflict_insert(self.session, ShareQuota).values(key_id=key_id, day=day, used=1)
-        statement = insert_.on_conflict_do_update(
-            index_elements=["key_id", "day"], set_={"used": ShareQuota.used + 1}
-        ).returning(ShareQuota.used)
-        used = await self.session.scalar(statement)
+    async def add(self, key_id: str, day: date, calls: int) -> int:
+        """``calls`` more calls of the key on the day, in one statement every replica can run at once; the total."""
+        used = await self.session.scalar(_ADD_QUOTA, {"key_id": key_id, "day": day, "calls": calls})
         assert used is not None  # inserted or updated, the row is returned
         return int(used)
 
@@ -162,12 +178,11 @@ class ShareCallRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, call: ShareCall, subject_indexes: Sequence[str]) -> None:
-        """The call and the residents it asked about, in the caller's transaction."""
-        self.session.add(call)
-        await self.session.flush()
-        if subject_indexes and call.tenant_id is not None:
-            rows = [{"call_id": call.id, "subject_index": index, "tenant_id": call.tenant_id}
+    async def add(self, call: dict[str, Any], subject_indexes: Sequence[str]) -> None:
+        """The call (a row's values) and the residents it asked about, in the caller's transaction."""
+        call_id = await self.session.scalar(insert(ShareCall).values(**call).returning(ShareCall.id))
+        if subject_indexes and call["tenant_id"] is not None:
+            rows = [{"call_id": call_id, "subject_index": index, "tenant_id": call["tenant_id"]}
                     for index in dict.fromkeys(subject_indexes)]  # fmt: skip
             await self.session.execute(insert(ShareCallSubject), rows)
 
@@ -183,6 +198,17 @@ class ShareCallRepository:
             .limit(200)
         )  # fmt: skip
         return [(row[0], row[1]) for row in rows]
+
+    async def recent(self, scope: TenantScope, app_id: int, limit: int) -> list[ShareCall]:
+        """The application's latest ``limit`` calls, answered or refused, newest first (never their subjects)."""
+        return list(
+            await self.session.scalars(
+                select(ShareCall)
+                .where(ShareCall.tenant_id == scope.tenant_id, ShareCall.app_id == app_id)
+                .order_by(ShareCall.at.desc(), ShareCall.id.desc())
+                .limit(limit)
+            )
+        )
 
 
 @dataclass(frozen=True, slots=True)

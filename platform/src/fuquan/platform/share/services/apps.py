@@ -24,6 +24,7 @@ from fuquan.platform.core.audit.services import AuditEntry, append
 from fuquan.platform.core.errors import Conflict, NotFound, ValidationFailed
 from fuquan.platform.core.keys.services import KeyRing
 from fuquan.platform.core.timeutil import utcnow
+from fuquan.platform.core.versions.services import changed
 from fuquan.platform.share.models import ShareApp, ShareKey, share_secret_context
 from fuquan.platform.share.repositories import (
     ShareAppRepository,
@@ -33,6 +34,8 @@ from fuquan.tenants.repositories import TenantRepository
 from fuquan.tenants.scope import TenantScope, whole_tenant
 
 log = structlog.get_logger()
+
+SHARE_SETTING = "share"  # the setting version every change of a tenant's applications, keys or grants bumps
 
 DEFAULT_OVERLAP = timedelta(days=7)
 _CODE = re.compile(r"^[a-z0-9][a-z0-9-]{1,31}$")
@@ -100,6 +103,13 @@ def _checked(draft: AppDraft) -> AppDraft:
     return AppDraft(draft.code, draft.name.strip(), draft.department.strip(), draft.contact.strip(), allowed)
 
 
+async def recorded(session: AsyncSession, scope: TenantScope, entry: AuditEntry) -> None:
+    """A change of the tenant's applications, keys or grants: audited, and every replica's copy renewed
+    (``ShareDirectory``) once it commits."""
+    await changed(session, scope, SHARE_SETTING)
+    await append(session, entry)
+
+
 def audit_entry(scope: TenantScope, by: Actor | None, action: str, code: str, **detail: object) -> AuditEntry:
     if by is not None:
         return by.audit_entry(action, resource=f"share_app:{code}", detail=dict(detail))
@@ -145,7 +155,7 @@ async def register(
     except IntegrityError as error:  # registered by another command at the same moment (the unique code)
         raise taken from error
     issued = await _new_key(session, keys, scope, app, key_expires_in)
-    await append(session, audit_entry(scope, by, "share.app_registered", app.code, name=app.name,
+    await recorded(session, scope, audit_entry(scope, by, "share.app_registered", app.code, name=app.name,
                                  department=app.department, allowed_clients=app.allowed_clients,
                                  key_id=issued.key_id))  # fmt: skip
     log.info("share_app_registered", tenant=scope.tenant_code, app=app.code)
@@ -179,7 +189,7 @@ async def rotate_key(
     hours = int(overlap.total_seconds() // 3600)
     entry = audit_entry(scope, by, "share.key_rotated", app.code, key_id=issued.key_id, old_keys_ending=ending,
                    overlap_hours=hours)  # fmt: skip
-    await append(session, entry)
+    await recorded(session, scope, entry)
     log.info("share_key_rotated", tenant=scope.tenant_code, app=app.code)
     return issued
 
@@ -194,7 +204,7 @@ async def suspend(
     if app.suspended_at is None:
         app.suspended_at = utcnow()
         await ShareAppRepository(session).flush()
-    await append(session, audit_entry(scope, by, "share.app_suspended", app.code, reason=reason.strip()))
+    await recorded(session, scope, audit_entry(scope, by, "share.app_suspended", app.code, reason=reason.strip()))
     log.info("share_app_suspended", tenant=scope.tenant_code, app=app.code)
     return app
 
@@ -205,12 +215,12 @@ async def resume(session: AsyncSession, scope: TenantScope, code: str, *, by: Ac
     if app.suspended_at is not None:
         app.suspended_at = None
         await ShareAppRepository(session).flush()
-    await append(session, audit_entry(scope, by, "share.app_resumed", app.code))
+    await recorded(session, scope, audit_entry(scope, by, "share.app_resumed", app.code))
     log.info("share_app_resumed", tenant=scope.tenant_code, app=app.code)
     return app
 
 
-def _live(key: ShareKey, now: datetime) -> bool:
+def live(key: ShareKey, now: datetime) -> bool:
     return key.expires_at is None or key.expires_at > now
 
 
@@ -221,7 +231,7 @@ async def applications(session: AsyncSession, scope: TenantScope) -> list[AppSta
     keys = await ShareKeyRepository(session).of_apps([app.id for app in apps])
     return [
         AppState(
-            app, [KeyState(k.key_id, k.created_at, k.expires_at, _live(k, now)) for k in keys if k.app_id == app.id]
+            app, [KeyState(k.key_id, k.created_at, k.expires_at, live(k, now)) for k in keys if k.app_id == app.id]
         )
         for app in apps
     ]
@@ -234,7 +244,7 @@ async def signing_key(session: AsyncSession, keys: KeyRing, key_id: str) -> Sign
     if found is None:
         return None
     key, app = found
-    if app.suspended_at is not None or not _live(key, utcnow()):
+    if app.suspended_at is not None or not live(key, utcnow()):
         return None
     tenant = await TenantRepository(session).by_id(app.tenant_id)
     assert tenant is not None  # an application always has its tenant (FK)

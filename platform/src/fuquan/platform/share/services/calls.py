@@ -31,12 +31,12 @@ from fuquan.integrations.gateway.protocol import (
 )
 from fuquan.platform.core.db import own_session
 from fuquan.platform.core.errors import FuquanError, TooManyRequests
-from fuquan.platform.core.keys.services import KeyRing
 from fuquan.platform.core.timeutil import local_date, local_midnight, utcnow
-from fuquan.platform.share.models import ShareApp, ShareCall
-from fuquan.platform.share.repositories import ShareCallRepository, ShareQuotaRepository
+from fuquan.platform.share.models import ShareApp
+from fuquan.platform.share.repositories import ShareCallRepository
 from fuquan.platform.share.schemas import PURPOSES
-from fuquan.platform.share.services.apps import SigningKey, signing_key
+from fuquan.platform.share.services.apps import SigningKey
+from fuquan.platform.share.services.directory import ShareDirectory
 from fuquan.platform.share.services.nonces import use_nonce
 from fuquan.tenants.scope import TenantScope
 
@@ -124,12 +124,12 @@ def _client_allowed(app: ShareApp, client: str) -> bool:
     return any(address in ipaddress.ip_network(net, strict=False) for net in app.allowed_clients.split(","))
 
 
-async def admit(session: AsyncSession, keys: KeyRing, call: Inbound, record: CallRecord) -> Caller:
+async def admit(session: AsyncSession, directory: ShareDirectory, call: Inbound, record: CallRecord) -> Caller:
     """Verify the signature, timestamp and nonce, then the application's addresses and the purpose (``Refused``)."""
     found: dict[str, SigningKey] = {}
 
     async def secret_of(key_id: str) -> str | None:
-        key = await signing_key(session, keys, key_id)
+        key = await directory.signing_key(session, key_id)
         if key is None:
             return None
         found["key"] = key
@@ -150,9 +150,9 @@ async def admit(session: AsyncSession, keys: KeyRing, call: Inbound, record: Cal
     return Caller(key.app, key.scope, verified.app_key, purpose, reference, verified.user_id, verified.request_id)
 
 
-async def _count_quota(session: AsyncSession, caller: Caller, limits: Limits) -> None:
+async def _count_quota(session: AsyncSession, directory: ShareDirectory, caller: Caller, limits: Limits) -> None:
     today = local_date(utcnow(), caller.scope.timezone)
-    used = await ShareQuotaRepository(session).count(caller.key_id, today)
+    used = await directory.quota.count(session, caller.key_id, today)
     if used > limits.calls_per_day:
         midnight = local_midnight(today + timedelta(days=1), caller.scope.timezone)
         wait = max(1, int((midnight - utcnow()).total_seconds()))
@@ -172,8 +172,9 @@ def _header(headers: Mapping[str, str], name: str, longest: int) -> str:
 
 
 async def serve(
-    session_maker: async_sessionmaker[AsyncSession], keys: KeyRing, call: Inbound, limits: Limits, work: Work
-) -> Answered:
+    session_maker: async_sessionmaker[AsyncSession], directory: ShareDirectory, call: Inbound, limits: Limits,
+    work: Work,
+) -> Answered:  # fmt: skip
     """Admit the call, do its work and log it — all in one transaction of its own, committed whatever the outcome,
     so a refused call's nonce is spent and its refusal logged like an answer."""
     record = CallRecord(
@@ -183,9 +184,9 @@ async def serve(
     retry_after = None
     async with own_session(session_maker, writes=True) as session, session.begin():  # it writes: nonce, log
         try:
-            caller = await admit(session, keys, call, record)
+            caller = await admit(session, directory, call, record)
             data, message = await work(session, caller, record)
-            await _count_quota(session, caller, limits)
+            await _count_quota(session, directory, caller, limits)
             code, reason, answer = ResultCode.OK, "answered", Envelope(ResultCode.OK, message, data)
         except Refused as refused:
             code, reason, answer = refused.code, refused.reason, Envelope(refused.code, refused.msg)
@@ -203,10 +204,10 @@ async def serve(
 
 async def _log(session: AsyncSession, record: CallRecord, code: ResultCode, reason: str) -> None:
     app = record.app
-    call = ShareCall(
-        tenant_id=None if app is None else app.tenant_id, app_id=None if app is None else app.id,
-        key_id=record.key_id, at=utcnow(), dataset=record.dataset[:64], purpose=record.purpose[:32],
-        reference=record.reference[:64], operator=record.operator, request_id=record.request_id, client=record.client,
-        code=str(code), reason=reason[:48], subjects=len(set(record.subjects)),
-    )  # fmt: skip
+    call = {
+        "tenant_id": None if app is None else app.tenant_id, "app_id": None if app is None else app.id,
+        "key_id": record.key_id, "at": utcnow(), "dataset": record.dataset[:64], "purpose": record.purpose[:32],
+        "reference": record.reference[:64], "operator": record.operator, "request_id": record.request_id,
+        "client": record.client, "code": str(code), "reason": reason[:48], "subjects": len(set(record.subjects)),
+    }  # fmt: skip
     await ShareCallRepository(session).add(call, record.subjects if app is not None else [])

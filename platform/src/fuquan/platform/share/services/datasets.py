@@ -18,6 +18,7 @@ from fuquan.platform.share.repositories import HeldRecords, SubjectRepository
 from fuquan.platform.share.schemas import BATCH_LIMIT, DATASETS, FEED_DATASET, BatchQuery, SubjectQuery, VerifyQuery
 from fuquan.platform.share.services.answers import KEPT_ANSWERS, Subject, answer, known_about
 from fuquan.platform.share.services.calls import Caller, CallRecord
+from fuquan.platform.share.services.directory import ShareDirectory
 from fuquan.platform.share.services.grants import Access, access
 from fuquan.tenants.repositories import UnitRepository
 
@@ -87,9 +88,11 @@ async def _held(session: AsyncSession, caller: Caller, dataset: str, subjects: l
 
 
 async def verify(
-    session: AsyncSession, keys: KeyRing, caller: Caller, record: CallRecord, dataset: str, body: bytes, *, batch: bool
-) -> tuple[Any, str]:
-    """核验: the answers for one subject (or a batch), each with only what the grant allows."""
+    session: AsyncSession, keys: KeyRing, directory: ShareDirectory | None, caller: Caller, record: CallRecord,
+    dataset: str, body: bytes, *, batch: bool,
+) -> tuple[Any, str]:  # fmt: skip
+    """核验: the answers for one subject (or a batch), each with only what the grant allows (the grants as kept by
+    ``directory``, or as stored now without one)."""
     queries, fields = _queries(body, batch)
     cipher = await keys.cipher(caller.scope, session)
     today = local_date(utcnow(), caller.scope.timezone)
@@ -97,7 +100,10 @@ async def verify(
         _subject(q, dataset, today, cipher, f"第 {n} 个对象" if batch else "查询对象") for n, q in enumerate(queries, 1)
     ]
     record.subjects = [s.index for s in subjects if s.index is not None]
-    allowed: Access = await access(session, caller.app, dataset, caller.purpose, fields)
+    allowed: Access = await (
+        access(session, caller.app, dataset, caller.purpose, fields) if directory is None
+        else directory.access(caller.scope, caller.app, dataset, caller.purpose, fields)
+    )  # fmt: skip
     held = await _held(session, caller, dataset, subjects)
     record.subjects += [a.id_index for a in held.applicants if a.id_index not in record.subjects]
     names: dict[str, str] = {}

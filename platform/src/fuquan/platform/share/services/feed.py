@@ -20,7 +20,7 @@ from fuquan.platform.share.repositories import FeedRepository
 from fuquan.platform.share.schemas import FEED_DATASET
 from fuquan.platform.share.services.answers import DECISION_NAMES
 from fuquan.platform.share.services.calls import Caller
-from fuquan.platform.share.services.grants import access
+from fuquan.platform.share.services.directory import ShareDirectory
 from fuquan.tenants.repositories import UnitRepository
 from fuquan.tenants.scope import TenantScope
 
@@ -64,13 +64,13 @@ async def events(
 
 
 async def page(
-    session: AsyncSession, catalogs: CatalogCache, caller: Caller, cursor: str, limit: int
+    session: AsyncSession, catalogs: CatalogCache, directory: ShareDirectory, caller: Caller, cursor: str, limit: int
 ) -> tuple[dict[str, Any], str]:
     """One page of the feed after ``cursor``, with only the granted fields and the next cursor."""
     after = parse_cursor(cursor)
     if not 1 <= limit <= PAGE_LIMIT:
         raise BadRequest(f"limit 应在 1 到 {PAGE_LIMIT} 之间", rule="share_limit")
-    allowed = await access(session, caller.app, FEED_DATASET, caller.purpose)
+    allowed = await directory.access(caller.scope, caller.app, FEED_DATASET, caller.purpose)
     catalog = await catalogs.current(caller.scope)
     items = {code: item.name for code, item in catalog.items.items()}
     found = await events(session, caller.scope, after, allowed.regions, limit, items)

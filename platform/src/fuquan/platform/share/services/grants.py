@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.platform.accounts.actor import Actor
-from fuquan.platform.core.audit.services import append
 from fuquan.platform.core.errors import NotFound, PermissionDenied, ValidationFailed
 from fuquan.platform.core.timeutil import local_midnight, utcnow
 from fuquan.platform.share.models import ShareApp, ShareGrant
 from fuquan.platform.share.repositories import ShareAppRepository, ShareGrantRepository
 from fuquan.platform.share.schemas import DATASETS, PURPOSES, Dataset
-from fuquan.platform.share.services.apps import app_for_change, audit_entry
+from fuquan.platform.share.services.apps import app_for_change, audit_entry, recorded
 from fuquan.tenants.scope import TenantScope
 from fuquan.tenants.services import get_unit
 
@@ -95,7 +94,7 @@ async def grant(
                    purposes=row.purposes, fields=row.fields, region=row.region, basis=row.basis,
                    valid_from=draft.valid_from.isoformat(),
                    valid_until=None if draft.valid_until is None else draft.valid_until.isoformat())  # fmt: skip
-    await append(session, entry)
+    await recorded(session, scope, entry)
     log.info("share_grant_added", tenant=scope.tenant_code, app=app.code, dataset=row.dataset)
     return row
 
@@ -114,7 +113,7 @@ async def revoke_grant(
         row.revoked_at = utcnow()
         await ShareAppRepository(session).flush()
     entry = audit_entry(scope, by, "share.grant_revoked", app.code, grant_id=row.id, reason=reason.strip())
-    await append(session, entry)
+    await recorded(session, scope, entry)
     log.info("share_grant_revoked", tenant=scope.tenant_code, app=app.code, grant_id=row.id)
     return row
 
@@ -126,15 +125,22 @@ async def grants(session: AsyncSession, scope: TenantScope, code: str) -> list[S
     return await ShareGrantRepository(session).of_app(app.id)
 
 
-async def access(
-    session: AsyncSession, app: ShareApp, dataset_code: str, purpose: str, asked: Iterable[str] = ()
-) -> Access:
-    """What a call of ``app`` may see of the dataset for ``purpose`` — refused (403) naming what is missing: the
-    dataset, the purpose or the fields asked for. Nothing asked: every field granted for that purpose."""
+def in_force(grants: Iterable[ShareGrant], dataset: str, now: datetime) -> list[ShareGrant]:
+    """The unrevoked grants of ``dataset`` valid at ``now`` (as ``ShareGrantRepository.in_force`` selects them)."""
+    return [
+        g for g in grants
+        if g.dataset == dataset and g.revoked_at is None and g.valid_from <= now
+        and (g.valid_until is None or g.valid_until > now)
+    ]  # fmt: skip
+
+
+def decide_access(in_force: list[ShareGrant], dataset_code: str, purpose: str, asked: Iterable[str] = ()) -> Access:
+    """What a call may see of the dataset for ``purpose``, given its application's grants of it in force —
+    refused (403) naming what is missing: the dataset, the purpose or the fields asked for. Nothing asked: every
+    field granted for that purpose."""
     dataset = DATASETS.get(dataset_code)
     if dataset is None:
         raise NotFound(f"没有数据集 {dataset_code}", rule="share_dataset")
-    in_force = await ShareGrantRepository(session).in_force(app.id, dataset.code, utcnow())
     if not in_force:
         raise DataNotGranted(f"本应用未获授权使用数据集“{dataset.title}”（{dataset.code}），或授权不在有效期内",
                              rule="share_dataset_not_granted")  # fmt: skip
@@ -150,3 +156,13 @@ async def access(
                              rule="share_field_not_granted")  # fmt: skip
     regions = None if any(g.region is None for g in covering) else tuple(sorted({g.region or "" for g in covering}))
     return Access(dataset, purpose, frozenset(asked) or fields, regions)
+
+
+async def access(
+    session: AsyncSession, app: ShareApp, dataset_code: str, purpose: str, asked: Iterable[str] = ()
+) -> Access:
+    """``decide_access`` on the application's grants as stored now."""
+    grants = [] if dataset_code not in DATASETS else await ShareGrantRepository(session).in_force(
+        app.id, dataset_code, utcnow()
+    )  # fmt: skip
+    return decide_access(grants, dataset_code, purpose, asked)
