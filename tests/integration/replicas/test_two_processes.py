@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,13 @@ import pytest
 from sqlalchemy import select
 
 from fuquan.authority.models import Grant
+from fuquan.integrations.gateway.protocol import new_nonce, sign
 from fuquan.platform.core.audit.models import AuditRecord
-from fuquan.platform.core.db import create_engine, session_factory
+from fuquan.platform.core.db import create_engine, session_factory, session_scope
 from fuquan.platform.core.jobs.models import JobRun
-from helpers import login
+from fuquan.platform.setup.benchkit import bench_key_ring
+from fuquan.platform.share import services as share
+from helpers import NINGXIA, login
 from processes import Replica, replicas
 
 pytestmark = pytest.mark.anyio
@@ -72,9 +76,32 @@ async def test_changes_reach_the_other_process(backend: str, database_url: str, 
                 )
                 assert revoked.status_code == 200, revoked.text
                 await _until(one, admin_one, False, within=5.0)
+            await _a_signed_call_is_answered_once(database_url, one, two)
     for server in servers:  # every change applied from the log: each process built its engines once only
         loads = Counter(entry["tenant_id"] for entry in server.events("policy_loaded"))
         assert loads and max(loads.values()) == 1, (server.name, loads)
+
+
+async def _a_signed_call_is_answered_once(database_url: str, one: httpx.AsyncClient, two: httpx.AsyncClient) -> None:
+    """A partner's signed call answered by one process is a replay to the other: the nonce store is shared."""
+    engine = create_engine(database_url)
+    try:
+        async with session_scope(session_factory(engine)) as session:
+            draft = share.AppDraft("dwk-civil-affairs", "低保核对系统", "大武口区民政局", "李科长")
+            app, key = await share.register(session, bench_key_ring(), NINGXIA, draft)
+            card = share.GrantDraft("cards/social_security_card", ("court_enforcement",), ("status",), "协议",
+                                    date(2026, 1, 1))  # fmt: skip
+            await share.grant(session, NINGXIA, app.code, card)
+    finally:
+        await engine.dispose()
+    path, body = "/api/share/v1/cards/social_security_card", b'{"id_number": "11010519491231002X"}'
+    nonce = new_nonce()
+    headers = sign(key.secret, "POST", path, body, app_key=key.key_id, timestamp=int(time.time()), nonce=nonce,
+                   request_id=nonce, purpose="court_enforcement:2026-Z-1", user_id="fy_li").as_dict()  # fmt: skip
+    answered = await one.post(path, content=body, headers=headers)
+    assert answered.status_code == 200 and answered.json()["code"] == "00", answered.text
+    replayed = await two.post(path, content=body, headers=headers)
+    assert replayed.status_code == 401 and "nonce" in replayed.json()["msg"]
 
 
 async def test_concurrent_revocations_revoke_once(backend: str, database_url: str, tmp_path: Path) -> None:
