@@ -109,7 +109,7 @@ _ERRORS: Final = {
 }
 
 _EXAMPLES: Final[dict[str, dict[str, Any]]] = {
-    "employment/unemployment_registration": {"registered": True, "since": "2026-03-02", "unit": "长胜街道"},
+    "employment/unemployment_registration": {"registered": True, "since": "2026-03-02", "unit": "640202001"},
     "employment/difficulty_recognition": {"recognised": True, "category": "连续失业一年以上", "valid_until": None},
     "insurance/resident_pension": {"enrolled": True, "receiving": False, "since": "2024-07-01"},
     "cards/social_security_card": {"status": "normal"},

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Date, bindparam, delete, insert, or_, select, text, update
+from sqlalchemy import BindParameter, Date, Table, bindparam, delete, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.integrations.models import HrssRecord
@@ -174,17 +174,22 @@ class ShareQuotaRepository:
         return int(getattr(result, "rowcount", 0) or 0)
 
 
+_CALLS, _SUBJECTS = cast("Table", ShareCall.__table__), cast("Table", ShareCallSubject.__table__)
+_ADD_CALL = insert(_CALLS).returning(_CALLS.c.id)  # built once: every call writes one
+_ADD_SUBJECT = insert(_SUBJECTS)
+
+
 class ShareCallRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def add(self, call: dict[str, Any], subject_indexes: Sequence[str]) -> None:
         """The call (a row's values) and the residents it asked about, in the caller's transaction."""
-        call_id = await self.session.scalar(insert(ShareCall).values(**call).returning(ShareCall.id))
+        call_id = await self.session.scalar(_ADD_CALL, call)
         if subject_indexes and call["tenant_id"] is not None:
             rows = [{"call_id": call_id, "subject_index": index, "tenant_id": call["tenant_id"]}
                     for index in dict.fromkeys(subject_indexes)]  # fmt: skip
-            await self.session.execute(insert(ShareCallSubject), rows)
+            await self.session.execute(_ADD_SUBJECT, rows)
 
     async def about(self, scope: TenantScope, subject_index: str, since: datetime) -> list[tuple[ShareCall, ShareApp]]:
         """The answered calls that asked about one resident since ``since``, newest first, with their application."""
@@ -224,6 +229,37 @@ class HeldRecords:
 
 DECISIONS = ("approve", "deny", "refuse")
 
+# Built once: a data-sharing call runs these for every resident it names, and building a statement (its clauses
+# and bound parameters) cost more than running it. Lists go in as expanding parameters.
+_TENANT: BindParameter[int] = bindparam("tenant_id")
+_APPLICANTS = select(Applicant).where(
+    Applicant.tenant_id == _TENANT, Applicant.id_index.in_(bindparam("indexes", expanding=True))
+)
+_CASES = (
+    select(Case)
+    .where(Case.tenant_id == _TENANT, Case.applicant_id.in_(bindparam("applicant_ids", expanding=True)))
+    .order_by(Case.created_at, Case.id)
+)
+_RECORDS = (
+    select(HrssRecord)
+    .where(HrssRecord.tenant_id == _TENANT, HrssRecord.person_index.in_(bindparam("indexes", expanding=True)))
+    .order_by(HrssRecord.since, HrssRecord.id)
+)
+_KEPT_ANSWERS = (
+    select(CaseEvidence)
+    .where(CaseEvidence.tenant_id == _TENANT, CaseEvidence.case_id.in_(bindparam("case_ids", expanding=True)),
+           CaseEvidence.source == "hrss", CaseEvidence.subject == "applicant",
+           CaseEvidence.evidence.in_(bindparam("evidence", expanding=True)), CaseEvidence.fetched_at.is_not(None))
+    .order_by(CaseEvidence.fetched_at, CaseEvidence.id)
+)  # fmt: skip
+_DECISIONS = (
+    select(CaseEvent.case_id, CaseEvent.action)
+    .where(CaseEvent.case_id.in_(bindparam("case_ids", expanding=True)), CaseEvent.action.in_(DECISIONS))
+    .order_by(CaseEvent.case_id, CaseEvent.seq)
+)
+_BY_RECEIPTS = select(Case).where(Case.tenant_id == _TENANT, Case.receipt_no.in_(bindparam("receipts", expanding=True)))
+_APPLICANTS_BY_ID = select(Applicant).where(Applicant.id.in_(bindparam("ids", expanding=True)))
+
 
 class SubjectRepository:
     """Reads, for the data-sharing API, what Fuquan holds about the residents a call names (by blind index)."""
@@ -234,52 +270,25 @@ class SubjectRepository:
     async def held(self, scope: TenantScope, indexes: Sequence[str], evidence: Sequence[str]) -> HeldRecords:
         """The residents' applicant rows, the cases they applied in, Fuquan's own records of them and the HRSS core
         system's answers of kinds ``evidence`` kept on their cases."""
-        applicants = list(
-            await self.session.scalars(
-                select(Applicant).where(Applicant.tenant_id == scope.tenant_id, Applicant.id_index.in_(indexes))
-            )
-        )
-        cases = await self._cases_of(scope, [a.id for a in applicants])
-        records = list(
-            await self.session.scalars(
-                select(HrssRecord)
-                .where(HrssRecord.tenant_id == scope.tenant_id, HrssRecord.person_index.in_(indexes))
-                .order_by(HrssRecord.since, HrssRecord.id)
-            )
-        )
+        tenant, indexes = scope.tenant_id, list(indexes)
+        applicants = list(await self.session.scalars(_APPLICANTS, {"tenant_id": tenant, "indexes": indexes}))
+        cases: list[Case] = []
+        if applicants:
+            ids = [a.id for a in applicants]
+            cases = list(await self.session.scalars(_CASES, {"tenant_id": tenant, "applicant_ids": ids}))
+        records = list(await self.session.scalars(_RECORDS, {"tenant_id": tenant, "indexes": indexes}))
         kept: list[CaseEvidence] = []
         if cases and evidence:
-            kept = list(
-                await self.session.scalars(
-                    select(CaseEvidence)
-                    .where(CaseEvidence.tenant_id == scope.tenant_id, CaseEvidence.case_id.in_([c.id for c in cases]),
-                           CaseEvidence.source == "hrss", CaseEvidence.subject == "applicant",
-                           CaseEvidence.evidence.in_(evidence), CaseEvidence.fetched_at.is_not(None))
-                    .order_by(CaseEvidence.fetched_at, CaseEvidence.id)
-                )
-            )  # fmt: skip
+            kept = list(await self.session.scalars(
+                _KEPT_ANSWERS, {"tenant_id": tenant, "case_ids": [c.id for c in cases], "evidence": list(evidence)}
+            ))  # fmt: skip
         return HeldRecords(applicants, cases, records, kept, await self._decisions([c.id for c in cases]))
 
     async def _decisions(self, case_ids: Sequence[int]) -> dict[int, str]:
         if not case_ids:
             return {}
-        rows = await self.session.execute(
-            select(CaseEvent.case_id, CaseEvent.action)
-            .where(CaseEvent.case_id.in_(case_ids), CaseEvent.action.in_(DECISIONS))
-            .order_by(CaseEvent.case_id, CaseEvent.seq)
-        )
+        rows = await self.session.execute(_DECISIONS, {"case_ids": list(case_ids)})
         return {int(case_id): str(action) for case_id, action in rows.tuples()}  # each case's last decision
-
-    async def _cases_of(self, scope: TenantScope, applicant_ids: Sequence[int]) -> list[Case]:
-        if not applicant_ids:
-            return []
-        return list(
-            await self.session.scalars(
-                select(Case)
-                .where(Case.tenant_id == scope.tenant_id, Case.applicant_id.in_(applicant_ids))
-                .order_by(Case.created_at, Case.id)
-            )
-        )
 
     async def applicant_index(self, applicant_id: int) -> str:
         index = await self.session.scalar(select(Applicant.id_index).where(Applicant.id == applicant_id))
@@ -288,14 +297,10 @@ class SubjectRepository:
 
     async def by_receipts(self, scope: TenantScope, receipt_nos: Sequence[str]) -> HeldRecords:
         """The cases with these receipt numbers, their applicants and decisions."""
-        cases = list(
-            await self.session.scalars(
-                select(Case).where(Case.tenant_id == scope.tenant_id, Case.receipt_no.in_(receipt_nos))
-            )
-        )
-        applicants = list(
-            await self.session.scalars(select(Applicant).where(Applicant.id.in_({c.applicant_id for c in cases})))
-        )
+        cases = list(await self.session.scalars(_BY_RECEIPTS, {"tenant_id": scope.tenant_id,
+                                                               "receipts": list(receipt_nos)}))  # fmt: skip
+        ids = list({c.applicant_id for c in cases})
+        applicants = list(await self.session.scalars(_APPLICANTS_BY_ID, {"ids": ids})) if ids else []
         return HeldRecords(applicants, cases, [], [], await self._decisions([c.id for c in cases]))
 
 

@@ -43,7 +43,7 @@ DATASETS: Final = MappingProxyType({
     for dataset in (
         _dataset("employment/unemployment_registration", "失业登记核验",
                  ("dibao_eligibility", "tekun_eligibility", "court_enforcement", "employment_service"),
-                 {"registered": "是否登记失业", "since": "登记失业日期", "unit": "登记地"}),
+                 {"registered": "是否登记失业", "since": "登记失业日期", "unit": "登记地（统计用区划代码）"}),
         _dataset("employment/difficulty_recognition", "就业困难人员认定核验",
                  ("dibao_eligibility", "tekun_eligibility", "employment_service"),
                  {"recognised": "是否认定为就业困难人员", "category": "认定类别", "valid_until": "认定有效期至"}),

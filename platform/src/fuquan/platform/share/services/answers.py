@@ -57,7 +57,6 @@ class Known:
     evidence: list[CaseEvidence]
     decisions: dict[int, str]
     tz: str
-    unit_names: dict[str, str]
 
     def issued_on(self, case: Case) -> date | None:
         return None if case.issued_at is None else local_date(case.issued_at, self.tz)
@@ -92,8 +91,7 @@ def _iso(day: date | str | None) -> str | None:
 def _unemployment(known: Known, on: date) -> dict[str, Any]:
     record = _in_force(known.records, "unemployment_registration", on)
     if record is not None:
-        return {"registered": True, "since": record.since.isoformat(),
-                "unit": known.unit_names.get(record.unit_code, record.unit_code)}  # fmt: skip
+        return {"registered": True, "since": record.since.isoformat(), "unit": record.unit_code}
     kept = _kept(known, "unemployment_registration", on)
     if kept is not None and kept.status == "satisfied":
         return {"registered": True, "since": _iso(kept.facts.get("since")), "unit": None}
@@ -158,7 +156,7 @@ def _inside(code: str, regions: tuple[str, ...] | None) -> bool:
     return regions is None or any(code.startswith(region) for region in regions)
 
 
-def known_about(held: HeldRecords, subject: Subject, access: Access, tz: str, unit_names: dict[str, str]) -> Known:
+def known_about(held: HeldRecords, subject: Subject, access: Access, tz: str) -> Known:
     """The part of ``held`` about ``subject`` recorded inside the grant's region."""
     regions = access.regions
     if subject.receipt_no is not None:
@@ -175,7 +173,7 @@ def known_about(held: HeldRecords, subject: Subject, access: Access, tz: str, un
     return Known(
         applicant=applicant, cases=cases, records=records,
         evidence=[e for e in held.evidence if e.case_id in case_ids],
-        decisions={k: v for k, v in held.decisions.items() if k in case_ids}, tz=tz, unit_names=unit_names,
+        decisions={k: v for k, v in held.decisions.items() if k in case_ids}, tz=tz,
     )  # fmt: skip
 
 

@@ -20,7 +20,6 @@ from fuquan.platform.share.services.answers import KEPT_ANSWERS, Subject, answer
 from fuquan.platform.share.services.calls import Caller, CallRecord
 from fuquan.platform.share.services.directory import ShareDirectory
 from fuquan.platform.share.services.grants import Access, access
-from fuquan.tenants.repositories import UnitRepository
 
 _Query = TypeVar("_Query", VerifyQuery, BatchQuery)
 ANSWERED_FROM = "依据本平台办结记录及留存的人社业务系统核验结果作答"
@@ -106,12 +105,8 @@ async def verify(
     )  # fmt: skip
     held = await _held(session, caller, dataset, subjects)
     record.subjects += [a.id_index for a in held.applicants if a.id_index not in record.subjects]
-    names: dict[str, str] = {}
-    if "unit" in allowed.fields:
-        codes = sorted({r.unit_code for r in held.records})
-        names = await UnitRepository(session).names(caller.scope, codes)
     tz = caller.scope.timezone
-    answers = [answer(s, known_about(held, s, allowed, tz, names), allowed, cipher) for s in subjects]
+    answers = [answer(s, known_about(held, s, allowed, tz), allowed, cipher) for s in subjects]
     if batch:
         return {"count": len(answers), "results": answers}, ANSWERED_FROM
     return answers[0], ANSWERED_FROM
