@@ -20,6 +20,9 @@ TOURS: dict[str, list[tuple[str, str]]] = {
         ("/authority/grants/new", "grant-new"),
         ("/authority/grants", "grants"),
         ("first:main a[href^='/authority/grants/']:not([href$='/new'])", "grant"),
+        ("/share", "share-apps"),
+        ("first:main a[href^='/share/apps/']", "share-app"),
+        ("/share/new", "share-new"),
     ],
     "nx_supervisor": [("/supervision", "supervision")],
 }

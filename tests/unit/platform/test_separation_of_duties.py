@@ -44,6 +44,8 @@ def test_the_three_admins_hold_disjoint_permissions() -> None:
     assert audit == {"audit.read"}
     assert "staff.manage" in security and not security & {"grants.manage", "catalog.manage", "audit.read"}
     assert not system & {"staff.manage", "audit.read"}
+    assert "share.manage" in system and not (security | audit) & {"share.manage"}  # 共享应用: a system duty
+    assert {role for role in ROLE_NAMES if "share.manage" in PERMISSIONS[role]} == {"tenant_admin"}
     assert not any("audit.read" in PERMISSIONS[role] for role in ROLE_NAMES if role != "auditor")
 
 

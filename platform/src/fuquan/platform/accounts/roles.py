@@ -36,8 +36,10 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "supervisor": frozenset(_FRONT_DESK | {"grants.read", "supervision.read"}),
     # 单位管理员 also manages its subtree's front-line staff (``ASSIGNABLE``), never an admin account
     "unit_admin": frozenset(_FRONT_DESK | {"grants.read", "grants.manage", "supervision.read", "staff.manage"}),
+    # 系统管理员 also registers the partner departments' applications of the data-sharing API (共享应用)
     "tenant_admin": frozenset(
-        _FRONT_DESK | {"grants.read", "grants.manage", "catalog.manage", "calendar.manage", "supervision.read"}
+        _FRONT_DESK
+        | {"grants.read", "grants.manage", "catalog.manage", "calendar.manage", "supervision.read", "share.manage"}
     ),
     "security_admin": frozenset({"units.read", "staff.manage"}),
     "auditor": frozenset({"audit.read"}),
@@ -59,6 +61,7 @@ PERMISSION_NAMES: Final = {
     "cases.handle": "办理办件",
     "applicants.reveal": "查看申请人完整身份信息",
     "calendar.manage": "维护工作日历",
+    "share.manage": "管理数据共享应用（密钥与授权）",
 }
 
 

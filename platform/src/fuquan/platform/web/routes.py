@@ -9,6 +9,7 @@ from fuquan.platform.web.controllers import WebController
 from fuquan.platform.web.desk.controllers import DeskController
 from fuquan.platform.web.intake.controllers import IntakeController
 from fuquan.platform.web.public.controllers import ProgressPagesController
+from fuquan.platform.web.share.controllers import SharePagesController
 from fuquan.platform.web.staff.controllers import StaffPagesController
 from fuquan.platform.web.supervision.controllers import SupervisionPagesController
 
@@ -20,6 +21,7 @@ PAGE_CONTROLLERS = [
     AuthorityPagesController,
     SupervisionPagesController,
     StaffPagesController,
+    SharePagesController,
     AuditPagesController,
     ProgressPagesController,
 ]

@@ -1,4 +1,5 @@
-"""What the citizens' pages show: a case's progress by 受理编号 and 查询码, and one rating (好差评).
+"""What the citizens' pages show: a case's progress by 受理编号 and 查询码, who has used the applicant's data
+(谁查询过我的信息, ``share.services.uses``), and one rating (好差评).
 
 The rules (which receipt/code pair opens which case, when and how often a case may be rated, the
 follow-up a poor rating triggers, the audit record) are the public API's, in ``cases/public.py``.
@@ -23,6 +24,7 @@ from fuquan.platform.cases.state_machine import Action, Status
 from fuquan.platform.catalog import services as catalog_services
 from fuquan.platform.core.errors import BadRequest, NotFound
 from fuquan.platform.core.timeutil import local_date
+from fuquan.platform.share.services import uses
 
 WRONG_PAIR: Final = "回执编号或查询码不正确"  # the same words whether the receipt exists or not (no enumeration)
 MAX_FIELD = 64  # longer than any receipt number or query code: anything longer is not one
@@ -115,6 +117,7 @@ class ProgressView:
     steps: list[Step]
     rated: bool
     may_rate: bool
+    data_uses: list[uses.DataUse]  # 谁查询过我的信息: partners' answered calls about the applicant (12 months)
 
     @property
     def deadline_text(self) -> str:
@@ -147,5 +150,5 @@ async def progress_view(session: AsyncSession, receipt_no: str, code: str) -> Pr
         status_name=facts.status_name, explanation=EXPLANATIONS.get(status, ""), unit=facts.unit,
         applicant=facts.applicant, deadline=facts.deadline, paused=status in PAUSED, ended=status in ENDED_UNISSUED,
         steps=public_steps(await case_events(session, case.id), tz), rated=facts.rated,
-        may_rate=status in RATABLE and not facts.rated,
+        may_rate=status in RATABLE and not facts.rated, data_uses=await uses.data_uses(session, receipt_no, code),
     )  # fmt: skip
