@@ -48,7 +48,7 @@ from helpers import grant_unit, login, open_case
 CONTRACT_BACKENDS = BACKENDS if os.environ.get("FUQUAN_CONTRACT_EXAMPLES") else ["sqlite"]
 # The other backends (PostgreSQL in CI) take every operation in one sweep over one app, a few examples each.
 SWEPT_BACKENDS = [backend for backend in BACKENDS if backend not in CONTRACT_BACKENDS]
-SWEEP_EXAMPLES = 5
+SWEEP_EXAMPLES = 4
 
 # the app's background work (another thread) draws on `random` while Hypothesis generates: harmless here
 pytestmark = pytest.mark.filterwarnings("ignore:Do not use the `random` module inside strategies")

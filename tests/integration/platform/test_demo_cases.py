@@ -28,7 +28,7 @@ from helpers import AUDIT_KEYS, NINGXIA, login
 
 pytestmark = pytest.mark.anyio
 
-COUNT = 120
+COUNT = 80
 TZ = "Asia/Shanghai"
 
 

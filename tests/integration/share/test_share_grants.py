@@ -213,7 +213,7 @@ def _call(draw: st.DrawFn) -> tuple[list[services.GrantDraft], str, str, list[st
     return grants, dataset, draw(st.sampled_from(purposes)), draw(st.lists(st.sampled_from(fields), max_size=2))
 
 
-@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(call=_call(), number=st.sampled_from(sorted(_RESIDENTS)))
 def test_no_answer_discloses_a_field_a_region_or_a_dataset_not_granted(
     database_url: str, call: tuple[list[services.GrantDraft], str, str, list[str]], number: str

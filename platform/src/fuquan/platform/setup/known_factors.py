@@ -26,7 +26,7 @@ from fuquan.platform.core.crypto import sm3_hex
 from fuquan.platform.core.keys.services import KeyRing
 from fuquan.platform.core.timeutil import utcnow
 
-KNOWN_RECOVERY_CODES = 200  # per admin of a test or benchmark database: the contract sweeps log admins in ~100 times a minute
+KNOWN_RECOVERY_CODES = 200  # per admin of a test or benchmark database (the contract sweeps log them in often)
 
 
 def known_recovery_code(username: str, index: int) -> str:
