@@ -144,7 +144,6 @@ async def admit(session: AsyncSession, directory: ShareDirectory, call: Inbound,
     key = found["key"]
     if not _client_allowed(key.app, call.client):
         raise Refused("client_not_allowed", ResultCode.FORBIDDEN, f"调用地址 {call.client} 不在本应用登记的地址范围内")
-    record.purpose, record.reference = "", ""
     purpose, reference = _purpose(verified.purpose)
     record.purpose, record.reference = purpose, reference
     return Caller(key.app, key.scope, verified.app_key, purpose, reference, verified.user_id, verified.request_id)
