@@ -258,3 +258,56 @@ async def use_nonce(maker: async_sessionmaker[AsyncSession], key_id: str, nonce:
             return await share_services.use_nonce(session, key_id, nonce)
     finally:
         said.var.reset(said)
+
+
+# --- the data-sharing API (issue 15): a partner's signed call, and a resident Fuquan holds a record of -------------
+
+SHARE_PURPOSE = "dibao_eligibility:MZ2026-0153"
+
+
+def signed(key: tuple[str, str], path: str, body: Any = None, *, method: str = "POST",
+                purpose: str = SHARE_PURPOSE, raw: bytes | None = None, **changes: Any) -> dict[str, Any]:  # fmt: skip
+    """A request's keyword arguments as a partner sends it: the body's exact bytes and the headers signing them
+    (``timestamp``, ``nonce`` and extra ``headers`` may be given to make a faulty call)."""
+    import json
+    import time
+
+    from fuquan.integrations.gateway.protocol import new_nonce, sign
+
+    payload = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
+    key_id, secret = key
+    timestamp = changes.pop("timestamp", int(time.time()))
+    nonce = changes.pop("nonce", new_nonce())
+    headers = sign(secret, method, path, payload, app_key=key_id, timestamp=timestamp, nonce=nonce,
+                   request_id=f"req-{nonce}", purpose=purpose, user_id="mz_zhang").as_dict()  # fmt: skip
+    headers.update(changes.pop("headers", {}))
+    return {"content": payload, "headers": {"Content-Type": "application/json", **headers}}
+
+
+async def in_session(database_url: str, work: Any) -> Any:
+    """``work(session)`` in a transaction of its own on the test's database (committed)."""
+    from fuquan.platform.core.db import create_engine, session_factory, session_scope
+
+    engine = create_engine(database_url)
+    try:
+        async with session_scope(session_factory(engine)) as session:
+            return await work(session)
+    finally:
+        await engine.dispose()
+
+
+async def issued_unemployment_case(client: Any, database_url: str, id_number: str) -> dict[str, Any]:
+    """失业登记 (HRSS-02) decided and issued at 长胜街道 for the resident: Fuquan's own record of the registration."""
+    from fuquan.platform.accounts.services import add_staff
+
+    town = "640202001"
+    await grant_unit(client, "HRSS-02", town, "accept", "decide")
+
+    async def staff(session: AsyncSession) -> None:
+        await add_staff(session, username="cs_onestop", tenant_code="64", unit_code=town,
+                        roles=["window_clerk", "approver"], password="one-stop-password")  # fmt: skip
+
+    await in_session(database_url, staff)
+    desk = await login(client, "cs_onestop", "one-stop-password")
+    case = await open_case(client, desk, "HRSS-02", town, id_number, "王五")
+    return await step(client, desk, case, "submit", "accept", "assign", "approve", "issue")

@@ -18,18 +18,15 @@ from click.testing import CliRunner
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fuquan.integrations.gateway.protocol import new_nonce, sign
-from fuquan.platform.accounts.services import add_staff
 from fuquan.platform.cli.main import cli
 from fuquan.platform.core.config import Settings
-from fuquan.platform.core.db import create_engine, session_factory, session_scope
 from fuquan.platform.core.personal import id_check_char
 from fuquan.platform.core.timeutil import local_date, utcnow
 from fuquan.platform.setup.benchkit import bench_key_ring
 from fuquan.platform.share import services
 from fuquan.platform.share.models import ShareCall
 from fuquan.platform.share.services import feed
-from helpers import NINGXIA, TEST_MASTER_KEY, grant_unit, login, open_case, step
+from helpers import NINGXIA, TEST_MASTER_KEY, in_session, issued_unemployment_case, signed
 
 pytestmark = pytest.mark.anyio
 
@@ -37,17 +34,7 @@ TOWN = "640202001"
 RESIDENT = "64020219850101123" + id_check_char("64020219850101123")
 STRANGER = "64020219900202456" + id_check_char("64020219900202456")
 UNEMPLOYMENT = "/api/share/v1/employment/unemployment_registration"
-PURPOSE = "dibao_eligibility:MZ2026-0153"
 BASIS = "石嘴山市民政局—人社局数据共享协议（2026）第 3 号"
-
-
-async def _in_session(database_url: str, work: Any) -> Any:
-    engine = create_engine(database_url)
-    try:
-        async with session_scope(session_factory(engine)) as session:
-            return await work(session)
-    finally:
-        await engine.dispose()
 
 
 async def _partner(
@@ -64,38 +51,11 @@ async def _partner(
         await services.grant(session, NINGXIA, app.code, grant)
         return issued.key_id, issued.secret
 
-    return await _in_session(database_url, work)
-
-
-def _signed(key: tuple[str, str], path: str, body: Any = None, *, method: str = "POST", purpose: str = PURPOSE,
-            raw: bytes | None = None, **changes: Any) -> dict[str, Any]:  # fmt: skip
-    """The request's keyword arguments: the body's exact bytes and the headers signing them."""
-    payload = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
-    key_id, secret = key
-    timestamp = changes.pop("timestamp", int(time.time()))
-    nonce = changes.pop("nonce", new_nonce())
-    headers = sign(secret, method, path, payload, app_key=key_id, timestamp=timestamp, nonce=nonce,
-                   request_id=f"req-{nonce}", purpose=purpose, user_id="mz_zhang").as_dict()  # fmt: skip
-    headers.update(changes.pop("headers", {}))
-    return {"content": payload, "headers": {"Content-Type": "application/json", **headers}}
-
-
-async def _registered_unemployed(client: Any, database_url: str, id_number: str = RESIDENT) -> dict[str, Any]:
-    """失业登记 (HRSS-02) decided and issued at the township: Fuquan's own record of it."""
-    await grant_unit(client, "HRSS-02", TOWN, "accept", "decide")
-
-    async def staff(session: AsyncSession) -> None:
-        await add_staff(session, username="cs_onestop", tenant_code="64", unit_code=TOWN,
-                        roles=["window_clerk", "approver"], password="one-stop-password")  # fmt: skip
-
-    await _in_session(database_url, staff)
-    desk = await login(client, "cs_onestop", "one-stop-password")
-    case = await open_case(client, desk, "HRSS-02", TOWN, id_number, "王五")
-    return await step(client, desk, case, "submit", "accept", "assign", "approve", "issue")
+    return await in_session(database_url, work)
 
 
 async def _log(database_url: str) -> list[ShareCall]:
-    return await _in_session(database_url, lambda s: _all(s, select(ShareCall).order_by(ShareCall.id)))
+    return await in_session(database_url, lambda s: _all(s, select(ShareCall).order_by(ShareCall.id)))
 
 
 async def _all(session: AsyncSession, statement: Any) -> list[Any]:
@@ -105,9 +65,9 @@ async def _all(session: AsyncSession, statement: Any) -> list[Any]:
 async def test_a_signed_verification_answers_the_question_asked_with_the_granted_fields_only(
     client: Any, database_url: str
 ) -> None:
-    await _registered_unemployed(client, database_url)
+    await issued_unemployment_case(client, database_url, RESIDENT)
     key = await _partner(database_url)
-    answer = await client.post(UNEMPLOYMENT, **_signed(key, UNEMPLOYMENT, {"id_number": RESIDENT}))
+    answer = await client.post(UNEMPLOYMENT, **signed(key, UNEMPLOYMENT, {"id_number": RESIDENT}))
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body["code"] == "00" and body["msg"]
@@ -116,12 +76,12 @@ async def test_a_signed_verification_answers_the_question_asked_with_the_granted
     assert data["on_record"] is True and "unit" not in data
     assert data["id_number"] == "6402**********" + RESIDENT[-4:] and data["name"] == "王*"
     assert answer.headers["x-request-id"].startswith("req-")
-    stranger = (await client.post(UNEMPLOYMENT, **_signed(key, UNEMPLOYMENT, {"id_number": STRANGER}))).json()
+    stranger = (await client.post(UNEMPLOYMENT, **signed(key, UNEMPLOYMENT, {"id_number": STRANGER}))).json()
     assert stranger["code"] == "00"
     assert stranger["data"] | {"id_number": ""} == {"id_number": "", "name": None, "on": stranger["data"]["on"],
                                                     "on_record": False, "registered": False, "since": None}  # fmt: skip
     before = date.today() - timedelta(days=3)
-    earlier = await client.post(UNEMPLOYMENT, **_signed(key, UNEMPLOYMENT, {"id_number": RESIDENT, "on": str(before)}))
+    earlier = await client.post(UNEMPLOYMENT, **signed(key, UNEMPLOYMENT, {"id_number": RESIDENT, "on": str(before)}))
     assert earlier.json()["data"]["registered"] is False  # registered today, not three days ago
     calls = await _log(database_url)
     assert [(c.code, c.reason, c.purpose, c.reference, c.subjects) for c in calls] == [
@@ -132,23 +92,23 @@ async def test_a_signed_verification_answers_the_question_asked_with_the_granted
         calls = await session.execute(text("SELECT * FROM share_call"))
         return repr(rows.all()) + repr(calls.all())
 
-    assert RESIDENT not in await _in_session(database_url, stored)  # blind indexes only
+    assert RESIDENT not in await in_session(database_url, stored)  # blind indexes only
 
 
 async def test_a_batch_answers_each_subject_in_order_and_refuses_more_than_a_hundred(
     client: Any, database_url: str
 ) -> None:
-    await _registered_unemployed(client, database_url)
+    await issued_unemployment_case(client, database_url, RESIDENT)
     key = await _partner(database_url)
     path = f"{UNEMPLOYMENT}/batch"
     subjects = [{"id_number": STRANGER}, {"id_number": RESIDENT}]
-    answer = (await client.post(path, **_signed(key, path, {"subjects": subjects, "fields": ["registered"]}))).json()
+    answer = (await client.post(path, **signed(key, path, {"subjects": subjects, "fields": ["registered"]}))).json()
     assert answer["code"] == "00" and answer["data"]["count"] == 2
     assert [r["registered"] for r in answer["data"]["results"]] == [False, True]
     assert all(set(r) == {"id_number", "name", "on", "on_record", "registered"} for r in answer["data"]["results"])
-    too_many = await client.post(path, **_signed(key, path, {"subjects": [{"id_number": STRANGER}] * 101}))
+    too_many = await client.post(path, **signed(key, path, {"subjects": [{"id_number": STRANGER}] * 101}))
     assert too_many.status_code == 400 and too_many.json()["code"] == "20" and "100" in too_many.json()["msg"]
-    bad = await client.post(path, **_signed(key, path, {"subjects": [{"id_number": STRANGER}, {"id_number": "1"}]}))
+    bad = await client.post(path, **signed(key, path, {"subjects": [{"id_number": STRANGER}, {"id_number": "1"}]}))
     assert bad.status_code == 400 and "第 2 个对象" in bad.json()["msg"]
 
 
@@ -157,48 +117,60 @@ async def test_every_refusal_names_its_fault_and_answers_nothing(client: Any, da
     key_id, secret = key
     other = await _partner(database_url, "far-away", allowed=("10.20.0.0/16",))
     body = {"id_number": RESIDENT}
-    used = _signed(key, UNEMPLOYMENT, body)
+    used = signed(key, UNEMPLOYMENT, body)
     assert (await client.post(UNEMPLOYMENT, **used)).status_code == 200
     now = int(time.time())
     cases: list[tuple[str, dict[str, Any], int, str, str]] = [
-        ("bad signature", _signed((key_id, secret + "x"), UNEMPLOYMENT, body), 401, "30", "签名无效"),
-        ("unknown key", _signed(("fq64-0000000000000000", secret), UNEMPLOYMENT, body), 401, "30", "X-App-Key"),
-        ("stale timestamp", _signed(key, UNEMPLOYMENT, body, timestamp=now - 400), 401, "30", "时间戳"),
-        ("future timestamp", _signed(key, UNEMPLOYMENT, body, timestamp=now + 400), 401, "30", "时间戳"),
+        ("bad signature", signed((key_id, secret + "x"), UNEMPLOYMENT, body), 401, "30", "签名无效"),
+        ("unknown key", signed(("fq64-0000000000000000", secret), UNEMPLOYMENT, body), 401, "30", "X-App-Key"),
+        ("stale timestamp", signed(key, UNEMPLOYMENT, body, timestamp=now - 400), 401, "30", "时间戳"),
+        ("future timestamp", signed(key, UNEMPLOYMENT, body, timestamp=now + 400), 401, "30", "时间戳"),
         ("replayed nonce", used, 401, "30", "nonce"),
         (
             "body changed after signing",
-            {**_signed(key, UNEMPLOYMENT, body), "content": b'{"id_number":"x"}'},
+            {**signed(key, UNEMPLOYMENT, body), "content": b'{"id_number":"x"}'},
             401,
             "30",
             "签名无效",
         ),
-        ("missing signature", _signed(key, UNEMPLOYMENT, body, headers={"X-Signature": ""}), 401, "30", "X-Signature"),
-        ("no purpose", _signed(key, UNEMPLOYMENT, body, purpose=" "), 400, "20", "X-Purpose"),
-        ("unknown purpose", _signed(key, UNEMPLOYMENT, body, purpose="curiosity:A1"), 400, "20", "用途"),
-        ("no file number", _signed(key, UNEMPLOYMENT, body, purpose="dibao_eligibility"), 400, "20", "编号"),
+        (
+            "missing signature",
+            signed(key, UNEMPLOYMENT, body, headers={"X-Signature": ""}),
+            401,
+            "30",
+            "X-Signature",
+        ),
+        ("no purpose", signed(key, UNEMPLOYMENT, body, purpose=" "), 400, "20", "X-Purpose"),
+        ("unknown purpose", signed(key, UNEMPLOYMENT, body, purpose="curiosity:A1"), 400, "20", "用途"),
+        ("no file number", signed(key, UNEMPLOYMENT, body, purpose="dibao_eligibility"), 400, "20", "编号"),
         (
             "purpose not granted",
-            _signed(key, UNEMPLOYMENT, body, purpose="court_enforcement:Z1"),
+            signed(key, UNEMPLOYMENT, body, purpose="court_enforcement:Z1"),
             403,
             "31",
             "court_enforcement",
         ),
-        ("field not granted", _signed(key, UNEMPLOYMENT, {**body, "fields": ["id_number"]}), 403, "31", "身份证号码"),
+        (
+            "field not granted",
+            signed(key, UNEMPLOYMENT, {**body, "fields": ["id_number"]}),
+            403,
+            "31",
+            "身份证号码",
+        ),
         (
             "dataset not granted",
-            _signed(key, "/api/share/v1/cards/social_security_card", body),
+            signed(key, "/api/share/v1/cards/social_security_card", body),
             403,
             "31",
             "社会保障卡",
         ),
-        ("unknown dataset", _signed(key, "/api/share/v1/employment/wages", body), 404, "10", "employment/wages"),
-        ("malformed body", _signed(key, UNEMPLOYMENT, raw=b'{"id_number": '), 400, "20", "JSON"),
-        ("unknown field in body", _signed(key, UNEMPLOYMENT, {**body, "name": "王五"}), 400, "20", "name"),
-        ("invalid ID number", _signed(key, UNEMPLOYMENT, {"id_number": RESIDENT[:-1] + "0"}), 400, "20", "校验位"),
-        ("future date", _signed(key, UNEMPLOYMENT, {**body, "on": "2999-01-01"}), 400, "20", "晚于今天"),
-        ("calling address not registered", _signed(other, UNEMPLOYMENT, body), 403, "31", "调用地址"),
-        ("body too large", _signed(key, UNEMPLOYMENT, raw=b" " * (65 * 1024)), 413, "20", "64 KB"),
+        ("unknown dataset", signed(key, "/api/share/v1/employment/wages", body), 404, "10", "employment/wages"),
+        ("malformed body", signed(key, UNEMPLOYMENT, raw=b'{"id_number": '), 400, "20", "JSON"),
+        ("unknown field in body", signed(key, UNEMPLOYMENT, {**body, "name": "王五"}), 400, "20", "name"),
+        ("invalid ID number", signed(key, UNEMPLOYMENT, {"id_number": RESIDENT[:-1] + "0"}), 400, "20", "校验位"),
+        ("future date", signed(key, UNEMPLOYMENT, {**body, "on": "2999-01-01"}), 400, "20", "晚于今天"),
+        ("calling address not registered", signed(other, UNEMPLOYMENT, body), 403, "31", "调用地址"),
+        ("body too large", signed(key, UNEMPLOYMENT, raw=b" " * (65 * 1024)), 413, "20", "64 KB"),
     ]
     paths = {"dataset not granted": "/api/share/v1/cards/social_security_card",
              "unknown dataset": "/api/share/v1/employment/wages"}  # fmt: skip
@@ -222,10 +194,10 @@ async def test_suspended_expired_and_rotated_keys(client: Any, database_url: str
         async def inner(session: AsyncSession) -> Any:
             return await work(session)
 
-        return await _in_session(database_url, inner)
+        return await in_session(database_url, inner)
 
     async def status(with_key: tuple[str, str]) -> str:
-        return str((await client.post(UNEMPLOYMENT, **_signed(with_key, UNEMPLOYMENT, body))).json()["code"])
+        return str((await client.post(UNEMPLOYMENT, **signed(with_key, UNEMPLOYMENT, body))).json()["code"])
 
     new = await act(lambda s: services.rotate_key(s, bench_key_ring(), NINGXIA, "dwk-civil-affairs"))
     assert [await status(key), await status((new.key_id, new.secret))] == ["00", "00"]  # the overlap
@@ -240,10 +212,10 @@ async def test_suspended_expired_and_rotated_keys(client: Any, database_url: str
 
 
 async def test_a_region_grant_answers_residents_recorded_elsewhere_as_unknown(client: Any, database_url: str) -> None:
-    await _registered_unemployed(client, database_url)
+    await issued_unemployment_case(client, database_url, RESIDENT)
     elsewhere = await _partner(database_url, "hn-civil-affairs", region="640205")
-    resident = (await client.post(UNEMPLOYMENT, **_signed(elsewhere, UNEMPLOYMENT, {"id_number": RESIDENT}))).json()
-    stranger = (await client.post(UNEMPLOYMENT, **_signed(elsewhere, UNEMPLOYMENT, {"id_number": STRANGER}))).json()
+    resident = (await client.post(UNEMPLOYMENT, **signed(elsewhere, UNEMPLOYMENT, {"id_number": RESIDENT}))).json()
+    stranger = (await client.post(UNEMPLOYMENT, **signed(elsewhere, UNEMPLOYMENT, {"id_number": STRANGER}))).json()
     assert resident["data"].pop("id_number") != stranger["data"].pop("id_number")
     assert resident == stranger  # nothing tells a resident recorded in 640202 from a person never seen
 
@@ -258,7 +230,7 @@ async def test_the_daily_quota_and_the_minute_limit_answer_429_with_retry_after(
     key = await _partner(database_url)
     limited = msgspec.structs.replace(settings, share_calls_per_day=2, share_calls_per_minute=3)
     async with AsyncTestClient(app=create_app(limited)) as client:
-        answers = [await client.post(UNEMPLOYMENT, **_signed(key, UNEMPLOYMENT, {"id_number": STRANGER}))
+        answers = [await client.post(UNEMPLOYMENT, **signed(key, UNEMPLOYMENT, {"id_number": STRANGER}))
                    for _ in range(4)]  # fmt: skip
     assert [a.status_code for a in answers] == [200, 200, 429, 429]
     day, minute = answers[2], answers[3]
@@ -271,7 +243,7 @@ async def test_the_case_feed_is_cursor_paged_replayable_and_granted_like_a_datas
     client: Any, database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setattr(feed, "SETTLE", timedelta(seconds=-5))  # times are whole seconds: take this second in
-    case = await _registered_unemployed(client, database_url)
+    case = await issued_unemployment_case(client, database_url, RESIDENT)
 
     async def supervision(session: AsyncSession) -> tuple[str, str]:
         draft = services.AppDraft("nx-supervision", "电子监察系统", "宁夏回族自治区政务服务管理局", "监察处 0951-1")
@@ -281,12 +253,12 @@ async def test_the_case_feed_is_cursor_paged_replayable_and_granted_like_a_datas
             "cases/feed", ("supervision",), fields, BASIS, date.today() - timedelta(days=1)))  # fmt: skip
         return issued.key_id, issued.secret
 
-    key = await _in_session(database_url, supervision)
+    key = await in_session(database_url, supervision)
     purpose = "supervision:DZJC-2026-12"
 
     async def page(cursor: str, limit: int) -> dict[str, Any]:
         path = f"/api/share/v1/feeds/cases?cursor={cursor}&limit={limit}"
-        answer = await client.get(path, headers=_signed(key, path, method="GET", purpose=purpose)["headers"])
+        answer = await client.get(path, headers=signed(key, path, method="GET", purpose=purpose)["headers"])
         assert answer.status_code == 200, answer.text
         return dict(answer.json()["data"])
 
@@ -302,11 +274,11 @@ async def test_the_case_feed_is_cursor_paged_replayable_and_granted_like_a_datas
                for e in events)  # fmt: skip
     assert (await page("", 3))["events"] == first["events"]  # replayable
     tampered_path = "/api/share/v1/feeds/cases?cursor=0&limit=500"
-    signed_for_other = _signed(key, "/api/share/v1/feeds/cases?cursor=0&limit=3", method="GET", purpose=purpose)
+    signed_for_other = signed(key, "/api/share/v1/feeds/cases?cursor=0&limit=3", method="GET", purpose=purpose)
     tampered = await client.get(tampered_path, headers=signed_for_other["headers"])
     assert tampered.status_code == 401  # the query string is signed too
     bad = "/api/share/v1/feeds/cases?cursor=abc"
-    signed_bad = _signed(key, bad, method="GET", purpose=purpose)["headers"]
+    signed_bad = signed(key, bad, method="GET", purpose=purpose)["headers"]
     assert (await client.get(bad, headers=signed_bad)).json()["code"] == "20"
     # the operator's view of the same feed: fuquan share feed (a command runs its own event loop: in a thread)
     env = {"FUQUAN_DATABASE_URL": database_url, "FUQUAN_DATA_DIR": str(tmp_path), "FUQUAN_MASTER_KEY": TEST_MASTER_KEY}
@@ -317,11 +289,11 @@ async def test_the_case_feed_is_cursor_paged_replayable_and_granted_like_a_datas
 
 
 async def test_the_resident_sees_who_used_their_data(client: Any, database_url: str) -> None:
-    case = await _registered_unemployed(client, database_url)
+    case = await issued_unemployment_case(client, database_url, RESIDENT)
     key = await _partner(database_url)
-    await client.post(UNEMPLOYMENT, **_signed(key, UNEMPLOYMENT, {"id_number": RESIDENT}))
-    await client.post(UNEMPLOYMENT, **_signed(key, UNEMPLOYMENT, {"id_number": STRANGER}))
-    refused = _signed(key, UNEMPLOYMENT, {"id_number": RESIDENT}, purpose="court_enforcement:X")
+    await client.post(UNEMPLOYMENT, **signed(key, UNEMPLOYMENT, {"id_number": RESIDENT}))
+    await client.post(UNEMPLOYMENT, **signed(key, UNEMPLOYMENT, {"id_number": STRANGER}))
+    refused = signed(key, UNEMPLOYMENT, {"id_number": RESIDENT}, purpose="court_enforcement:X")
     assert (await client.post(UNEMPLOYMENT, **refused)).status_code == 403
     path = f"/api/v1/public/cases/{case['receipt_no']}/data-uses"
     uses = await client.get(path, params={"code": case["query_code"]})
@@ -354,13 +326,13 @@ async def test_the_partners_document_describes_every_dataset_and_the_signature(c
 async def test_the_demo_partners_can_call_with_the_keys_the_demo_prints(client: Any, database_url: str) -> None:
     from fuquan.platform.setup.demo_partners import add_demo_partners
 
-    civil, watch = await _in_session(database_url, lambda s: add_demo_partners(s, bench_key_ring(), "64"))
+    civil, watch = await in_session(database_url, lambda s: add_demo_partners(s, bench_key_ring(), "64"))
     query = {"id_number": STRANGER, "fields": ["registered", "unit"]}
-    answer = await client.post(UNEMPLOYMENT, **_signed((civil.key_id, civil.secret), UNEMPLOYMENT, query))
+    answer = await client.post(UNEMPLOYMENT, **signed((civil.key_id, civil.secret), UNEMPLOYMENT, query))
     assert answer.json()["code"] == "00" and answer.json()["data"]["registered"] is False
     path = "/api/share/v1/feeds/cases"
-    signed = _signed((watch.key_id, watch.secret), path, method="GET", purpose="supervision:DZJC-1")
-    assert (await client.get(path, headers=signed["headers"])).json()["code"] == "00"
+    feed_call = signed((watch.key_id, watch.secret), path, method="GET", purpose="supervision:DZJC-1")
+    assert (await client.get(path, headers=feed_call["headers"])).json()["code"] == "00"
 
 
 async def test_the_openssl_and_curl_example_signs_calls_the_api_accepts(

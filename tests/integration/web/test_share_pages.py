@@ -7,27 +7,22 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fuquan.integrations.gateway.protocol import new_nonce, sign
-from fuquan.platform.accounts.services import add_staff
 from fuquan.platform.core.audit.models import AuditRecord
-from fuquan.platform.core.db import create_engine, session_factory, session_scope
 from fuquan.platform.core.personal import id_check_char
 from fuquan.platform.core.timeutil import local_date, utcnow
-from helpers import csrf_token, grant_unit, login, open_case, step, web_login, web_post
+from helpers import csrf_token, in_session, issued_unemployment_case, signed, web_login, web_post
 
 pytestmark = pytest.mark.anyio
 
 TOWN = "640202001"
 RESIDENT = "64020219850101123" + id_check_char("64020219850101123")
 UNEMPLOYMENT = "/api/share/v1/employment/unemployment_registration"
-PURPOSE = "dibao_eligibility:MZ2026-0153"
 BASIS = "石嘴山市民政局—人社局数据共享协议（2026）第 3 号"
 CODE = "dwk-civil-affairs"
 APP_PAGE = f"/share/apps/{CODE}"
@@ -69,16 +64,6 @@ def _grant(**changes: Any) -> dict[str, Any]:
     return {**form, **changes}
 
 
-def _signed(key: tuple[str, str], path: str, body: Any, *, purpose: str = PURPOSE) -> dict[str, Any]:
-    """The request's keyword arguments: the body's exact bytes and the headers signing them (as a partner sends)."""
-    payload = json.dumps(body).encode()
-    key_id, secret = key
-    nonce = new_nonce()
-    headers = sign(secret, "POST", path, payload, app_key=key_id, timestamp=int(time.time()), nonce=nonce,
-                   request_id=f"req-{nonce}", purpose=purpose, user_id="mz_zhang").as_dict()  # fmt: skip
-    return {"content": payload, "headers": {"Content-Type": "application/json", **headers}}
-
-
 async def _registered(web: Any) -> tuple[str, str]:
     """The civil-affairs application registered through the page as the province's system administrator."""
     await as_user(web, "nx_admin")
@@ -88,15 +73,6 @@ async def _registered(web: Any) -> tuple[str, str]:
 async def _granted(web: Any) -> None:
     added = await web_post(web, APP_PAGE, f"{APP_PAGE}/grants", _grant())
     assert added.status_code == 303 and added.headers["location"] == f"{APP_PAGE}?done=granted", added.text[:2000]
-
-
-async def _in_session(database_url: str, work: Any) -> Any:
-    engine = create_engine(database_url)
-    try:
-        async with session_scope(session_factory(engine)) as session:
-            return await work(session)
-    finally:
-        await engine.dispose()
 
 
 async def test_the_system_admin_registers_an_app_and_sees_its_secret_once(web: Any, database_url: str) -> None:
@@ -130,7 +106,7 @@ async def test_the_system_admin_registers_an_app_and_sees_its_secret_once(web: A
     async def records(session: AsyncSession) -> list[AuditRecord]:
         return list(await session.scalars(select(AuditRecord).where(AuditRecord.action == "share.app_registered")))
 
-    found = await _in_session(database_url, records)
+    found = await in_session(database_url, records)
     assert {(r.actor, r.outcome) for r in found} >= {("nx_admin", "success"), ("nx_admin", "rejected")}
     assert not any(secret in json.dumps(r.detail, ensure_ascii=False) for r in found)
 
@@ -152,7 +128,7 @@ async def test_keys_state_grants_and_calls_are_managed_on_the_apps_page(web: Any
     assert suspended.status_code == 303 and suspended.headers["location"] == f"{APP_PAGE}?done=suspended"
     page = (await web.get(suspended.headers["location"])).text
     assert "已暂停" in page and "恢复应用" in page
-    answer = await web.post(UNEMPLOYMENT, **_signed(key, UNEMPLOYMENT, {"id_number": RESIDENT}))
+    answer = await web.post(UNEMPLOYMENT, **signed(key, UNEMPLOYMENT, {"id_number": RESIDENT}))
     assert answer.status_code == 401  # a suspended application's keys do not sign
     resumed = await web_post(web, APP_PAGE, f"{APP_PAGE}/resume", {})
     assert resumed.status_code == 303 and "暂停应用" in (await web.get(APP_PAGE)).text
@@ -176,9 +152,9 @@ async def test_keys_state_grants_and_calls_are_managed_on_the_apps_page(web: Any
     assert "已授权" in page and "失业登记核验" in page and "最低生活保障审核确认" in page and "生效中" in page
     (grant_id,) = REVOKE.findall(page)
 
-    answer = await web.post(UNEMPLOYMENT, **_signed(key, UNEMPLOYMENT, {"id_number": RESIDENT}))
+    answer = await web.post(UNEMPLOYMENT, **signed(key, UNEMPLOYMENT, {"id_number": RESIDENT}))
     assert answer.status_code == 200 and answer.json()["code"] == "00", answer.text
-    other_purpose = _signed(key, UNEMPLOYMENT, {"id_number": RESIDENT}, purpose="court_enforcement:Z1")
+    other_purpose = signed(key, UNEMPLOYMENT, {"id_number": RESIDENT}, purpose="court_enforcement:Z1")
     refused = await web.post(UNEMPLOYMENT, **other_purpose)
     assert refused.status_code == 403
     page = (await web.get(APP_PAGE)).text
@@ -192,7 +168,7 @@ async def test_keys_state_grants_and_calls_are_managed_on_the_apps_page(web: Any
     assert revoked.status_code == 303 and revoked.headers["location"] == f"{APP_PAGE}?done=revoked"
     page = (await web.get(APP_PAGE)).text
     assert "已撤销" in page and not REVOKE.findall(page)
-    again = await web.post(UNEMPLOYMENT, **_signed(key, UNEMPLOYMENT, {"id_number": RESIDENT}))
+    again = await web.post(UNEMPLOYMENT, **signed(key, UNEMPLOYMENT, {"id_number": RESIDENT}))
     assert again.status_code == 403 and again.json()["code"] == "31"
     assert (await web_post(web, APP_PAGE, f"{APP_PAGE}/grants/999999/revoke", {"reason": "x"})).status_code == 404
 
@@ -215,20 +191,6 @@ async def test_only_the_system_admin_of_the_tenant_reaches_the_pages(web: Any) -
     assert (await web.get("/share/apps/" + "x" * 300)).status_code == 404
 
 
-async def _issued_case(client: Any, database_url: str) -> dict[str, Any]:
-    """失业登记 (HRSS-02) decided and issued at the township for the resident."""
-    await grant_unit(client, "HRSS-02", TOWN, "accept", "decide")
-
-    async def staff(session: AsyncSession) -> None:
-        await add_staff(session, username="cs_onestop", tenant_code="64", unit_code=TOWN,
-                        roles=["window_clerk", "approver"], password="one-stop-password")  # fmt: skip
-
-    await _in_session(database_url, staff)
-    desk = await login(client, "cs_onestop", "one-stop-password")
-    case = await open_case(client, desk, "HRSS-02", TOWN, RESIDENT, "王五")
-    return await step(client, desk, case, "submit", "accept", "assign", "approve", "issue")
-
-
 async def _progress(web: Any, case: dict[str, Any]) -> str:
     web.cookies.clear()
     token = await csrf_token(web, "/progress")
@@ -239,14 +201,14 @@ async def _progress(web: Any, case: dict[str, Any]) -> str:
 
 
 async def test_the_resident_sees_on_the_progress_page_who_used_their_data(web: Any, database_url: str) -> None:
-    case = await _issued_case(web, database_url)
+    case = await issued_unemployment_case(web, database_url, RESIDENT)
     page = await _progress(web, case)
     assert "谁查询过我的信息" in page and "近 12 个月没有部门查询过您的信息" in page
     key = await _registered(web)
     await _granted(web)
-    answer = await web.post(UNEMPLOYMENT, **_signed(key, UNEMPLOYMENT, {"id_number": RESIDENT}))
+    answer = await web.post(UNEMPLOYMENT, **signed(key, UNEMPLOYMENT, {"id_number": RESIDENT}))
     assert answer.json()["code"] == "00", answer.text
-    refused = _signed(key, UNEMPLOYMENT, {"id_number": RESIDENT}, purpose="court_enforcement:X")
+    refused = signed(key, UNEMPLOYMENT, {"id_number": RESIDENT}, purpose="court_enforcement:X")
     assert (await web.post(UNEMPLOYMENT, **refused)).status_code == 403  # refused: it used nothing
     page = await _progress(web, case)
     uses = page[page.index('id="uses-title"') : page.index('id="rate-title"')]
