@@ -21,8 +21,8 @@ from fuquan.platform.core.audit.models import AuditRecord
 from fuquan.platform.core.db import create_engine, session_factory
 from fuquan.platform.core.timeutil import utcnow
 from fuquan.platform.setup.benchkit import bench_key_ring
-from fuquan.platform.share import services
 from fuquan.platform.share.models import ShareKey
+from fuquan.platform.share.services.directory import ShareDirectory
 from helpers import TEST_MASTER_KEY
 
 ADD = ["share", "apps", "add", "--tenant", "64", "--code", "dwk-civil-affairs", "--name", "低保核对系统",
@@ -45,7 +45,7 @@ async def _secret(database_url: str, key_id: str) -> str | None:
     engine = create_engine(database_url)
     try:
         async with session_factory(engine)() as session:
-            found = await services.signing_key(session, bench_key_ring(), key_id)
+            found = await ShareDirectory(bench_key_ring(), session_factory(engine)).signing_key(session, key_id)
             return None if found is None else found.secret
     finally:
         await engine.dispose()

@@ -77,17 +77,6 @@ class ShareKeyRepository:
         )  # fmt: skip
         return int(getattr(result, "rowcount", 0) or 0)
 
-    async def with_app(self, key_id: str) -> tuple[ShareKey, ShareApp] | None:
-        """The key with this id and its application, in whichever tenant (the key id finds the tenant)."""
-        row = (
-            await self.session.execute(
-                select(ShareKey, ShareApp)
-                .join(ShareApp, ShareApp.id == ShareKey.app_id)
-                .where(ShareKey.key_id == key_id)
-            )
-        ).first()
-        return None if row is None else (row[0], row[1])
-
 
 class ShareGrantRepository:
     def __init__(self, session: AsyncSession) -> None:

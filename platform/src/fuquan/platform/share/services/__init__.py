@@ -12,7 +12,6 @@ from fuquan.platform.share.services.apps import (
     register,
     resume,
     rotate_key,
-    signing_key,
     suspend,
 )
 from fuquan.platform.share.services.grants import (
@@ -46,7 +45,6 @@ __all__ = [
     "resume",
     "revoke_grant",
     "rotate_key",
-    "signing_key",
     "suspend",
     "use_nonce",
 ]

@@ -30,8 +30,7 @@ from fuquan.platform.share.repositories import (
     ShareAppRepository,
     ShareKeyRepository,
 )
-from fuquan.tenants.repositories import TenantRepository
-from fuquan.tenants.scope import TenantScope, whole_tenant
+from fuquan.tenants.scope import TenantScope
 
 log = structlog.get_logger()
 
@@ -235,20 +234,3 @@ async def applications(session: AsyncSession, scope: TenantScope) -> list[AppSta
         )
         for app in apps
     ]
-
-
-async def signing_key(session: AsyncSession, keys: KeyRing, key_id: str) -> SigningKey | None:
-    """The secret of a key that may sign a call now: known, not expired, its application not suspended. None
-    otherwise — the caller answers every such case alike (no oracle of which keys exist)."""
-    found = await ShareKeyRepository(session).with_app(key_id.strip())
-    if found is None:
-        return None
-    key, app = found
-    if app.suspended_at is not None or not live(key, utcnow()):
-        return None
-    tenant = await TenantRepository(session).by_id(app.tenant_id)
-    assert tenant is not None  # an application always has its tenant (FK)
-    scope = whole_tenant(tenant)
-    cipher = await keys.cipher(scope, session)
-    secret = cipher.decrypt(key.secret_cipher, context=share_secret_context(tenant.code, key.key_id))
-    return SigningKey(app, scope, secret)

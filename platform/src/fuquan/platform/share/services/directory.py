@@ -53,7 +53,7 @@ class ShareDirectory:
         self.quota = DailyQuota()
 
     async def _load(self, session: AsyncSession, scope: TenantScope) -> ShareConfig:
-        cipher = await self._keys.cipher(scope)
+        cipher = await self._keys.cipher(scope, session)  # a command's key ring reads through this session
         apps = {app.id: app for app in await ShareAppRepository(session).all(scope)}
         config = ShareConfig(scope)
         for key in await ShareKeyRepository(session).of_apps(list(apps)):
@@ -71,7 +71,8 @@ class ShareDirectory:
         return self._tenants[tenant_code]
 
     async def signing_key(self, session: AsyncSession, key_id: str) -> SigningKey | None:
-        """As ``services.signing_key``: None for a key unknown, expired or of a suspended application."""
+        """The secret of a key that may sign a call now: known, not expired, its application not suspended. None
+        otherwise — the caller answers every such case alike (no oracle of which keys exist)."""
         tenant_code = tenant_code_of(key_id.strip())
         scope = None if tenant_code is None else await self._scope(session, tenant_code)
         if scope is None:
