@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 import structlog
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -27,6 +29,11 @@ from fuquan.platform.migrations.runner import upgrade
 from fuquan.platform.setup.benchkit import seed_database
 from fuquan.platform.setup.known_factors import KNOWN_CODES
 from helpers import TEST_AUDIT_KEY, TEST_MASTER_KEY
+
+# the suite shares two cores with PostgreSQL, servers and a browser: input generation that is slow there is the
+# machine's load, not a defect of the code under test (every property still runs all its examples)
+hypothesis_settings.register_profile("shared-machine", suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("shared-machine")
 
 PG_URL = os.environ.get("FUQUAN_TEST_DATABASE_URL") or None
 REDIS_URL = os.environ.get("FUQUAN_TEST_REDIS_URL") or None

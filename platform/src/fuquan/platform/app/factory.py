@@ -40,6 +40,7 @@ from fuquan.platform.app.background import audit_sealer, background_work, channe
 from fuquan.platform.app.headers import security_headers
 from fuquan.platform.app.health import HealthController
 from fuquan.platform.app.input_guard import input_guard
+from fuquan.platform.app.limits import limits
 from fuquan.platform.app.metrics import PROMETHEUS, MetricsController, register_policy_metrics
 from fuquan.platform.app.openapi import document_problems
 from fuquan.platform.app.problems import (
@@ -76,7 +77,7 @@ from fuquan.platform.share.controllers import (
     PublicDataUseController,
     ShareApiController,
     calling_key,
-    is_share_call,
+    counts_share_call,
     share_refusal,
 )
 from fuquan.platform.share.services.directory import ShareDirectory
@@ -124,14 +125,6 @@ def _login_attempt(method: str, path: str) -> bool:
 
 def _public_lookup(_method: str, path: str) -> bool:
     return path.startswith(PUBLIC_PAGES) or path.startswith(PUBLIC_CASES_PATH)
-
-
-async def _is_login(request: Request[Any, Any, Any]) -> bool:
-    return _login_attempt(request.method, request.url.path)
-
-
-async def _is_public_lookup(request: Request[Any, Any, Any]) -> bool:
-    return _public_lookup(request.method, request.url.path)
 
 
 def _http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
@@ -250,18 +243,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             enable_middleware_logging=settings.log_level.upper() == "DEBUG",
         )
     )
-    login_limit = RateLimitConfig(
-        rate_limit=("minute", settings.login_attempts_per_minute), check_throttle_handler=_is_login,
-        store="rate_limit_logins",
-    )  # fmt: skip
-    lookup_limit = RateLimitConfig(
-        rate_limit=("minute", settings.public_lookups_per_minute), check_throttle_handler=_is_public_lookup,
-        store="rate_limit_lookups",
-    )  # fmt: skip
-    share_limit = RateLimitConfig(
-        rate_limit=("minute", settings.share_calls_per_minute), check_throttle_handler=is_share_call,
-        identifier_for_request=calling_key, store="rate_limit_share",
-    )  # fmt: skip
+    per_minute = limits([
+        (_login_attempt, RateLimitConfig(("minute", settings.login_attempts_per_minute), store="rate_limit_logins")),
+        (_public_lookup, RateLimitConfig(("minute", settings.public_lookups_per_minute), store="rate_limit_lookups")),
+        (counts_share_call, RateLimitConfig(("minute", settings.share_calls_per_minute), store="rate_limit_share",
+                                            identifier_for_request=calling_key)),
+    ])  # fmt: skip
     openapi = OpenAPIConfig(
         title="Fuquan 赋权 API",
         version="1",
@@ -316,9 +303,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             request_id_middleware,
             input_guard,  # text the database cannot store is a 400 before anything reads it
             writing_requests,
-            login_limit.middleware,
-            lookup_limit.middleware,
-            share_limit.middleware,
+            per_minute,
             session_config(settings, secure=settings.secure_cookies).middleware,
             DefineMiddleware(
                 BearerTokenMiddleware,

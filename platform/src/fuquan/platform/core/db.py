@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import anyio
+import msgspec
 from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import JSON, BigInteger, Integer, MetaData, event
 from sqlalchemy.dialects.postgresql import JSONB
@@ -107,9 +108,17 @@ def _leave_writer_queue(connection: Connection) -> None:
         queue.release()
 
 
+def _json_text(value: Any) -> str:
+    return msgspec.json.encode(value).decode()
+
+
+# JSON columns through msgspec: a case's form and materials are decoded on every read of the case
+_JSON_CODEC: dict[str, Any] = {"json_serializer": _json_text, "json_deserializer": msgspec.json.decode}
+
+
 def create_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **_JSON_CODEC)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         event.listen(engine.sync_engine, "commit", _leave_writer_queue)
@@ -117,7 +126,7 @@ def create_engine(url: str) -> AsyncEngine:
         return engine
     # no ping before each checkout (a round trip per request): a connection the server dropped fails its
     # first statement, SQLAlchemy then discards the whole pool, and that one request answers 503
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800)
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800, **_JSON_CODEC)
 
 
 @asynccontextmanager

@@ -176,9 +176,8 @@ class PublicDataUseController(Controller):
         return [DataUseRead(**dataclasses.asdict(use)) for use in await uses.data_uses(db_session, receipt_no, code)]
 
 
-async def is_share_call(request: Request[Any, Any, Any]) -> bool:
+def counts_share_call(_method: str, path: str) -> bool:
     """What the per-key limit counts: the signed calls (not the document)."""
-    path = request.url.path
     return path.startswith(SHARE_PREFIX) and not path.startswith((f"{SHARE_PREFIX}/openapi", f"{SHARE_PREFIX}/docs"))
 
 
