@@ -187,6 +187,7 @@ async def accepted_days_ago(
 
     from fuquan.platform.calendar.services import calendar_for
     from fuquan.platform.cases.models import Case
+    from fuquan.platform.cases.services.alarms import clock_alarms
     from fuquan.platform.core.db import create_engine, session_factory, session_scope
     from fuquan.platform.core.timeutil import local_date, utcnow
 
@@ -201,7 +202,8 @@ async def accepted_days_ago(
             update(Case)
             .where(Case.id == case["id"])
             .values(accepted_on=day, accepted_at=datetime.combine(day, time(9), ZoneInfo(tz)),
-                    deadline=calendar.add_working_days(day, promised_days))
+                    deadline=calendar.add_working_days(day, promised_days),
+                    **dict(zip(("yellow_on", "red_on"), clock_alarms(calendar, day, promised_days), strict=True)))
         )  # fmt: skip
     await engine.dispose()
 

@@ -75,6 +75,14 @@ ENDPOINTS: list[tuple[str, str, Any, str | None, str | None]] = [
      "/api/v1/staff/{foreign_staff}/second-factor/reset"),
     ("GET", "/api/v1/audit/records", None, "nx_security", "/api/v1/audit/records?unit=4601"),
     ("GET", "/api/v1/audit/records.csv", None, "nx_security", "/api/v1/audit/records.csv?unit=4601"),
+    ("GET", "/api/v1/inbox", None, None, None),  # one's own messages: another's item is 404 (test_inbox_and_templates)
+    ("GET", "/api/v1/inbox/unread", None, None, None),
+    ("POST", "/api/v1/inbox/read", None, None, None),
+    ("POST", "/api/v1/inbox/1/read", None, None, None),
+    ("GET", "/api/v1/notifications/sms/templates", None, "cs_clerk", None),
+    ("PUT", "/api/v1/notifications/sms/templates/case_accepted",
+     {"text": "您的${item}已受理", "vendor_template": "SMS_123456", "sign_name": "宁夏人社"}, "cs_clerk", None),
+    ("GET", "/api/v1/notifications/sms/messages", None, "cs_clerk", None),
 ]  # fmt: skip
 # who holds the permission of a route, for its foreign or out-of-scope target (anyone else: nx_admin)
 INSIDERS = {"/api/v1/cases": "cs_clerk", "/api/v1/staff": "nx_security", "/api/v1/audit": "nx_auditor"}
@@ -204,5 +212,7 @@ async def test_every_route_is_public_or_names_a_permission(client: Any) -> None:
                 .replace("{document:str}", "receipt.pdf")
                 .replace("{staff_id:int}", "{staff}")
                 .replace("{role:str}", "window_clerk")
+                .replace("{item_id:int}", "1")
+                .replace("{kind:str}", "case_accepted")
             )
             assert normalised in covered or route.path.endswith("{code:str}"), f"{route.path} missing from ENDPOINTS"

@@ -19,6 +19,7 @@ ROLE_NAMES: Final = {
     "window_clerk": "综合窗口受理人员",
     "approver": "审批人员",
     "supervisor": "电子监察人员",
+    "unit_head": "单位负责人",
     "unit_admin": "单位管理员",
     "tenant_admin": "系统管理员",
     "security_admin": "安全保密管理员",
@@ -34,12 +35,22 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "window_clerk": frozenset(_CASEWORK),
     "approver": frozenset(_FRONT_DESK | {"cases.handle", "applicants.reveal"}),
     "supervisor": frozenset(_FRONT_DESK | {"grants.read", "supervision.read"}),
+    # 单位负责人: told of the unit's warnings; answers for the unit (督办 replies, 办不成事 on the spot)
+    "unit_head": frozenset(_FRONT_DESK | {"supervision.read"}),
     # 单位管理员 also manages its subtree's front-line staff (``ASSIGNABLE``), never an admin account
     "unit_admin": frozenset(_FRONT_DESK | {"grants.read", "grants.manage", "supervision.read", "staff.manage"}),
     # 系统管理员 also registers the partner departments' applications of the data-sharing API (共享应用)
     "tenant_admin": frozenset(
         _FRONT_DESK
-        | {"grants.read", "grants.manage", "catalog.manage", "calendar.manage", "supervision.read", "share.manage"}
+        | {
+            "grants.read",
+            "grants.manage",
+            "catalog.manage",
+            "calendar.manage",
+            "supervision.read",
+            "share.manage",
+            "notifications.manage",
+        }
     ),
     "security_admin": frozenset({"units.read", "staff.manage"}),
     "auditor": frozenset({"audit.read"}),
@@ -62,6 +73,7 @@ PERMISSION_NAMES: Final = {
     "applicants.reveal": "查看申请人完整身份信息",
     "calendar.manage": "维护工作日历",
     "share.manage": "管理数据共享应用（密钥与授权）",
+    "notifications.manage": "维护短信模板、查看短信发送记录",
 }
 
 

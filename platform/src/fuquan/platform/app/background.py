@@ -4,7 +4,7 @@ policy engines primed at start-up and kept current, caches told of newer version
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -33,7 +33,9 @@ from fuquan.platform.core.keys.services import KeyRing
 from fuquan.platform.core.versions import services as setting_versions
 from fuquan.platform.migrations.keys import prepare_keys
 from fuquan.platform.migrations.runner import require_current_schema
+from fuquan.platform.notifications.services.delivery import SmsDelivery
 from fuquan.platform.share import services as share_services
+from fuquan.platform.supervision.services.warnings import WarningJob
 from fuquan.tenants.repositories import TenantRepository
 from fuquan.tenants.scope import whole_tenant
 
@@ -68,6 +70,8 @@ def audit_sealer(settings: Settings, session_maker: async_sessionmaker[AsyncSess
 
 
 NONCE_SWEEP_SECONDS = 60.0
+SMS_DELIVERY_SECONDS = 2.0
+WARNING_SECONDS = 300.0  # the alarms' dates change by the day; a step's same-day alarm goes out within minutes
 
 
 def job_runner(
@@ -75,6 +79,7 @@ def job_runner(
     session_maker: async_sessionmaker[AsyncSession],
     registry: AuthorityRegistry,
     catalogs: CatalogCache,
+    sms: SmsDelivery | None = None,
 ) -> JobRunner:
     jobs = JobRunner(session_maker)
 
@@ -105,6 +110,9 @@ def job_runner(
         return {"forgotten": forgotten}
 
     jobs.add(Job("share_nonces", NONCE_SWEEP_SECONDS, forget_nonces))
+    jobs.add(Job("case_warnings", WARNING_SECONDS, WarningJob(session_maker, catalogs).run))
+    if sms is not None:  # residents' SMS wait in the outbox until a platform is configured
+        jobs.add(Job("sms_delivery", SMS_DELIVERY_SECONDS, sms.run))
     return jobs
 
 
@@ -116,7 +124,7 @@ def background_work(
     channels: ChannelsPlugin,
     jobs: JobRunner,
     sealer: Sealer,
-    closing: list[Callable[[], Awaitable[Any]]],
+    closing: Sequence[Callable[[], Awaitable[Any]]],
 ) -> Callable[[Litestar], contextlib.AbstractAsyncContextManager[None]]:
     """The app's lifespan: the background work runs for as long as the app does; ``closing`` runs after."""
     registry.on_committed = announcer(channels)

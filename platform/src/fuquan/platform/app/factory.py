@@ -32,6 +32,7 @@ from fuquan.authority.registry import AuthorityRegistry
 from fuquan.integrations.gateway.cache import ResponseCache
 from fuquan.integrations.gateway.pool import GatewayPool
 from fuquan.integrations.services import PartnerDirectory
+from fuquan.integrations.sms.client import SmsGateway
 from fuquan.platform.accounts.controllers import AuthController
 from fuquan.platform.accounts.logins import LoginDirectory
 from fuquan.platform.accounts.throttle import LoginThrottle
@@ -73,6 +74,8 @@ from fuquan.platform.core.files import FileStore, LocalFileStore
 from fuquan.platform.core.object_files import ObjectFileStore
 from fuquan.platform.core.versions.services import CALENDAR, TenantSettingCache
 from fuquan.platform.migrations.keys import key_ring
+from fuquan.platform.notifications.controllers import InboxController, SmsAdminController
+from fuquan.platform.notifications.services.delivery import SmsDelivery
 from fuquan.platform.share.controllers import (
     PublicDataUseController,
     ShareApiController,
@@ -201,11 +204,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     share_directory = ShareDirectory(keys, session_maker)
     case_services = CaseServices(catalogs, calendars, registry, keys, partners)
-    jobs = job_runner(settings, session_maker, registry, catalogs)
-    sealer = audit_sealer(settings, session_maker)
-    lifespan = background_work(
-        session_maker, registry, keys, logins, channels, jobs, sealer, [partner_directory.aclose, engine.dispose]
+    sms = (
+        SmsGateway(settings.sms_url, settings.sms_access_key, settings.sms_access_secret) if settings.sms_url else None
     )
+    jobs = job_runner(
+        settings, session_maker, registry, catalogs, SmsDelivery(session_maker, keys, sms) if sms else None
+    )
+    sealer = audit_sealer(settings, session_maker)
+    closers = [partner_directory.aclose, engine.dispose, *([sms.aclose] if sms else [])]
+    lifespan = background_work(session_maker, registry, keys, logins, channels, jobs, sealer, closers)
 
     sqlalchemy = SQLAlchemyAsyncConfig(
         engine_instance=engine,
@@ -288,6 +295,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AuditController,
             ShareApiController,
             PublicDataUseController,
+            InboxController,
+            SmsAdminController,
             *PAGE_CONTROLLERS,
             create_static_files_router(
                 path="/static",

@@ -61,6 +61,9 @@ class Case(IdMixin, Base):
         Index("ix_case_file_queue", "tenant_id", "status", "accepting_unit"),
         Index("ix_case_file_routed", "tenant_id", "status", "routed_to"),
         Index("ix_case_file_form_unsealed", "tenant_id", "id", postgresql_where=_UNSEALED, sqlite_where=_UNSEALED),
+        Index("ix_case_file_yellow_on", "yellow_on"),
+        Index("ix_case_file_red_on", "red_on"),
+        Index("ix_case_file_accept_by", "accept_by"),
     )
 
     tenant_id: Mapped[int] = mapped_column(BigId, ForeignKey("tenant.id", ondelete="CASCADE"))
@@ -102,6 +105,12 @@ class Case(IdMixin, Base):
     rating_comment: Mapped[str | None] = mapped_column(String(500))
     rated_at: Mapped[datetime | None]
     needs_follow_up: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the dates the warning job acts on (预警推送, ``supervision.services.warnings``), each cleared once its warning
+    # is out: the day a running clock turns yellow and red, and the last day of the legal acceptance period (受理期限)
+    yellow_on: Mapped[date | None] = mapped_column(Date)
+    red_on: Mapped[date | None] = mapped_column(Date)
+    accept_by: Mapped[date | None] = mapped_column(Date)
+    alarms_set: Mapped[bool] = mapped_column(Boolean, default=True)  # False: a case from before these dates existed
 
     __mapper_args__ = {"version_id_col": version}  # optimistic locking: a stale update raises
 
@@ -136,7 +145,8 @@ class CaseMaterial(IdMixin, Base):
     content_type: Mapped[str | None] = mapped_column(String(64))
     size: Mapped[int | None]
     sha256: Mapped[str | None] = mapped_column(String(64))
-    defer_until: Mapped[date | None] = mapped_column(Date)
+    defer_until: Mapped[date | None] = mapped_column(Date, index=True)
+    overdue_warned: Mapped[bool] = mapped_column(Boolean, default=False)  # the deferral's due date passed: told
     evidence: Mapped[dict[str, Any]] = mapped_column(JsonB, default=dict)
     updated_at: Mapped[datetime]
 
@@ -203,6 +213,8 @@ class CasePause(IdMixin, Base):
     kind: Mapped[str] = mapped_column(String(16))  # supplement | special
     started_on: Mapped[date] = mapped_column(Date)
     ended_on: Mapped[date | None] = mapped_column(Date)
+    limit_on: Mapped[date | None] = mapped_column(Date, index=True)  # a special procedure's last day (特别程序期限)
+    overdue_warned: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class ReceiptCounter(Base):

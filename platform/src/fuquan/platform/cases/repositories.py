@@ -320,8 +320,8 @@ class CaseRepository:
                 found[row.case_id].append(row)
         return found
 
-    def open_pause(self, case_id: int, kind: str, day: date) -> None:
-        self.session.add(CasePause(case_id=case_id, kind=kind, started_on=day))
+    def open_pause(self, case_id: int, kind: str, day: date, limit_on: date | None = None) -> None:
+        self.session.add(CasePause(case_id=case_id, kind=kind, started_on=day, limit_on=limit_on))
 
     async def close_pause(self, case_id: int, day: date) -> None:
         pause = await self.session.scalar(

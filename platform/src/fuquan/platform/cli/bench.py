@@ -206,3 +206,40 @@ def bench_share(database_url: str, workers: tuple[int, ...], redis_url: str | No
             concurrency=concurrency,
         )  # fmt: skip
     click.echo(json.dumps(results, ensure_ascii=False, indent=2, default=str))
+
+
+@bench.command("sms")
+@click.option("--database-url", default="sqlite", show_default=True,
+              help="sqlite, or a PostgreSQL server (a temporary database is created there and dropped).")  # fmt: skip
+@click.option("--messages", default=10_000, show_default=True, type=click.IntRange(1, 1_000_000))
+@click.option("--failure-rate", default=0.1, show_default=True, type=click.FloatRange(0.0, 0.9))
+@click.option("--lost-answer-rate", default=0.05, show_default=True, type=click.FloatRange(0.0, 0.9))
+@click.option("--replicas", default=2, show_default=True, type=click.IntRange(1, 8))
+def bench_sms(database_url: str, messages: int, failure_rate: float, lost_answer_rate: float, replicas: int) -> None:
+    """The SMS outbox through the simulated platform with injected failures and lost answers: 0 lost, 0 twice."""
+    import tempfile
+
+    from fuquan.platform.setup.bench_sms import run_sms_benchmark
+
+    with tempfile.TemporaryDirectory(prefix="fuquan-bench-") as scratch:
+        results = run_sms_benchmark(
+            database_url, data_dir=Path(scratch), messages=messages, failure_rate=failure_rate,
+            lost_answer_rate=lost_answer_rate, replicas=replicas,
+        )  # fmt: skip
+    click.echo(json.dumps(results, ensure_ascii=False, indent=2))
+
+
+@bench.command("warnings")
+@click.option(
+    "--database-url", required=True, help="A PostgreSQL server (a temporary database is created and dropped)."
+)
+@click.option("--cases", default=1_000_000, show_default=True, type=click.IntRange(100, 5_000_000))
+def bench_warnings(database_url: str, cases: int) -> None:
+    """The warning job over generated cases, two replicas at once: seconds, and each warning told exactly once."""
+    import tempfile
+
+    from fuquan.platform.setup.bench_warnings import run_warning_benchmark
+
+    with tempfile.TemporaryDirectory(prefix="fuquan-bench-") as scratch:
+        results = run_warning_benchmark(database_url, data_dir=Path(scratch), cases=cases)
+    click.echo(json.dumps(results, ensure_ascii=False, indent=2))

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+import msgspec
 import structlog
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -16,6 +17,7 @@ from rich.table import Table
 from fuquan.integrations.partners.schemas import PARTNERS
 from fuquan.integrations.shared_data import SOURCE_LABELS
 from fuquan.integrations.simulators import build_population, running_simulators
+from fuquan.integrations.sms.server import running_sms_simulator
 from fuquan.platform.accounts.roles import ROLE_NAMES
 from fuquan.platform.calendar.cli import calendar as calendar_commands
 from fuquan.platform.cli.bench import bench
@@ -36,6 +38,9 @@ from fuquan.tenants.options import unit_code_option
 
 T = TypeVar("T")
 console = output_console(stderr=True)
+DEMO_SMS_KEY = "fuquan-demo"  # the access key the demo presents to its simulated SMS platform
+WARNING_LABELS = {"overdue": "超期", "warning": "黄色预警", "acceptance_overdue": "受理期限届满",
+                  "deferral_overdue": "容缺材料逾期", "suspension_overdue": "特别程序超期"}  # fmt: skip
 LEVEL_LABELS = {1: "省", 2: "市", 3: "县（区）", 4: "乡镇/街道", 5: "村/社区", 6: "网格"}
 
 
@@ -117,6 +122,12 @@ async def _seed(settings: Settings, demo: bool) -> None:
                 session_maker, registry, key_ring(settings), settings.data_dir, lambda step: console.print(f"· {step}")
             )
             console.print("演示办件：" + "，".join(f"{status} {count}" for status, count in counts.items()))
+            from fuquan.platform.catalog.services import CatalogCache
+            from fuquan.platform.supervision.services.warnings import WarningJob
+
+            told = await WarningJob(session_maker, CatalogCache(session_maker)).run()
+            pushed = "，".join(f"{WARNING_LABELS.get(kind, kind)} {count}" for kind, count in told.items()) or "无"
+            console.print(f"时限预警（已推送到经办人、单位负责人和电子监察的站内消息）：{pushed}")
             table = Table(title="演示账号（仅供开发演示）")
             for column in ("用户名", "密码", "岗位", "单位"):
                 table.add_column(column)
@@ -375,13 +386,21 @@ def demo(host: str, port: int) -> None:
     upgrade(settings.database_url)
     run(_seed(settings, demo=True))
     # the partner departments, simulated over a synthetic population, on free loopback ports
-    with running_simulators(simulator_credentials(settings), host="127.0.0.1", base_port=0) as simulators:
+    sms_credentials = {DEMO_SMS_KEY: settings.secret_key}  # the demo's own platform: any secret of this machine
+    with (
+        running_simulators(simulator_credentials(settings), host="127.0.0.1", base_port=0) as simulators,
+        running_sms_simulator(sms_credentials) as sms,
+    ):
         urls: dict[str, str] = {partner: simulators.url(partner) for partner in PARTNERS}
         run(connect_simulators(settings, ["64", "46"], urls))
         for partner, url in urls.items():
             console.print(f"模拟{SOURCE_LABELS[partner]}接口：{url}  （{url}/_sim/control 可设置延迟、故障、停机）")
+        console.print(
+            f"模拟短信平台：{sms.url}  （{sms.url}/_sim/sms/messages 查看已发短信，/_sim/sms/control 设置故障）"
+        )
         _print_demo_residents()
-        _serve(settings, host, port)
+        sms_settings = {"sms_url": sms.url, "sms_access_key": DEMO_SMS_KEY, "sms_access_secret": settings.secret_key}
+        _serve(msgspec.structs.replace(settings, **sms_settings), host, port)
 
 
 DEMO_RESIDENTS = {

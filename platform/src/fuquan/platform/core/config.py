@@ -56,6 +56,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # day's quota counts answered calls on every replica)
     share_calls_per_minute: int = 600
     share_calls_per_day: int = 50_000
+    # the SMS platform (短信平台) residents' notices go out through; unset: they wait in the outbox until it is set
+    sms_url: str | None = None
+    sms_access_key: str = ""
+    sms_access_secret: str = ""
     simulator_port: int = 9100  # first port of the built-in partner simulators (fuquan demo / simulate)
     metrics_token: str | None = None  # GET /metrics answers only to a scraper presenting it (unset: no metrics)
     secure_cookies: bool = False  # session and CSRF cookies HTTPS-only: set FUQUAN_SECURE_COOKIES=1 behind TLS

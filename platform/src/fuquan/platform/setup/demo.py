@@ -48,9 +48,11 @@ DEMO_STAFF = (
     DemoStaff("dwk_security", "64", "640202", "security_admin", "大武口区人社局安全保密管理员"),  # 县级安全员
     DemoStaff("dwk_approver", "64", "640202", "approver", "大武口区人社局审批员"),
     DemoStaff("dwk_supervisor", "64", "640202", "supervisor", "大武口区电子监察"),
+    DemoStaff("dwk_head", "64", "640202", "unit_head", "大武口区人社局负责人"),
     DemoStaff("cs_admin", "64", "640202001", "unit_admin", "长胜街道管理员"),
     DemoStaff("cs_clerk", "64", "640202001", "window_clerk", "长胜街道综合窗口"),
     DemoStaff("cs_approver", "64", "640202001", "approver", "长胜街道审批员"),
+    DemoStaff("cs_head", "64", "640202001", "unit_head", "长胜街道便民服务中心负责人"),
     DemoStaff("jm_agent", "64", "640202001001", "village_agent", "骏马社区代办员"),
     DemoStaff("jm_grid", "64", "640202001001001", "grid_specialist", "骏马社区第1网格人社专员"),
     DemoStaff("dw_admin", "64", "640424203", "unit_admin", "泾源县大湾乡管理员"),

@@ -7,9 +7,11 @@ from fuquan.platform.web.authority.controllers import AuthorityPagesController
 from fuquan.platform.web.case.controllers import CasePagesController
 from fuquan.platform.web.controllers import WebController
 from fuquan.platform.web.desk.controllers import DeskController
+from fuquan.platform.web.inbox.controllers import InboxPagesController
 from fuquan.platform.web.intake.controllers import IntakeController
 from fuquan.platform.web.public.controllers import ProgressPagesController
 from fuquan.platform.web.share.controllers import SharePagesController
+from fuquan.platform.web.sms.controllers import SmsPagesController
 from fuquan.platform.web.staff.controllers import StaffPagesController
 from fuquan.platform.web.supervision.controllers import SupervisionPagesController
 
@@ -23,5 +25,7 @@ PAGE_CONTROLLERS = [
     StaffPagesController,
     SharePagesController,
     AuditPagesController,
+    InboxPagesController,
+    SmsPagesController,
     ProgressPagesController,
 ]

@@ -14,6 +14,7 @@ from fuquan.integrations.shared_data import SharedDataAnswer
 from fuquan.platform.cases.models import Case, CaseFile, applicant_context
 from fuquan.platform.cases.repositories import CaseRepository
 from fuquan.platform.cases.services import partners
+from fuquan.platform.cases.services.alarms import acceptance_last_day, clock_alarms, special_procedure_limit
 from fuquan.platform.cases.services.context import (
     CaseContext,
     missing_reason,
@@ -22,6 +23,7 @@ from fuquan.platform.cases.services.context import (
     require_rights,
     tally,
 )
+from fuquan.platform.cases.services.notices import resident_sms
 from fuquan.platform.cases.state_machine import (
     ACTION_NAMES,
     CLOCK_STOPPED,
@@ -135,6 +137,7 @@ async def transition(ctx: CaseContext, case_id: int, action: Action, reason: str
     if action == Action.RESUME:
         case.suspended_from = None
     case.status = target
+    evidence = [*evidence, *resident_sms(ctx, file, item, action, now)]
     await record_step(ctx, case, action.value, source.value, target.value, reason, now, detail, evidence)
     await ctx.session.flush()  # the version check happens here: a concurrent step raises StaleDataError
     log.info("case_transitioned", case_id=case.id, action=action.value, to=target.value)
@@ -162,12 +165,6 @@ async def _effects(
         previous, case.routed_to = case.routed_to, await _route(ctx, case, item, now)
         case.decider_id = None
         detail = {"from_unit": previous, "to_unit": case.routed_to}
-    elif action in (Action.REQUEST_SUPPLEMENT, Action.SUSPEND):
-        cases.open_pause(case.id, "supplement" if action == Action.REQUEST_SUPPLEMENT else "special", today)
-        if action == Action.SUSPEND:
-            case.suspended_from = case.status
-    elif action in (Action.RESUBMIT, Action.RESUME):
-        await cases.close_pause(case.id, today)
     elif action == Action.ASSIGN:
         case.decider_id = ctx.actor.staff_id
     elif action in (Action.APPROVE, Action.DENY):
@@ -182,7 +179,39 @@ async def _effects(
         case.closed_at = now  # the clock of a withdrawn case stops here
         if source in CLOCK_STOPPED:
             await cases.close_pause(case.id, today)
+    else:
+        await _pauses(ctx, case, action, today)
+    _alarms(ctx, case, action, today)
     return detail
+
+
+async def _pauses(ctx: CaseContext, case: Case, action: Action, today: date) -> None:
+    """The clock stops (补正 before acceptance, 特别程序 after it) and starts again."""
+    cases = CaseRepository(ctx.session)
+    if action == Action.REQUEST_SUPPLEMENT:
+        cases.open_pause(case.id, "supplement", today)
+    elif action == Action.SUSPEND:
+        cases.open_pause(case.id, "special", today, special_procedure_limit(ctx.calendar, today))
+        case.suspended_from = case.status
+    elif action in (Action.RESUBMIT, Action.RESUME):
+        await cases.close_pause(case.id, today)
+        if action == Action.RESUME and case.accepted_on is not None:  # the pause pushed the yellow and red days
+            pauses = (await cases.pauses([case.id])).get(case.id, [])
+            ranges = [(pause.started_on, pause.ended_on) for pause in pauses]
+            case.yellow_on, case.red_on = clock_alarms(ctx.calendar, case.accepted_on, case.promised_days, ranges)
+
+
+def _alarms(ctx: CaseContext, case: Case, action: Action, today: date) -> None:
+    """The days the warning job acts on (``alarms``): the acceptance period runs from each complete submission
+    (Art. 32), the yellow and red days from acceptance; a decision or a withdrawal ends both."""
+    if action in (Action.SUBMIT, Action.RESUBMIT):
+        case.accept_by = acceptance_last_day(ctx.calendar, today, case.promised_days)
+    elif action in (Action.ACCEPT, Action.REFUSE, Action.REQUEST_SUPPLEMENT):
+        case.accept_by = None
+    if action == Action.ACCEPT:
+        case.yellow_on, case.red_on = clock_alarms(ctx.calendar, today, case.promised_days)
+    elif action in (Action.APPROVE, Action.DENY, Action.WITHDRAW):
+        case.yellow_on = case.red_on = case.accept_by = None
 
 
 async def _record_outcome(ctx: CaseContext, file: CaseFile, kind: str, today: date, now: datetime) -> dict[str, Any]:

@@ -103,5 +103,7 @@ class JobRunner:
         async with own_session(self._session_maker, writes=True) as session, session.begin():
             await JobRunRepository(session).finish(job.name, slot, outcome, detail, utcnow())
         JOB_RUNS.labels(job.name, outcome).inc()
-        log.info("job_ran", job=job.name, slot=slot, outcome=outcome, owner=self.owner, detail=detail)
+        # a run that found nothing to do is not worth a line at INFO (the SMS delivery runs every 2 s)
+        report = log.info if detail or outcome != "success" else log.debug
+        report("job_ran", job=job.name, slot=slot, outcome=outcome, owner=self.owner, detail=detail)
         return True

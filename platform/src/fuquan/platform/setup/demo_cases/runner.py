@@ -29,6 +29,7 @@ from fuquan.platform.cases.models import Case, CaseEvent, CaseMaterial, CasePaus
 from fuquan.platform.cases.repositories import ApplicantRepository, CaseRepository, ReceiptCounterRepository
 from fuquan.platform.cases.schemas import ApplicantWrite, CaseCreate, MaterialRequest
 from fuquan.platform.cases.services import reads
+from fuquan.platform.cases.services.alarms import alarms_of, special_procedure_limit
 from fuquan.platform.cases.services.receipts import receipt_no
 from fuquan.platform.cases.state_machine import Action, Status
 from fuquan.platform.catalog import services as catalog_services
@@ -239,6 +240,12 @@ def _backdate_case(
     assert len(pauses) == len(spans), "one pause per supplement or special procedure"
     for pause, (started, ended) in zip(pauses, spans, strict=True):
         pause.started_on, pause.ended_on = started, ended
+        pause.limit_on = special_procedure_limit(calendar, started) if pause.kind == "special" else None
+
+    # the warning dates, as the steps would have set them on those days
+    submitted = [_stamp(step) for step in plan.steps if step.kind in (Action.SUBMIT.value, Action.RESUBMIT.value)]
+    alarms = alarms_of(case, pauses, calendar, local_date(submitted[-1], tz) if submitted else None)
+    case.yellow_on, case.red_on, case.accept_by = alarms["yellow_on"], alarms["red_on"], alarms["accept_by"]
 
     # materials: when each was last touched; a deferral's due date counted from the back-dated day
     touched = {step.index: step for step in plan.steps if step.kind in MATERIAL_STEPS}
