@@ -12,8 +12,10 @@ import asyncio
 import gc
 import itertools
 import os
+import queue
 import shutil
 import sys
+import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -166,18 +168,75 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+class _SpareDatabases:
+    """Copies of the PostgreSQL template made ahead and dropped behind by a thread of this test process: a test
+    gets a database that was ready before it started and does not wait for the last one's DROP (together about
+    0.35 s a test, several hundred times a run)."""
+
+    def __init__(self, template: str) -> None:
+        self.template = template
+        self._ready: queue.Queue[str | BaseException] = queue.Queue()
+        self._work: queue.Queue[tuple[str, str] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="spare-databases", daemon=True)
+        self._thread.start()
+        self._make_next()
+
+    def _make_next(self) -> None:
+        self._work.put(("create", f"fuquan_t_{os.getpid()}_{next(_counter)}"))
+
+    def _run(self) -> None:
+        while (job := self._work.get()) is not None:
+            verb, name = job
+            try:
+                if verb == "create":
+                    asyncio.run(_admin_execute(f"CREATE DATABASE {name} TEMPLATE {self.template}"))
+                    self._ready.put(name)
+                else:
+                    asyncio.run(_admin_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            except BaseException as error:  # the waiting test fails with it
+                self._ready.put(error)
+
+    def take(self) -> str:
+        found = self._ready.get(timeout=300)
+        if isinstance(found, BaseException):
+            raise found
+        self._make_next()
+        return found
+
+    def give_back(self, name: str) -> None:
+        self._work.put(("drop", name))
+
+    def close(self) -> None:
+        self._work.put(None)
+        self._thread.join()
+        while not self._ready.empty():
+            left = self._ready.get()
+            if isinstance(left, str):
+                asyncio.run(_admin_execute(f"DROP DATABASE IF EXISTS {left} WITH (FORCE)"))
+
+
+@pytest.fixture(scope="session")
+def spare_databases(seeded_templates: dict[str, str]) -> Iterator[_SpareDatabases | None]:
+    spares = _SpareDatabases(seeded_templates["postgresql"]) if PG_URL else None
+    yield spares
+    if spares is not None:
+        spares.close()
+
+
 @pytest.fixture
-def database_url(backend: str, seeded_templates: dict[str, str], tmp_path: Path) -> Iterator[str]:
+def database_url(
+    backend: str, seeded_templates: dict[str, str], spare_databases: _SpareDatabases | None, tmp_path: Path
+) -> Iterator[str]:
     """A private copy of the seeded database for one test."""
     if backend == "sqlite":
         target = tmp_path / "fuquan.db"
         shutil.copyfile(seeded_templates["sqlite"], target)
         yield sqlite_url(target)
         return
-    name = f"fuquan_t_{os.getpid()}_{next(_counter)}"
-    asyncio.run(_admin_execute(f"CREATE DATABASE {name} TEMPLATE {seeded_templates['postgresql']}"))
+    assert spare_databases is not None
+    name = spare_databases.take()
     yield _pg_database_url(name)
-    asyncio.run(_admin_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    spare_databases.give_back(name)
 
 
 @pytest.fixture

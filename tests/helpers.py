@@ -147,10 +147,11 @@ async def grant_unit(client: Any, item: str, unit: str, *actions: str) -> None:
 
 
 async def open_case(
-    client: Any, clerk: dict[str, str], item: str, unit: str, id_number: str, name: str
+    client: Any, clerk: dict[str, str], item: str, unit: str, id_number: str, name: str, phone: str | None = None
 ) -> dict[str, Any]:
     """收件 through the API, a photo for each required material the partners did not satisfy."""
-    body = {"item": item, "unit": unit, "applicant": {"id_number": id_number, "name": name}}
+    applicant = {"id_number": id_number, "name": name, **({"phone": phone} if phone else {})}
+    body = {"item": item, "unit": unit, "applicant": applicant}
     response = await client.post("/api/v1/cases", json=body, headers=clerk)
     assert response.status_code == 201, response.text
     case = dict(response.json())

@@ -83,6 +83,16 @@ ENDPOINTS: list[tuple[str, str, Any, str | None, str | None]] = [
     ("PUT", "/api/v1/notifications/sms/templates/case_accepted",
      {"text": "您的${item}已受理", "vendor_template": "SMS_123456", "sign_name": "宁夏人社"}, "cs_clerk", None),
     ("GET", "/api/v1/notifications/sms/messages", None, "cs_clerk", None),
+    ("POST", "/api/v1/escalations", {"channel": "in_person", "resident": {"name": "马建国"}, "summary": "未办成"},
+     "cs_clerk", None),
+    ("POST", "/api/v1/escalations/referrals", {"case_id": 1, "summary": "未办成"}, "nx_auditor", None),
+    ("GET", "/api/v1/escalations", None, "cs_clerk", None),
+    ("GET", "/api/v1/escalations/1", None, "cs_clerk", None),
+    ("GET", "/api/v1/escalations/1/trace", None, "cs_clerk", None),
+    ("GET", "/api/v1/escalations/1/transfer.pdf", None, "cs_clerk", None),
+    ("POST", "/api/v1/escalations/1/steps", {"action": "classify", "version": 1}, "cs_clerk", None),
+    ("GET", "/api/v1/escalations/roster/640202", None, "cs_clerk", None),
+    ("PUT", "/api/v1/escalations/roster/640202/2026-05-06", {"staff": "dwk_head"}, "cs_clerk", None),
 ]  # fmt: skip
 # who holds the permission of a route, for its foreign or out-of-scope target (anyone else: nx_admin)
 INSIDERS = {"/api/v1/cases": "cs_clerk", "/api/v1/staff": "nx_security", "/api/v1/audit": "nx_auditor"}
@@ -194,6 +204,7 @@ async def test_every_route_is_public_or_names_a_permission(client: Any) -> None:
                           "/api/v1/public/cases/{receipt_no:str}",
                           "/api/v1/public/cases/{receipt_no:str}/rating",
                           "/api/v1/public/cases/{receipt_no:str}/data-uses",
+                          "/api/v1/public/escalations/{reg_no:str}",
                           "/metrics"}  # no staff login: its own scrape token (test_metrics)  # fmt: skip
                 # the data-sharing API: every call signed by a partner's key instead (test_share_api)
                 signed = route.path.startswith("/api/share/v1/")
@@ -214,5 +225,8 @@ async def test_every_route_is_public_or_names_a_permission(client: Any) -> None:
                 .replace("{role:str}", "window_clerk")
                 .replace("{item_id:int}", "1")
                 .replace("{kind:str}", "case_accepted")
+                .replace("{escalation_id:int}", "1")
+                .replace("{unit:str}", "640202")
+                .replace("{day:date}", "2026-05-06")
             )
             assert normalised in covered or route.path.endswith("{code:str}"), f"{route.path} missing from ENDPOINTS"

@@ -27,7 +27,7 @@ from fuquan.platform.notifications.services.delivery import SmsDelivery
 from fuquan.platform.notifications.services.outbox import sms_row
 from fuquan.tenants.repositories import TenantRepository
 from fuquan.tenants.scope import whole_tenant
-from helpers import grant_unit, login, step
+from helpers import grant_unit, login, open_case, step
 
 pytestmark = pytest.mark.anyio
 
@@ -65,15 +65,8 @@ async def test_a_step_writes_its_sms_with_the_step_and_the_job_sends_it_once(
 ) -> None:
     await grant_unit(client, "HRSS-04", TOWN, "accept", "decide")
     clerk = await login(client, "cs_clerk")
-    body = {
-        "item": "HRSS-04",
-        "unit": TOWN,
-        "applicant": {"id_number": RESIDENT, "name": "赵六", "phone": "13912345678"},
-    }
-    created = await client.post("/api/v1/cases", json=body, headers=clerk)
-    assert created.status_code == 201, created.text
+    case = await open_case(client, clerk, "HRSS-04", TOWN, RESIDENT, "赵六", phone="13912345678")
     assert await _states(settings) == {}  # 收件 is not yet 受理: nothing to tell
-    case = await open_case_materials(client, clerk, created.json())
     case = await step(client, clerk, case, "submit", "accept")
     assert await _states(settings) == {"pending": 1}
 
@@ -92,20 +85,6 @@ async def test_a_step_writes_its_sms_with_the_step_and_the_job_sends_it_once(
     async with _session(settings) as session:
         settled = await session.scalar(select(SmsMessage))
         assert settled is not None and settled.phone_cipher is None and settled.phone_masked == "139****5678"
-
-
-async def open_case_materials(client: Any, clerk: dict[str, str], case: dict[str, Any]) -> dict[str, Any]:
-    from helpers import PNG
-
-    for material in case["materials"]:
-        if material["required"] and material["state"] == "missing":
-            response = await client.post(
-                f"/api/v1/cases/{case['id']}/materials/{material['index']}",
-                files={"file": ("photo.png", PNG, "image/png")}, headers=clerk,
-            )  # fmt: skip
-            assert response.status_code == 200, response.text
-            case = response.json()
-    return case
 
 
 class _session:

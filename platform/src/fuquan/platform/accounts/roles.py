@@ -20,6 +20,7 @@ ROLE_NAMES: Final = {
     "approver": "审批人员",
     "supervisor": "电子监察人员",
     "unit_head": "单位负责人",
+    "escalation_clerk": "办不成事反映窗口工作人员",
     "unit_admin": "单位管理员",
     "tenant_admin": "系统管理员",
     "security_admin": "安全保密管理员",
@@ -34,11 +35,17 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "village_agent": frozenset(_CASEWORK),
     "window_clerk": frozenset(_CASEWORK),
     "approver": frozenset(_FRONT_DESK | {"cases.handle", "applicants.reveal"}),
-    "supervisor": frozenset(_FRONT_DESK | {"grants.read", "supervision.read"}),
+    "supervisor": frozenset(_FRONT_DESK | {"grants.read", "supervision.read", "escalations.read"}),
     # 单位负责人: told of the unit's warnings; answers for the unit (督办 replies, 办不成事 on the spot)
-    "unit_head": frozenset(_FRONT_DESK | {"supervision.read"}),
+    "unit_head": frozenset(
+        _FRONT_DESK | {"supervision.read", "escalations.register", "escalations.read", "escalations.handle"}
+    ),
+    # 办不成事反映窗口: registers what residents bring and follows it; the duty leader of the day owns each one
+    "escalation_clerk": frozenset(_FRONT_DESK | {"escalations.register", "escalations.read"}),
     # 单位管理员 also manages its subtree's front-line staff (``ASSIGNABLE``), never an admin account
-    "unit_admin": frozenset(_FRONT_DESK | {"grants.read", "grants.manage", "supervision.read", "staff.manage"}),
+    "unit_admin": frozenset(
+        _FRONT_DESK | {"grants.read", "grants.manage", "supervision.read", "staff.manage", "escalations.roster"}
+    ),
     # 系统管理员 also registers the partner departments' applications of the data-sharing API (共享应用)
     "tenant_admin": frozenset(
         _FRONT_DESK
@@ -74,6 +81,10 @@ PERMISSION_NAMES: Final = {
     "calendar.manage": "维护工作日历",
     "share.manage": "管理数据共享应用（密钥与授权）",
     "notifications.manage": "维护短信模板、查看短信发送记录",
+    "escalations.register": "登记办不成事反映",
+    "escalations.read": "查看办不成事反映",
+    "escalations.handle": "办理办不成事反映（值班领导、责任单位负责人、中心和局领导）",
+    "escalations.roster": "安排办不成事窗口值班领导",
 }
 
 

@@ -31,6 +31,7 @@ from fuquan.platform.core.db import own_session
 from fuquan.platform.core.jobs.runner import Job, JobRunner
 from fuquan.platform.core.keys.services import KeyRing
 from fuquan.platform.core.versions import services as setting_versions
+from fuquan.platform.escalations.services.tiers import TierJob
 from fuquan.platform.migrations.keys import prepare_keys
 from fuquan.platform.migrations.runner import require_current_schema
 from fuquan.platform.notifications.services.delivery import SmsDelivery
@@ -79,6 +80,7 @@ def job_runner(
     session_maker: async_sessionmaker[AsyncSession],
     registry: AuthorityRegistry,
     catalogs: CatalogCache,
+    keys: KeyRing,
     sms: SmsDelivery | None = None,
 ) -> JobRunner:
     jobs = JobRunner(session_maker)
@@ -111,6 +113,7 @@ def job_runner(
 
     jobs.add(Job("share_nonces", NONCE_SWEEP_SECONDS, forget_nonces))
     jobs.add(Job("case_warnings", WARNING_SECONDS, WarningJob(session_maker, catalogs).run))
+    jobs.add(Job("escalation_tiers", WARNING_SECONDS, TierJob(session_maker, keys).run))
     if sms is not None:  # residents' SMS wait in the outbox until a platform is configured
         jobs.add(Job("sms_delivery", SMS_DELIVERY_SECONDS, sms.run))
     return jobs

@@ -73,6 +73,7 @@ from fuquan.platform.core.errors import FuquanError
 from fuquan.platform.core.files import FileStore, LocalFileStore
 from fuquan.platform.core.object_files import ObjectFileStore
 from fuquan.platform.core.versions.services import CALENDAR, TenantSettingCache
+from fuquan.platform.escalations.controllers import EscalationController, PublicEscalationController
 from fuquan.platform.migrations.keys import key_ring
 from fuquan.platform.notifications.controllers import InboxController, SmsAdminController
 from fuquan.platform.notifications.services.delivery import SmsDelivery
@@ -207,9 +208,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     sms = (
         SmsGateway(settings.sms_url, settings.sms_access_key, settings.sms_access_secret) if settings.sms_url else None
     )
-    jobs = job_runner(
-        settings, session_maker, registry, catalogs, SmsDelivery(session_maker, keys, sms) if sms else None
-    )
+    delivery = SmsDelivery(session_maker, keys, sms) if sms else None
+    jobs = job_runner(settings, session_maker, registry, catalogs, keys, delivery)
     sealer = audit_sealer(settings, session_maker)
     closers = [partner_directory.aclose, engine.dispose, *([sms.aclose] if sms else [])]
     lifespan = background_work(session_maker, registry, keys, logins, channels, jobs, sealer, closers)
@@ -297,6 +297,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PublicDataUseController,
             InboxController,
             SmsAdminController,
+            EscalationController,
+            PublicEscalationController,
             *PAGE_CONTROLLERS,
             create_static_files_router(
                 path="/static",

@@ -128,6 +128,10 @@ async def _seed(settings: Settings, demo: bool) -> None:
             told = await WarningJob(session_maker, CatalogCache(session_maker)).run()
             pushed = "，".join(f"{WARNING_LABELS.get(kind, kind)} {count}" for kind, count in told.items()) or "无"
             console.print(f"时限预警（已推送到经办人、单位负责人和电子监察的站内消息）：{pushed}")
+            from fuquan.platform.setup.demo_escalations import add_demo_escalations
+
+            problems = await add_demo_escalations(session_maker, key_ring(settings))
+            console.print(f"办不成事反映：{len(problems)} 件（大武口区反映窗口 dwk_desk，值班领导 dwk_head）")
             table = Table(title="演示账号（仅供开发演示）")
             for column in ("用户名", "密码", "岗位", "单位"):
                 table.add_column(column)

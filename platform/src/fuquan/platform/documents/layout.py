@@ -64,6 +64,7 @@ class NoticePDF(FPDF):
     def __init__(self, data: NoticeData, spacing: float = 1.0) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
         self.data = data
+        self.number_label = "登记号" if data.kind == "escalation_transfer" else "受理编号"
         self.spacing = spacing  # vertical spacing factor (< 1 to keep the closing off a page of its own)
         self.closing_alone = False
         self.title_text = TITLES[data.kind]
@@ -80,7 +81,7 @@ class NoticePDF(FPDF):
         self._font(8.5, color=GREY)
         self.set_xy(LEFT, 10)
         self.cell(WIDTH / 2, 4, f"{self.title_text}（续）")
-        self.cell(WIDTH / 2, 4, f"受理编号：{self.data.receipt_no}", align=Align.R)
+        self.cell(WIDTH / 2, 4, f"{self.number_label}：{self.data.receipt_no}", align=Align.R)
         self.set_draw_color(*RULE)
         self.set_line_width(0.2)
         self.line(LEFT, 15, PAGE_W - RIGHT, 15)
@@ -92,9 +93,9 @@ class NoticePDF(FPDF):
         self.line(LEFT, PAGE_H - 14, PAGE_W - RIGHT, PAGE_H - 14)
         self._font(8.5, color=GREY)
         self.set_xy(LEFT, PAGE_H - 13)
-        left = f"{self.data.unit_name}  受理编号：{self.data.receipt_no}"
+        left = f"{self.data.unit_name}  {self.number_label}：{self.data.receipt_no}"
         if self._width(left) > WIDTH * 0.78:
-            left = f"受理编号：{self.data.receipt_no}"
+            left = f"{self.number_label}：{self.data.receipt_no}"
         self.cell(WIDTH * 0.8, 4, left)
         self.cell(WIDTH * 0.2, 4, f"第 {self.page_no()} 页 共 {{nb}} 页", align=Align.R)
 
@@ -246,7 +247,7 @@ class NoticePDF(FPDF):
 
     def _receipt_number(self, x: float, width: float) -> None:
         """受理编号 in a box, as large as fits (a receipt number is never wrapped)."""
-        text = f"受理编号：{self.data.receipt_no}"
+        text = f"{self.number_label}：{self.data.receipt_no}"
         size = 12.5
         self._font(size, bold=True)
         while size > 8 and self._width(text) + 8 > width:

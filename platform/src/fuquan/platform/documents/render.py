@@ -64,7 +64,7 @@ _FIXED_TEXT = "".join(
         REMEDY,
         CLOSING,
         QR_CAPTION,
-        "受理编号查询码网上办件信息申请材料告知事项序号名称核验及收取情况",
+        "受理编号登记号查询码网上办件信息申请材料告知事项序号名称核验及收取情况",
         "〇一二三四五六七八九十百年月日时分秒第页共续：；，。、（）《》“”‘’—…·　",
         "".join(chr(c) for c in range(0x20, 0x7F)),
     ]
@@ -77,6 +77,8 @@ def _local(instant: datetime) -> datetime:
 
 def _facts(data: NoticeData, issued: datetime) -> list[list[Cell]]:
     """The key facts as rows of label/value pairs (a wide value takes a whole row)."""
+    if data.kind == "escalation_transfer":
+        return _transfer_facts(data, issued)
     wide: list[tuple[str, str]] = [("事项名称", data.item_name)]
     pairs: list[tuple[str, str]] = [
         ("事项编码", data.item_code),
@@ -105,6 +107,21 @@ def _facts(data: NoticeData, issued: datetime) -> list[list[Cell]]:
             row += [Cell(chunk[1][0], "label"), Cell(chunk[1][1])]
         rows.append(row)
     return rows
+
+
+def _transfer_facts(data: NoticeData, issued: datetime) -> list[list[Cell]]:
+    """转办单: the registration, the resident (masked), who owns it and by when."""
+    pairs = [
+        ("登记号", data.receipt_no), ("反映渠道", data.item_name),
+        ("反映人", data.applicant_name_masked or "—"), ("证件号码", data.applicant_id_masked or "—"),
+        ("登记日期", fmt_date(data.accepted_on)), ("办理时限", f"{fmt_date(data.deadline)}前（1个工作日）"),
+        ("首问负责", data.staff_name or "—"), ("登记单位", data.unit_name),
+        ("联系电话", data.contact or "—"), ("出具时间", f"{fmt_date(issued.date())} {issued:%H:%M}"),
+    ]  # fmt: skip
+    return [
+        [Cell(pairs[i][0], "label"), Cell(pairs[i][1]), Cell(pairs[i + 1][0], "label"), Cell(pairs[i + 1][1])]
+        for i in range(0, len(pairs), 2)
+    ]
 
 
 def _all_text(data: NoticeData, issued: datetime) -> str:

@@ -14,18 +14,21 @@ TITLES: dict[DocumentKind, str] = {
     "supplement_notice": "补正材料通知书",
     "refusal_notice": "不予受理通知书",
     "result_notice": "办理结果通知书",
+    "escalation_transfer": "“办不成事”反映窗口受理问题转办单",
 }
 SUBTITLES: dict[DocumentKind, str] = {
     "receipt": "（受理回执）",
     "supplement_notice": "（一次性告知）",
     "refusal_notice": "",
     "result_notice": "",
+    "escalation_transfer": "",
 }
 REASON_HEADINGS: dict[DocumentKind, str] = {
     "receipt": "备注",
     "supplement_notice": "需补正的材料及要求",
     "refusal_notice": "不予受理的理由",
     "result_notice": "办理结果",
+    "escalation_transfer": "反映的问题",
 }
 DECISION_LABELS = {"approved": "准予办理", "denied": "不予办理", None: "已办结"}
 SECTION_NUMBERS = "一二三四五六七八九十"
@@ -40,6 +43,12 @@ def fmt_date(day: date | None) -> str:
 
 def opening(data: NoticeData) -> str:
     item = f"“{data.item_name}”"
+    if data.kind == "escalation_transfer":
+        return (
+            f"你通过{data.item_name}反映的问题已于{fmt_date(data.accepted_on)}登记，由值班领导{data.staff_name}首问负责，"
+            f"在1个工作日内（{fmt_date(data.deadline)}前）办理；未能解决的，依次升级至中心领导（3个工作日）和"
+            "局领导班子会议（5个工作日）研究解决。"
+        )
     if data.kind == "receipt":
         text = f"你申请办理的{item}事项，经审查，申请材料齐全、符合法定形式，本单位决定予以受理。"
         if data.promised_days is not None:
@@ -66,7 +75,10 @@ def opening(data: NoticeData) -> str:
 def notes(data: NoticeData) -> list[str]:
     notes: list[str] = []
     unit = data.unit_name
-    if data.kind == "receipt":
+    if data.kind == "escalation_transfer":
+        notes.append("问题解决后，工作人员将与你联系确认；你对处理结果不满意的，可以要求重新办理。")
+        notes.append("可凭本转办单上的登记号和查询码，扫码或登录网站查询办理进度。")
+    elif data.kind == "receipt":
         notes.append(
             f"请妥善保管本通知书，办结后凭本通知书和本人有效身份证件到{unit}领取办理结果。"
             "办理过程中需要补正材料的，本单位将一次性告知。"

@@ -20,6 +20,7 @@ from fuquan.platform.core.keys.master import MasterKeys
 from fuquan.platform.core.keys.models import EncryptedColumns
 from fuquan.platform.core.keys.repositories import DataKeyRepository
 from fuquan.platform.core.keys.services import KeyRing
+from fuquan.platform.escalations.models import ESCALATION_SECRETS
 from fuquan.platform.notifications.models import SMS_SECRETS
 from fuquan.platform.share.models import SHARE_SECRETS
 from fuquan.tenants.repositories import TenantRepository
@@ -32,6 +33,7 @@ ENCRYPTED_COLUMNS: tuple[EncryptedColumns, ...] = (
     FACTOR_SECRETS,
     SHARE_SECRETS,
     SMS_SECRETS,
+    ESCALATION_SECRETS,
 )
 
 

@@ -13,6 +13,7 @@ from fuquan.platform.core.db import Base
 from fuquan.platform.core.jobs import models as job_models
 from fuquan.platform.core.keys import models as key_models
 from fuquan.platform.core.versions import models as version_models
+from fuquan.platform.escalations import models as escalation_models
 from fuquan.platform.notifications import models as notification_models
 from fuquan.platform.share import models as share_models
 from fuquan.tenants import models as tenant_models
@@ -31,5 +32,6 @@ MODEL_MODULES = (
     integration_models,
     share_models,
     notification_models,
+    escalation_models,
 )
 metadata = Base.metadata

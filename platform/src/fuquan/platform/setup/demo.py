@@ -49,6 +49,7 @@ DEMO_STAFF = (
     DemoStaff("dwk_approver", "64", "640202", "approver", "大武口区人社局审批员"),
     DemoStaff("dwk_supervisor", "64", "640202", "supervisor", "大武口区电子监察"),
     DemoStaff("dwk_head", "64", "640202", "unit_head", "大武口区人社局负责人"),
+    DemoStaff("dwk_desk", "64", "640202", "escalation_clerk", "大武口区办不成事反映窗口"),
     DemoStaff("cs_admin", "64", "640202001", "unit_admin", "长胜街道管理员"),
     DemoStaff("cs_clerk", "64", "640202001", "window_clerk", "长胜街道综合窗口"),
     DemoStaff("cs_approver", "64", "640202001", "approver", "长胜街道审批员"),

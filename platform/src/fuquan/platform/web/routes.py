@@ -7,6 +7,7 @@ from fuquan.platform.web.authority.controllers import AuthorityPagesController
 from fuquan.platform.web.case.controllers import CasePagesController
 from fuquan.platform.web.controllers import WebController
 from fuquan.platform.web.desk.controllers import DeskController
+from fuquan.platform.web.escalations.controllers import EscalationPagesController
 from fuquan.platform.web.inbox.controllers import InboxPagesController
 from fuquan.platform.web.intake.controllers import IntakeController
 from fuquan.platform.web.public.controllers import ProgressPagesController
@@ -26,6 +27,7 @@ PAGE_CONTROLLERS = [
     SharePagesController,
     AuditPagesController,
     InboxPagesController,
+    EscalationPagesController,
     SmsPagesController,
     ProgressPagesController,
 ]

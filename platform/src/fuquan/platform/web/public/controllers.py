@@ -18,6 +18,8 @@ from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.platform.core.errors import Conflict, FuquanError, NotFound
+from fuquan.platform.core.timeutil import local_time
+from fuquan.platform.escalations.services import reads as escalation_reads
 from fuquan.platform.web.pages import OPEN, PageController, render
 from fuquan.platform.web.public import views
 from fuquan.platform.web.public.schemas import LookupForm, RatingForm
@@ -30,6 +32,9 @@ CONFLICTS = {
     "already_rated": "这个办件已经评价过了，每个办件只能评价一次。感谢您的反馈！",
     "not_issued": "办件出件（办理结果出具）后才能评价，请在出件后再来。",
 }
+
+
+ESCALATION_PREFIX = "BBC"
 
 
 def _form(receipt: str = "", *, error: str | None = None, status_code: int = 200) -> Template:
@@ -54,6 +59,18 @@ async def _look_up(
         return _form(receipt[: views.MAX_FIELD], error=views.WRONG_PAIR, status_code=404)
 
 
+async def _escalation(session: AsyncSession, reg_text: str, code_text: str) -> Template:
+    reg_no, code = views.clean(reg_text).upper(), views.clean(code_text)
+    if not code:
+        return _form(reg_no[: views.MAX_FIELD], error=MISSING, status_code=400)
+    try:
+        found = await escalation_reads.public(session, reg_no[: views.MAX_FIELD], code[:12])
+    except NotFound:
+        return _form(reg_no[: views.MAX_FIELD], error=views.WRONG_PAIR, status_code=404)
+    steps = [(local_time(at, "Asia/Shanghai"), what) for at, what in found.steps]
+    return render("public/escalation.html", None, found=found, steps=steps)
+
+
 class ProgressPagesController(PageController):
     path = "/progress"
 
@@ -68,6 +85,8 @@ class ProgressPagesController(PageController):
         data: Annotated[LookupForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
         db_session: NamedDependency[AsyncSession],
     ) -> Template:
+        if views.clean(data.receipt).upper().startswith(ESCALATION_PREFIX):  # 办不成事反映's 登记号
+            return await _escalation(db_session, data.receipt, data.code)
         found = await _look_up(db_session, data.receipt, data.code)
         if isinstance(found, Template):
             return found
