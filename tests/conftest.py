@@ -252,6 +252,8 @@ def settings(database_url: str, backend: str, tmp_path: Path) -> Settings:
         log_json=True,
         login_attempts_per_minute=10_000,  # tests log in often; test_auth narrows it on purpose
         gc_freeze=False,  # process-wide: one test process builds hundreds of apps
+        # the tests run the warning and tier jobs themselves: the app's own runs (one slot a day) keep out of the way
+        warning_job_seconds=86_400.0,
     )
 
 

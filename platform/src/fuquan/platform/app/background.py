@@ -72,7 +72,6 @@ def audit_sealer(settings: Settings, session_maker: async_sessionmaker[AsyncSess
 
 NONCE_SWEEP_SECONDS = 60.0
 SMS_DELIVERY_SECONDS = 2.0
-WARNING_SECONDS = 300.0  # the alarms' dates change by the day; a step's same-day alarm goes out within minutes
 
 
 def job_runner(
@@ -112,8 +111,8 @@ def job_runner(
         return {"forgotten": forgotten}
 
     jobs.add(Job("share_nonces", NONCE_SWEEP_SECONDS, forget_nonces))
-    jobs.add(Job("case_warnings", WARNING_SECONDS, WarningJob(session_maker, catalogs).run))
-    jobs.add(Job("escalation_tiers", WARNING_SECONDS, TierJob(session_maker, keys).run))
+    jobs.add(Job("case_warnings", settings.warning_job_seconds, WarningJob(session_maker, catalogs).run))
+    jobs.add(Job("escalation_tiers", settings.warning_job_seconds, TierJob(session_maker, keys).run))
     if sms is not None:  # residents' SMS wait in the outbox until a platform is configured
         jobs.add(Job("sms_delivery", SMS_DELIVERY_SECONDS, sms.run))
     return jobs

@@ -56,6 +56,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # day's quota counts answered calls on every replica)
     share_calls_per_minute: int = 600
     share_calls_per_day: int = 50_000
+    # how often one replica looks for warnings due (预警) and escalations past their tier's day: the dates change by the
+    # day, and a step's same-day alarm goes out within this
+    warning_job_seconds: float = 300.0
     # the SMS platform (短信平台) residents' notices go out through; unset: they wait in the outbox until it is set
     sms_url: str | None = None
     sms_access_key: str = ""
