@@ -13,7 +13,23 @@ from e2e.browser import Snapper, log_in
 TOURS: dict[str, list[tuple[str, str]]] = {
     "anonymous": [("/progress", "progress")],
     "jm_grid": [("/intake", "intake"), ("/intake/new", "intake-new"), ("/intake/new/HRSS-01", "intake-item")],
-    "cs_clerk": [("/desk", "desk"), ("first:main a[href^='/cases/']", "case"), ("/desk/back", "desk-back")],
+    "cs_clerk": [
+        ("/desk", "desk"),
+        ("first:main a[href^='/cases/']", "case"),
+        ("/desk/back", "desk-back"),
+        ("/inbox", "inbox"),
+    ],
+    "dwk_desk": [
+        ("/escalations", "escalations"),
+        ("first:main td a[href^='/escalations/']", "escalation"),
+        ("/escalations/new", "escalation-new"),
+    ],
+    "dwk_head": [
+        ("/escalations", "escalations-leader"),
+        ("first:main td a[href^='/escalations/']", "escalation-steps"),
+        ("/inbox", "inbox-leader"),
+    ],
+    "dwk_admin": [("/escalations/roster", "escalation-roster")],
     "nx_admin": [
         ("/authority", "authority"),
         ("/authority/explain", "authority-explain"),
@@ -23,6 +39,7 @@ TOURS: dict[str, list[tuple[str, str]]] = {
         ("/share", "share-apps"),
         ("first:main a[href^='/share/apps/']", "share-app"),
         ("/share/new", "share-new"),
+        ("/notifications/sms", "sms-templates"),
     ],
     "nx_supervisor": [("/supervision", "supervision")],
 }
