@@ -92,6 +92,9 @@ ENDPOINTS: list[tuple[str, str, Any, str | None, str | None]] = [
     ("GET", "/api/v1/escalations/1/transfer.pdf", None, "cs_clerk", None),
     ("POST", "/api/v1/escalations/1/steps", {"action": "classify", "version": 1}, "cs_clerk", None),
     ("GET", "/api/v1/escalations/roster/640202", None, "cs_clerk", None),
+    ("GET", "/api/v1/supervision/follow-ups", None, "nx_auditor", None),
+    ("POST", "/api/v1/supervision/follow-ups/1/steps", {"action": "callback", "version": 1}, "nx_auditor", None),
+    ("GET", "/api/v1/supervision/follow-ups/rates", None, "cs_clerk", None),
     ("PUT", "/api/v1/escalations/roster/640202/2026-05-06", {"staff": "dwk_head"}, "cs_clerk", None),
 ]  # fmt: skip
 # who holds the permission of a route, for its foreign or out-of-scope target (anyone else: nx_admin)
@@ -226,6 +229,7 @@ async def test_every_route_is_public_or_names_a_permission(client: Any) -> None:
                 .replace("{item_id:int}", "1")
                 .replace("{kind:str}", "case_accepted")
                 .replace("{escalation_id:int}", "1")
+                .replace("{follow_up_id:int}", "1")
                 .replace("{unit:str}", "640202")
                 .replace("{day:date}", "2026-05-06")
             )

@@ -17,6 +17,8 @@ class Tenant(IdMixin, Base):
     name: Mapped[str] = mapped_column(String(128))
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     created_at: Mapped[datetime]
+    # 差评整改: the working days a unit has to rectify after a poor rating (the tenant sets it; 5 by default)
+    rectify_working_days: Mapped[int] = mapped_column(SmallInteger, default=5)
 
 
 class Unit(IdMixin, Base):

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fuquan.platform.accounts.models import ApiToken, RecoveryCode, SecondFactor, Staff
+from fuquan.platform.accounts.models import ApiToken, RecoveryCode, RoleAssignment, SecondFactor, Staff
 from fuquan.tenants.scope import TenantScope
 
 
@@ -33,6 +33,15 @@ class StaffRepository:
             )
         )
         return {username: display or username for username, display in rows.tuples()}
+
+    async def holding(self, scope: TenantScope, role: str, unit_code: str) -> list[int]:
+        """The active staff holding ``role`` at exactly ``unit_code``."""
+        rows = await self.session.scalars(
+            select(RoleAssignment.staff_id).join(Staff, Staff.id == RoleAssignment.staff_id)
+            .where(RoleAssignment.tenant_id == scope.tenant_id, RoleAssignment.role == role,
+                   RoleAssignment.unit_code == unit_code, Staff.active.is_(True))
+        )  # fmt: skip
+        return [int(staff_id) for staff_id in rows]
 
     async def add(self, staff: Staff) -> Staff:
         self.session.add(staff)

@@ -237,3 +237,34 @@ class CaseFile:
     applicant: Applicant
     materials: list[CaseMaterial]
     related: Applicant | None = None
+
+
+class CaseFollowUp(IdMixin, Base):
+    """差评整改: the follow-up a poor rating (2 or below) opens for the unit that handled the case — call the resident
+    back (回访) within 1 working day, rectify (整改) within the tenant's working days, reply to the resident, and the
+    supervisor's review (复核). Owned by the case (like its rating); worked through ``supervision.services``."""
+
+    __tablename__ = "case_follow_up"
+    __table_args__ = (Index("ix_case_follow_up_unit", "tenant_id", "unit_code", "status"),)
+
+    tenant_id: Mapped[int] = mapped_column(BigId, ForeignKey("tenant.id", ondelete="CASCADE"))
+    case_id: Mapped[int] = mapped_column(BigId, ForeignKey("case_file.id", ondelete="CASCADE"), unique=True)
+    unit_code: Mapped[str] = mapped_column(String(15))  # the unit that handled it: the deciding one, else accepting
+    rating: Mapped[int] = mapped_column(SmallInteger)
+    comment: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(16))  # open | called_back | rectified | replied | closed
+    opened_at: Mapped[datetime]
+    callback_due: Mapped[date] = mapped_column(Date)
+    called_back_at: Mapped[datetime | None]
+    callback_note: Mapped[str | None] = mapped_column(String(500))
+    rectify_due: Mapped[date] = mapped_column(Date)
+    rectified_at: Mapped[datetime | None]
+    rectification: Mapped[str | None] = mapped_column(String(1000))
+    replied_at: Mapped[datetime | None]
+    reply: Mapped[str | None] = mapped_column(String(1000))
+    reviewed_at: Mapped[datetime | None]
+    review: Mapped[str | None] = mapped_column(String(16))  # accepted | returned
+    review_note: Mapped[str | None] = mapped_column(String(500))
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}

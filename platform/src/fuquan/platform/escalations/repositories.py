@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.platform.accounts.models import RoleAssignment, Staff
+from fuquan.platform.accounts.repositories import StaffRepository
 from fuquan.platform.core.errors import NotFound
 from fuquan.platform.escalations.models import DutyRoster, Escalation, EscalationEvent
 from fuquan.tenants.scope import TenantScope
@@ -57,15 +58,10 @@ class EscalationRepository:
         )  # fmt: skip
         return found is not None
 
-    async def holders(self, scope: TenantScope, role: str, unit_code: str) -> list[int]:
-        rows = await self.session.scalars(
-            select(RoleAssignment.staff_id).join(Staff, Staff.id == RoleAssignment.staff_id)
-            .where(RoleAssignment.tenant_id == scope.tenant_id, RoleAssignment.role == role,
-                   RoleAssignment.unit_code == unit_code, Staff.active.is_(True))
-        )  # fmt: skip
-        return [int(staff) for staff in rows]
-
     # -- escalations --
+
+    async def holders(self, scope: TenantScope, role: str, unit_code: str) -> list[int]:
+        return await StaffRepository(self.session).holding(scope, role, unit_code)
 
     def add(self, escalation: Escalation) -> None:
         self.session.add(escalation)

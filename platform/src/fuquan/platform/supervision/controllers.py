@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from litestar import Controller, get
+from typing import Any, Literal
+
+from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromQuery
+from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.platform.accounts.actor import Actor
+from fuquan.platform.core.params import RowId
+from fuquan.platform.core.request_context import request_id_of
 from fuquan.platform.core.timeutil import utcnow
 from fuquan.platform.supervision import services
-from fuquan.platform.supervision.schemas import DashboardRead
+from fuquan.platform.supervision.schemas import DashboardRead, FollowUpRates, FollowUpRead, FollowUpStep
+from fuquan.platform.supervision.services import followups
 from fuquan.tenants.divisions import normalise_unit_code
 from fuquan.tenants.schemas import UnitCode
 
@@ -32,3 +37,25 @@ class SupervisionController(Controller):
         signals as the case API computes them today."""
         unit = None if unit is None else normalise_unit_code(unit)
         return await services.dashboard(db_session, actor, unit, utcnow())
+
+    @get("/follow-ups", summary="差评整改（本单位及下级）", opt={"permission": "cases.read"})
+    async def follow_ups(
+        self, db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor],
+        status: FromQuery[Literal["open", "called_back", "rectified", "replied", "closed"] | None] = None,
+    ) -> list[FollowUpRead]:  # fmt: skip
+        return await followups.follow_ups(db_session, actor, status, 200)
+
+    @post("/follow-ups/{follow_up_id:int}/steps", summary="回访、整改、答复申请人、复核", status_code=200,
+          opt={"permission": "cases.read"})  # fmt: skip
+    async def follow_up_step(
+        self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor], follow_up_id: FromPath[RowId], data: JSONBody[FollowUpStep],
+    ) -> FollowUpRead:  # fmt: skip
+        return await followups.take_step(db_session, actor, follow_up_id, data, utcnow(), request_id_of(request))
+
+    @get("/follow-ups/rates", summary="差评回访率和整改率（按下级单位）", opt={"permission": "supervision.read"})
+    async def follow_up_rates(
+        self, db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor],
+        unit: FromQuery[UnitCode | None] = None,
+    ) -> list[FollowUpRates]:  # fmt: skip
+        return await followups.rates(db_session, actor, None if unit is None else normalise_unit_code(unit))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -79,3 +80,39 @@ class DashboardRead(msgspec.Struct, frozen=True, kw_only=True):
     red_total: int
     yellow_total: int
     list_limit: int  # each list shows at most this many rows; the totals count them all
+
+
+class FollowUpRead(msgspec.Struct, kw_only=True):
+    id: int
+    case_id: int
+    receipt_no: str
+    unit: str
+    rating: int
+    comment: str | None
+    status: str
+    status_name: str
+    callback_due: date
+    called_back_at: datetime | None
+    rectify_due: date
+    rectified_at: datetime | None
+    rectification: str | None
+    reply: str | None
+    review: str | None
+    version: int
+
+
+class FollowUpStep(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    action: Literal["callback", "rectify", "reply", "review"]
+    version: Annotated[int, msgspec.Meta(ge=1)]
+    note: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)] | None = None
+    outcome: Literal["accepted", "returned"] | None = None  # review
+
+
+class FollowUpRates(msgspec.Struct, kw_only=True):
+    unit: str
+    name: str
+    follow_ups: int
+    called_back_in_time: int
+    rectified_in_time: int
+    callback_rate: float | None  # national target: 100%
+    rectification_rate: float | None

@@ -12,13 +12,17 @@ from typing import Final, NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fuquan.platform.cases.models import Case
+from fuquan.platform.accounts.repositories import StaffRepository
+from fuquan.platform.calendar.services import calendar_for
+from fuquan.platform.cases.models import Case, CaseFollowUp
 from fuquan.platform.cases.repositories import ApplicantRepository, CaseRepository
 from fuquan.platform.cases.schemas import PublicProgress, RatingWrite
 from fuquan.platform.cases.state_machine import STATUS_NAMES, Status
 from fuquan.platform.core.audit.services import AuditEntry, append
 from fuquan.platform.core.errors import Conflict, NotFound
-from fuquan.platform.core.timeutil import utcnow
+from fuquan.platform.core.inserts import insert_together
+from fuquan.platform.core.timeutil import local_date, utcnow
+from fuquan.platform.notifications.services.outbox import inbox_row
 from fuquan.tenants.repositories import TenantRepository, UnitRepository
 from fuquan.tenants.scope import TenantScope, whole_tenant
 
@@ -78,4 +82,31 @@ async def rate_case(session: AsyncSession, receipt_no: str, rating: RatingWrite)
         action="case.rate", tenant_id=case.tenant_id, actor="public", resource=f"case:{case.id}",
         detail={"level": rating.level, "follow_up": follow_up},
     ))  # fmt: skip
+    if follow_up:
+        await _open_follow_up(session, case, _scope, rating)
     return Rated(RATING_NAMES[rating.level], follow_up)
+
+
+async def _open_follow_up(session: AsyncSession, case: Case, scope: TenantScope, rating: RatingWrite) -> None:
+    """差评: a follow-up for the unit that handled the case, due back in 1 working day and rectified within the
+    tenant's working days; its heads and the staff who handled the case are told in their inbox."""
+    now = utcnow()
+    today = local_date(now, scope.timezone)
+    tenant = await TenantRepository(session).by_id(case.tenant_id)
+    calendar = await calendar_for(session, scope)
+    unit = case.routed_to or case.accepting_unit
+    follow_up = CaseFollowUp(
+        tenant_id=case.tenant_id, case_id=case.id, unit_code=unit, rating=rating.level, comment=rating.comment,
+        status="open", opened_at=now, callback_due=calendar.add_working_days(today, 1),
+        rectify_due=calendar.add_working_days(today, tenant.rectify_working_days if tenant else 5),
+    )  # fmt: skip
+    session.add(follow_up)
+    heads = await StaffRepository(session).holding(scope, "unit_head", unit)
+    told = dict.fromkeys(i for i in (case.decider_id, case.acceptor_id, *heads) if i is not None)
+    await insert_together(session, [
+        inbox_row(case.tenant_id, staff_id, kind="follow_up", dedupe_key=f"follow_up:case:{case.id}",
+                  title=f"办件 {case.receipt_no} 收到差评，请回访整改",
+                  body=f"请于 {follow_up.callback_due} 前回访申请人，{follow_up.rectify_due} 前完成整改并答复。",
+                  link=f"/cases/{case.id}", case_id=case.id, now=now)
+        for staff_id in told
+    ])  # fmt: skip

@@ -43,20 +43,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("case_pause", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_case_pause_limit_on"))
-        batch_op.drop_column("overdue_warned")
-        batch_op.drop_column("limit_on")
-
-    with op.batch_alter_table("case_material", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_case_material_defer_until"))
-        batch_op.drop_column("overdue_warned")
-
-    with op.batch_alter_table("case_file", schema=None) as batch_op:
-        batch_op.drop_index("ix_case_file_yellow_on")
-        batch_op.drop_index("ix_case_file_red_on")
-        batch_op.drop_index("ix_case_file_accept_by")
-        batch_op.drop_column("alarms_set")
-        batch_op.drop_column("accept_by")
-        batch_op.drop_column("red_on")
-        batch_op.drop_column("yellow_on")
+    # plain ALTERs, also on SQLite (3.35+): a batch would rebuild tables other tables reference
+    op.drop_index("ix_case_pause_limit_on", table_name="case_pause")
+    op.drop_column("case_pause", "overdue_warned")
+    op.drop_column("case_pause", "limit_on")
+    op.drop_index("ix_case_material_defer_until", table_name="case_material")
+    op.drop_column("case_material", "overdue_warned")
+    for index in ("ix_case_file_yellow_on", "ix_case_file_red_on", "ix_case_file_accept_by"):
+        op.drop_index(index, table_name="case_file")
+    for column in ("alarms_set", "accept_by", "red_on", "yellow_on"):
+        op.drop_column("case_file", column)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.core.timeutil import utcnow
+from fuquan.platform.supervision.services import followups
 from fuquan.platform.web.pages import PageController, page, render
 from fuquan.platform.web.supervision.views import percent, supervision_page
 from fuquan.tenants.divisions import normalise_unit_code
@@ -30,4 +31,6 @@ class SupervisionPagesController(PageController):
         Anything but a division code is a 400 page, a code outside the subtree the 404 page."""
         unit = None if unit is None else normalise_unit_code(unit)
         view = await supervision_page(db_session, page_actor, unit, utcnow())
-        return render("supervision/index.html", page_actor, view=view, board=view.board, percent=percent)
+        follow_ups = await followups.rates(db_session, page_actor, unit)
+        return render("supervision/index.html", page_actor, view=view, board=view.board, percent=percent,
+                      follow_ups=follow_ups)  # fmt: skip
