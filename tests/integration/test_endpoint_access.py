@@ -95,6 +95,8 @@ ENDPOINTS: list[tuple[str, str, Any, str | None, str | None]] = [
     ("GET", "/api/v1/supervision/follow-ups", None, "nx_auditor", None),
     ("POST", "/api/v1/supervision/follow-ups/1/steps", {"action": "callback", "version": 1}, "nx_auditor", None),
     ("GET", "/api/v1/supervision/follow-ups/rates", None, "cs_clerk", None),
+    ("GET", "/api/v1/supervision/settings", None, "cs_clerk", None),
+    ("PUT", "/api/v1/supervision/settings", {"rectify_working_days": 5}, "dwk_supervisor", None),
     ("PUT", "/api/v1/escalations/roster/640202/2026-05-06", {"staff": "dwk_head"}, "cs_clerk", None),
 ]  # fmt: skip
 # who holds the permission of a route, for its foreign or out-of-scope target (anyone else: nx_admin)

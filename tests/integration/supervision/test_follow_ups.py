@@ -4,6 +4,7 @@ time; another tenant's follow-up is not found."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -55,3 +56,19 @@ async def test_a_poor_rating_is_called_back_rectified_replied_and_reviewed(clien
     hainan = await login(client, "hn_supervisor", PASSWORD)
     await _step(client, hainan, follow_up, "review", 404, outcome="accepted")
     assert (await client.get(API, headers=hainan)).json() == []
+
+
+async def test_the_tenant_sets_the_working_days_to_rectify(client: Any, database_url: str) -> None:
+    admin, supervisor = await login(client, "nx_admin"), await login(client, "dwk_supervisor")
+    assert (await client.get("/api/v1/supervision/settings", headers=supervisor)).json() == {"rectify_working_days": 5}
+    refused = await client.put("/api/v1/supervision/settings", json={"rectify_working_days": 3}, headers=supervisor)
+    assert refused.status_code == 403
+    wrong = await client.put("/api/v1/supervision/settings", json={"rectify_working_days": 0}, headers=admin)
+    assert wrong.status_code == 400, wrong.text
+    assert (await client.put("/api/v1/supervision/settings", json={"rectify_working_days": 10},
+                             headers=admin)).status_code == 200  # fmt: skip
+    cases = await known_cases(client, database_url)  # D rated 2 after the change
+    (follow_up,) = (await client.get(API, headers=await login(client, "cs_clerk"))).json()
+    assert follow_up["case_id"] == cases["D"]["id"]
+    # ten working days from today against one: nine working days apart at least (five would give four)
+    assert (date.fromisoformat(follow_up["rectify_due"]) - date.fromisoformat(follow_up["callback_due"])).days >= 9

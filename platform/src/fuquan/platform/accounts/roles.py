@@ -57,6 +57,7 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "supervision.read",
             "share.manage",
             "notifications.manage",
+            "supervision.manage",
         }
     ),
     "security_admin": frozenset({"units.read", "staff.manage"}),
@@ -85,6 +86,7 @@ PERMISSION_NAMES: Final = {
     "escalations.read": "查看办不成事反映",
     "escalations.handle": "办理办不成事反映（值班领导、责任单位负责人、中心和局领导）",
     "escalations.roster": "安排办不成事窗口值班领导",
+    "supervision.manage": "电子监察设置（差评整改时限）",
 }
 
 

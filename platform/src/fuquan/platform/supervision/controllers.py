@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,7 +14,13 @@ from fuquan.platform.core.params import RowId
 from fuquan.platform.core.request_context import request_id_of
 from fuquan.platform.core.timeutil import utcnow
 from fuquan.platform.supervision import services
-from fuquan.platform.supervision.schemas import DashboardRead, FollowUpRates, FollowUpRead, FollowUpStep
+from fuquan.platform.supervision.schemas import (
+    DashboardRead,
+    FollowUpRates,
+    FollowUpRead,
+    FollowUpSettings,
+    FollowUpStep,
+)
 from fuquan.platform.supervision.services import followups
 from fuquan.tenants.divisions import normalise_unit_code
 from fuquan.tenants.schemas import UnitCode
@@ -59,3 +65,16 @@ class SupervisionController(Controller):
         unit: FromQuery[UnitCode | None] = None,
     ) -> list[FollowUpRates]:  # fmt: skip
         return await followups.rates(db_session, actor, None if unit is None else normalise_unit_code(unit))
+
+    @get("/settings", summary="电子监察设置（差评整改时限）", opt={"permission": "supervision.read"})
+    async def get_settings(
+        self, db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor]
+    ) -> FollowUpSettings:
+        return await followups.settings(db_session, actor)
+
+    @put("/settings", summary="修改差评整改时限（留痕）", opt={"permission": "supervision.manage"})
+    async def set_settings(
+        self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor], data: JSONBody[FollowUpSettings],
+    ) -> FollowUpSettings:  # fmt: skip
+        return await followups.set_settings(db_session, actor, data, request_id_of(request))

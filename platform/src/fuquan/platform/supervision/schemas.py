@@ -116,3 +116,7 @@ class FollowUpRates(msgspec.Struct, kw_only=True):
     rectified_in_time: int
     callback_rate: float | None  # national target: 100%
     rectification_rate: float | None
+
+
+class FollowUpSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    rectify_working_days: Annotated[int, msgspec.Meta(ge=1, le=30, description="差评整改时限（工作日）")]

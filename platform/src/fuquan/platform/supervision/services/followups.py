@@ -19,8 +19,8 @@ from fuquan.platform.core.audit.services import append
 from fuquan.platform.core.errors import Conflict, PermissionDenied, ValidationFailed
 from fuquan.platform.core.timeutil import local_date
 from fuquan.platform.supervision.repositories import FollowUpRepository
-from fuquan.platform.supervision.schemas import FollowUpRates, FollowUpRead, FollowUpStep
-from fuquan.tenants.repositories import UnitRepository
+from fuquan.platform.supervision.schemas import FollowUpRates, FollowUpRead, FollowUpSettings, FollowUpStep
+from fuquan.tenants.repositories import TenantRepository, UnitRepository
 
 STEPS: Final = {  # action → (from, to)
     "callback": ("open", "called_back"),
@@ -110,3 +110,24 @@ async def rates(session: AsyncSession, actor: Actor, unit_code: str | None) -> l
 
     names = {**children, code: (await units.names(scope, [code])).get(code, code)}
     return [figures(unit, names.get(unit, unit), items) for unit, items in sorted(buckets.items())]
+
+
+async def settings(session: AsyncSession, actor: Actor) -> FollowUpSettings:
+    actor.require("supervision.read")
+    tenant = await TenantRepository(session).by_id(actor.tenant_id)
+    return FollowUpSettings(rectify_working_days=tenant.rectify_working_days if tenant else 5)
+
+
+async def set_settings(session: AsyncSession, actor: Actor, change: FollowUpSettings,
+                       request_id: str | None) -> FollowUpSettings:  # fmt: skip
+    """The tenant's working days to rectify after a poor rating (follow-ups opened from now on), audited."""
+    actor.require("supervision.manage")
+    tenant = await TenantRepository(session).by_id(actor.tenant_id)
+    if tenant is None:
+        raise ValidationFailed("租户不存在")
+    before, tenant.rectify_working_days = tenant.rectify_working_days, change.rectify_working_days
+    await append(session, actor.audit_entry(
+        "supervision.settings", resource=f"tenant:{tenant.code}", request_id=request_id,
+        detail={"rectify_working_days": [before, change.rectify_working_days]},
+    ))  # fmt: skip
+    return change
