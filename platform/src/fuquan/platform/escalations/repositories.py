@@ -9,8 +9,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fuquan.platform.accounts.models import RoleAssignment, Staff
-from fuquan.platform.accounts.repositories import StaffRepository
+from fuquan.platform.accounts.models import Staff
 from fuquan.platform.core.errors import NotFound
 from fuquan.platform.escalations.models import DutyRoster, Escalation, EscalationEvent
 from fuquan.tenants.scope import TenantScope
@@ -49,19 +48,7 @@ class EscalationRepository:
             )
         )
 
-    async def holds_role(self, scope: TenantScope, staff_id: int, role: str, unit_code: str) -> bool:
-        """Whether the staff member holds ``role`` at ``unit_code`` exactly, and is active."""
-        found = await self.session.scalar(
-            select(RoleAssignment.id).join(Staff, Staff.id == RoleAssignment.staff_id)
-            .where(RoleAssignment.tenant_id == scope.tenant_id, RoleAssignment.staff_id == staff_id,
-                   RoleAssignment.role == role, RoleAssignment.unit_code == unit_code, Staff.active.is_(True))
-        )  # fmt: skip
-        return found is not None
-
     # -- escalations --
-
-    async def holders(self, scope: TenantScope, role: str, unit_code: str) -> list[int]:
-        return await StaffRepository(self.session).holding(scope, role, unit_code)
 
     def add(self, escalation: Escalation) -> None:
         self.session.add(escalation)
@@ -94,11 +81,6 @@ class EscalationRepository:
             select(Escalation).where(*where).order_by(Escalation.id.desc()).limit(limit).offset(offset)
         )
         return int(total), list(rows)
-
-    async def by_reg_no(self, tenant_id: int, reg_no: str) -> Escalation | None:
-        return await self.session.scalar(
-            select(Escalation).where(Escalation.tenant_id == tenant_id, Escalation.reg_no == reg_no)
-        )
 
     async def find_by_reg_no(self, reg_no: str) -> Escalation | None:
         """The resident's lookup: the registration number names the desk, hence the tenant; the query code decides."""

@@ -115,14 +115,6 @@ class NotificationRepository:
         )
         return {state: int(count) for state, count in rows.tuples()}
 
-    async def sms_for_case(self, scope: TenantScope, case_id: int) -> list[SmsMessage]:
-        rows = await self.session.scalars(
-            select(SmsMessage)
-            .where(SmsMessage.tenant_id == scope.tenant_id, SmsMessage.case_id == case_id)
-            .order_by(SmsMessage.id)
-        )
-        return list(rows)
-
     # -- the inbox --
 
     async def add_once(self, rows: Sequence[NewRow], chunk: int = 500) -> int:

@@ -12,6 +12,7 @@ from fuquan.platform.cases.services.context import CaseContext
 from fuquan.platform.cases.state_machine import Action
 from fuquan.platform.catalog.models import CatalogItem
 from fuquan.platform.core.inserts import NewRow
+from fuquan.platform.documents.wording import fmt_date
 from fuquan.platform.notifications.services.outbox import sms_row
 
 SMS_OF_STEP: Final = {
@@ -34,7 +35,7 @@ def resident_sms(ctx: CaseContext, file: CaseFile, item: CatalogItem, action: Ac
     phone = ctx.cipher.decrypt(applicant.phone_cipher, context=applicant_context(ctx.actor.scope.tenant_code))
     params = {
         "item": item.name, "no": case.receipt_no, "code": case.query_code,
-        "deadline": f"{case.deadline.year}年{case.deadline.month}月{case.deadline.day}日" if case.deadline else "",
+        "deadline": fmt_date(case.deadline) if case.deadline else "",
         "result": "准予" if action == Action.APPROVE else "不予许可", "place": "原受理窗口",
     }  # fmt: skip
     row = sms_row(

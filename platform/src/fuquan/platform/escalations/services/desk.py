@@ -153,7 +153,7 @@ async def set_duty(session: AsyncSession, actor: Actor, unit_code: str, day: dat
     if (
         staff is None
         or staff.tenant_id != actor.tenant_id
-        or not await repository.holds_role(actor.scope, staff.id, DUTY_ROLE, unit_code)
+        or staff.id not in await StaffRepository(session).holding(actor.scope, DUTY_ROLE, unit_code)
     ):
         raise NotFound(f"{unit_code} 没有名为 {data.staff} 的单位负责人：值班领导须是本单位的单位负责人")
     entry = await repository.roster_entry(actor.scope, unit_code, day)

@@ -82,19 +82,18 @@ async def take_step(
 
 async def _may(repository: EscalationRepository, actor: Actor, escalation: Escalation, action: EscalationAction,
                request: StepRequest) -> None:  # fmt: skip
-    scope = actor.scope
+    scope, staff = actor.scope, StaffRepository(repository.session)
     if action in OWNER_ONLY and actor.staff_id != escalation.owner_id:
         raise PermissionDenied("首问负责：只有负责该问题的值班领导可以办理这一步", rule="escalation_owner")
     if action == A.ANSWER and not (
         escalation.responsible_unit
-        and await repository.holds_role(scope, actor.staff_id, "unit_head", escalation.responsible_unit)
+        and actor.staff_id in await staff.holding(scope, "unit_head", escalation.responsible_unit)
     ):
         raise PermissionDenied("窗口失职类问题须由责任单位负责人当场答复", rule="escalation_responsible")
     if action == A.DECIDE:
         if escalation.tier == 1 and actor.staff_id != escalation.owner_id:
             raise PermissionDenied("一级（1个工作日）由负责的值班领导作出处理决定", rule="escalation_owner")
-        if escalation.tier > 1 and not await repository.holds_role(scope, actor.staff_id, "unit_head",
-                                                                   escalation.unit_code):  # fmt: skip
+        if escalation.tier > 1 and actor.staff_id not in await staff.holding(scope, "unit_head", escalation.unit_code):
             raise PermissionDenied(f"{TIER_NAMES[escalation.tier]}的处理决定由 {escalation.unit_code} 的领导作出",
                                    rule="escalation_leadership")  # fmt: skip
         if escalation.tier == 5 and not request.meeting_ref:
@@ -106,10 +105,10 @@ async def _effects(
     note: str | None, today: Any,
 ) -> tuple[dict[str, Any], str | None, list[int]]:  # fmt: skip
     """What the step changes besides the status: (trace detail, the resident's SMS update or None, who to tell)."""
-    action, repository = request.action, EscalationRepository(session)
+    action, staff = request.action, StaffRepository(session)
     if action == A.CLASSIFY:
         detail = await _classify(session, actor, escalation, request)
-        heads = await repository.holders(actor.scope, "unit_head", escalation.responsible_unit or "")
+        heads = await staff.holding(actor.scope, "unit_head", escalation.responsible_unit or "")
         return detail, None, heads  # a window that failed: its heads answer on the spot
     if action == A.HAND_OFF:
         if request.window_unit is None and not request.deferral_approved:
@@ -125,7 +124,7 @@ async def _effects(
         if tier is None:
             raise Conflict("已在最高一级（局领导班子会议），不能再升级", rule="escalation_top_tier")
         escalation.tier, escalation.tier_due = tier, calendar.add_working_days(today, tier)
-        leaders = await repository.holders(actor.scope, "unit_head", escalation.unit_code)
+        leaders = await staff.holding(actor.scope, "unit_head", escalation.unit_code)
         return {"tier": tier}, RESIDENT_UPDATES["escalate"].format(tier=TIER_NAMES[tier][:4]), leaders
     if action == A.REOPEN:
         escalation.outcome, escalation.resolved_at = None, None

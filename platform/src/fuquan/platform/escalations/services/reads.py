@@ -34,10 +34,17 @@ def allowed(escalation: Escalation) -> list[str]:
     ]  # fmt: skip
 
 
+async def _names(session: AsyncSession, escalations: list[Escalation]) -> dict[int, str]:
+    """The owners' and responsible staff's names of ``escalations``, in one query."""
+    ids = {i for e in escalations for i in (e.owner_id, e.responsible_staff_id) if i is not None}
+    return await EscalationRepository(session).staff_names(sorted(ids))
+
+
 async def read(session: AsyncSession, escalation: Escalation, *, with_code: bool = False) -> EscalationRead:
-    names = await EscalationRepository(session).staff_names(
-        [i for i in (escalation.owner_id, escalation.responsible_staff_id) if i is not None]
-    )
+    return _read(escalation, await _names(session, [escalation]), with_code=with_code)
+
+
+def _read(escalation: Escalation, names: dict[int, str], *, with_code: bool = False) -> EscalationRead:
     return EscalationRead(
         id=escalation.id, reg_no=escalation.reg_no, query_code=escalation.query_code if with_code else None,
         unit=escalation.unit_code, channel=escalation.channel, recording_ref=escalation.recording_ref,
@@ -60,7 +67,8 @@ async def one(session: AsyncSession, actor: Actor, escalation_id: int) -> Escala
 async def page(session: AsyncSession, actor: Actor, status: str | None, limit: int, offset: int) -> EscalationPage:
     actor.require("escalations.read")
     total, rows = await EscalationRepository(session).page(actor.scope, actor.staff_id, status, limit, offset)
-    return EscalationPage(total=total, items=[await read(session, row) for row in rows])
+    names = await _names(session, rows)
+    return EscalationPage(total=total, items=[_read(row, names) for row in rows])
 
 
 async def trace(session: AsyncSession, actor: Actor, escalation_id: int) -> list[EventRead]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from fuquan.platform.accounts.repositories import StaffRepository
 from fuquan.platform.calendar.services import calendar_for
 from fuquan.platform.core.audit.services import AuditEntry, append
 from fuquan.platform.core.db import own_session
@@ -38,7 +39,8 @@ class TierJob:
             repository = EscalationRepository(session)
             tenants = {tenant.id: tenant for tenant in await TenantRepository(session).all()}
             now = utcnow()
-            for escalation in await repository.take_overdue_tiers(local_date(now, "Asia/Shanghai"), BATCH):
+            latest_today = max((local_date(now, t.timezone) for t in tenants.values()), default=local_date(now, "UTC"))
+            for escalation in await repository.take_overdue_tiers(latest_today, BATCH):  # each tenant's day below
                 tenant = tenants[escalation.tenant_id]
                 if escalation.tier_due is None or escalation.tier_due >= local_date(now, tenant.timezone):
                     continue
@@ -65,8 +67,9 @@ class TierJob:
         self, repository: EscalationRepository, tenant: Tenant, escalation: Escalation, now: datetime
     ) -> list[NewRow]:
         scope = whole_tenant(tenant)
-        supervisors = [*await repository.holders(scope, "supervisor", escalation.unit_code),
-                       *await repository.holders(scope, "supervisor", escalation.unit_code[:4])]  # fmt: skip
+        staff = StaffRepository(repository.session)
+        supervisors = [*await staff.holding(scope, "supervisor", escalation.unit_code),
+                       *await staff.holding(scope, "supervisor", escalation.unit_code[:4])]  # fmt: skip
         note = "超过局领导班子会议期限仍未解决，已告知电子监察"
         return [
             event_row(escalation, actor_id=None, actor_name=SYSTEM, action="escalate", source=escalation.status,
@@ -81,7 +84,7 @@ class TierJob:
     ) -> None:  # fmt: skip
         scope = whole_tenant(tenant)
         cipher = await self.keys.cipher(scope, session)
-        leaders = await repository.holders(scope, "unit_head", escalation.unit_code)
+        leaders = await StaffRepository(session).holding(scope, "unit_head", escalation.unit_code)
         update = RESIDENT_UPDATES["escalate"].format(tier=TIER_NAMES[tier][:4])
         rows = [
             event_row(escalation, actor_id=None, actor_name=SYSTEM, action="escalate", source=escalation.status,

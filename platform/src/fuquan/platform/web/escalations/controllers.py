@@ -115,13 +115,12 @@ class EscalationPagesController(PageController):
         data: Annotated[RegisterForm, FormBody],
     ) -> Redirect | Template:  # fmt: skip
         try:
-            resident = {"name": data.name.strip() or "-", "phone": _blank(data.phone),
-                        "id_number": _blank(data.id_number)}  # fmt: skip
-            fields = {"channel": data.channel, "summary": data.summary.strip() or "-",
-                      "recording_ref": _blank(data.recording_ref), "resident": resident}  # fmt: skip
-            change = msgspec.convert(fields, EscalationCreate)
             if not data.name.strip() or not data.summary.strip():
                 raise ValidationFailed("请填写反映人姓名和反映的问题", rule="required")
+            resident = {"name": data.name.strip(), "phone": _blank(data.phone), "id_number": _blank(data.id_number)}
+            fields = {"channel": data.channel, "summary": data.summary.strip(),
+                      "recording_ref": _blank(data.recording_ref), "resident": resident}  # fmt: skip
+            change = msgspec.convert(fields, EscalationCreate)
             made = await desk.register(db_session, actor, await key_ring.cipher(actor.scope), calendar, change,
                                        utcnow(), request_id_of(request))  # fmt: skip
         except (msgspec.ValidationError, FuquanError) as error:
