@@ -103,6 +103,12 @@ async def test_a_replica_behind_a_compacted_log_rebuilds(settings: Settings, dat
         registry.on_committed = None
         registry_one = _registry(app_one)
         registry_one.on_committed = None  # no announcements: replica two must find out by itself
+        polling = registry.poll
+
+        async def not_yet(_session: object) -> list[int]:
+            return []  # replica two's periodic catch-up waits until the log is compacted
+
+        registry.poll = not_yet  # type: ignore[method-assign,assignment]
         await one.post("/api/v1/grants", json=GRANT, headers=admin_one)
         engine = create_engine(database_url)
         async with session_scope(session_factory(engine)) as session:
@@ -112,6 +118,7 @@ async def test_a_replica_behind_a_compacted_log_rebuilds(settings: Settings, dat
         await engine.dispose()
         assert removed >= 1
         rebuilds = registry.rebuilds
+        registry.poll = polling  # type: ignore[method-assign]
         await _eventually(two, admin_two, True)  # the periodic catch-up finds the gap and rebuilds
         assert registry.rebuilds == rebuilds + 1
 
