@@ -97,6 +97,20 @@ ENDPOINTS: list[tuple[str, str, Any, str | None, str | None]] = [
     ("GET", "/api/v1/supervision/follow-ups/rates", None, "cs_clerk", None),
     ("GET", "/api/v1/supervision/settings", None, "cs_clerk", None),
     ("PUT", "/api/v1/supervision/settings", {"rectify_working_days": 5}, "dwk_supervisor", None),
+    ("GET", "/api/v1/supervision/orders", None, "cs_clerk", None),
+    ("POST", "/api/v1/supervision/orders", {"case_id": 1, "demand": "请说明", "due_on": "2030-01-01"}, "cs_head",
+     None),
+    ("GET", "/api/v1/supervision/orders/1", None, "cs_clerk", None),
+    ("POST", "/api/v1/supervision/orders/1/reply", {"version": 1, "reply": "已办"}, "dwk_supervisor", None),
+    ("POST", "/api/v1/supervision/orders/1/review", {"version": 1, "outcome": "accepted"}, "cs_head", None),
+    ("GET", "/api/v1/supervision/accountability", None, "nx_auditor", None),
+    ("POST", "/api/v1/supervision/accountability", {"staff": "cs_clerk", "reason": "超期", "case_ids": [1]},
+     "cs_head", None),
+    ("GET", "/api/v1/supervision/accountability/1", None, "nx_auditor", None),
+    ("POST", "/api/v1/supervision/accountability/1/statement", {"version": 1, "statement": "说明"}, "nx_auditor",
+     None),
+    ("POST", "/api/v1/supervision/accountability/1/decision", {"version": 1, "measure": "none", "decision": "不予追究"},
+     "cs_head", None),
     ("PUT", "/api/v1/escalations/roster/640202/2026-05-06", {"staff": "dwk_head"}, "cs_clerk", None),
 ]  # fmt: skip
 # who holds the permission of a route, for its foreign or out-of-scope target (anyone else: nx_admin)
@@ -208,6 +222,7 @@ async def test_every_route_is_public_or_names_a_permission(client: Any) -> None:
                 public = {"/health", "/ready", "/api/v1/auth/token", "/api/v1/auth/enrolment",
                           "/api/v1/public/cases/{receipt_no:str}",
                           "/api/v1/public/cases/{receipt_no:str}/rating",
+                          "/api/v1/public/cases/{receipt_no:str}/complaints",
                           "/api/v1/public/cases/{receipt_no:str}/data-uses",
                           "/api/v1/public/escalations/{reg_no:str}",
                           "/metrics"}  # no staff login: its own scrape token (test_metrics)  # fmt: skip
@@ -232,6 +247,8 @@ async def test_every_route_is_public_or_names_a_permission(client: Any) -> None:
                 .replace("{kind:str}", "case_accepted")
                 .replace("{escalation_id:int}", "1")
                 .replace("{follow_up_id:int}", "1")
+                .replace("{order_id:int}", "1")
+                .replace("{record_id:int}", "1")
                 .replace("{unit:str}", "640202")
                 .replace("{day:date}", "2026-05-06")
             )

@@ -35,10 +35,12 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "village_agent": frozenset(_CASEWORK),
     "window_clerk": frozenset(_CASEWORK),
     "approver": frozenset(_FRONT_DESK | {"cases.handle", "applicants.reveal"}),
-    "supervisor": frozenset(_FRONT_DESK | {"grants.read", "supervision.read", "escalations.read"}),
+    # 电子监察人员: reads the subtree's figures and acts on them (督办单, 责任追究)
+    "supervisor": frozenset(_FRONT_DESK | {"grants.read", "supervision.read", "supervision.act", "escalations.read"}),
     # 单位负责人: told of the unit's warnings; answers for the unit (督办 replies, 办不成事 on the spot)
     "unit_head": frozenset(
-        _FRONT_DESK | {"supervision.read", "escalations.register", "escalations.read", "escalations.handle"}
+        _FRONT_DESK
+        | {"supervision.read", "supervision.reply", "escalations.register", "escalations.read", "escalations.handle"}
     ),
     # 办不成事反映窗口: registers what residents bring and follows it; the duty leader of the day owns each one
     "escalation_clerk": frozenset(_FRONT_DESK | {"escalations.register", "escalations.read"}),
@@ -87,6 +89,8 @@ PERMISSION_NAMES: Final = {
     "escalations.handle": "办理办不成事反映（值班领导、责任单位负责人、中心和局领导）",
     "escalations.roster": "安排办不成事窗口值班领导",
     "supervision.manage": "电子监察设置（差评整改时限）",
+    "supervision.act": "督办和责任追究",
+    "supervision.reply": "答复督办单",
 }
 
 

@@ -36,6 +36,7 @@ from fuquan.platform.migrations.keys import prepare_keys
 from fuquan.platform.migrations.runner import require_current_schema
 from fuquan.platform.notifications.services.delivery import SmsDelivery
 from fuquan.platform.share import services as share_services
+from fuquan.platform.supervision.services.orders import OrderJob
 from fuquan.platform.supervision.services.warnings import WarningJob
 from fuquan.tenants.repositories import TenantRepository
 from fuquan.tenants.scope import whole_tenant
@@ -113,6 +114,7 @@ def job_runner(
     jobs.add(Job("share_nonces", NONCE_SWEEP_SECONDS, forget_nonces))
     jobs.add(Job("case_warnings", settings.warning_job_seconds, WarningJob(session_maker, catalogs).run))
     jobs.add(Job("escalation_tiers", settings.warning_job_seconds, TierJob(session_maker, keys).run))
+    jobs.add(Job("supervision_orders", settings.warning_job_seconds, OrderJob(session_maker).run))
     if sms is not None:  # residents' SMS wait in the outbox until a platform is configured
         jobs.add(Job("sms_delivery", SMS_DELIVERY_SECONDS, sms.run))
     return jobs

@@ -20,6 +20,8 @@ from fuquan.platform.cases.schemas import (
     CaseCreate,
     CasePage,
     CaseRead,
+    ComplaintRead,
+    ComplaintWrite,
     EventRead,
     EvidenceRead,
     MaterialRequest,
@@ -255,7 +257,8 @@ _PUBLIC = {"public": True, "exclude_from_auth": True}
 
 
 class PublicCaseController(Controller):
-    """The resident's side: progress by receipt number and query code, and one rating (好差评) after issuance."""
+    """The resident's side: progress by receipt number and query code, one rating (好差评) after issuance, and
+    complaints (投诉)."""
 
     path = "/api/v1/public/cases"
     tags = ["public 公众查询"]
@@ -272,3 +275,10 @@ class PublicCaseController(Controller):
     ) -> dict[str, str | bool]:
         rated = await public.rate_case(db_session, receipt_no, data)
         return {"rating": rated.name, "follow_up": rated.follow_up}
+
+    @post("/{receipt_no:str}/complaints", summary="投诉（办理单位 1 个工作日内回访）", status_code=201, opt=_PUBLIC)
+    async def complain(
+        self, receipt_no: FromPath[str], data: JSONBody[ComplaintWrite], db_session: NamedDependency[AsyncSession]
+    ) -> ComplaintRead:
+        complained = await public.complain(db_session, receipt_no, data)
+        return ComplaintRead(complaint=complained.seq, callback_due=complained.callback_due)

@@ -240,18 +240,24 @@ class CaseFile:
 
 
 class CaseFollowUp(IdMixin, Base):
-    """差评整改: the follow-up a poor rating (2 or below) opens for the unit that handled the case — call the resident
-    back (回访) within 1 working day, rectify (整改) within the tenant's working days, reply to the resident, and the
-    supervisor's review (复核). Owned by the case (like its rating); worked through ``supervision.services``."""
+    """差评整改: the follow-up a poor rating (2 or below) or a complaint (投诉) opens for the unit that handled the
+    case — call the resident back (回访) within 1 working day, rectify (整改) within the tenant's working days, reply to
+    the resident, and the supervisor's review (复核). Owned by the case (like its rating); worked through
+    ``supervision.services``. A case has at most one from its rating and one per complaint (``seq``)."""
 
     __tablename__ = "case_follow_up"
-    __table_args__ = (Index("ix_case_follow_up_unit", "tenant_id", "unit_code", "status"),)
+    __table_args__ = (
+        Index("ix_case_follow_up_unit", "tenant_id", "unit_code", "status"),
+        UniqueConstraint("case_id", "source", "seq"),
+    )
 
     tenant_id: Mapped[int] = mapped_column(BigId, ForeignKey("tenant.id", ondelete="CASCADE"))
-    case_id: Mapped[int] = mapped_column(BigId, ForeignKey("case_file.id", ondelete="CASCADE"), unique=True)
+    case_id: Mapped[int] = mapped_column(BigId, ForeignKey("case_file.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(16), default="rating")  # rating | complaint
+    seq: Mapped[int] = mapped_column(SmallInteger, default=1)  # the complaint's number on the case
     unit_code: Mapped[str] = mapped_column(String(15))  # the unit that handled it: the deciding one, else accepting
-    rating: Mapped[int] = mapped_column(SmallInteger)
-    comment: Mapped[str | None] = mapped_column(String(500))
+    rating: Mapped[int | None] = mapped_column(SmallInteger)  # None for a complaint
+    comment: Mapped[str | None] = mapped_column(String(500))  # the rating's comment, or the complaint itself
     status: Mapped[str] = mapped_column(String(16))  # open | called_back | rectified | replied | closed
     opened_at: Mapped[datetime]
     callback_due: Mapped[date] = mapped_column(Date)

@@ -16,6 +16,7 @@ from fuquan.platform.cases.models import (
     CaseEvent,
     CaseEvidence,
     CaseFile,
+    CaseFollowUp,
     CaseMaterial,
     CasePause,
     ReceiptCounter,
@@ -180,6 +181,14 @@ class CaseRepository:
                     version=Case.version + 1)
         )  # fmt: skip
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def complaints(self, case_id: int) -> list[str]:
+        """The statuses of the case's complaint follow-ups (投诉), oldest first."""
+        rows = await self.session.scalars(
+            select(CaseFollowUp.status).where(CaseFollowUp.case_id == case_id, CaseFollowUp.source == "complaint")
+            .order_by(CaseFollowUp.seq)
+        )  # fmt: skip
+        return list(rows)
 
     async def add(
         self,

@@ -179,6 +179,18 @@ class RatingWrite(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     comment: Annotated[str, msgspec.Meta(max_length=500)] | None = None
 
 
+class ComplaintWrite(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """投诉: what went wrong with the handling of the case, in the resident's words."""
+
+    code: Annotated[str, msgspec.Meta(min_length=4, max_length=12)]
+    text: Annotated[str, msgspec.Meta(min_length=5, max_length=500)]
+
+
+class ComplaintRead(msgspec.Struct, frozen=True, kw_only=True):
+    complaint: int  # the complaint's number on the case
+    callback_due: date  # the handling unit calls back by then
+
+
 class PublicProgress(msgspec.Struct, frozen=True, kw_only=True):
     receipt_no: str
     item: str

@@ -16,6 +16,7 @@ from fuquan.platform.core.versions import models as version_models
 from fuquan.platform.escalations import models as escalation_models
 from fuquan.platform.notifications import models as notification_models
 from fuquan.platform.share import models as share_models
+from fuquan.platform.supervision import models as supervision_models
 from fuquan.tenants import models as tenant_models
 
 MODEL_MODULES = (
@@ -33,5 +34,6 @@ MODEL_MODULES = (
     share_models,
     notification_models,
     escalation_models,
+    supervision_models,
 )
 metadata = Base.metadata

@@ -1,4 +1,4 @@
-"""Supervision endpoint (/api/v1/supervision…): the dashboard the supervision page draws."""
+"""Supervision endpoints (/api/v1/supervision…): the dashboard, 差评整改, 督办单 and 责任追究."""
 
 from __future__ import annotations
 
@@ -15,13 +15,21 @@ from fuquan.platform.core.request_context import request_id_of
 from fuquan.platform.core.timeutil import utcnow
 from fuquan.platform.supervision import services
 from fuquan.platform.supervision.schemas import (
+    AccountabilityDecision,
+    AccountabilityRead,
+    AccountabilityStatement,
+    AccountabilityWrite,
     DashboardRead,
     FollowUpRates,
     FollowUpRead,
     FollowUpSettings,
     FollowUpStep,
+    OrderRead,
+    OrderReply,
+    OrderReview,
+    OrderWrite,
 )
-from fuquan.platform.supervision.services import followups
+from fuquan.platform.supervision.services import accountability, followups, orders
 from fuquan.tenants.divisions import normalise_unit_code
 from fuquan.tenants.schemas import UnitCode
 
@@ -78,3 +86,86 @@ class SupervisionController(Controller):
         actor: NamedDependency[Actor], data: JSONBody[FollowUpSettings],
     ) -> FollowUpSettings:  # fmt: skip
         return await followups.set_settings(db_session, actor, data, request_id_of(request))
+
+
+class OrderController(Controller):
+    path = "/api/v1/supervision/orders"
+    tags = ["supervision 电子监察"]
+
+    @get("/", summary="督办单（本级及下级收到的、本级及下级下发的）", opt={"permission": "supervision.read"})
+    async def list_orders(
+        self, db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor],
+        status: FromQuery[Literal["issued", "replied", "closed"] | None] = None,
+        case_id: FromQuery[RowId | None] = None, escalation_id: FromQuery[RowId | None] = None,
+    ) -> list[OrderRead]:  # fmt: skip
+        return await orders.orders(db_session, actor, status, case_id, escalation_id)
+
+    @post("/", summary="下发督办单（针对办件或办不成事反映）", opt={"permission": "supervision.act"})
+    async def issue(
+        self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor], data: JSONBody[OrderWrite],
+    ) -> OrderRead:  # fmt: skip
+        return await orders.issue(db_session, actor, data, utcnow(), request_id_of(request))
+
+    @get("/{order_id:int}", summary="督办单详情与办理过程", opt={"permission": "supervision.read"})
+    async def get_order(
+        self, db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor], order_id: FromPath[RowId]
+    ) -> OrderRead:
+        return await orders.order(db_session, actor, order_id)
+
+    @post("/{order_id:int}/reply", summary="书面答复督办单（被督办单位负责人）", status_code=200,
+          opt={"permission": "supervision.reply"})  # fmt: skip
+    async def reply(
+        self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor], order_id: FromPath[RowId], data: JSONBody[OrderReply],
+    ) -> OrderRead:  # fmt: skip
+        return await orders.reply(db_session, actor, order_id, data, utcnow(), request_id_of(request))
+
+    @post("/{order_id:int}/review", summary="审核督办答复：通过办结或退回", status_code=200,
+          opt={"permission": "supervision.act"})  # fmt: skip
+    async def review(
+        self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor], order_id: FromPath[RowId], data: JSONBody[OrderReview],
+    ) -> OrderRead:  # fmt: skip
+        return await orders.review(db_session, actor, order_id, data, utcnow(), request_id_of(request))
+
+
+class AccountabilityController(Controller):
+    path = "/api/v1/supervision/accountability"
+    tags = ["supervision 电子监察"]
+
+    @get("/", summary="责任追究记录（监察人员：本级及下级；其他人员：本人的）", opt={"permission": "cases.read"})
+    async def list_records(
+        self, db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor],
+        status: FromQuery[Literal["open", "decided"] | None] = None,
+    ) -> list[AccountabilityRead]:  # fmt: skip
+        return await accountability.records(db_session, actor, status)
+
+    @post("/", summary="发起责任追究（引用办件、督办单或办不成事反映）", opt={"permission": "supervision.act"})
+    async def open_record(
+        self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor], data: JSONBody[AccountabilityWrite],
+    ) -> AccountabilityRead:  # fmt: skip
+        return await accountability.open_record(db_session, actor, data, utcnow(), request_id_of(request))
+
+    @get("/{record_id:int}", summary="责任追究记录详情", opt={"permission": "cases.read"})
+    async def get_record(
+        self, db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor], record_id: FromPath[RowId]
+    ) -> AccountabilityRead:
+        return await accountability.record(db_session, actor, record_id)
+
+    @post("/{record_id:int}/statement", summary="陈述申辩（被追究人员本人）", status_code=200,
+          opt={"permission": "cases.read"})  # fmt: skip
+    async def state(
+        self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor], record_id: FromPath[RowId], data: JSONBody[AccountabilityStatement],
+    ) -> AccountabilityRead:  # fmt: skip
+        return await accountability.state(db_session, actor, record_id, data, utcnow(), request_id_of(request))
+
+    @post("/{record_id:int}/decision", summary="作出处理结果", status_code=200,
+          opt={"permission": "supervision.act"})  # fmt: skip
+    async def decide(
+        self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor], record_id: FromPath[RowId], data: JSONBody[AccountabilityDecision],
+    ) -> AccountabilityRead:  # fmt: skip
+        return await accountability.decide(db_session, actor, record_id, data, utcnow(), request_id_of(request))

@@ -87,7 +87,8 @@ class FollowUpRead(msgspec.Struct, kw_only=True):
     case_id: int
     receipt_no: str
     unit: str
-    rating: int
+    source: str  # rating (差评) | complaint (投诉)
+    rating: int | None
     comment: str | None
     status: str
     status_name: str
@@ -120,3 +121,117 @@ class FollowUpRates(msgspec.Struct, kw_only=True):
 
 class FollowUpSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     rectify_working_days: Annotated[int, msgspec.Meta(ge=1, le=30, description="差评整改时限（工作日）")]
+
+
+# -- 督办单 --
+
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+LongText = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+
+
+class OrderWrite(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A new 督办单 on one case or one escalation; the unit defaults to the one that has it in hand."""
+
+    case_id: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    escalation_id: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    unit: str | None = None
+    demand: Text  # 督办事项和要求
+    due_on: date
+
+
+class OrderReply(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    version: Annotated[int, msgspec.Meta(ge=1)]
+    reply: LongText  # 书面回复
+
+
+class OrderReview(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    version: Annotated[int, msgspec.Meta(ge=1)]
+    outcome: Literal["accepted", "returned"]
+    note: Annotated[str, msgspec.Meta(min_length=1, max_length=500)] | None = None
+    due_on: date | None = None  # returned: the new day to reply by
+
+
+class OrderStep(msgspec.Struct, kw_only=True):
+    at: datetime
+    actor: str
+    action: str  # issue | reply | accept | return | overdue
+    name: str
+    note: str | None = None
+
+
+class OrderRead(msgspec.Struct, kw_only=True):
+    id: int
+    order_no: str
+    case_id: int | None
+    escalation_id: int | None
+    subject: str  # the case's receipt number or the escalation's registration number
+    link: str  # the case's or escalation's page
+    unit: str
+    unit_name: str
+    issuer: str
+    issuer_unit: str
+    demand: str
+    due_on: date
+    status: str
+    status_name: str
+    overdue: bool
+    reply: str | None
+    replied_by: str | None
+    replied_at: datetime | None
+    review_note: str | None
+    escalated_to: str | None
+    escalated_at: datetime | None
+    created_at: datetime
+    closed_at: datetime | None
+    steps: list[OrderStep]
+    version: int
+
+
+# -- 责任追究 --
+
+
+class AccountabilityWrite(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    staff: Annotated[str, msgspec.Meta(min_length=1, max_length=64, description="被追究人员的账号")]
+    reason: LongText
+    case_ids: Annotated[list[Annotated[int, msgspec.Meta(ge=1)]], msgspec.Meta(max_length=50)] = []
+    order_ids: Annotated[list[Annotated[int, msgspec.Meta(ge=1)]], msgspec.Meta(max_length=50)] = []
+    escalation_ids: Annotated[list[Annotated[int, msgspec.Meta(ge=1)]], msgspec.Meta(max_length=50)] = []
+
+
+class AccountabilityStatement(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    version: Annotated[int, msgspec.Meta(ge=1)]
+    statement: LongText  # 陈述申辩
+
+
+class AccountabilityDecision(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    version: Annotated[int, msgspec.Meta(ge=1)]
+    measure: Literal["none", "education", "written_review", "admonition", "circulated", "reassigned", "referred"]
+    decision: Text
+
+
+class Cited(msgspec.Struct, kw_only=True):
+    kind: Literal["case", "order", "escalation"]
+    id: int
+    link: str
+
+
+class AccountabilityRead(msgspec.Struct, kw_only=True):
+    id: int
+    record_no: str
+    staff: str  # the person's name
+    staff_username: str
+    unit: str
+    opened_by: str
+    reason: str
+    cited: list[Cited]
+    status: str
+    status_name: str
+    statement: str | None
+    stated_at: datetime | None
+    measure: str | None
+    measure_name: str | None
+    decision: str | None
+    decided_by: str | None
+    decided_at: datetime | None
+    created_at: datetime
+    version: int

@@ -1,8 +1,8 @@
-"""差评整改 (national 好差评 practice): every rating of 2 or below opens a follow-up for the unit that handled the case
-(``cases.services.public``). Its staff call the resident back (回访) within 1 working day, rectify (整改) within the
-tenant's working days and reply to the resident; a supervisor over the unit reviews it (复核): accepted closes it,
-returned sends it back to rectify. Each step is audited. The rates the dashboard shows: follow-ups called back in
-time, and rectified in time (the national target is 100%).
+"""差评整改 (national 好差评 practice): every rating of 2 or below, and every complaint (投诉), opens a follow-up for
+the unit that handled the case (``cases.services.public``). Its staff call the resident back (回访) within 1 working
+day, rectify (整改) within the tenant's working days and reply to the resident; a supervisor over the unit reviews it
+(复核): accepted closes it, returned sends it back to rectify. Each step is audited. The rates the dashboard shows:
+follow-ups called back in time, and rectified in time (the national target is 100%).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ STATUS_NAMES: Final = {"open": "待回访", "called_back": "待整改", "rectifi
 def read(follow_up: CaseFollowUp, receipt_no: str) -> FollowUpRead:
     return FollowUpRead(
         id=follow_up.id, case_id=follow_up.case_id, receipt_no=receipt_no, unit=follow_up.unit_code,
-        rating=follow_up.rating, comment=follow_up.comment, status=follow_up.status,
+        source=follow_up.source, rating=follow_up.rating, comment=follow_up.comment, status=follow_up.status,
         status_name=STATUS_NAMES[follow_up.status], callback_due=follow_up.callback_due,
         called_back_at=follow_up.called_back_at, rectify_due=follow_up.rectify_due,
         rectified_at=follow_up.rectified_at, rectification=follow_up.rectification, reply=follow_up.reply,
