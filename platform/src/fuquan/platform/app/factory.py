@@ -86,7 +86,12 @@ from fuquan.platform.share.controllers import (
 )
 from fuquan.platform.share.services.directory import ShareDirectory
 from fuquan.platform.staff.controllers import StaffController
-from fuquan.platform.supervision.controllers import AccountabilityController, OrderController, SupervisionController
+from fuquan.platform.supervision.controllers import (
+    AccountabilityController,
+    OrderController,
+    PerformanceController,
+    SupervisionController,
+)
 from fuquan.platform.web.auth import CODE_PAGE as WEB_CODE_PATH
 from fuquan.platform.web.auth import LOGIN_PAGE as WEB_LOGIN_PATH
 from fuquan.platform.web.auth import PUBLIC_PAGES
@@ -293,6 +298,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SupervisionController,
             OrderController,
             AccountabilityController,
+            PerformanceController,
             StaffController,
             AuditController,
             ShareApiController,

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from datetime import date
+from typing import Any, Final, Literal
 
-from litestar import Controller, Request, get, post, put
+from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.platform.accounts.actor import Actor
+from fuquan.platform.core.audit.services import append
 from fuquan.platform.core.params import RowId
 from fuquan.platform.core.request_context import request_id_of
 from fuquan.platform.core.timeutil import utcnow
@@ -28,8 +30,9 @@ from fuquan.platform.supervision.schemas import (
     OrderReply,
     OrderReview,
     OrderWrite,
+    PerformanceRead,
 )
-from fuquan.platform.supervision.services import accountability, followups, orders
+from fuquan.platform.supervision.services import accountability, exports, followups, orders, performance
 from fuquan.tenants.divisions import normalise_unit_code
 from fuquan.tenants.schemas import UnitCode
 
@@ -169,3 +172,40 @@ class AccountabilityController(Controller):
         actor: NamedDependency[Actor], record_id: FromPath[RowId], data: JSONBody[AccountabilityDecision],
     ) -> AccountabilityRead:  # fmt: skip
         return await accountability.decide(db_session, actor, record_id, data, utcnow(), request_id_of(request))
+
+
+XLSX: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV: Final = "text/csv; charset=utf-8"
+
+
+class PerformanceController(Controller):
+    path = "/api/v1/supervision/performance"
+    tags = ["supervision 电子监察"]
+
+    @get("/", summary="办件绩效与办件结果比对（按下级单位或按人员，与上期或去年同期对比）",
+         opt={"permission": "supervision.read"})  # fmt: skip
+    async def performance_figures(
+        self, db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor], first: FromQuery[date],
+        last: FromQuery[date], unit: FromQuery[UnitCode | None] = None, by: FromQuery[performance.By] = "unit",
+        compare: FromQuery[performance.Compare] = "previous",
+    ) -> PerformanceRead:  # fmt: skip
+        return await performance.performance(db_session, actor, unit, first, last, by, compare)
+
+    @get("/export", summary="导出办件绩效（XLSX 或 CSV）", opt={"permission": "supervision.read"},
+         media_type=XLSX)  # fmt: skip
+    async def export(
+        self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor], first: FromQuery[date], last: FromQuery[date],
+        unit: FromQuery[UnitCode | None] = None, by: FromQuery[performance.By] = "unit",
+        compare: FromQuery[performance.Compare] = "previous", format: FromQuery[Literal["xlsx", "csv"]] = "xlsx",
+    ) -> Response[bytes]:  # fmt: skip
+        """The export is audited (``supervision.export``): it carries staff figures out of the system."""
+        read = await performance.performance(db_session, actor, unit, first, last, by, compare)
+        await append(db_session, actor.audit_entry(
+            "supervision.export", request_id=request_id_of(request),
+            detail={"unit": read.unit, "by": by, "first": str(first), "last": str(last), "format": format},
+        ))  # fmt: skip
+        name = f"performance-{read.unit}-{by}-{first}-{last}.{format}"
+        body, media = (exports.to_xlsx(read), XLSX) if format == "xlsx" else (exports.to_csv(read), CSV)
+        return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"',
+                                                         "Cache-Control": "no-store"})  # fmt: skip

@@ -235,3 +235,50 @@ class AccountabilityRead(msgspec.Struct, kw_only=True):
     decided_at: datetime | None
     created_at: datetime
     version: int
+
+
+# -- 绩效 and 办件结果比对 --
+
+
+class Figures(msgspec.Struct, kw_only=True):
+    """One staff member's or unit's work over a period. Rates and averages are ``None`` with nothing to divide."""
+
+    accepted: int  # 受理
+    refused: int  # 不予受理
+    supplements: int  # 补正 requested
+    decided: int  # 准予 + 不予许可
+    denied: int  # 不予许可
+    issued: int  # 出件
+    on_time: int  # decided within the promised working days
+    on_time_rate: float | None
+    average_working_days: float | None  # acceptance to decision, pauses left out
+    ratings: int  # of the cases decided in the period, by who accepted them
+    rating_average: float | None
+    poor_ratings: int
+    follow_ups: int  # 差评 and 投诉 follow-ups opened
+    callbacks_in_time: int
+    callback_rate: float | None
+    escalations: int  # 办不成事 traced back to them (the window's own failure, 倒逼)
+    orders: int  # 督办单 received (units only)
+    accountability: int  # 责任追究 records opened
+
+
+class PerformanceRow(msgspec.Struct, kw_only=True):
+    key: str  # a unit code, or a staff member's username
+    name: str
+    unit: str  # the unit (for a person, where they work)
+    own: bool = False  # the chosen unit's own work (本级), not a child's
+    figures: Figures
+    previous: Figures | None  # the same row in the period compared against
+
+
+class PerformanceRead(msgspec.Struct, kw_only=True):
+    unit: str
+    unit_name: str
+    by: Literal["unit", "staff"]
+    first: date
+    last: date
+    previous_first: date | None
+    previous_last: date | None
+    rows: list[PerformanceRow]  # the busiest first
+    total: PerformanceRow

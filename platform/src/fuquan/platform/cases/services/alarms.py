@@ -6,6 +6,8 @@ instead of computing every open case's clock: they agree with the clock the case
 - red: the first day the working days used exceed the promised ones;
 - the last day of the legal acceptance period (行政许可法 Art. 32: five working days; a 即办件 the same day).
 Pauses (补正, 特别程序) push the first two later; they are computed again when the clock resumes.
+
+At the decision the case keeps the working days it took (办结用时, ``days_taken``), for the performance figures.
 """
 
 from __future__ import annotations
@@ -36,13 +38,21 @@ def acceptance_last_day(calendar: WorkingCalendar, submitted_on: date, promised_
     return submitted_on if promised_days == 0 else calendar.add_working_days(submitted_on, ACCEPTANCE_WORKING_DAYS)
 
 
+def days_taken(calendar: WorkingCalendar, accepted_on: date, decided_on: date, pauses: Sequence[CasePause]) -> int:
+    """办结用时: working days from acceptance to the decision outside the pauses, as the case's clock counts them."""
+    return calendar.working_days_used(accepted_on, decided_on, [(pause.started_on, pause.ended_on) for pause in pauses])
+
+
 def alarms_of(
-    case: Case, pauses: Sequence[CasePause], calendar: WorkingCalendar, submitted_on: date | None
-) -> dict[str, Any]:
-    """A case's warning dates from its state, as the steps would have set them: for a case from before they existed
-    (the warning job's first runs) and for the demo's back-dated history. Values for a Core UPDATE: the case's
-    version stays what its readers hold."""
+    case: Case, pauses: Sequence[CasePause], calendar: WorkingCalendar, submitted_on: date | None,
+    decided_on: date | None,
+) -> dict[str, Any]:  # fmt: skip
+    """A case's warning dates from its state, as the steps would have set them, and the working days a decided one
+    took: for a case from before they existed (the warning job's first runs) and for the demo's back-dated history.
+    Values for a Core UPDATE: the case's version stays what its readers hold."""
     values: dict[str, Any] = {"yellow_on": None, "red_on": None, "accept_by": None, "alarms_set": True}
+    if decided_on is not None and case.accepted_on is not None:
+        values["working_days_used"] = days_taken(calendar, case.accepted_on, decided_on, pauses)
     if case.status in ("accepted", "in_review", "suspended") and case.accepted_on is not None:
         closed = [(pause.started_on, pause.ended_on) for pause in pauses if pause.ended_on is not None]
         values["yellow_on"], values["red_on"] = clock_alarms(calendar, case.accepted_on, case.promised_days, closed)

@@ -14,7 +14,12 @@ from fuquan.integrations.shared_data import SharedDataAnswer
 from fuquan.platform.cases.models import Case, CaseFile, applicant_context
 from fuquan.platform.cases.repositories import CaseRepository
 from fuquan.platform.cases.services import partners
-from fuquan.platform.cases.services.alarms import acceptance_last_day, clock_alarms, special_procedure_limit
+from fuquan.platform.cases.services.alarms import (
+    acceptance_last_day,
+    clock_alarms,
+    days_taken,
+    special_procedure_limit,
+)
 from fuquan.platform.cases.services.context import (
     CaseContext,
     missing_reason,
@@ -169,6 +174,9 @@ async def _effects(
         case.decider_id = ctx.actor.staff_id
     elif action in (Action.APPROVE, Action.DENY):
         case.decider_id, case.decided_at = ctx.actor.staff_id, now
+        if case.accepted_on is not None:
+            pauses = (await cases.pauses([case.id])).get(case.id, [])
+            case.working_days_used = days_taken(ctx.calendar, case.accepted_on, today, pauses)
     elif action == Action.ISSUE:
         case.issued_at = now
         if source == Status.APPROVED and item.produces:

@@ -244,8 +244,10 @@ def _backdate_case(
 
     # the warning dates, as the steps would have set them on those days
     submitted = [_stamp(step) for step in plan.steps if step.kind in (Action.SUBMIT.value, Action.RESUBMIT.value)]
-    alarms = alarms_of(case, pauses, calendar, local_date(submitted[-1], tz) if submitted else None)
+    decided_on = local_date(case.decided_at, tz) if case.decided_at else None
+    alarms = alarms_of(case, pauses, calendar, local_date(submitted[-1], tz) if submitted else None, decided_on)
     case.yellow_on, case.red_on, case.accept_by = alarms["yellow_on"], alarms["red_on"], alarms["accept_by"]
+    case.working_days_used = alarms.get("working_days_used")
 
     # materials: when each was last touched; a deferral's due date counted from the back-dated day
     touched = {step.index: step for step in plan.steps if step.kind in MATERIAL_STEPS}

@@ -176,7 +176,9 @@ class WarningJob:
                 calendars[tenant.id] = await calendar_for(session, whole_tenant(tenant))
             calendar = calendars[tenant.id]
             at = submitted.get(case.id)
-            values = alarms_of(case, pauses.get(case.id, []), calendar, local_date(at, tenant.timezone) if at else None)
+            decided_on = local_date(case.decided_at, tenant.timezone) if case.decided_at else None
+            values = alarms_of(case, pauses.get(case.id, []), calendar,
+                               local_date(at, tenant.timezone) if at else None, decided_on)  # fmt: skip
             await session.execute(update(Case).where(Case.id == case.id).values(values)
                                   .execution_options(synchronize_session=False))  # fmt: skip
             for pause in pauses.get(case.id, []):
