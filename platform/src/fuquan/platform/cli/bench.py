@@ -243,3 +243,19 @@ def bench_warnings(database_url: str, cases: int) -> None:
     with tempfile.TemporaryDirectory(prefix="fuquan-bench-") as scratch:
         results = run_warning_benchmark(database_url, data_dir=Path(scratch), cases=cases)
     click.echo(json.dumps(results, ensure_ascii=False, indent=2))
+
+
+@bench.command("performance")
+@click.option(
+    "--database-url", required=True, help="A PostgreSQL server (a temporary database is created and dropped)."
+)
+@click.option("--cases", default=240_000, show_default=True, type=click.IntRange(100, 5_000_000),
+              help="Cases of the year in 宁夏; a quarter of them in 大武口区.")  # fmt: skip
+@click.option("--staff-per-town", default=3, show_default=True, type=click.IntRange(1, 50))
+@click.option("--repeat", default=5, show_default=True, type=click.IntRange(1, 100))
+def bench_performance(database_url: str, cases: int, staff_per_town: int, repeat: int) -> None:
+    """Staff and unit performance for a whole county over a year: seconds per request beside the database's count."""
+    from fuquan.platform.setup.bench_performance import run_performance_benchmark
+
+    results = run_performance_benchmark(database_url, cases=cases, staff_per_town=staff_per_town, repeat=repeat)
+    click.echo(json.dumps(results, ensure_ascii=False, indent=2))
