@@ -18,6 +18,7 @@ TOURS: dict[str, list[tuple[str, str]]] = {
         ("first:main a[href^='/cases/']", "case"),
         ("/desk/back", "desk-back"),
         ("/inbox", "inbox"),
+        ("/supervision/accountability", "accountability-own"),
     ],
     "dwk_desk": [
         ("/escalations", "escalations"),
@@ -42,6 +43,21 @@ TOURS: dict[str, list[tuple[str, str]]] = {
         ("/notifications/sms", "sms-templates"),
     ],
     "nx_supervisor": [("/supervision", "supervision")],
+    "dwk_supervisor": [
+        ("/supervision/performance?unit=640202", "performance"),
+        ("/supervision/performance?unit=640202&by=staff", "performance-staff"),
+        ("/supervision/orders", "orders"),
+        ("first:main td a[href^='/supervision/orders/']", "order-review"),
+        ("/supervision/follow-ups", "follow-ups"),
+        ("first:main td a[href^='/supervision/follow-ups/']", "follow-up"),
+        ("/supervision/accountability", "accountability"),
+        ("first:main td a[href^='/supervision/accountability/']", "accountability-record"),
+        ("/supervision/accountability/new", "accountability-new"),
+    ],
+    "cs_head": [
+        ("/supervision/orders?status=issued", "orders-head"),
+        ("first:main td a[href^='/supervision/orders/']", "order-reply"),
+    ],
 }
 
 

@@ -132,6 +132,13 @@ async def _seed(settings: Settings, demo: bool) -> None:
 
             problems = await add_demo_escalations(session_maker, key_ring(settings))
             console.print(f"办不成事反映：{len(problems)} 件（大武口区反映窗口 dwk_desk，值班领导 dwk_head）")
+            from fuquan.platform.setup.demo_supervision import add_demo_supervision
+
+            story = await add_demo_supervision(session_maker)
+            console.print(
+                f"电子监察：评价 {story['ratings']} 件（差评和投诉整改 {story['follow_ups']} 件），"
+                f"督办单 {story['orders']} 份，责任追究 {story['accountability']} 件（dwk_supervisor、cs_head）"
+            )
             table = Table(title="演示账号（仅供开发演示）")
             for column in ("用户名", "密码", "岗位", "单位"):
                 table.add_column(column)

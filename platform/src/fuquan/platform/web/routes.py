@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from fuquan.platform.web.accountability.controllers import AccountabilityPagesController
 from fuquan.platform.web.audit.controllers import AuditPagesController
 from fuquan.platform.web.authority.controllers import AuthorityPagesController
 from fuquan.platform.web.case.controllers import CasePagesController
 from fuquan.platform.web.controllers import WebController
 from fuquan.platform.web.desk.controllers import DeskController
 from fuquan.platform.web.escalations.controllers import EscalationPagesController
+from fuquan.platform.web.follow_ups.controllers import FollowUpPagesController
 from fuquan.platform.web.inbox.controllers import InboxPagesController
 from fuquan.platform.web.intake.controllers import IntakeController
+from fuquan.platform.web.orders.controllers import OrderPagesController
+from fuquan.platform.web.performance.controllers import PerformancePagesController
 from fuquan.platform.web.public.controllers import ProgressPagesController
 from fuquan.platform.web.share.controllers import SharePagesController
 from fuquan.platform.web.sms.controllers import SmsPagesController
@@ -23,6 +27,10 @@ PAGE_CONTROLLERS = [
     CasePagesController,
     AuthorityPagesController,
     SupervisionPagesController,
+    OrderPagesController,
+    AccountabilityPagesController,
+    FollowUpPagesController,
+    PerformancePagesController,
     StaffPagesController,
     SharePagesController,
     AuditPagesController,

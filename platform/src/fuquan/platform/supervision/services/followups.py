@@ -49,6 +49,18 @@ async def follow_ups(session: AsyncSession, actor: Actor, status: str | None, li
     return [read(f, no) for f, no in await FollowUpRepository(session).page(actor.scope, status, limit)]
 
 
+async def follow_up(session: AsyncSession, actor: Actor, follow_up_id: int) -> FollowUpRead:
+    actor.require("cases.read")
+    repository = FollowUpRepository(session)
+    found = await repository.get(actor.scope, follow_up_id)
+    return read(found, await repository.receipt_no(found.case_id))
+
+
+def next_action(status: str) -> str | None:
+    """The step a follow-up in ``status`` waits for (None once closed)."""
+    return next((action for action, (source, _) in STEPS.items() if source == status), None)
+
+
 async def take_step(session: AsyncSession, actor: Actor, follow_up_id: int, step: FollowUpStep, now: datetime,
                     request_id: str | None) -> FollowUpRead:  # fmt: skip
     actor.require("cases.read")

@@ -22,7 +22,7 @@ from fuquan.platform.core.timeutil import local_time
 from fuquan.platform.escalations.services import reads as escalation_reads
 from fuquan.platform.web.pages import OPEN, PageController, render
 from fuquan.platform.web.public import views
-from fuquan.platform.web.public.schemas import LookupForm, RatingForm
+from fuquan.platform.web.public.schemas import ComplaintForm, LookupForm, RatingForm
 
 NO_STORE = CacheControlHeader(no_store=True)  # the result pages hold the query code in hidden fields
 FORM = "public/lookup.html"
@@ -117,3 +117,23 @@ class ProgressPagesController(PageController):
         except FuquanError as error:
             return _result(view, code, error.status, rating_error=error.detail, comment=comment, level=level)
         return render("public/thanks.html", None, rated=rated, view=view)
+
+    @post("/complaint", opt=OPEN, cache_control=NO_STORE, status_code=200)
+    async def complain(
+        self,
+        data: Annotated[ComplaintForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template:
+        found = await _look_up(db_session, data.receipt, data.code)
+        if isinstance(found, Template):
+            return found
+        view, receipt, code = found
+        text = data.text.strip()
+        if not 5 <= len(text) <= views.MAX_COMMENT:
+            error = f"投诉内容请写 5 到 {views.MAX_COMMENT} 字，您写了 {len(text)} 字。"
+            return _result(view, code, 400, complaint_error=error, complaint_text=text)
+        try:
+            complained = await views.complain(db_session, receipt, code, text)
+        except FuquanError as error:
+            return _result(view, code, error.status, complaint_error=error.detail, complaint_text=text)
+        return _result(view, code, complained=complained)

@@ -20,3 +20,11 @@ class RatingForm(msgspec.Struct, kw_only=True):
     code: str = ""
     level: str = ""  # "1".."5"; a string so that a missing or odd value is our message, not a framework error
     comment: str = ""
+
+
+class ComplaintForm(msgspec.Struct, kw_only=True):
+    """投诉: the receipt and query code come back as hidden fields of the result page."""
+
+    receipt: str = ""
+    code: str = ""
+    text: str = ""

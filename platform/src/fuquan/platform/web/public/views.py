@@ -16,9 +16,17 @@ import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.platform.cases.models import CaseEvent
-from fuquan.platform.cases.schemas import RatingWrite
+from fuquan.platform.cases.schemas import ComplaintWrite, RatingWrite
 from fuquan.platform.cases.services import public
-from fuquan.platform.cases.services.public import RATABLE, RATING_NAMES, PublicCase, Rated, public_case, public_progress
+from fuquan.platform.cases.services.public import (
+    RATABLE,
+    RATING_NAMES,
+    Complained,
+    PublicCase,
+    Rated,
+    public_case,
+    public_progress,
+)
 from fuquan.platform.cases.services.reads import case_events
 from fuquan.platform.cases.state_machine import Action, Status
 from fuquan.platform.catalog import services as catalog_services
@@ -87,6 +95,11 @@ async def rate_case(session: AsyncSession, receipt_no: str, code: str, level: in
     except msgspec.ValidationError as error:
         raise BadRequest("评价内容不符合要求，请检查后重新提交。", rule="rating_form") from error
     return await public.rate_case(session, receipt_no, rating)
+
+
+async def complain(session: AsyncSession, receipt_no: str, code: str, text: str) -> Complained:
+    """投诉 by the public API's rules (one open at a time, audited, a follow-up for the unit)."""
+    return await public.complain(session, receipt_no, ComplaintWrite(code=code, text=text))
 
 
 # -- the result page --------------------------------------------------------------------------------------------

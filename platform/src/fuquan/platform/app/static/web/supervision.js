@@ -63,7 +63,35 @@
     }
   };
 
+  // 办件结果比对 (the performance page): each row's figures beside the compared period's
+  function compared(data, now, before, name, percent) {
+    if (!data.compare || !data.compare.names.length) return null;
+    var series = [{ name: name + "（本期）", type: "bar", data: data.compare[now], itemStyle: { color: COLORS.onTime },
+                    label: { show: true, position: "right", formatter: percent ? percentLabel : undefined,
+                             color: TEXT.color } }];
+    if (data.compare[before]) {
+      series.push({ name: name + "（对比期）", type: "bar", data: data.compare[before],
+                    itemStyle: { color: COLORS.status, opacity: 0.55 } });
+    }
+    return {
+      legend: { top: 0, textStyle: { color: TEXT.color } },
+      grid: { left: 8, right: 56, top: 36, bottom: 8 },
+      xAxis: percent ? { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } }
+                     : { type: "value", minInterval: 1 },
+      yAxis: categoryAxis(data.compare.names),
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      series: series
+    };
+  }
+  BUILDERS.compare = function (data) { return compared(data, "decided", "decided_before", "办结", false); };
+  BUILDERS.compare_rates = function (data) {
+    return compared(data, "on_time", "on_time_before", "按时办结率", true);
+  };
+
   function rowsOf(kind, data) {
+    if (kind === "compare" || kind === "compare_rates") {
+      return data.compare.names.length * (data.compare.decided_before ? 2 : 1);
+    }
     return kind === "status" ? data.status.names.length : data.units.names.length * (kind === "rates" ? 2 : 1);
   }
 
