@@ -63,11 +63,19 @@ async def test_an_order_is_issued_replied_and_accepted_on_the_pages(client: Any)
     await web_login(client, "dwk_supervisor")
     page = await client.get(detail)
     assert "系统故障，已于当日受理" in page.text and "审核答复" in page.text
-    returned = await web_post(client, detail, f"{detail}/review",
-                              {"version": _version(page.text), "outcome": "returned", "note": "", "due_on": ""})
+    returned = await web_post(
+        client,
+        detail,
+        f"{detail}/review",
+        {"version": _version(page.text), "outcome": "returned", "note": "", "due_on": ""},
+    )
     assert returned.status_code == 422 and "退回须写明理由" in returned.text
-    accepted = await web_post(client, detail, f"{detail}/review",
-                              {"version": _version(page.text), "outcome": "accepted", "note": "", "due_on": ""})
+    accepted = await web_post(
+        client,
+        detail,
+        f"{detail}/review",
+        {"version": _version(page.text), "outcome": "accepted", "note": "", "due_on": ""},
+    )
     assert accepted.status_code == 303
     assert "已办结" in (await client.get(detail)).text
 
@@ -96,8 +104,12 @@ async def test_accountability_and_a_complaint_follow_up_on_the_pages(client: Any
     await web_login(client, "dwk_supervisor")
     page = await client.get(detail)
     assert "当日系统故障" in page.text
-    decided = await web_post(client, detail, f"{detail}/decision", {"version": _version(page.text),
-                                                                    "measure": "education", "decision": "批评教育"})
+    decided = await web_post(
+        client,
+        detail,
+        f"{detail}/decision",
+        {"version": _version(page.text), "measure": "education", "decision": "批评教育"},
+    )
     assert decided.status_code == 303 and "批评教育" in (await client.get(detail)).text
 
     # the resident complains on the public result page; the town's clerk calls back on the follow-up page
@@ -126,8 +138,12 @@ async def test_accountability_and_a_complaint_follow_up_on_the_pages(client: Any
     assert link and "投诉" in listing.text
     page = await client.get(link.group(1))
     assert "回访情况" in page.text
-    called = await web_post(client, link.group(1), f"{link.group(1)}/steps",
-                            {"action": "callback", "version": _version(page.text), "note": "已电话回访"})
+    called = await web_post(
+        client,
+        link.group(1),
+        f"{link.group(1)}/steps",
+        {"action": "callback", "version": _version(page.text), "note": "已电话回访"},
+    )
     assert called.status_code == 303 and "待整改" in (await client.get(link.group(1))).text
 
 
@@ -143,3 +159,18 @@ async def test_the_performance_page_shows_the_figures_and_the_chart_data(client:
     wrong = await client.get("/supervision/performance", params={"first": "昨天"})
     assert wrong.status_code == 422 and "不是有效日期" in wrong.text
     assert (await client.get("/supervision/performance", params={"unit": "640205"})).status_code == 404
+
+
+async def test_the_rankings_page_previews_for_supervisors_and_lists_for_everyone(client: Any) -> None:
+    await web_login(client, "dwk_supervisor")
+    page = await client.get("/supervision/rankings")
+    assert page.status_code == 200 and "评比预览" in page.text and "还没有发布过评比" in page.text
+    wrong = await client.get("/supervision/rankings", params={"month": "2026-13"})
+    assert wrong.status_code == 422 and "不是有效月份" in wrong.text
+    early = await web_post(client, "/supervision/rankings", "/supervision/rankings",
+                           {"month": f"{utcnow():%Y-%m}", "kind": "flag", "note": ""})  # fmt: skip
+    assert early.status_code == 422 and "还没有结束" in early.text
+    client.cookies.clear()
+    await web_login(client, "cs_clerk")
+    page = await client.get("/supervision/rankings")
+    assert page.status_code == 200 and "评比预览" not in page.text

@@ -90,6 +90,7 @@ from fuquan.platform.supervision.controllers import (
     AccountabilityController,
     OrderController,
     PerformanceController,
+    RankingController,
     SupervisionController,
 )
 from fuquan.platform.web.auth import CODE_PAGE as WEB_CODE_PATH
@@ -299,6 +300,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             OrderController,
             AccountabilityController,
             PerformanceController,
+            RankingController,
             StaffController,
             AuditController,
             ShareApiController,

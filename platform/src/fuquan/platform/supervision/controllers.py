@@ -26,13 +26,16 @@ from fuquan.platform.supervision.schemas import (
     FollowUpRead,
     FollowUpSettings,
     FollowUpStep,
+    Month,
     OrderRead,
     OrderReply,
     OrderReview,
     OrderWrite,
     PerformanceRead,
+    RankingRead,
+    RankingWrite,
 )
-from fuquan.platform.supervision.services import accountability, exports, followups, orders, performance
+from fuquan.platform.supervision.services import accountability, exports, followups, orders, performance, rankings
 from fuquan.tenants.divisions import normalise_unit_code
 from fuquan.tenants.schemas import UnitCode
 
@@ -209,3 +212,29 @@ class PerformanceController(Controller):
         body, media = (exports.to_xlsx(read), XLSX) if format == "xlsx" else (exports.to_csv(read), CSV)
         return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"',
                                                          "Cache-Control": "no-store"})  # fmt: skip
+
+
+class RankingController(Controller):
+    path = "/api/v1/supervision/rankings"
+    tags = ["supervision 电子监察"]
+
+    @get("/", summary="已发布的流动红旗和服务之星（本单位、上级单位和下级单位的）", opt={"permission": "cases.read"})
+    async def published(
+        self, db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor]
+    ) -> list[RankingRead]:
+        return await rankings.published(db_session, actor)
+
+    @get("/preview", summary="月度评比预览（按当前数据计算，未发布）", opt={"permission": "supervision.read"})
+    async def preview(
+        self, db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor], month: FromQuery[Month],
+        kind: FromQuery[rankings.Kind] = "flag", unit: FromQuery[UnitCode | None] = None,
+    ) -> RankingRead:  # fmt: skip
+        actor.require("supervision.read")
+        return await rankings.preview(db_session, actor, unit, month, kind)
+
+    @post("/", summary="发布月度流动红旗或服务之星（月份结束后，每月每类一次）", opt={"permission": "supervision.act"})
+    async def publish(
+        self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession],
+        actor: NamedDependency[Actor], data: JSONBody[RankingWrite],
+    ) -> RankingRead:  # fmt: skip
+        return await rankings.publish(db_session, actor, data, utcnow(), request_id_of(request))

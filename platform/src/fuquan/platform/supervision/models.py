@@ -94,3 +94,20 @@ MEASURES = {
     "reassigned": "调离工作岗位",
     "referred": "移送纪检监察机关",
 }
+
+
+class Ranking(IdMixin, Base):
+    """流动红旗 (the units of one level under a unit) or 服务之星 (its staff) for one month, as published internally:
+    the rows as they were computed when published (later corrections do not rewrite a published ranking)."""
+
+    __tablename__ = "supervision_ranking"
+    __table_args__ = (UniqueConstraint("tenant_id", "unit_code", "month", "kind"),)
+
+    tenant_id: Mapped[int] = mapped_column(BigId, ForeignKey("tenant.id", ondelete="CASCADE"))
+    unit_code: Mapped[str] = mapped_column(String(15))  # ranked beneath this unit; seen by its whole subtree
+    month: Mapped[date] = mapped_column(Date)  # the month's first day
+    kind: Mapped[str] = mapped_column(String(8))  # flag (流动红旗, units) | star (服务之星, staff)
+    rows: Mapped[list[dict[str, Any]]] = mapped_column(JsonB, default=list)
+    note: Mapped[str | None] = mapped_column(String(500))
+    published_by: Mapped[int] = mapped_column(BigId, ForeignKey("staff.id"))
+    published_at: Mapped[datetime]

@@ -21,7 +21,8 @@ from fuquan.platform.accounts.models import RoleAssignment, Staff
 from fuquan.platform.cases.models import Case, CaseEvent, CaseFollowUp, CaseMaterial, CasePause
 from fuquan.platform.core.errors import NotFound
 from fuquan.platform.escalations.models import Escalation
-from fuquan.platform.supervision.models import Accountability, SupervisionOrder
+from fuquan.platform.supervision.models import Accountability, Ranking, SupervisionOrder
+from fuquan.tenants.divisions import ancestor_codes
 from fuquan.tenants.scope import TenantScope
 
 GOOD_RATING = 3  # 好评: 非常满意、满意、基本满意 (5–3); 差评: 不满意、非常不满意 (2–1), as in 国办发〔2019〕51号
@@ -583,3 +584,42 @@ class PerformanceRepository:
             .group_by(Staff.id, Staff.username, Staff.display_name)
         )  # fmt: skip
         return {int(i): (username, display or username, unit or "") for i, username, display, unit in rows.tuples()}
+
+
+class RankingRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, ranking: Ranking) -> None:
+        self.session.add(ranking)
+
+    async def exists(self, scope: TenantScope, unit_code: str, month: date, kind: str) -> bool:
+        found = await self.session.scalar(select(Ranking.id).where(
+            Ranking.tenant_id == scope.tenant_id, Ranking.unit_code == unit_code, Ranking.month == month,
+            Ranking.kind == kind,
+        ))  # fmt: skip
+        return found is not None
+
+    async def visible(self, scope: TenantScope, unit_code: str, limit: int) -> list[Ranking]:
+        """Published for ``unit_code`` or a unit above it, or beneath the caller's scope, newest first."""
+        above = [*ancestor_codes(unit_code), unit_code]
+        rows = await self.session.scalars(
+            select(Ranking).where(Ranking.tenant_id == scope.tenant_id, or_(
+                Ranking.unit_code.in_(above), Ranking.unit_code.startswith(scope.root_code, autoescape=True)))
+            .order_by(Ranking.month.desc(), Ranking.id.desc()).limit(limit)
+        )  # fmt: skip
+        return list(rows)
+
+    async def winners(self, scope: TenantScope, kind: str, key: str) -> list[int]:
+        """Who is told of a first place: the star, or the winning unit's heads."""
+        if kind == "star":
+            rows = await self.session.scalars(
+                select(Staff.id).where(Staff.tenant_id == scope.tenant_id, Staff.username == key)
+            )
+        else:
+            rows = await self.session.scalars(
+                select(RoleAssignment.staff_id).where(RoleAssignment.tenant_id == scope.tenant_id,
+                                                      RoleAssignment.unit_code == key,
+                                                      RoleAssignment.role == "unit_head")
+            )  # fmt: skip
+        return [int(i) for i in rows]

@@ -282,3 +282,42 @@ class PerformanceRead(msgspec.Struct, kw_only=True):
     previous_last: date | None
     rows: list[PerformanceRow]  # the busiest first
     total: PerformanceRow
+
+
+# -- 流动红旗 and 服务之星 --
+
+Month = Annotated[str, msgspec.Meta(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="月份，如 2026-11")]
+
+
+class RankingRow(msgspec.Struct, kw_only=True):
+    rank: int
+    key: str  # a unit code or a staff member's username
+    name: str
+    unit: str
+    score: float  # out of 100, see ``services.rankings``
+    handled: int  # accepted + decided
+    on_time_rate: float | None
+    rating_average: float | None
+    callback_rate: float | None
+    escalations: int
+    orders: int
+    accountability: int
+
+
+class RankingWrite(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    unit: str | None = None  # default: the caller's unit
+    month: Month
+    kind: Literal["flag", "star"]
+    note: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+
+
+class RankingRead(msgspec.Struct, kw_only=True):
+    id: int | None  # None: a preview, not published
+    unit: str
+    unit_name: str
+    month: str
+    kind: Literal["flag", "star"]
+    kind_name: str  # 流动红旗 | 服务之星
+    rows: list[RankingRow]
+    note: str | None
+    published_at: datetime | None

@@ -15,6 +15,7 @@ from fuquan.platform.web.intake.controllers import IntakeController
 from fuquan.platform.web.orders.controllers import OrderPagesController
 from fuquan.platform.web.performance.controllers import PerformancePagesController
 from fuquan.platform.web.public.controllers import ProgressPagesController
+from fuquan.platform.web.rankings.controllers import RankingPagesController
 from fuquan.platform.web.share.controllers import SharePagesController
 from fuquan.platform.web.sms.controllers import SmsPagesController
 from fuquan.platform.web.staff.controllers import StaffPagesController
@@ -31,6 +32,7 @@ PAGE_CONTROLLERS = [
     AccountabilityPagesController,
     FollowUpPagesController,
     PerformancePagesController,
+    RankingPagesController,
     StaffPagesController,
     SharePagesController,
     AuditPagesController,

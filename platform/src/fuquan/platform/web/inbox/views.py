@@ -11,7 +11,7 @@ from fuquan.platform.web.auth import safe_next
 KIND_LABELS = {
     "warning": "时限预警", "overdue": "逾期", "acceptance_overdue": "受理期限届满",
     "deferral_overdue": "容缺材料逾期", "suspension_overdue": "特别程序超期", "supervision_order": "督办",
-    "escalation": "办不成事", "follow_up": "差评回访", "accountability": "责任追究",
+    "escalation": "办不成事", "follow_up": "差评回访", "accountability": "责任追究", "ranking": "评比",
 }  # fmt: skip
 
 
