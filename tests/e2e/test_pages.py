@@ -53,6 +53,7 @@ TOURS: dict[str, list[tuple[str, str]]] = {
         ("/supervision/accountability", "accountability"),
         ("first:main td a[href^='/supervision/accountability/']", "accountability-record"),
         ("/supervision/accountability/new", "accountability-new"),
+        ("/supervision/rankings", "rankings"),
     ],
     "cs_head": [
         ("/supervision/orders?status=issued", "orders-head"),

@@ -137,7 +137,8 @@ async def _seed(settings: Settings, demo: bool) -> None:
             story = await add_demo_supervision(session_maker)
             console.print(
                 f"电子监察：评价 {story['ratings']} 件（差评和投诉整改 {story['follow_ups']} 件），"
-                f"督办单 {story['orders']} 份，责任追究 {story['accountability']} 件（dwk_supervisor、cs_head）"
+                f"督办单 {story['orders']} 份，责任追究 {story['accountability']} 件，月度评比 {story['rankings']} 项"
+                "（dwk_supervisor、cs_head）"
             )
             table = Table(title="演示账号（仅供开发演示）")
             for column in ("用户名", "密码", "岗位", "单位"):

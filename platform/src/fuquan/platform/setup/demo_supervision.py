@@ -1,8 +1,9 @@
 """The demo's supervision that acts, over the past week at 大武口区: residents' ratings of issued cases (the poor ones
 followed up — called back, rectified, replied and reviewed, or still waiting) and a complaint; 督办单 from the county's
-supervisor to 长胜街道 in every state (issued, replied, closed, and one unanswered past its day and sent up to the
-province); and 责任追究 records (one with the person's statement, one decided). Each is made through the services a
-person would use, with the day it happened as its ``now``, so each has its trace, audit records and inbox items."""
+supervisor to 长胜街道 in every state (issued, replied, closed, and two unanswered past their day and sent up to the
+province); 责任追究 records (one with the person's statement, one decided); and last month's 流动红旗 and 服务之星.
+Each is made through the services a person would use, with the day it happened as its ``now``, so each has its trace,
+audit records and inbox items."""
 
 from __future__ import annotations
 
@@ -29,8 +30,9 @@ from fuquan.platform.supervision.schemas import (
     OrderReply,
     OrderReview,
     OrderWrite,
+    RankingWrite,
 )
-from fuquan.platform.supervision.services import accountability, followups, orders
+from fuquan.platform.supervision.services import accountability, followups, orders, rankings
 from fuquan.tenants.repositories import TenantRepository
 from fuquan.tenants.scope import scope_for
 
@@ -64,7 +66,27 @@ async def add_demo_supervision(session_maker: async_sessionmaker[AsyncSession]) 
     counts["ratings"], counts["follow_ups"] = await _ratings(session_maker)
     counts["orders"] = await _orders(session_maker)
     counts["accountability"] = await _accountability(session_maker)
+    counts["rankings"] = await _rankings(session_maker)
     return counts
+
+
+async def _rankings(session_maker: async_sessionmaker[AsyncSession]) -> int:
+    """Last month's 流动红旗 and 服务之星 of 大武口区, published on the first of this month."""
+    published = 0
+    kinds: tuple[rankings.Kind, ...] = ("flag", "star")
+    for kind in kinds:
+        async with session_scope(session_maker) as session:
+            supervisor = await _actor(session, "dwk_supervisor", COUNTY, "supervisor")
+            today = local_date(utcnow(), supervisor.scope.timezone)
+            month = today.replace(day=1) - timedelta(days=1)
+            ranking = await rankings.preview(session, supervisor, None, f"{month:%Y-%m}", kind)
+            if not ranking.rows:
+                continue
+            note = f"{month.month}月{rankings.KIND_NAMES[kind]}"
+            data = RankingWrite(month=f"{month:%Y-%m}", kind=kind, note=note)
+            await rankings.publish(session, supervisor, data, utcnow(), None)
+            published += 1
+    return published
 
 
 async def _ratings(session_maker: async_sessionmaker[AsyncSession]) -> tuple[int, int]:

@@ -48,8 +48,12 @@ async def _page(session: AsyncSession, actor: Actor, month: str, kind: str, *, p
             preview = await rankings.preview(session, actor, None, month, chosen)
         except ValueError as error:
             raise ValidationFailed(f"月份“{month}”不是有效月份，请按 2026-11 的格式填写", rule="month") from error
+    published = await rankings.published(session, actor)
+    already = preview is not None and any(
+        (r.unit, r.month, r.kind) == (preview.unit, preview.month, preview.kind) for r in published
+    )
     return render("supervision/rankings.html", actor, status_code=problem.status if problem else 200,
-                  published=await rankings.published(session, actor), preview=preview, month=month, kind=chosen,
+                  published=published, already=already, preview=preview, month=month, kind=chosen,
                   problem=problem, note=note, percent=percent, kinds=rankings.KIND_NAMES)  # fmt: skip
 
 
