@@ -15,7 +15,7 @@ from litestar.di import Provide
 from litestar.response import Template
 
 from fuquan.platform.accounts.actor import Actor
-from fuquan.platform.core.errors import FuquanError
+from fuquan.platform.core.errors import FuquanError, ValidationFailed
 from fuquan.platform.web.auth import LoginRequired, login_redirect, provide_page_actor, provide_page_scope, same_actor
 
 PAGE = "web_page"  # route opt: the bearer middleware leaves the route alone, the session authenticates it
@@ -30,6 +30,11 @@ def page(permission: str) -> dict[str, Any]:
 def render(template: str, actor: Actor | None, status_code: int = 200, **context: Any) -> Template:
     """A page for ``actor`` (the site header shows who is logged in and what they may open)."""
     return Template(template, context={"user": actor, **context}, status_code=status_code)
+
+
+def refusal(error: Exception) -> FuquanError:
+    """Why a form was refused: the service's own error, or the form's fields not fitting the request schema."""
+    return error if isinstance(error, FuquanError) else ValidationFailed(f"表单内容不符合要求：{error}")
 
 
 def error_page(_request: Request[Any, Any, Any], error: FuquanError) -> Response[Any]:

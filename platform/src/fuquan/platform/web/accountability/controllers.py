@@ -26,7 +26,7 @@ from fuquan.platform.supervision.models import MEASURES
 from fuquan.platform.supervision.schemas import AccountabilityDecision, AccountabilityStatement, AccountabilityWrite
 from fuquan.platform.supervision.services import accountability
 from fuquan.platform.web.forms import whole_number
-from fuquan.platform.web.pages import PageController, page, render
+from fuquan.platform.web.pages import PageController, page, refusal, render
 
 MINE: Final = page("cases.read")  # anyone with a desk sees the records about them
 ACT: Final = page("supervision.act")
@@ -64,10 +64,6 @@ def ids(text: str, what: str) -> list[int]:
             raise ValidationFailed(f"{what}编号“{part}”不是有效的编号，请只填数字，多个用逗号分开", rule="cited_ids")
         found.append(number)
     return found
-
-
-def _problem(error: Exception) -> FuquanError:
-    return error if isinstance(error, FuquanError) else ValidationFailed(f"表单内容不符合要求：{error}")
 
 
 async def _detail(session: AsyncSession, actor: Actor, record_id: int, *, problem: FuquanError | None = None,
@@ -116,7 +112,7 @@ class AccountabilityPagesController(PageController):
                                                     utcnow(), request_id_of(request))  # fmt: skip
         except (msgspec.ValidationError, FuquanError) as error:
             await db_session.rollback()
-            problem = _problem(error)
+            problem = refusal(error)
             return render("accountability/new.html", actor, status_code=problem.status, form=data, problem=problem)
         return Redirect(f"{self.path}/{made.id}?done=opened", status_code=303)
 
@@ -142,7 +138,7 @@ class AccountabilityPagesController(PageController):
             await accountability.state(db_session, actor, record_id, statement, utcnow(), request_id_of(request))
         except (msgspec.ValidationError, FuquanError) as error:
             await db_session.rollback()
-            return await _detail(db_session, actor, record_id, problem=_problem(error), statement=data)
+            return await _detail(db_session, actor, record_id, problem=refusal(error), statement=data)
         return Redirect(f"{self.path}/{record_id}?done=stated", status_code=303)
 
     @post("/{record_id:int}/decision", opt=ACT, status_code=303)
@@ -158,5 +154,5 @@ class AccountabilityPagesController(PageController):
             await accountability.decide(db_session, actor, record_id, decision, utcnow(), request_id_of(request))
         except (msgspec.ValidationError, FuquanError) as error:
             await db_session.rollback()
-            return await _detail(db_session, actor, record_id, problem=_problem(error), decision=data)
+            return await _detail(db_session, actor, record_id, problem=refusal(error), decision=data)
         return Redirect(f"{self.path}/{record_id}?done=decided", status_code=303)

@@ -34,7 +34,7 @@ from fuquan.platform.escalations.schemas import (
 )
 from fuquan.platform.escalations.services import desk, handling, reads
 from fuquan.platform.escalations.state_machine import ACTION_NAMES, MODE_NAMES, TIER_NAMES
-from fuquan.platform.web.pages import PageController, page, render
+from fuquan.platform.web.pages import PageController, page, refusal, render
 
 READ: Final = page("escalations.read")
 REGISTER: Final = page("escalations.register")
@@ -124,7 +124,7 @@ class EscalationPagesController(PageController):
             made = await desk.register(db_session, actor, await key_ring.cipher(actor.scope), calendar, change,
                                        utcnow(), request_id_of(request))  # fmt: skip
         except (msgspec.ValidationError, FuquanError) as error:
-            problem = error if isinstance(error, FuquanError) else ValidationFailed(f"表单内容不符合要求：{error}")
+            problem = refusal(error)
             return render("escalations/new.html", actor, status_code=problem.status, form=data, problem=problem,
                           channels=CHANNEL_NAMES)  # fmt: skip
         return Redirect(f"{self.path}/{made.id}?done=registered", status_code=303)
@@ -154,7 +154,7 @@ class EscalationPagesController(PageController):
             await handling.take_step(db_session, actor, await key_ring.cipher(actor.scope), calendar, escalation_id,
                                      request_body, utcnow(), request_id_of(request))  # fmt: skip
         except (msgspec.ValidationError, FuquanError) as error:
-            problem = error if isinstance(error, FuquanError) else ValidationFailed(f"表单内容不符合要求：{error}")
+            problem = refusal(error)
             await db_session.rollback()
             return await _detail(db_session, actor, escalation_id, problem=problem, form=data,
                                  status_code=problem.status)  # fmt: skip

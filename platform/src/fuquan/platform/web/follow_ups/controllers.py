@@ -15,14 +15,14 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.platform.accounts.actor import Actor
-from fuquan.platform.core.errors import FuquanError, ValidationFailed
+from fuquan.platform.core.errors import FuquanError
 from fuquan.platform.core.params import RowId
 from fuquan.platform.core.request_context import request_id_of
 from fuquan.platform.core.timeutil import utcnow
 from fuquan.platform.supervision.schemas import FollowUpStep
 from fuquan.platform.supervision.services import followups
 from fuquan.platform.web.forms import whole_number
-from fuquan.platform.web.pages import PageController, page, render
+from fuquan.platform.web.pages import PageController, page, refusal, render
 
 READ: Final = page("cases.read")
 FormBody = Body(media_type=RequestEncodingType.URL_ENCODED)
@@ -79,6 +79,6 @@ class FollowUpPagesController(PageController):
                                       utcnow(), request_id_of(request))  # fmt: skip
         except (msgspec.ValidationError, FuquanError) as error:
             await db_session.rollback()
-            problem = error if isinstance(error, FuquanError) else ValidationFailed(f"表单内容不符合要求：{error}")
+            problem = refusal(error)
             return await _detail(db_session, actor, follow_up_id, problem=problem, form=data)
         return Redirect(f"{self.path}/{follow_up_id}?done=step", status_code=303)

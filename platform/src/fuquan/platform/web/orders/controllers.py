@@ -25,7 +25,7 @@ from fuquan.platform.core.timeutil import local_date, local_time, utcnow
 from fuquan.platform.supervision.schemas import OrderReply, OrderReview, OrderWrite
 from fuquan.platform.supervision.services import orders
 from fuquan.platform.web.forms import whole_number
-from fuquan.platform.web.pages import PageController, page, render
+from fuquan.platform.web.pages import PageController, page, refusal, render
 
 READ: Final = page("supervision.read")
 ACT: Final = page("supervision.act")
@@ -52,10 +52,6 @@ class ReviewForm(msgspec.Struct, kw_only=True):
     outcome: str = ""
     note: str = ""
     due_on: str = ""
-
-
-def _problem(error: Exception) -> FuquanError:
-    return error if isinstance(error, FuquanError) else ValidationFailed(f"表单内容不符合要求：{error}")
 
 
 def _day(text: str) -> date | None:
@@ -121,7 +117,7 @@ class OrderPagesController(PageController):
                                       request_id_of(request))  # fmt: skip
         except (msgspec.ValidationError, FuquanError) as error:
             await db_session.rollback()
-            problem = _problem(error)
+            problem = refusal(error)
             return render("orders/new.html", actor, status_code=problem.status, form=data, problem=problem)
         return Redirect(f"{self.path}/{made.id}?done=issued", status_code=303)
 
@@ -147,7 +143,7 @@ class OrderPagesController(PageController):
             await orders.reply(db_session, actor, order_id, answer, utcnow(), request_id_of(request))
         except (msgspec.ValidationError, FuquanError) as error:
             await db_session.rollback()
-            return await _detail(db_session, actor, order_id, problem=_problem(error), reply=data)
+            return await _detail(db_session, actor, order_id, problem=refusal(error), reply=data)
         return Redirect(f"{self.path}/{order_id}?done=replied", status_code=303)
 
     @post("/{order_id:int}/review", opt=ACT, status_code=303)
@@ -162,5 +158,5 @@ class OrderPagesController(PageController):
                                 request_id_of(request))  # fmt: skip
         except (msgspec.ValidationError, FuquanError) as error:
             await db_session.rollback()
-            return await _detail(db_session, actor, order_id, problem=_problem(error), review=data)
+            return await _detail(db_session, actor, order_id, problem=refusal(error), review=data)
         return Redirect(f"{self.path}/{order_id}?done=reviewed", status_code=303)

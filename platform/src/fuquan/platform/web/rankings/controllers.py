@@ -21,7 +21,7 @@ from fuquan.platform.core.request_context import request_id_of
 from fuquan.platform.core.timeutil import local_date, utcnow
 from fuquan.platform.supervision.schemas import RankingRead, RankingWrite
 from fuquan.platform.supervision.services import rankings
-from fuquan.platform.web.pages import PageController, page, render
+from fuquan.platform.web.pages import PageController, page, refusal, render
 from fuquan.platform.web.supervision.views import percent
 
 READ: Final = page("cases.read")
@@ -78,7 +78,7 @@ class RankingPagesController(PageController):
                                    request_id_of(request))  # fmt: skip
         except (msgspec.ValidationError, FuquanError) as error:
             await db_session.rollback()
-            problem = error if isinstance(error, FuquanError) else ValidationFailed(f"表单内容不符合要求：{error}")
+            problem = refusal(error)
             return await _page(db_session, actor, data.month.strip() or _last_month(actor), data.kind,
                                problem=problem, note=data.note)  # fmt: skip
         return Redirect(f"{self.path}?month={data.month.strip()}&kind={data.kind}", status_code=303)
