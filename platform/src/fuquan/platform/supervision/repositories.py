@@ -429,6 +429,12 @@ class PeopleRepository:
         rows = await self.session.execute(select(Staff.id, Staff.display_name, Staff.username).where(Staff.id.in_(ids)))
         return {int(i): display or username for i, display, username in rows.tuples()}
 
+    async def usernames(self, ids: Sequence[int]) -> dict[int, str]:
+        if not ids:
+            return {}
+        rows = await self.session.execute(select(Staff.id, Staff.username).where(Staff.id.in_(ids)))
+        return {int(i): username for i, username in rows.tuples()}
+
     async def units_of(self, scope: TenantScope, staff_id: int) -> list[str]:
         """The units where the active staff member holds a role, inside the caller's subtree (none: not theirs)."""
         rows = await self.session.scalars(

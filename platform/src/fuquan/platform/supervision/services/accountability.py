@@ -6,6 +6,7 @@ see the records of their subtree; a staff member sees the records about them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Final
 
@@ -32,10 +33,15 @@ STATUS_NAMES: Final = {"open": "待处理", "decided": "已处理"}
 KIND_NAMES: Final = {"case": "办件", "order": "督办单", "escalation": "办不成事反映"}
 
 
-async def _read(session: AsyncSession, record: Accountability) -> AccountabilityRead:
-    people = PeopleRepository(session)
-    names = await people.names([i for i in (record.staff_id, record.opened_by, record.decided_by) if i])
-    staff = await StaffRepository(session).by_id(record.staff_id)
+async def _reads(session: AsyncSession, found: Sequence[Accountability]) -> list[AccountabilityRead]:
+    """The records as the API shows them; the people they name looked up once for all of them."""
+    people = {i for r in found for i in (r.staff_id, r.opened_by, r.decided_by) if i}
+    names = await PeopleRepository(session).names(list(people))
+    usernames = await PeopleRepository(session).usernames(list({record.staff_id for record in found}))
+    return [_read(record, names, usernames) for record in found]
+
+
+def _read(record: Accountability, names: dict[int, str], usernames: dict[int, str]) -> AccountabilityRead:
     cited = [
         *(Cited(kind="case", id=i, link=f"/cases/{i}") for i in record.case_ids),
         *(Cited(kind="order", id=i, link=f"/supervision/orders/{i}") for i in record.order_ids),
@@ -43,7 +49,7 @@ async def _read(session: AsyncSession, record: Accountability) -> Accountability
     ]
     return AccountabilityRead(
         id=record.id, record_no=record.record_no, staff=names.get(record.staff_id, ""),
-        staff_username=staff.username if staff else "", unit=record.unit_code,
+        staff_username=usernames.get(record.staff_id, ""), unit=record.unit_code,
         opened_by=names.get(record.opened_by, ""), reason=record.reason, cited=cited, status=record.status,
         status_name=STATUS_NAMES[record.status], statement=record.statement, stated_at=record.stated_at,
         measure=record.measure, measure_name=MEASURES.get(record.measure) if record.measure else None,
@@ -96,18 +102,18 @@ async def open_record(session: AsyncSession, actor: Actor, data: AccountabilityW
         detail={"record_no": record.record_no, "staff": staff.username, "cases": case_ids, "orders": order_ids,
                 "escalations": escalation_ids},
     ), alongside=[told])  # fmt: skip
-    return await _read(session, record)
+    return (await _reads(session, [record]))[0]
 
 
 async def records(session: AsyncSession, actor: Actor, status: str | None) -> list[AccountabilityRead]:
     repository = AccountabilityRepository(session)
     found = await repository.page(actor.scope, actor.staff_id, status, 200,
                                   own_only="supervision.read" not in actor.permissions)  # fmt: skip
-    return [await _read(session, record) for record in found]
+    return await _reads(session, found)
 
 
 async def record(session: AsyncSession, actor: Actor, record_id: int) -> AccountabilityRead:
-    return await _read(session, await _visible(session, actor, record_id))
+    return (await _reads(session, [await _visible(session, actor, record_id)]))[0]
 
 
 async def _visible(session: AsyncSession, actor: Actor, record_id: int, *, for_update: bool = False) -> Accountability:
@@ -142,7 +148,7 @@ async def state(session: AsyncSession, actor: Actor, record_id: int, data: Accou
         detail={"record_no": found.record_no},
     ), alongside=[told])  # fmt: skip
     await session.flush()
-    return await _read(session, found)
+    return (await _reads(session, [found]))[0]
 
 
 async def decide(session: AsyncSession, actor: Actor, record_id: int, data: AccountabilityDecision, now: datetime,
@@ -165,4 +171,4 @@ async def decide(session: AsyncSession, actor: Actor, record_id: int, data: Acco
         detail={"record_no": found.record_no, "measure": data.measure},
     ), alongside=[told])  # fmt: skip
     await session.flush()
-    return await _read(session, found)
+    return (await _reads(session, [found]))[0]

@@ -50,9 +50,18 @@ def _told(order: SupervisionOrder, staff_ids: Sequence[int], title: str, body: s
     ]  # fmt: skip
 
 
-async def _read(session: AsyncSession, scope: TenantScope, order: SupervisionOrder) -> OrderRead:
-    names = await PeopleRepository(session).names([i for i in (order.issuer_id, order.replied_by) if i])
-    units = await UnitRepository(session).names(scope, [order.unit_code])
+async def _reads(session: AsyncSession, scope: TenantScope, found: Sequence[SupervisionOrder]) -> list[OrderRead]:
+    """The orders as the API shows them; the people and units they name looked up once for all of them."""
+    names = await PeopleRepository(session).names(list({i for o in found for i in (o.issuer_id, o.replied_by) if i}))
+    units = await UnitRepository(session).names(scope, list({order.unit_code for order in found}))
+    return [_read(order, names, units) for order in found]
+
+
+async def _read_one(session: AsyncSession, scope: TenantScope, order: SupervisionOrder) -> OrderRead:
+    return (await _reads(session, scope, [order]))[0]
+
+
+def _read(order: SupervisionOrder, names: dict[int, str], units: dict[str, str]) -> OrderRead:
     link = f"/cases/{order.case_id}" if order.case_id else f"/escalations/{order.escalation_id}"
     steps = [
         OrderStep(at=datetime.fromisoformat(step["at"]), actor=step["actor"], action=step["action"],
@@ -119,19 +128,19 @@ async def issue(session: AsyncSession, actor: Actor, data: OrderWrite, now: date
         "supervision_order.issue", resource=f"supervision_order:{order.id}", request_id=request_id,
         detail={"order_no": order.order_no, "subject": subject, "unit": unit_code, "due_on": order.due_on.isoformat()},
     ), alongside=told)  # fmt: skip
-    return await _read(session, scope, order)
+    return await _read_one(session, scope, order)
 
 
 async def orders(session: AsyncSession, actor: Actor, status: str | None, case_id: int | None,
                  escalation_id: int | None) -> list[OrderRead]:  # fmt: skip
     actor.require("supervision.read")
     found = await OrderRepository(session).page(actor.scope, status, case_id, escalation_id, 200)
-    return [await _read(session, actor.scope, order) for order in found]
+    return await _reads(session, actor.scope, found)
 
 
 async def order(session: AsyncSession, actor: Actor, order_id: int) -> OrderRead:
     actor.require("supervision.read")
-    return await _read(session, actor.scope, await OrderRepository(session).get(actor.scope, order_id))
+    return await _read_one(session, actor.scope, await OrderRepository(session).get(actor.scope, order_id))
 
 
 async def _locked(session: AsyncSession, actor: Actor, order_id: int, version: int, status: str) -> SupervisionOrder:
@@ -160,7 +169,7 @@ async def reply(session: AsyncSession, actor: Actor, order_id: int, data: OrderR
         detail={"order_no": found.order_no, "late": late},
     ), alongside=told)  # fmt: skip
     await session.flush()
-    return await _read(session, actor.scope, found)
+    return await _read_one(session, actor.scope, found)
 
 
 async def review(session: AsyncSession, actor: Actor, order_id: int, data: OrderReview, now: datetime,
@@ -189,7 +198,7 @@ async def review(session: AsyncSession, actor: Actor, order_id: int, data: Order
         detail={"order_no": found.order_no, "due_on": found.due_on.isoformat()},
     ), alongside=_told(found, heads, title, body, now))  # fmt: skip
     await session.flush()
-    return await _read(session, actor.scope, found)
+    return await _read_one(session, actor.scope, found)
 
 
 class OrderJob:
