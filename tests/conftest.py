@@ -272,7 +272,7 @@ async def client(settings: Settings) -> AsyncIterator[Any]:
 # contract and fuzz tests (tests/contract): how many examples each operation or page gets. The suite (CI) runs a
 # bounded number; a nightly-style run selects those tests with ``-m slow`` and gets many more;
 # ``FUQUAN_CONTRACT_EXAMPLES`` overrides both.
-CI_EXAMPLES = 25
+CI_EXAMPLES = 15
 SLOW_EXAMPLES = 500
 
 

@@ -43,6 +43,9 @@ async def test_last_months_ranking_is_published_once_and_seen_beneath(client: An
                                   headers=supervisor)  # fmt: skip
     assert bad_month.status_code == 422 and bad_month.json()["rule"] == "month_not_over"
     assert (await client.post(API, json={"month": "2026-13", "kind": "flag"}, headers=supervisor)).status_code == 400
+    for month_text in ("0000-01", "2026", "2026-1"):  # a clerk's message, never a 500
+        wrong = await client.get(f"{API}/preview", params={"month": month_text}, headers=supervisor)
+        assert wrong.status_code == 422 and "不是有效月份" in wrong.json()["detail"], wrong.text
     clerk = await login(client, "cs_clerk")
     assert (await client.post(API, json={"month": month, "kind": "flag"}, headers=clerk)).status_code == 403
     made = await client.post(API, json={"unit": COUNTY, "month": month, "kind": "flag", "note": "11月流动红旗"},

@@ -33,6 +33,8 @@ _SINGLE: dict[str, Any] = {}  # a plain INSERT per table, built once
 
 async def insert_together(session: AsyncSession, rows: Sequence[NewRow]) -> None:
     """Write ``rows`` in the session's transaction, in one statement where the database allows it."""
+    if not rows:  # e.g. nobody to tell
+        return
     if session.bind.dialect.name != "postgresql" or len(rows) == 1:
         for table, same in groupby(rows, key=lambda row: row.table):  # a run of one table's rows: executemany
             single = _SINGLE.get(table.name)

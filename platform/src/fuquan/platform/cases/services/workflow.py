@@ -175,7 +175,8 @@ async def _effects(
     elif action in (Action.APPROVE, Action.DENY):
         case.decider_id, case.decided_at = ctx.actor.staff_id, now
         if case.accepted_on is not None:
-            pauses = (await cases.pauses([case.id])).get(case.id, [])
+            with ctx.session.no_autoflush:  # the case is flushed once, with its new status (one version step)
+                pauses = (await cases.pauses([case.id])).get(case.id, [])
             case.working_days_used = days_taken(ctx.calendar, case.accepted_on, today, pauses)
     elif action == Action.ISSUE:
         case.issued_at = now

@@ -12,6 +12,7 @@ Only those who handled at least one case in the month are ranked.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from typing import Final, Literal
 
@@ -31,6 +32,7 @@ from fuquan.tenants.divisions import normalise_unit_code
 from fuquan.tenants.repositories import UnitRepository
 
 KIND_NAMES: Final = {"flag": "流动红旗", "star": "服务之星"}
+MONTH: Final = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 Kind = Literal["flag", "star"]
 
 
@@ -45,8 +47,11 @@ def score(figures: Figures, most_handled: int) -> float:
 
 
 def month_range(month: str) -> tuple[date, date]:
-    year, number = (int(part) for part in month.split("-"))
-    first = date(year, number, 1)
+    """The first and last day of ``2026-11``; a clerk's message for anything else."""
+    found = MONTH.fullmatch(month.strip())
+    if found is None or not 2000 <= int(found.group(1)) <= 2099:
+        raise ValidationFailed(f"月份“{month}”不是有效月份，请按 2026-11 的格式填写", rule="month")
+    first = date(int(found.group(1)), int(found.group(2)), 1)
     return first, (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 
 
@@ -91,7 +96,7 @@ async def publish(session: AsyncSession, actor: Actor, data: RankingWrite, now: 
     winner = ranking.rows[0]
     told = await repository.winners(actor.scope, data.kind, winner.key)
     title = f"{ranking.unit_name} {data.month} {KIND_NAMES[data.kind]}：{winner.name}"
-    await insert_together(session, [
+    await insert_together(session, [  # a unit without a head: nobody told, published all the same
         inbox_row(actor.tenant_id, staff_id, kind="ranking", title=title, body=data.note or title,
                   dedupe_key=f"ranking:{row.id}", link="/supervision/rankings", case_id=None, now=now)
         for staff_id in told

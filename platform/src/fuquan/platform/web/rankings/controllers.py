@@ -16,7 +16,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.platform.accounts.actor import Actor
-from fuquan.platform.core.errors import FuquanError, ValidationFailed
+from fuquan.platform.core.errors import FuquanError
 from fuquan.platform.core.request_context import request_id_of
 from fuquan.platform.core.timeutil import local_date, utcnow
 from fuquan.platform.supervision.schemas import RankingRead, RankingWrite
@@ -44,10 +44,7 @@ async def _page(session: AsyncSession, actor: Actor, month: str, kind: str, *, p
     chosen: rankings.Kind = "star" if kind == "star" else "flag"
     preview: RankingRead | None = None
     if "supervision.read" in actor.permissions:
-        try:
-            preview = await rankings.preview(session, actor, None, month, chosen)
-        except ValueError as error:
-            raise ValidationFailed(f"月份“{month}”不是有效月份，请按 2026-11 的格式填写", rule="month") from error
+        preview = await rankings.preview(session, actor, None, month, chosen)
     published = await rankings.published(session, actor)
     already = preview is not None and any(
         (r.unit, r.month, r.kind) == (preview.unit, preview.month, preview.kind) for r in published
