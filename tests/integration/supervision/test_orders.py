@@ -86,6 +86,8 @@ async def test_an_order_is_replied_returned_and_closed(client: Any, database_url
     assert [s["action"] for s in order["steps"]] == ["issue", "reply", "return", "reply", "accept"]
     listed = (await client.get(ORDERS, params={"case_id": case["id"]}, headers=head)).json()
     assert [o["id"] for o in listed] == [order["id"]]
+    too_big = await client.get(ORDERS, params={"case_id": str(2**64)}, headers=head)  # past any row id: 400, not 500
+    assert too_big.status_code == 400, too_big.text
 
     await enrol(database_url, "hn_supervisor", "46", "46", ["supervisor"])
     hainan = await login(client, "hn_supervisor", PASSWORD)

@@ -15,7 +15,9 @@ MAX_ROW_ID: Final = 2**63 - 1  # the largest BIGINT (and SQLite INTEGER)
 MAX_MATERIALS: Final = 99  # a catalogue item lists a handful of materials; 1-based
 
 RowId = Annotated[int, PathParameter(ge=1, le=MAX_ROW_ID, description="记录编号（正整数）")]
+# an optional filter: the bounds stand beside ``None`` (inside a union Litestar would not apply them)
+RowIdFilter = Annotated[int | None, QueryParameter(ge=1, le=MAX_ROW_ID, description="按记录编号筛选（正整数）")]
 MaterialIndex = Annotated[int, PathParameter(ge=1, le=MAX_MATERIALS, description="材料序号（从 1 起）")]
 Offset = Annotated[int, QueryParameter(ge=0, le=MAX_ROW_ID, description="跳过的条数")]
 
-__all__ = ["MAX_MATERIALS", "MAX_ROW_ID", "MaterialIndex", "Offset", "RowId"]
+__all__ = ["MAX_MATERIALS", "MAX_ROW_ID", "MaterialIndex", "Offset", "RowId", "RowIdFilter"]

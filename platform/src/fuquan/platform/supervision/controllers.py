@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.core.audit.services import append
-from fuquan.platform.core.params import RowId
+from fuquan.platform.core.params import RowId, RowIdFilter
 from fuquan.platform.core.request_context import request_id_of
 from fuquan.platform.core.timeutil import utcnow
 from fuquan.platform.supervision import services
@@ -102,7 +102,7 @@ class OrderController(Controller):
     async def list_orders(
         self, db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor],
         status: FromQuery[Literal["issued", "replied", "closed"] | None] = None,
-        case_id: FromQuery[RowId | None] = None, escalation_id: FromQuery[RowId | None] = None,
+        case_id: RowIdFilter = None, escalation_id: RowIdFilter = None,
     ) -> list[OrderRead]:  # fmt: skip
         return await orders.orders(db_session, actor, status, case_id, escalation_id)
 
