@@ -9,24 +9,29 @@ Each test gets its own copy of a database seeded once per run: a file copy on SQ
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import gc
 import itertools
+import json
 import os
 import queue
 import shutil
 import sys
 import threading
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import structlog
+from argon2 import profiles
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from fuquan.platform.accounts import passwords
 from fuquan.platform.core.config import Settings, sqlite_url
 from fuquan.platform.migrations.runner import upgrade
 from fuquan.platform.setup.benchkit import seed_database
@@ -42,6 +47,7 @@ PG_URL = os.environ.get("FUQUAN_TEST_DATABASE_URL") or None
 REDIS_URL = os.environ.get("FUQUAN_TEST_REDIS_URL") or None
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 _counter = itertools.count()
+RUN_ID = "FUQUAN_TEST_RUN"  # one value per run, shared by its worker processes (they inherit the environment)
 
 
 async def _probe_services() -> list[str]:
@@ -100,12 +106,28 @@ def pytest_configure(config: pytest.Config) -> None:
     # with the default thresholds the collector scans it over and over (measured: a quarter of ``create_app``).
     # Fewer, larger young collections; the memory is there.
     gc.set_threshold(50_000, 20, 20)
+    # Logins are many: the suite's own password hashes (the seeded staff's among them) use argon2-cffi's cheapest
+    # profile, as the library advises for tests (a hash verifies by the parameters it carries).
+    passwords.use_profile(profiles.CHEAPEST)
+    if not hasattr(config, "workerinput"):
+        os.environ.setdefault(RUN_ID, uuid.uuid4().hex[:12])
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     problems = asyncio.run(_probe_services())
     if problems:
         pytest.exit("\n".join(problems), returncode=3)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The run's PostgreSQL template goes once every process of the run is done with it (the controller's finish
+    comes after its workers')."""
+    if PG_URL and not hasattr(session.config, "workerinput"):
+        asyncio.run(_admin_execute(f"DROP DATABASE IF EXISTS {_template_name()} WITH (FORCE)"))
+
+
+def _template_name() -> str:
+    return f"fuquan_tpl_{os.environ[RUN_ID]}"
 
 
 @pytest.fixture(scope="session")
@@ -129,23 +151,36 @@ def _pg_database_url(name: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def seeded_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """Per backend: a migrated database holding both tenants, the catalogue and the demo staff (no grants)."""
-    templates: dict[str, str] = {}
-    sqlite_file = tmp_path_factory.mktemp("template") / "seeded.db"
+def seeded_templates(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> dict[str, str]:
+    """Per backend: a migrated database holding both tenants, the catalogue and the demo staff (no grants), made
+    once per run by whichever process asks first while the others wait on a file lock (each used to make its own)."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base if worker_id == "master" else base.parent  # every worker's base lies in the run's directory
+    made = shared / "templates.json"
+    with (shared / "templates.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not made.exists():
+            templates = _make_templates(shared / "template")
+            made.write_text(json.dumps({"templates": templates, "enrolled": sorted(KNOWN_CODES.enrolled)}))
+    found = json.loads(made.read_text())
+    KNOWN_CODES.enrolled.update(found["enrolled"])  # the admins seeded with known second factors, in every process
+    return dict(found["templates"])
+
+
+def _make_templates(directory: Path) -> dict[str, str]:
+    directory.mkdir()
+    sqlite_file = directory / "seeded.db"
     upgrade(sqlite_url(sqlite_file))
     asyncio.run(seed_database(sqlite_url(sqlite_file)))
-    templates["sqlite"] = str(sqlite_file)
+    templates = {"sqlite": str(sqlite_file)}
     if PG_URL:
-        name = f"fuquan_tpl_{os.getpid()}"
+        name = _template_name()
         asyncio.run(_admin_execute(f"DROP DATABASE IF EXISTS {name}"))
         asyncio.run(_admin_execute(f"CREATE DATABASE {name}"))
         upgrade(_pg_database_url(name))
         asyncio.run(seed_database(_pg_database_url(name)))
         templates["postgresql"] = name
-    yield templates
-    if PG_URL:
-        asyncio.run(_admin_execute(f"DROP DATABASE IF EXISTS {templates['postgresql']} WITH (FORCE)"))
+    return templates
 
 
 @pytest.fixture(autouse=True)

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import re
 
-from argon2 import PasswordHasher
+from argon2 import Parameters, PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn import zxcvbn
 
 from fuquan.platform.core.errors import ValidationFailed
 
-# argon2id with the library's RFC 9106 "low memory" profile defaults
-_hasher = PasswordHasher()
-# Verified when the username is unknown, so timing does not reveal which usernames exist.
-_DUMMY_HASH = _hasher.hash("fuquan-dummy-password")
+# argon2id with the library's RFC 9106 "low memory" profile (64 MiB, 3 passes, 4 lanes)
+PROFILE: Parameters = profiles.RFC_9106_LOW_MEMORY
+
+
+class _Hashing:
+    hasher = PasswordHasher.from_parameters(PROFILE)
+    dummy = hasher.hash("fuquan-dummy-password")  # verified for an unknown username: timing reveals no username
 MIN_PASSWORD_LENGTH = 10
 MAX_CHECKED_PASSWORD = 100  # zxcvbn's time grows with length; a password this long is judged by its start
 
@@ -38,14 +41,22 @@ def check_password(password: str, *, username: str, unit_code: str, display_name
         )
 
 
+def use_profile(parameters: Parameters) -> None:
+    """Hash new passwords (and the dummy) with other parameters: the test suite uses argon2-cffi's
+    ``profiles.CHEAPEST``, as the library advises for tests. A hash carries its own parameters, so hashes made under
+    either profile verify under the other."""
+    _Hashing.hasher = PasswordHasher.from_parameters(parameters)
+    _Hashing.dummy = _Hashing.hasher.hash("fuquan-dummy-password")
+
+
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _Hashing.hasher.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Whether the password matches; with no hash (an unknown username) a dummy one is verified, so timing does not
     reveal which usernames exist."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _Hashing.hasher.verify(password_hash or _Hashing.dummy, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False

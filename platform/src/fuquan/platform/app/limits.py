@@ -18,13 +18,15 @@ def limits(rules: Sequence[tuple[Counts, RateLimitConfig]]) -> Callable[[ASGIApp
     """The middleware: the first rule that counts a request applies its limit; no rule, no limiter."""
 
     def middleware_factory(app: ASGIApp) -> ASGIApp:
-        limiters = [(counts, RateLimitMiddleware(app, config)) for counts, config in rules]
+        # made on a route's first counted request: most routes count none, and an app has hundreds of routes
+        limiters: dict[int, RateLimitMiddleware] = {}
 
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] == "http":
                 request = cast("HTTPScope", scope)
-                for counts, limiter in limiters:
+                for index, (counts, config) in enumerate(rules):
                     if counts(request["method"], request["path"]):
+                        limiter = limiters.get(index) or limiters.setdefault(index, RateLimitMiddleware(app, config))
                         await limiter(scope, receive, send)
                         return
             await app(scope, receive, send)
