@@ -17,6 +17,8 @@ PROFILE: Parameters = profiles.RFC_9106_LOW_MEMORY
 class _Hashing:
     hasher = PasswordHasher.from_parameters(PROFILE)
     dummy = hasher.hash("fuquan-dummy-password")  # verified for an unknown username: timing reveals no username
+
+
 MIN_PASSWORD_LENGTH = 10
 MAX_CHECKED_PASSWORD = 100  # zxcvbn's time grows with length; a password this long is judged by its start
 
