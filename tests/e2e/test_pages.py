@@ -30,7 +30,7 @@ TOURS: dict[str, list[tuple[str, str]]] = {
         ("first:main td a[href^='/escalations/']", "escalation-steps"),
         ("/inbox", "inbox-leader"),
     ],
-    "dwk_admin": [("/escalations/roster", "escalation-roster")],
+    "dwk_admin": [("/escalations/roster", "escalation-roster"), ("/units", "units"), ("/units/640202001", "unit")],
     "nx_admin": [
         ("/authority", "authority"),
         ("/authority/explain", "authority-explain"),

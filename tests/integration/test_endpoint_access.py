@@ -18,6 +18,7 @@ GRANT = {
     "item": "HRSS-04", "action": "accept", "unit": "640202", "scope": "subtree", "valid_from": "2026-01-01",
     "valid_until": None, "redelegable": True, "basis": "devolved", "instrument": "宁人社发〔2026〕9号",
 }  # fmt: skip
+POINT = {"kind": "center", "name": "便民服务中心", "address": "县城人民路 1 号", "hours": "工作日 9:00-17:00"}
 STAFF = {"username": "access_new", "display_name": "新人", "unit": "640202", "roles": ["window_clerk"],
          "password": "quiet-harbor-maple-1987"}  # fmt: skip
 
@@ -25,6 +26,12 @@ STAFF = {"username": "access_new", "display_name": "新人", "unit": "640202", "
 ENDPOINTS: list[tuple[str, str, Any, str | None, str | None]] = [
     ("GET", "/api/v1/units/640202", None, "nx_auditor", "/api/v1/units/4601"),
     ("GET", "/api/v1/units/640202/children", None, "nx_auditor", "/api/v1/units/46/children"),
+    ("GET", "/api/v1/units/640202/organ", None, "nx_auditor", "/api/v1/units/4601/organ"),
+    ("PUT", "/api/v1/units/640202/organ", {"organ_name": None}, "nx_supervisor", "/api/v1/units/4601/organ"),
+    ("GET", "/api/v1/units/640202/service-points", None, "nx_auditor", "/api/v1/units/4601/service-points"),
+    ("POST", "/api/v1/units/640202/service-points", POINT, "nx_supervisor", "/api/v1/units/4601/service-points"),
+    ("PUT", "/api/v1/service-points/{point}", POINT, "cs_clerk", "/api/v1/service-points/{foreign_point}"),
+    ("POST", "/api/v1/service-points/{point}/close", None, "cs_clerk", "/api/v1/service-points/{foreign_point}/close"),
     ("GET", "/api/v1/items", None, "nx_auditor", None),
     ("GET", "/api/v1/items/HRSS-04", None, "nx_auditor", "/api/v1/items/NOPE-99"),
     ("POST", "/api/v1/grants", GRANT, "nx_supervisor", "/api/v1/grants#unit=4601"),
@@ -155,13 +162,17 @@ async def test_every_web_page_sends_anonymous_visitors_to_login(client: Any) -> 
 
 
 async def _grants(client: Any, database_url: str) -> dict[str, int]:
-    """In each tenant: a grant, and a case opened at a county front desk that accepts HRSS-06 by a clerk there."""
+    """In each tenant: a grant, a service point, and a case opened at a county front desk that accepts HRSS-06 by a
+    clerk there."""
     ids: dict[str, int] = {}
-    for tenant, admin, county, grant_key, case_key, staff_key in (
-        ("64", "nx_admin", "640202", "grant", "case", "staff"),
-        ("46", "hn_admin", "460105", "foreign", "foreign_case", "foreign_staff"),
+    for tenant, admin, county, grant_key, case_key, staff_key, point_key in (
+        ("64", "nx_admin", "640202", "grant", "case", "staff", "point"),
+        ("46", "hn_admin", "460105", "foreign", "foreign_case", "foreign_staff", "foreign_point"),
     ):
         headers = await login(client, admin)
+        point = await client.post(f"/api/v1/units/{county}/service-points", json=POINT, headers=headers)
+        assert point.status_code == 201, point.text
+        ids[point_key] = point.json()["id"]
         made = await client.post("/api/v1/grants", json={**GRANT, "unit": county}, headers=headers)
         desk = {**GRANT, "unit": county, "item": "HRSS-06", "scope": "unit", "redelegable": False}
         assert made.status_code == (await client.post("/api/v1/grants", json=desk, headers=headers)).status_code == 201
@@ -258,6 +269,7 @@ async def test_every_route_is_public_or_names_a_permission(client: Any) -> None:
                 .replace("{order_id:int}", "1")
                 .replace("{record_id:int}", "1")
                 .replace("{unit:str}", "640202")
+                .replace("{point_id:int}", "{point}")
                 .replace("{day:date}", "2026-05-06")
             )
             assert normalised in covered or route.path.endswith("{code:str}"), f"{route.path} missing from ENDPOINTS"

@@ -45,7 +45,7 @@ def font_paths(request: pytest.FixtureRequest) -> list[str] | None:
 FULL_ID_NUMBER = re.compile(r"\d{17}[\dXx]")
 
 BASE = {
-    "tenant_name": "宁夏回族自治区人力资源和社会保障厅",
+    "organ_name": "长胜街道办事处",
     "unit_name": "长胜街道便民服务中心",
     "item_code": "640202001",
     "item_name": "失业保险金申领",
@@ -88,7 +88,9 @@ def test_each_kind_renders_readable_chinese(kind: str, font_paths: list[str] | N
     assert TITLES[kind] in text  # type: ignore[index]
     assert data.receipt_no in text
     assert "张*" in text and "6402**********1234" in text
-    assert data.tenant_name in text and data.unit_name in text and "失业保险金申领" in text
+    assert data.organ_name in text and "失业保险金申领" in text
+    if kind in ("receipt", "result_notice", "escalation_transfer"):
+        assert data.unit_name in text  # where to collect the result, or where the problem was registered
     assert "扫码查询办理进度" in text and "K7M2QX" in text
     assert not FULL_ID_NUMBER.search(text)
     # every character was in the font built for the document at the first attempt
@@ -205,7 +207,18 @@ def test_font_override_is_read_when_called(monkeypatch: pytest.MonkeyPatch, tmp_
     monkeypatch.setenv(FONT_ENV, str(custom))
     files = find_font()
     assert files.regular == custom and files.bold is None  # no Custom-Bold.ttf beside it: bold in the regular face
-    assert flat_text(render_pdf(notice("receipt"))).startswith(BASE["tenant_name"])  # type: ignore[arg-type]
+    assert flat_text(render_pdf(notice("receipt"))).startswith(BASE["organ_name"])  # type: ignore[arg-type]
+
+
+def test_a_notice_names_the_body_that_acted_for_the_organ() -> None:
+    """Issue 17: a notice another body took the step for is issued in the organ's name, under the letterhead and over
+    the seal, with that body named beside it; one the organ took itself names nobody else."""
+    note = "朝阳社区居民委员会代长胜街道办事处收件（代收代办）"
+    text = flat_text(render_pdf(notice("receipt", handling_note=note)))
+    assert text.startswith("长胜街道办事处" + note)
+    assert text.count(note) == 2  # the letterhead and the signature
+    assert "本机关决定予以受理" in text
+    assert "代收代办" not in flat_text(render_pdf(notice("receipt")))
 
 
 def test_a_fresh_machine_prints_with_the_shipped_font(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -35,3 +35,6 @@ class Unit(IdMixin, Base):
     name: Mapped[str] = mapped_column(String(128))
     level: Mapped[int] = mapped_column(SmallInteger)
     parent_code: Mapped[str | None] = mapped_column(String(15))
+    # 机关: the body this unit is and the name it signs with, where the tenant set them (else derived: tenants.organs)
+    organ_name: Mapped[str | None] = mapped_column(String(128))
+    organ_kind: Mapped[str | None] = mapped_column(String(24))

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fuquan.platform.core.errors import NotFound
 from fuquan.tenants.divisions import ancestor_codes
 from fuquan.tenants.models import Tenant, Unit
+from fuquan.tenants.organs import Organ, organ_of
 from fuquan.tenants.scope import TenantScope
 
 
@@ -106,6 +107,21 @@ class UnitRepository:
             select(Unit.code, Unit.name).where(Unit.tenant_id == scope.tenant_id, Unit.code.in_(list(codes)))
         )
         return {level: count for level, count in rows.tuples()}  # noqa: C416 - a Result has keys(): dict() would misread it
+
+    async def organs(self, scope: TenantScope, codes: Sequence[str]) -> dict[str, Organ]:
+        """The organs of units of the tenant (names that are printed on notices and published: read tenant-wide,
+        whatever the caller's subtree)."""
+        rows = await self.session.execute(
+            select(Unit.code, Unit.level, Unit.name, Unit.organ_name, Unit.organ_kind).where(
+                Unit.tenant_id == scope.tenant_id, Unit.code.in_(list(codes))
+            )
+        )
+        return {row[0]: organ_of(*row) for row in rows.tuples()}
+
+    async def set_organ(self, scope: TenantScope, code: str, name: str | None, kind: str | None) -> None:
+        unit = await self.get(scope, code)
+        unit.organ_name, unit.organ_kind = name, kind
+        await self.session.flush()
 
     async def insert_many(self, rows: Sequence[dict[str, object]]) -> None:
         await self.session.execute(insert(Unit), list(rows))

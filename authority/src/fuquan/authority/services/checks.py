@@ -56,12 +56,13 @@ class GrantFacts:
     revoked_at: datetime | None
     revoke_reason: str | None
     parent_id: int | None
+    basis: str = "devolved"
 
     @classmethod
     def of(cls, grant: Grant) -> GrantFacts:
         return cls(
             grant.id, grant.unit_code, grant.instrument, grant.grantor_unit_code, grant.valid_from,
-            grant.valid_until, grant.revoked_at, grant.revoke_reason, grant.parent_id,
+            grant.valid_until, grant.revoked_at, grant.revoke_reason, grant.parent_id, grant.basis,
         )  # fmt: skip
 
 
@@ -90,6 +91,32 @@ def _denial(covering: Covering, at: datetime, tz: str, what: str) -> tuple[str, 
         if parent is not None:
             return f"赋权 #{grant.id} 所依据的上级赋权 #{parent.id} 在该时刻无效", "parent_not_effective"
     return f"没有有效的赋权使该单位拥有{what}权限", "no_grant"
+
+
+async def grant_chain(
+    session: AsyncSession,
+    registry: AuthorityRegistry,
+    scope: TenantScope,
+    unit: str,
+    item: str,
+    action: str,
+    at: datetime,
+) -> tuple[GrantFacts, ...] | None:
+    """The chain of grants by which ``unit`` holds (item, action) at ``at``, the grant covering it first and the
+    grant made by the tenant root last; empty for the root's own statutory authority, None when nothing allowed it.
+    Read once per policy version (the explanations' cache)."""
+    loaded = await registry.get(session, scope)
+    allowed, grant_id = loaded.authority.decide(unit, item, action, "", instant(at), engine="hot")
+    if not allowed:
+        return None
+    if grant_id in (None, STATUTORY):
+        return ()
+    key = ("chain", grant_id)
+    chain = loaded.explanations.get(key)
+    if chain is None:
+        chain = await _chain(GrantRepository(session), scope, grant_id)
+        loaded.remember(loaded.version, key, chain)
+    return chain
 
 
 async def _chain(grants: GrantRepository, scope: TenantScope, grant_id: int) -> tuple[GrantFacts, ...]:

@@ -46,7 +46,8 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "escalation_clerk": frozenset(_FRONT_DESK | {"escalations.register", "escalations.read"}),
     # 单位管理员 also manages its subtree's front-line staff (``ASSIGNABLE``), never an admin account
     "unit_admin": frozenset(
-        _FRONT_DESK | {"grants.read", "grants.manage", "supervision.read", "staff.manage", "escalations.roster"}
+        _FRONT_DESK
+        | {"grants.read", "grants.manage", "supervision.read", "staff.manage", "escalations.roster", "units.manage"}
     ),
     # 系统管理员 also registers the partner departments' applications of the data-sharing API (共享应用)
     "tenant_admin": frozenset(
@@ -60,6 +61,7 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "share.manage",
             "notifications.manage",
             "supervision.manage",
+            "units.manage",
         }
     ),
     "security_admin": frozenset({"units.read", "staff.manage"}),
@@ -68,6 +70,7 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
 
 PERMISSION_NAMES: Final = {
     "units.read": "查看单位",
+    "units.manage": "维护机关名称和服务点",
     "catalog.read": "查看事项目录",
     "catalog.manage": "维护事项目录",
     "authority.read": "查询赋权",

@@ -77,6 +77,7 @@ from fuquan.platform.escalations.controllers import EscalationController, Public
 from fuquan.platform.migrations.keys import key_ring
 from fuquan.platform.notifications.controllers import InboxController, SmsAdminController
 from fuquan.platform.notifications.services.delivery import SmsDelivery
+from fuquan.platform.organs.controllers import OrganController, ServicePointController
 from fuquan.platform.share.controllers import (
     PublicDataUseController,
     ShareApiController,
@@ -288,6 +289,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             MetricsController,
             AuthController,
             UnitController,
+            OrganController,
+            ServicePointController,
             ItemController,
             GrantController,
             AuthorityController,

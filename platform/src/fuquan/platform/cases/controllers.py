@@ -244,11 +244,9 @@ class CaseDocumentController(Controller):
         request: Request[Any, Any, Any],
         case_id: RowId,
         document: FromPath[str],
-        db_session: NamedDependency[AsyncSession],
-        actor: NamedDependency[Actor],
-        catalog: NamedDependency[Catalog],
+        case_context: NamedDependency[services.CaseContext],
     ) -> Response[bytes]:
-        printed = await print_document(db_session, actor, catalog, case_id, document, str(request.base_url))
+        printed = await print_document(case_context, case_id, document, str(request.base_url))
         disposition = f"inline; filename={printed.filename}"
         return Response(printed.pdf, media_type="application/pdf", headers={"Content-Disposition": disposition})
 

@@ -20,11 +20,13 @@ WARNING_LABELS = {"overdue": "超期", "warning": "黄色预警", "acceptance_ov
 async def seed_demo(settings: Settings, session_maker: Any) -> None:
     """The demo's own data on a seeded database (imports kept inside: ``fuquan --help`` need not load them)."""
     from fuquan.platform.migrations.keys import key_ring
-    from fuquan.platform.setup.demo import add_demo_grants, add_demo_staff
+    from fuquan.platform.setup.demo import add_demo_grants, add_demo_service_points, add_demo_staff
     from fuquan.platform.setup.demo_cases import EXTRA_STAFF, add_demo_cases
 
     async with session_scope(session_maker) as session:
         staff = await add_demo_staff(session)
+        points = await add_demo_service_points(session)
+    console.print(f"服务点：{points} 个（便民服务中心/站，银行、邮政代办点）")
     registry = AuthorityRegistry()  # one engine for grants and cases
     await add_demo_grants(session_maker, registry, lambda step: console.print(f"· {step}"))
     counts = await add_demo_cases(

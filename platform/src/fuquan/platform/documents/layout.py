@@ -93,7 +93,7 @@ class NoticePDF(FPDF):
         self.line(LEFT, PAGE_H - 14, PAGE_W - RIGHT, PAGE_H - 14)
         self._font(8.5, color=GREY)
         self.set_xy(LEFT, PAGE_H - 13)
-        left = f"{self.data.unit_name}  {self.number_label}：{self.data.receipt_no}"
+        left = f"{self.data.organ_name}  {self.number_label}：{self.data.receipt_no}"
         if self._width(left) > WIDTH * 0.78:
             left = f"{self.number_label}：{self.data.receipt_no}"
         self.cell(WIDTH * 0.8, 4, left)
@@ -209,12 +209,14 @@ class NoticePDF(FPDF):
 
     # -- blocks -------------------------------------------------------------------
     def letterhead(self, qr_png: bytes) -> None:
-        """Red letterhead (tenant), the unit, a double rule; the title and the receipt number
-        centred, flanked on the right by the QR code with its caption and the query code."""
+        """Red letterhead (the issuing organ), the body that took the step for it if another, a double rule; the
+        title and the receipt number centred, flanked on the right by the QR code with its caption and the query
+        code."""
         data = self.data
         self.set_y(TOP)
-        self.lines(data.tenant_name, size=17, bold=True, color=RED, align=Align.C, leading=1.5)
-        self.lines(data.unit_name, size=12.5, color=INK, align=Align.C, leading=1.55)
+        self.lines(data.organ_name, size=17, bold=True, color=RED, align=Align.C, leading=1.5)
+        if data.handling_note:
+            self.lines(data.handling_note, size=12.5, color=INK, align=Align.C, leading=1.55)
         y = self.get_y() + 1.2
         self.set_draw_color(*RED)
         self.set_line_width(0.9)
@@ -355,12 +357,15 @@ class NoticePDF(FPDF):
             self.set_y(self.get_y() + 0.6 * self.spacing)
 
     def closing(self, issued: str) -> None:
-        """特此通知 and, on the right, the unit and the date (where the seal goes)."""
+        """特此通知 and, on the right, the issuing organ (with the body that acted for it) and the date (where the seal
+        goes)."""
         data = self.data
         block_w = WIDTH * 0.6
         block_x = PAGE_W - RIGHT - block_w - 6
         self._font(12.5, bold=True)
-        unit_lines = len(self.wrap(data.unit_name, block_w))
+        unit_lines = len(self.wrap(data.organ_name, block_w))
+        self._font(9.5)
+        note_lines = len(self.wrap(data.handling_note, block_w)) if data.handling_note else 0
         self._font(8.5)
         url_lines = len(self.wrap(f"网上查询：{data.progress_url}", WIDTH))
         lead = self._lead(1.5)
@@ -368,14 +373,16 @@ class NoticePDF(FPDF):
         self._room(
             (1.5 + 3 + 2.5) * self.spacing
             + 11.5 * PT * self._lead(1.55)
-            + (unit_lines * 12.5 + 12) * PT * lead
+            + (unit_lines * 12.5 + note_lines * 9.5 + 12) * PT * lead
             + url_lines * 8.5 * PT * self._lead(1.45)
         )
         self.closing_alone = self.page_no() != page
         self.set_y(self.get_y() + 1.5 * self.spacing)
         self.lines(CLOSING, first_indent=2 * 11.5 * PT)
         self.set_y(self.get_y() + 3 * self.spacing)
-        self.lines(data.unit_name, size=12.5, bold=True, x=block_x, width=block_w, align=Align.C, leading=1.5)
+        self.lines(data.organ_name, size=12.5, bold=True, x=block_x, width=block_w, align=Align.C, leading=1.5)
+        if data.handling_note:
+            self.lines(data.handling_note, size=9.5, x=block_x, width=block_w, align=Align.C, leading=1.5)
         self.lines(issued, size=12, x=block_x, width=block_w, align=Align.C, leading=1.5)
         self.set_y(self.get_y() + 2.5 * self.spacing)
         self.lines(f"网上查询：{data.progress_url}", size=8.5, color=GREY, leading=1.45)

@@ -127,7 +127,8 @@ def _transfer_facts(data: NoticeData, issued: datetime) -> list[list[Cell]]:
 def _all_text(data: NoticeData, issued: datetime) -> str:
     """Every data-dependent string the layout may print (to build the document's font)."""
     parts = [
-        data.tenant_name,
+        data.organ_name,
+        data.handling_note or "",
         data.unit_name,
         data.item_code,
         data.item_name,
@@ -163,7 +164,7 @@ def _layout(
     title = TITLES[data.kind]
     pdf.set_title(f"{title} {data.receipt_no}")
     pdf.set_subject(f"{data.item_name}（{data.item_code}）")
-    pdf.set_author(data.unit_name)
+    pdf.set_author(data.organ_name)
     pdf.set_creator("Fuquan 赋权")
     pdf.set_lang("zh-CN")
     pdf.set_creation_date(issued)

@@ -29,14 +29,15 @@ class NoticeData(msgspec.Struct, frozen=True, kw_only=True):
     """Everything one notice prints.
 
     ``issued_at`` is an instant (aware; a naive value is read as Beijing time) and is printed in
-    Asia/Shanghai. ``reasons`` are the missing materials (supplement notice), the refusal reasons
+    Asia/Shanghai. ``staff_name`` is 经办人: the person who took the step the notice records (not whoever prints
+    it). ``reasons`` are the missing materials (supplement notice), the refusal reasons
     (refusal notice) or the decision text (result notice). ``progress_url`` is the public progress
     page for this receipt number and query code; the QR code encodes it.
     """
 
     kind: DocumentKind
-    tenant_name: str
-    unit_name: str
+    organ_name: str  # 出具机关: the organ the notice is issued in the name of (letterhead, signature, seal)
+    unit_name: str  # the desk the resident deals with (where to collect the result)
     item_code: str
     item_name: str
     receipt_no: str
@@ -53,6 +54,7 @@ class NoticeData(msgspec.Struct, frozen=True, kw_only=True):
     reasons: list[str] = msgspec.field(default_factory=list)
     decision: Decision | None = None
     contact: str | None = None
+    handling_note: str | None = None  # another body took the step: "受…委托，由…办理" or "…代…收件（代收代办）"
 
     def __post_init__(self) -> None:
         # msgspec checks Meta constraints when decoding, not on construction: repeat the essentials.

@@ -50,7 +50,7 @@ def opening(data: NoticeData) -> str:
             "局领导班子会议（5个工作日）研究解决。"
         )
     if data.kind == "receipt":
-        text = f"你申请办理的{item}事项，经审查，申请材料齐全、符合法定形式，本单位决定予以受理。"
+        text = f"你申请办理的{item}事项，经审查，申请材料齐全、符合法定形式，本机关决定予以受理。"
         if data.promised_days is not None:
             text += f"本事项承诺在{data.promised_days}个工作日内办结"
             text += f"（{fmt_date(data.deadline)}前）" if data.deadline else ""
@@ -64,7 +64,7 @@ def opening(data: NoticeData) -> str:
             text += f"请于{fmt_date(data.deadline)}前补正。"
         return text
     if data.kind == "refusal_notice":
-        return f"你申请办理的{item}事项，经审查，不符合受理条件，本单位决定不予受理，理由如下。"
+        return f"你申请办理的{item}事项，经审查，不符合受理条件，本机关决定不予受理，理由如下。"
     if data.decision == "approved":
         return f"你申请办理的{item}事项，经审核，符合规定，准予办理。"
     if data.decision == "denied":
@@ -81,7 +81,7 @@ def notes(data: NoticeData) -> list[str]:
     elif data.kind == "receipt":
         notes.append(
             f"请妥善保管本通知书，办结后凭本通知书和本人有效身份证件到{unit}领取办理结果。"
-            "办理过程中需要补正材料的，本单位将一次性告知。"
+            "办理过程中需要补正材料的，本机关将一次性告知。"
         )
     elif data.kind == "supplement_notice":
         notes.append("请按上述要求一次性补正全部材料后重新提交，补正期间不计入办理时限。")

@@ -15,6 +15,7 @@ from fuquan.platform.core.keys import models as key_models
 from fuquan.platform.core.versions import models as version_models
 from fuquan.platform.escalations import models as escalation_models
 from fuquan.platform.notifications import models as notification_models
+from fuquan.platform.organs import models as organ_models
 from fuquan.platform.share import models as share_models
 from fuquan.platform.supervision import models as supervision_models
 from fuquan.tenants import models as tenant_models
@@ -35,5 +36,6 @@ MODEL_MODULES = (
     notification_models,
     escalation_models,
     supervision_models,
+    organ_models,
 )
 metadata = Base.metadata

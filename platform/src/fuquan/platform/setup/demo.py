@@ -21,6 +21,8 @@ from fuquan.platform.accounts.repositories import StaffRepository
 from fuquan.platform.accounts.services import add_staff
 from fuquan.platform.catalog import services as catalog_services
 from fuquan.platform.core.db import session_scope
+from fuquan.platform.organs import services as organ_services
+from fuquan.platform.organs.schemas import ServicePointWrite
 from fuquan.tenants.repositories import TenantRepository, UnitRepository
 from fuquan.tenants.scope import scope_for, whole_tenant
 
@@ -80,6 +82,25 @@ async def add_demo_staff(session: AsyncSession) -> list[DemoStaff]:
             password=DEMO_PASSWORD, display_name=staff.display_name, added_by="demo",
         )  # fmt: skip
     return list(DEMO_STAFF)
+
+
+# seed 000's "1+N": each street's centre, a community's station, and outlets of a bank and the post acting as agents
+WEEKDAYS = "周一至周五 8:30-12:00 14:30-18:00"
+DEMO_POINTS = (
+    ("640202001", "center", "长胜街道便民服务中心", "大武口区长胜街道（演示地址）", WEEKDAYS),
+    ("640202001001", "station", "骏马社区便民服务站", "大武口区长胜街道骏马社区（演示地址）", "周一至周五 9:00-17:00"),
+    ("640202001", "bank", "农业银行长胜支行（人社代办点）", "大武口区长胜街道（演示地址）", "周一至周日 9:00-17:00"),
+    ("640424203", "post", "大湾乡邮政所（人社代办点）", "彭阳县大湾乡（演示地址）", "周一至周六 8:30-17:30"),
+)
+
+
+async def add_demo_service_points(session: AsyncSession) -> int:
+    """The demo's service points, opened by the province's administrator (audited like any)."""
+    admin = await _actor(session, "64", "nx_admin", "64", "tenant_admin")
+    for unit, kind, name, address, hours in DEMO_POINTS:
+        point = ServicePointWrite(kind=kind, name=name, address=address, hours=hours)  # type: ignore[arg-type]
+        await organ_services.open_service_point(session, admin, unit, point, request_id="demo")
+    return len(DEMO_POINTS)
 
 
 async def add_demo_grants(

@@ -20,6 +20,7 @@ from fuquan.platform.web.share.controllers import SharePagesController
 from fuquan.platform.web.sms.controllers import SmsPagesController
 from fuquan.platform.web.staff.controllers import StaffPagesController
 from fuquan.platform.web.supervision.controllers import SupervisionPagesController
+from fuquan.platform.web.units.controllers import UnitPagesController
 
 PAGE_CONTROLLERS = [
     WebController,
@@ -34,6 +35,7 @@ PAGE_CONTROLLERS = [
     PerformancePagesController,
     RankingPagesController,
     StaffPagesController,
+    UnitPagesController,
     SharePagesController,
     AuditPagesController,
     InboxPagesController,

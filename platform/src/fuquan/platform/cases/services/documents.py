@@ -6,17 +6,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import anyio
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from fuquan.platform.accounts.actor import Actor
+from fuquan.authority.services.issuer import Issuer, issuing_organ, organ_codes
 from fuquan.platform.cases.models import Applicant, Case, CaseEvent, CaseMaterial
 from fuquan.platform.cases.repositories import ApplicantRepository, CaseRepository
+from fuquan.platform.cases.services.context import CaseContext
 from fuquan.platform.cases.state_machine import Status
-from fuquan.platform.catalog.services import Catalog
 from fuquan.platform.core.errors import Conflict, NotFound
 from fuquan.platform.core.timeutil import utcnow
 from fuquan.platform.documents import DocumentKind, NoticeData, render_pdf
-from fuquan.tenants.repositories import TenantRepository, UnitRepository
+from fuquan.tenants.repositories import UnitRepository
 
 MATERIAL_STATE_LABELS = {
     "satisfied_by_shared_data": "共享数据核验通过",
@@ -41,6 +40,22 @@ _REASON_ACTION: dict[DocumentKind, str] = {
 }
 
 
+# the step each notice records (its 经办人, its date, and whose authority it was taken under): front-desk steps
+# under the accepting unit's right to accept, the decision under the deciding unit's right to decide
+_STEP: dict[DocumentKind, tuple[frozenset[str], str]] = {
+    "receipt": (frozenset({"accept"}), "accept"),
+    "supplement_notice": (frozenset({"request_supplement"}), "accept"),
+    "refusal_notice": (frozenset({"refuse"}), "accept"),
+    "result_notice": (frozenset({"approve", "deny"}), "decide"),
+}
+
+
+def recorded_step(kind: DocumentKind, events: list[CaseEvent]) -> CaseEvent | None:
+    """The trace event of the step the notice records (the latest, should it have been taken twice)."""
+    actions = _STEP[kind][0]
+    return next((event for event in reversed(events) if event.action in actions), None)
+
+
 def notice_data(
     kind: DocumentKind,
     case: Case,
@@ -48,13 +63,14 @@ def notice_data(
     materials: list[CaseMaterial],
     events: list[CaseEvent],
     *,
-    tenant_name: str,
+    issuer: Issuer,
     unit_name: str,
     item_name: str,
-    staff_name: str,
     progress_url: str,
     now: datetime,
 ) -> NoticeData:
+    """What the notice of ``kind`` prints: issued in the name of ``issuer``'s organ, with the person who took the
+    step (from the trace) as 经办人."""
     if Status(case.status) not in AVAILABLE[kind]:
         raise Conflict(f"办件当前状态下没有此类文书（{kind}）", rule="document_not_available")
     reasons: list[str] = []
@@ -70,14 +86,28 @@ def notice_data(
         decision = "denied" if denied else "approved"
         if not denied:
             reasons = []
+    step = recorded_step(kind, events)
     return NoticeData(
-        kind=kind, tenant_name=tenant_name, unit_name=unit_name, item_code=case.item_code, item_name=item_name,
-        receipt_no=case.receipt_no, query_code=case.query_code, applicant_name_masked=applicant.name_masked,
-        applicant_id_masked=applicant.id_masked, issued_at=now, staff_name=staff_name, progress_url=progress_url,
+        kind=kind, organ_name=issuer.organ.name, handling_note=issuer.handling_note, unit_name=unit_name,
+        item_code=case.item_code, item_name=item_name, receipt_no=case.receipt_no, query_code=case.query_code,
+        applicant_name_masked=applicant.name_masked, applicant_id_masked=applicant.id_masked, issued_at=now,
+        staff_name=step.actor_name if step else "", progress_url=progress_url,
         accepted_on=case.accepted_on, deadline=case.deadline, promised_days=case.promised_days,
         materials=[(m.name, MATERIAL_STATE_LABELS.get(m.state, m.state)) for m in materials],
         reasons=reasons, decision=decision,  # type: ignore[arg-type]
     )  # fmt: skip
+
+
+async def notice_issuer(ctx: CaseContext, kind: DocumentKind, case: Case, events: list[CaseEvent]) -> Issuer:
+    """The organ the notice is issued in the name of: from the grants by which the unit that took the step held
+    the right at that moment (出具机关, 行政许可法 Art. 22–24)."""
+    step = recorded_step(kind, events)
+    right = _STEP[kind][1]
+    unit = step.unit if step else (case.accepting_unit if right == "accept" else case.routed_to or case.accepting_unit)
+    at = step.at if step else case.accepted_at or case.created_at
+    organs = await UnitRepository(ctx.session).organs(ctx.actor.scope.whole(), organ_codes(unit))
+    return await issuing_organ(ctx.session, ctx.registry, ctx.actor.scope.whole(), organs, unit, case.item_code,
+                               right, at)  # fmt: skip
 
 
 DOCUMENT_FILES: dict[str, DocumentKind] = {f"{kind}.pdf": kind for kind in AVAILABLE}
@@ -94,23 +124,20 @@ def progress_url(base_url: str, case: Case) -> str:
     return f"{base_url.rstrip('/')}/progress?receipt={case.receipt_no}"  # the citizen types the 查询码 there
 
 
-async def print_document(
-    session: AsyncSession, actor: Actor, catalog: Catalog, case_id: int, document: str, base_url: str
-) -> PrintedDocument:
+async def print_document(ctx: CaseContext, case_id: int, document: str, base_url: str) -> PrintedDocument:
     """打印回执/通知书: the named document of a case in the actor's scope, as a PDF (the API and the pages share it)."""
     kind = DOCUMENT_FILES.get(document)
     if kind is None:
         raise NotFound(f"没有名为 {document} 的文书；可选：{'、'.join(DOCUMENT_FILES)}")
-    repository = CaseRepository(session)
-    case = await repository.get(actor.scope, case_id)
-    tenant = await TenantRepository(session).by_id(actor.tenant_id)
-    names = await UnitRepository(session).names(actor.scope, [case.accepting_unit])
-    item = catalog.items.get(case.item_code)
+    repository = CaseRepository(ctx.session)
+    case = await repository.get(ctx.actor.scope, case_id)
+    events = await repository.events(case.id)
+    names = await UnitRepository(ctx.session).names(ctx.actor.scope.whole(), [case.accepting_unit])
+    item = ctx.catalog.items.get(case.item_code)
     data = notice_data(
-        kind, case, await ApplicantRepository(session).get(case.applicant_id),
-        await repository.materials(case.id), await repository.events(case.id),
-        tenant_name=tenant.name if tenant else "", unit_name=names.get(case.accepting_unit, case.accepting_unit),
-        item_name=item.name if item else case.item_code, staff_name=actor.display_name,
+        kind, case, await ApplicantRepository(ctx.session).get(case.applicant_id),
+        await repository.materials(case.id), events, issuer=await notice_issuer(ctx, kind, case, events),
+        unit_name=names.get(case.accepting_unit, case.accepting_unit), item_name=item.name if item else case.item_code,
         progress_url=progress_url(base_url, case), now=utcnow(),
     )  # fmt: skip
     pdf = await anyio.to_thread.run_sync(render_pdf, data)

@@ -13,7 +13,7 @@ from fuquan.platform.documents.render import render_pdf
 from fuquan.platform.documents.schemas import NoticeData
 from fuquan.platform.escalations.repositories import EscalationRepository
 from fuquan.platform.escalations.schemas import CHANNEL_NAMES
-from fuquan.tenants.repositories import TenantRepository, UnitRepository
+from fuquan.tenants.repositories import UnitRepository
 
 
 async def transfer_sheet(
@@ -23,13 +23,15 @@ async def transfer_sheet(
     actor.require("escalations.read")
     repository = EscalationRepository(session)
     escalation = await repository.get(actor.scope, actor.staff_id, escalation_id)
-    tenant = await TenantRepository(session).by_id(actor.tenant_id)
-    names = await UnitRepository(session).names(actor.scope, [escalation.unit_code])
+    units = UnitRepository(session)
+    names = await units.names(actor.scope, [escalation.unit_code])
+    organ = (await units.organs(actor.scope, [escalation.unit_code]))[escalation.unit_code]
     owner = (await repository.staff_names([escalation.owner_id])).get(escalation.owner_id, "")
     registered = local_date(escalation.created_at, actor.scope.timezone)
     data = NoticeData(
-        kind="escalation_transfer", tenant_name=tenant.name if tenant else "",
-        unit_name=names.get(escalation.unit_code, escalation.unit_code) + "办不成事反映窗口",
+        kind="escalation_transfer", organ_name=organ.name,
+        unit_name=names.get(escalation.unit_code, escalation.unit_code),
+        handling_note=names.get(escalation.unit_code, escalation.unit_code) + "办不成事反映窗口",
         item_code="", item_name=CHANNEL_NAMES.get(escalation.channel, escalation.channel),
         receipt_no=escalation.reg_no, query_code=escalation.query_code,
         applicant_name_masked=escalation.name_masked, applicant_id_masked=escalation.id_masked or "",

@@ -15,14 +15,11 @@ from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.cases import services
 from fuquan.platform.cases.services.documents import print_document
 from fuquan.platform.cases.state_machine import ACTION_NAMES, Action
-from fuquan.platform.catalog.services import Catalog
 from fuquan.platform.core.errors import Conflict, FuquanError, NotFound, ValidationFailed
 from fuquan.platform.core.params import RowId
 from fuquan.platform.core.personal import readable_text, reveal_purpose
@@ -103,11 +100,9 @@ class CasePagesController(PageController):
         request: Request[Any, Any, Any],
         case_id: RowId,
         document: FromPath[str],
-        db_session: NamedDependency[AsyncSession],
-        page_actor: NamedDependency[Actor],
-        catalog: NamedDependency[Catalog],
+        case_context: NamedDependency[services.CaseContext],
     ) -> Response[bytes]:
         """回执与通知书: the API's PDFs, inline so the desk prints them from the browser."""
-        printed = await print_document(db_session, page_actor, catalog, case_id, document, str(request.base_url))
+        printed = await print_document(case_context, case_id, document, str(request.base_url))
         headers = {"Content-Disposition": f"inline; filename={printed.filename}"}
         return Response(printed.pdf, media_type="application/pdf", headers=headers)
