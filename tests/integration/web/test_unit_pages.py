@@ -33,8 +33,8 @@ async def test_an_administrator_keeps_the_organ_and_its_service_points(web: Any)
     assert named.status_code == 303 and named.headers["location"] == f"{PAGE}?done=organ"
     assert "以“大武口区长胜街道办事处”的名义出具通知书" in (await web.get(PAGE)).text
 
-    point = {"kind": "post", "name": "长胜邮政所（代办点）", "address": "大武口区长胜街道", "hours": "工作日 9:00-17:00",
-             "phone": "", "latitude": "39.01", "longitude": ""}  # fmt: skip
+    point = {"kind": "post", "name": "长胜邮政所（代办点）", "address": "大武口区长胜街道",
+             "hours": "工作日 9:00-17:00", "phone": "", "latitude": "39.01", "longitude": ""}  # fmt: skip
     refused = await web_post(web, PAGE, f"{PAGE}/service-points", point)
     assert refused.status_code == 422 and "纬度和经度" in refused.text
     assert 'value="长胜邮政所（代办点）"' in refused.text  # what was typed is kept
