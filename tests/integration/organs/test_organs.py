@@ -129,7 +129,15 @@ async def test_notices_name_the_organ_the_grants_make_the_issuer_and_who_took_th
     receipt = flat_text((await client.get(f"{documents}/receipt.pdf", headers=approver)).content)
     assert letterhead(receipt) == "长胜街道办事处" and "委托" not in receipt
     assert "经办人长胜街道综合窗口" in receipt and "长胜街道审批员" not in receipt  # printed by the approver
-    case = await step(client, approver, case, "assign", "approve")
+    case = await step(client, approver, case, "assign")
+    body = {"action": "suspend", "version": case["version"], "reason": "专家评审：认定材料需人社局专家组评审"}
+    case = (await client.post(f"/api/v1/cases/{case['id']}/transitions", json=body, headers=approver)).json()
+    special = flat_text((await client.get(f"{documents}/special_procedure_notice.pdf", headers=clerk)).content)
+    assert "特别程序告知书" in special and "第四十五条" in special and "专家评审：认定材料需人社局专家组评审" in special
+    assert letterhead(special) == "大武口区人力资源和社会保障局受大武口区人力资源和社会保障局委托，由长胜街道办事处办理"
+    assert "特别程序期限" in special and "经办人长胜街道审批员" in special
+    case = await step(client, approver, case, "resume", "approve")
+    assert (await client.get(f"{documents}/special_procedure_notice.pdf", headers=clerk)).status_code == 409
     result = flat_text((await client.get(f"{documents}/result_notice.pdf", headers=clerk)).content)
     note = "受大武口区人力资源和社会保障局委托，由长胜街道办事处办理"
     assert letterhead(result) == "大武口区人力资源和社会保障局" + note

@@ -144,6 +144,8 @@ class CaseRead(msgspec.Struct, frozen=True, kw_only=True):
     enterprise_credit_code: str | None
     unavailable_sources: list[UnavailableSource]
     deadline: date | None
+    # 受理期限 (行政许可法 Art. 32): a submitted case not answered by this day counts as accepted from its submission
+    accept_by: date | None
     timing: DeadlineRead
     allowed_actions: list[str]  # what the status allows and no rule on the case itself blocks now
     blocked_actions: list[BlockedAction]  # what the status allows but such a rule refuses, and why

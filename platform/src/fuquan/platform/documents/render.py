@@ -92,7 +92,7 @@ def _facts(data: NoticeData, issued: datetime) -> list[list[Cell]]:
     if data.promised_days is not None and data.kind in ("receipt", "result_notice"):
         pairs.append(("承诺时限", f"{data.promised_days}个工作日"))
     if data.deadline:
-        label = "补正期限" if data.kind == "supplement_notice" else "办结期限"
+        label = {"supplement_notice": "补正期限", "special_procedure_notice": "特别程序期限"}.get(data.kind, "办结期限")
         pairs.append((label, fmt_date(data.deadline)))
     pairs += [
         ("经办人", data.staff_name or "—"),

@@ -12,9 +12,13 @@ from typing import Annotated, Literal
 
 import msgspec
 
-DocumentKind = Literal["receipt", "supplement_notice", "refusal_notice", "result_notice", "escalation_transfer"]
+DocumentKind = Literal[
+    "receipt", "supplement_notice", "refusal_notice", "special_procedure_notice", "result_notice",
+    "escalation_transfer",
+]  # fmt: skip
 """``receipt`` 受理通知书（受理回执）, ``supplement_notice`` 补正材料通知书,
-``refusal_notice`` 不予受理通知书, ``result_notice`` 办理结果通知书, ``escalation_transfer`` 《“办不成事”反映窗口受理
+``refusal_notice`` 不予受理通知书, ``special_procedure_notice`` 特别程序告知书 (行政许可法 Art. 45),
+``result_notice`` 办理结果通知书, ``escalation_transfer`` 《“办不成事”反映窗口受理
 问题转办单》 (the receipt number is the registration number, the item the problem's channel)."""
 
 Decision = Literal["approved", "denied"]

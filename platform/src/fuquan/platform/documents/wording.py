@@ -13,6 +13,7 @@ TITLES: dict[DocumentKind, str] = {
     "receipt": "受理通知书",
     "supplement_notice": "补正材料通知书",
     "refusal_notice": "不予受理通知书",
+    "special_procedure_notice": "特别程序告知书",
     "result_notice": "办理结果通知书",
     "escalation_transfer": "“办不成事”反映窗口受理问题转办单",
 }
@@ -20,6 +21,7 @@ SUBTITLES: dict[DocumentKind, str] = {
     "receipt": "（受理回执）",
     "supplement_notice": "（一次性告知）",
     "refusal_notice": "",
+    "special_procedure_notice": "",
     "result_notice": "",
     "escalation_transfer": "",
 }
@@ -27,6 +29,7 @@ REASON_HEADINGS: dict[DocumentKind, str] = {
     "receipt": "备注",
     "supplement_notice": "需补正的材料及要求",
     "refusal_notice": "不予受理的理由",
+    "special_procedure_notice": "需要特别程序的事由",
     "result_notice": "办理结果",
     "escalation_transfer": "反映的问题",
 }
@@ -65,6 +68,12 @@ def opening(data: NoticeData) -> str:
         return text
     if data.kind == "refusal_notice":
         return f"你申请办理的{item}事项，经审查，不符合受理条件，本机关决定不予受理，理由如下。"
+    if data.kind == "special_procedure_notice":
+        text = (
+            f"你申请办理的{item}事项，本机关已于{fmt_date(data.accepted_on)}受理。因下列事由需要依法进行特别程序，"
+            "依照《中华人民共和国行政许可法》第四十五条的规定，所需时间不计算在办理期限内"
+        )
+        return text + (f"，预计于{fmt_date(data.deadline)}前结束。" if data.deadline else "。")
     if data.decision == "approved":
         return f"你申请办理的{item}事项，经审核，符合规定，准予办理。"
     if data.decision == "denied":
@@ -85,6 +94,8 @@ def notes(data: NoticeData) -> list[str]:
         )
     elif data.kind == "supplement_notice":
         notes.append("请按上述要求一次性补正全部材料后重新提交，补正期间不计入办理时限。")
+    elif data.kind == "special_procedure_notice":
+        notes.append("特别程序结束后，本机关将继续办理，办结期限相应顺延，办理结果将及时告知你。")
     elif data.kind == "refusal_notice" or data.decision == "denied":
         notes.append(REMEDY)
     else:

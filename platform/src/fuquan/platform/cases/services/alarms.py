@@ -38,6 +38,17 @@ def acceptance_last_day(calendar: WorkingCalendar, submitted_on: date, promised_
     return submitted_on if promised_days == 0 else calendar.add_working_days(submitted_on, ACCEPTANCE_WORKING_DAYS)
 
 
+DEEMED_ACCEPTED: Final = (
+    "受理期限已过：依照《中华人民共和国行政许可法》第三十二条，逾期未告知补正、也未决定不予受理的，自收到申请材料之日起"
+    "即为受理。请予受理，此后审查中需要的补正或不予许可，依法在审查中作出。"
+)
+
+
+def acceptance_period_passed(case: Case, today: date) -> bool:
+    """视为受理: a submitted case whose acceptance period ended before today without an answer."""
+    return case.status == "submitted" and case.accept_by is not None and today > case.accept_by
+
+
 def days_taken(calendar: WorkingCalendar, accepted_on: date, decided_on: date, pauses: Sequence[CasePause]) -> int:
     """办结用时: working days from acceptance to the decision outside the pauses, as the case's clock counts them."""
     return calendar.working_days_used(accepted_on, decided_on, [(pause.started_on, pause.ended_on) for pause in pauses])

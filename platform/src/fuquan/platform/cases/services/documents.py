@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 import anyio
 
 from fuquan.authority.services.issuer import Issuer, issuing_organ, organ_codes
-from fuquan.platform.cases.models import Applicant, Case, CaseEvent, CaseMaterial
+from fuquan.platform.cases.models import Applicant, Case, CaseEvent, CaseMaterial, CasePause
 from fuquan.platform.cases.repositories import ApplicantRepository, CaseRepository
 from fuquan.platform.cases.services.context import CaseContext
 from fuquan.platform.cases.state_machine import Status
@@ -31,11 +32,13 @@ AVAILABLE: dict[DocumentKind, frozenset[Status]] = {
     - {Status.DRAFT, Status.SUBMITTED, Status.AWAITING_SUPPLEMENT, Status.REFUSED, Status.WITHDRAWN},
     "supplement_notice": frozenset({Status.AWAITING_SUPPLEMENT}),
     "refusal_notice": frozenset({Status.REFUSED}),
+    "special_procedure_notice": frozenset({Status.SUSPENDED}),
     "result_notice": frozenset({Status.APPROVED, Status.DENIED, Status.ISSUED, Status.CLOSED}),
 }
 _REASON_ACTION: dict[DocumentKind, str] = {
     "supplement_notice": "request_supplement",
     "refusal_notice": "refuse",
+    "special_procedure_notice": "suspend",
     "result_notice": "deny",
 }
 
@@ -46,6 +49,7 @@ _STEP: dict[DocumentKind, tuple[frozenset[str], str]] = {
     "receipt": (frozenset({"accept"}), "accept"),
     "supplement_notice": (frozenset({"request_supplement"}), "accept"),
     "refusal_notice": (frozenset({"refuse"}), "accept"),
+    "special_procedure_notice": (frozenset({"suspend"}), "decide"),
     "result_notice": (frozenset({"approve", "deny"}), "decide"),
 }
 
@@ -68,6 +72,7 @@ def notice_data(
     item_name: str,
     progress_url: str,
     now: datetime,
+    pauses: Sequence[CasePause] = (),
 ) -> NoticeData:
     """What the notice of ``kind`` prints: issued in the name of ``issuer``'s organ, with the person who took the
     step (from the trace) as 经办人."""
@@ -87,12 +92,15 @@ def notice_data(
         if not denied:
             reasons = []
     step = recorded_step(kind, events)
+    deadline = case.deadline
+    if kind == "special_procedure_notice":  # the procedure's own last day, not the case's
+        deadline = next((p.limit_on for p in reversed(pauses) if p.kind == "special" and p.ended_on is None), None)
     return NoticeData(
         kind=kind, organ_name=issuer.organ.name, handling_note=issuer.handling_note, unit_name=unit_name,
         item_code=case.item_code, item_name=item_name, receipt_no=case.receipt_no, query_code=case.query_code,
         applicant_name_masked=applicant.name_masked, applicant_id_masked=applicant.id_masked, issued_at=now,
         staff_name=step.actor_name if step else "", progress_url=progress_url,
-        accepted_on=case.accepted_on, deadline=case.deadline, promised_days=case.promised_days,
+        accepted_on=case.accepted_on, deadline=deadline, promised_days=case.promised_days,
         materials=[(m.name, MATERIAL_STATE_LABELS.get(m.state, m.state)) for m in materials],
         reasons=reasons, decision=decision,  # type: ignore[arg-type]
     )  # fmt: skip
@@ -139,6 +147,7 @@ async def print_document(ctx: CaseContext, case_id: int, document: str, base_url
         await repository.materials(case.id), events, issuer=await notice_issuer(ctx, kind, case, events),
         unit_name=names.get(case.accepting_unit, case.accepting_unit), item_name=item.name if item else case.item_code,
         progress_url=progress_url(base_url, case), now=utcnow(),
+        pauses=(await repository.pauses([case.id]))[case.id] if kind == "special_procedure_notice" else [],
     )  # fmt: skip
     pdf = await anyio.to_thread.run_sync(render_pdf, data)
     return PrintedDocument(f"{case.receipt_no}-{kind}.pdf", pdf)

@@ -28,6 +28,7 @@ from fuquan.platform.cases.schemas import (
     UnavailableSource,
 )
 from fuquan.platform.cases.services import forms
+from fuquan.platform.cases.services.alarms import DEEMED_ACCEPTED, acceptance_period_passed
 from fuquan.platform.cases.services.context import missing_reason, missing_required
 from fuquan.platform.cases.state_machine import CLOCK_STOPPED, Action, Status, allowed_actions
 from fuquan.platform.catalog.services import Catalog
@@ -85,12 +86,20 @@ def _unavailable(materials: list[CaseMaterial]) -> list[UnavailableSource]:
     return list(found.values())
 
 
-def blocked_steps(allowed: Iterable[Action], materials: Sequence[CaseMaterial]) -> list[BlockedAction]:
+def blocked_steps(
+    allowed: Iterable[Action], materials: Sequence[CaseMaterial], case: Case, today: date
+) -> list[BlockedAction]:
     """The steps the status allows that a rule on the case itself refuses now, each with its reason."""
+    allowed = list(allowed)
+    blocked = []
     missing = missing_required(materials) if Action.ACCEPT in allowed else []
-    if not missing:
-        return []
-    return [BlockedAction(action=Action.ACCEPT.value, rule="materials_missing", reason=missing_reason(missing))]
+    if missing:
+        blocked.append(BlockedAction(action=Action.ACCEPT.value, rule="materials_missing",
+                                     reason=missing_reason(missing)))  # fmt: skip
+    if acceptance_period_passed(case, today):
+        blocked += [BlockedAction(action=action.value, rule="acceptance_period_passed", reason=DEEMED_ACCEPTED)
+                    for action in (Action.REFUSE, Action.REQUEST_SUPPLEMENT) if action in allowed]  # fmt: skip
+    return blocked
 
 
 def _clock_has_run(case: Case, today: date) -> bool:
@@ -115,7 +124,7 @@ def case_read(
     specs = list(item.materials) if item else []
     clock = timing(case, pauses, calendar, today, tz)
     allowed = allowed_actions(Status(case.status))
-    blocked = blocked_steps(allowed, materials)
+    blocked = blocked_steps(allowed, materials, case, today)
     return CaseRead(
         id=case.id, receipt_no=case.receipt_no, query_code=case.query_code, item=case.item_code,
         item_name=item.name if item else case.item_code, catalog_edition=case.catalog_edition,
@@ -125,7 +134,7 @@ def case_read(
         materials=[material_read(m, specs[m.index - 1] if m.index <= len(specs) else {}) for m in materials],
         related_person=None if related is None else ApplicantRead(related.name_masked, related.id_masked, None),
         enterprise_credit_code=case.enterprise_credit_code, unavailable_sources=_unavailable(materials),
-        deadline=clock.deadline, timing=clock, blocked_actions=blocked,
+        deadline=clock.deadline, accept_by=case.accept_by, timing=clock, blocked_actions=blocked,
         allowed_actions=[a.value for a in allowed if a.value not in {b.action for b in blocked}],
         created_at=case.created_at, accepted_at=case.accepted_at, decided_at=case.decided_at, issued_at=case.issued_at,
     )  # fmt: skip

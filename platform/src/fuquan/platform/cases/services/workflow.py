@@ -15,7 +15,9 @@ from fuquan.platform.cases.models import Case, CaseFile, applicant_context
 from fuquan.platform.cases.repositories import CaseRepository
 from fuquan.platform.cases.services import partners
 from fuquan.platform.cases.services.alarms import (
+    DEEMED_ACCEPTED,
     acceptance_last_day,
+    acceptance_period_passed,
     clock_alarms,
     days_taken,
     special_procedure_limit,
@@ -134,6 +136,8 @@ async def transition(ctx: CaseContext, case_id: int, action: Action, reason: str
         raise PermissionDenied("该事项实行受审分离：受理人不能审批自己受理的办件", rule="separation_of_duties")
 
     source = Status(case.status)
+    if acceptance_period_passed(case, ctx.today(now)) and action in (Action.REFUSE, Action.REQUEST_SUPPLEMENT):
+        raise Conflict(DEEMED_ACCEPTED, rule="acceptance_period_passed")
     evidence = partners.apply_answers(ctx, case, file.materials, answers, item, asked_at)
     detail = await _effects(ctx, file, item, action, now)
     if answers:
@@ -163,9 +167,12 @@ async def _effects(
         if missing:
             raise RuleViolation(missing_reason(missing), rule="materials_missing", missing=missing)
         case.routed_to = await _route(ctx, case, item, now)
-        case.acceptor_id, case.accepted_at, case.accepted_on = ctx.actor.staff_id, now, today
-        case.deadline = ctx.calendar.add_working_days(today, item.promised_days)
+        since = await _deemed_since(ctx, case, today)
+        case.acceptor_id, case.accepted_at, case.accepted_on = ctx.actor.staff_id, now, since or today
+        case.deadline = ctx.calendar.add_working_days(case.accepted_on, item.promised_days)
         detail = {"routed_to": case.routed_to, "deadline": case.deadline.isoformat()}
+        if since is not None:  # 视为受理: the clock runs from the submission, as the law says
+            detail |= {"deemed_accepted_since": since.isoformat(), "accept_by": str(case.accept_by)}
     elif action == Action.REROUTE:
         previous, case.routed_to = case.routed_to, await _route(ctx, case, item, now)
         case.decider_id = None
@@ -192,6 +199,17 @@ async def _effects(
         await _pauses(ctx, case, action, today)
     _alarms(ctx, case, action, today)
     return detail
+
+
+async def _deemed_since(ctx: CaseContext, case: Case, today: date) -> date | None:
+    """The day a case whose acceptance period passed unanswered counts as accepted (Art. 32: the day its complete
+    materials were received — its last submission); None for a case accepted in time."""
+    if not acceptance_period_passed(case, today):
+        return None
+    with ctx.session.no_autoflush:  # the case is flushed once, with its new status (one version step)
+        events = await CaseRepository(ctx.session).events(case.id)
+    submitted = [e.at for e in events if e.action in (Action.SUBMIT.value, Action.RESUBMIT.value)]
+    return ctx.today(submitted[-1]) if submitted else today
 
 
 async def _pauses(ctx: CaseContext, case: Case, action: Action, today: date) -> None:

@@ -47,7 +47,9 @@ EVIDENCE_STATUS = {
 }
 SIDE_NAMES = {"front": "前台（受理窗口）", "back": "后台（审批）"}
 # the documents a desk prints, in the order a case meets them
-DOCUMENT_ORDER: tuple[DocumentKind, ...] = ("receipt", "supplement_notice", "refusal_notice", "result_notice")
+DOCUMENT_ORDER: tuple[DocumentKind, ...] = (
+    "receipt", "supplement_notice", "refusal_notice", "special_procedure_notice", "result_notice",
+)  # fmt: skip
 # 特别程序 kinds (DESIGN §2): the reason names which one, so the trace and the notice say it
 PROCEDURES = ("专家评审", "现场核查", "听证", "公示", "检验检测", "其他特别程序")
 MAX_REASON = 1000  # the trace's reason column, as the API's TransitionRequest
