@@ -26,13 +26,15 @@ TABLE = [
     ("in_review", "reroute", "accepted"),
     ("accepted", "suspend", "suspended"),
     ("in_review", "suspend", "suspended"),
+    ("in_review", "request_correction", "correcting"),  # 审查中补正 (issue 17): the clock stops, review resumes
     ("in_review", "approve", "approved"),
     ("in_review", "deny", "denied"),
     ("approved", "issue", "issued"),
     ("denied", "issue", "issued"),
     ("issued", "close", "closed"),
 ] + [(s, "withdraw", "withdrawn") for s in (
-    "draft", "submitted", "accepted", "awaiting_supplement", "in_review", "suspended", "approved", "denied"
+    "draft", "submitted", "accepted", "awaiting_supplement", "in_review", "suspended", "correcting", "approved",
+    "denied",
 )]  # fmt: skip
 
 
@@ -43,7 +45,7 @@ def test_table_rows(source: str, action: str, target: str) -> None:
 
 
 def test_nothing_else_is_allowed() -> None:
-    allowed = {(source, action) for source, action, _ in TABLE} | {("suspended", "resume")}
+    allowed = {(source, action) for source, action, _ in TABLE} | {("suspended", "resume"), ("correcting", "resume")}
     for status in Status:
         for action in Action:
             if (status.value, action.value) in allowed:
@@ -60,6 +62,11 @@ def test_resume_returns_to_the_state_it_left() -> None:
     assert target_of(resume, Status.ACCEPTED) == Status.ACCEPTED
     with pytest.raises(InvalidTransition):
         target_of(resume, Status.DRAFT)
+
+
+def test_a_correction_resumes_the_review_it_interrupted() -> None:
+    resume = transition_for(Status.CORRECTING, Action.RESUME)
+    assert target_of(resume, Status.IN_REVIEW) == Status.IN_REVIEW
 
 
 def test_terminal_states_allow_nothing() -> None:

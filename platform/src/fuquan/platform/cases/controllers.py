@@ -44,7 +44,12 @@ from fuquan.tenants.schemas import UnitCode
 
 Limit = Annotated[int, QueryParameter(ge=1, le=200)]
 MAX_SIGNAL_SCAN = 5000  # open cases examined for a signal filter
-CLOCKED = (Status.ACCEPTED, Status.IN_REVIEW, Status.SUSPENDED)  # statuses whose deadline clock is running
+CLOCKED = (
+    Status.ACCEPTED,
+    Status.IN_REVIEW,
+    Status.SUSPENDED,
+    Status.CORRECTING,
+)  # statuses whose deadline clock is running
 
 
 async def _read(ctx: services.CaseContext, file: CaseFile) -> CaseRead:

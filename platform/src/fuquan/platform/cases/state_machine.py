@@ -23,6 +23,7 @@ class Status(StrEnum):
     AWAITING_SUPPLEMENT = "awaiting_supplement"  # 补齐补正, clock stopped
     IN_REVIEW = "in_review"
     SUSPENDED = "suspended"  # 特别程序, clock stopped
+    CORRECTING = "correcting"  # 审查中补正: the reviewer asked for corrected materials, clock stopped
     APPROVED = "approved"
     DENIED = "denied"  # 不予许可
     ISSUED = "issued"  # 出件
@@ -39,6 +40,7 @@ class Action(StrEnum):
     ASSIGN = "assign"
     REROUTE = "reroute"
     SUSPEND = "suspend"
+    REQUEST_CORRECTION = "request_correction"
     RESUME = "resume"
     APPROVE = "approve"
     DENY = "deny"
@@ -82,7 +84,14 @@ TRANSITIONS: Final[tuple[Transition, ...]] = (
     Transition(
         Action.SUSPEND, _OPEN_AFTER_ACCEPT, Status.SUSPENDED, "decide", "back", needs_reason=True, clock="stops"
     ),
-    Transition(Action.RESUME, frozenset({Status.SUSPENDED}), RESUME_TO_PREVIOUS, "decide", "back", clock="resumes"),
+    Transition(
+        Action.REQUEST_CORRECTION, frozenset({Status.IN_REVIEW}), Status.CORRECTING, "decide", "back",
+        needs_reason=True, clock="stops",
+    ),
+    Transition(
+        Action.RESUME, frozenset({Status.SUSPENDED, Status.CORRECTING}), RESUME_TO_PREVIOUS, "decide", "back",
+        clock="resumes",
+    ),
     Transition(Action.APPROVE, frozenset({Status.IN_REVIEW}), Status.APPROVED, "decide", "back"),
     Transition(Action.DENY, frozenset({Status.IN_REVIEW}), Status.DENIED, "decide", "back", needs_reason=True),
     Transition(Action.ISSUE, frozenset({Status.APPROVED, Status.DENIED}), Status.ISSUED, "accept", "front"),
@@ -92,7 +101,7 @@ TRANSITIONS: Final[tuple[Transition, ...]] = (
 
 _BY_ACTION: Final = {transition.action: transition for transition in TRANSITIONS}
 TERMINAL: Final = frozenset({Status.REFUSED, Status.CLOSED, Status.WITHDRAWN})
-CLOCK_STOPPED: Final = frozenset({Status.AWAITING_SUPPLEMENT, Status.SUSPENDED})
+CLOCK_STOPPED: Final = frozenset({Status.AWAITING_SUPPLEMENT, Status.SUSPENDED, Status.CORRECTING})
 
 ACTION_NAMES: Final = {
     Action.SUBMIT: "提交",
@@ -103,6 +112,7 @@ ACTION_NAMES: Final = {
     Action.ASSIGN: "领办",
     Action.REROUTE: "改派审批单位",
     Action.SUSPEND: "进入特别程序",
+    Action.REQUEST_CORRECTION: "审查中一次性告知补正",
     Action.RESUME: "恢复办理",
     Action.APPROVE: "准予",
     Action.DENY: "不予许可",
@@ -118,6 +128,7 @@ STATUS_NAMES: Final = {
     Status.AWAITING_SUPPLEMENT: "待补正",
     Status.IN_REVIEW: "审批中",
     Status.SUSPENDED: "特别程序中",
+    Status.CORRECTING: "审查中待补正",
     Status.APPROVED: "准予",
     Status.DENIED: "不予许可",
     Status.ISSUED: "已出件",

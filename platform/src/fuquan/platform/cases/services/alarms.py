@@ -64,7 +64,7 @@ def alarms_of(
     values: dict[str, Any] = {"yellow_on": None, "red_on": None, "accept_by": None, "alarms_set": True}
     if decided_on is not None and case.accepted_on is not None:
         values["working_days_used"] = days_taken(calendar, case.accepted_on, decided_on, pauses)
-    if case.status in ("accepted", "in_review", "suspended") and case.accepted_on is not None:
+    if case.status in ("accepted", "in_review", "suspended", "correcting") and case.accepted_on is not None:
         closed = [(pause.started_on, pause.ended_on) for pause in pauses if pause.ended_on is not None]
         values["yellow_on"], values["red_on"] = clock_alarms(calendar, case.accepted_on, case.promised_days, closed)
     elif case.status == "submitted" and submitted_on is not None:

@@ -30,33 +30,35 @@ MATERIAL_STATE_LABELS = {
 AVAILABLE: dict[DocumentKind, frozenset[Status]] = {
     "receipt": frozenset(Status)
     - {Status.DRAFT, Status.SUBMITTED, Status.AWAITING_SUPPLEMENT, Status.REFUSED, Status.WITHDRAWN},
-    "supplement_notice": frozenset({Status.AWAITING_SUPPLEMENT}),
+    "supplement_notice": frozenset({Status.AWAITING_SUPPLEMENT, Status.CORRECTING}),
     "refusal_notice": frozenset({Status.REFUSED}),
     "special_procedure_notice": frozenset({Status.SUSPENDED}),
     "result_notice": frozenset({Status.APPROVED, Status.DENIED, Status.ISSUED, Status.CLOSED}),
 }
-_REASON_ACTION: dict[DocumentKind, str] = {
-    "supplement_notice": "request_supplement",
-    "refusal_notice": "refuse",
-    "special_procedure_notice": "suspend",
-    "result_notice": "deny",
+_REASON_ACTION: dict[DocumentKind, frozenset[str]] = {
+    "supplement_notice": frozenset({"request_supplement", "request_correction"}),
+    "refusal_notice": frozenset({"refuse"}),
+    "special_procedure_notice": frozenset({"suspend"}),
+    "result_notice": frozenset({"deny"}),
 }
 
 
 # the step each notice records (its 经办人, its date, and whose authority it was taken under): front-desk steps
 # under the accepting unit's right to accept, the decision under the deciding unit's right to decide
-_STEP: dict[DocumentKind, tuple[frozenset[str], str]] = {
-    "receipt": (frozenset({"accept"}), "accept"),
-    "supplement_notice": (frozenset({"request_supplement"}), "accept"),
-    "refusal_notice": (frozenset({"refuse"}), "accept"),
-    "special_procedure_notice": (frozenset({"suspend"}), "decide"),
-    "result_notice": (frozenset({"approve", "deny"}), "decide"),
+_STEP: dict[DocumentKind, frozenset[str]] = {
+    "receipt": frozenset({"accept"}),
+    "supplement_notice": frozenset({"request_supplement", "request_correction"}),  # before acceptance, in review
+    "refusal_notice": frozenset({"refuse"}),
+    "special_procedure_notice": frozenset({"suspend"}),
+    "result_notice": frozenset({"approve", "deny"}),
 }
+_RIGHT_OF_STEP = {"accept": "accept", "request_supplement": "accept", "refuse": "accept", "suspend": "decide",
+                  "request_correction": "decide", "approve": "decide", "deny": "decide"}  # fmt: skip
 
 
 def recorded_step(kind: DocumentKind, events: list[CaseEvent]) -> CaseEvent | None:
     """The trace event of the step the notice records (the latest, should it have been taken twice)."""
-    actions = _STEP[kind][0]
+    actions = _STEP[kind]
     return next((event for event in reversed(events) if event.action in actions), None)
 
 
@@ -79,8 +81,8 @@ def notice_data(
     if Status(case.status) not in AVAILABLE[kind]:
         raise Conflict(f"办件当前状态下没有此类文书（{kind}）", rule="document_not_available")
     reasons: list[str] = []
-    action = _REASON_ACTION.get(kind)
-    reason_event = next((e for e in reversed(events) if e.action == action and e.reason), None) if action else None
+    actions = _REASON_ACTION.get(kind, frozenset())
+    reason_event = next((e for e in reversed(events) if e.action in actions and e.reason), None)
     if kind == "supplement_notice":
         reasons = [f"请补正：{m.name}" for m in materials if m.required and m.state == "missing"]
     if reason_event is not None and reason_event.reason:
@@ -110,7 +112,7 @@ async def notice_issuer(ctx: CaseContext, kind: DocumentKind, case: Case, events
     """The organ the notice is issued in the name of: from the grants by which the unit that took the step held
     the right at that moment (出具机关, 行政许可法 Art. 22–24)."""
     step = recorded_step(kind, events)
-    right = _STEP[kind][1]
+    right = _RIGHT_OF_STEP[step.action] if step else ("decide" if kind in ("result_notice",) else "accept")
     unit = step.unit if step else (case.accepting_unit if right == "accept" else case.routed_to or case.accepting_unit)
     at = step.at if step else case.accepted_at or case.created_at
     organs = await UnitRepository(ctx.session).organs(ctx.actor.scope.whole(), organ_codes(unit))

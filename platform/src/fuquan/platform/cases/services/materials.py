@@ -69,7 +69,7 @@ async def _material(ctx: CaseContext, case_id: int, index: int) -> tuple[CaseFil
     file = await CaseRepository(ctx.session).load(ctx.actor.scope, case_id, for_update=True)
     case = file.case
     flag_modified(case, "status")  # an UPDATE … WHERE version = …: a concurrent step makes one of us fail
-    if case.status not in (Status.DRAFT, Status.SUBMITTED, Status.AWAITING_SUPPLEMENT):
+    if case.status not in (Status.DRAFT, Status.SUBMITTED, Status.AWAITING_SUPPLEMENT, Status.CORRECTING):
         raise Conflict("办件已受理或已结束，不能再更改材料", rule="materials_locked")
     if ctx.actor.unit_code != case.accepting_unit:
         raise PermissionDenied(f"材料须由受理单位 {case.accepting_unit} 收取", rule="wrong_desk")

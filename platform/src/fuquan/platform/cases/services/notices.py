@@ -19,6 +19,7 @@ SMS_OF_STEP: Final = {
     Action.ACCEPT: "case_accepted",  # 受理回执: the receipt number and query code, the promised date
     Action.REFUSE: "case_refused",
     Action.REQUEST_SUPPLEMENT: "supplement_needed",
+    Action.REQUEST_CORRECTION: "supplement_needed",
     Action.APPROVE: "case_decided",
     Action.DENY: "case_decided",
     Action.ISSUE: "ready_to_collect",

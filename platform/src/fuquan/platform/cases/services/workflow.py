@@ -213,12 +213,15 @@ async def _deemed_since(ctx: CaseContext, case: Case, today: date) -> date | Non
 
 
 async def _pauses(ctx: CaseContext, case: Case, action: Action, today: date) -> None:
-    """The clock stops (补正 before acceptance, 特别程序 after it) and starts again."""
+    """The clock stops (补正 before acceptance or during review, 特别程序 after acceptance) and starts again."""
     cases = CaseRepository(ctx.session)
     if action == Action.REQUEST_SUPPLEMENT:
         cases.open_pause(case.id, "supplement", today)
     elif action == Action.SUSPEND:
         cases.open_pause(case.id, "special", today, special_procedure_limit(ctx.calendar, today))
+        case.suspended_from = case.status
+    elif action == Action.REQUEST_CORRECTION:  # 审查中补正: back to review when the corrected materials are in
+        cases.open_pause(case.id, "correction", today)
         case.suspended_from = case.status
     elif action in (Action.RESUBMIT, Action.RESUME):
         await cases.close_pause(case.id, today)

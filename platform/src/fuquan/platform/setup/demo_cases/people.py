@@ -74,7 +74,7 @@ ITEM_WEIGHTS: Final = {
 STATUS_WEIGHTS: Final = {
     Status.CLOSED: 25, Status.ISSUED: 7, Status.APPROVED: 4, Status.DENIED: 3, Status.IN_REVIEW: 11,
     Status.ACCEPTED: 9, Status.SUSPENDED: 5, Status.AWAITING_SUPPLEMENT: 7, Status.SUBMITTED: 6,
-    Status.DRAFT: 5, Status.REFUSED: 6, Status.WITHDRAWN: 5,
+    Status.DRAFT: 5, Status.REFUSED: 6, Status.WITHDRAWN: 5, Status.CORRECTING: 3,
 }  # fmt: skip
 CLOCKED: Final = (Status.ACCEPTED, Status.IN_REVIEW, Status.SUSPENDED)
 SIGNAL_WEIGHTS: Final[dict[Status, dict[Signal, int]]] = {
@@ -138,6 +138,12 @@ SUPPLEMENT_UNUSABLE: Final = (  # the material was photographed, but cannot be u
     "“{m}”为复印件且未加盖出具单位公章，请补交原件照片",
 )
 # 特别程序: site inspection (实地核查) or expert review (专家评审); the clock stops.
+# 审查中补正: what a reviewer finds wrong in materials the front desk accepted
+CORRECTION_REASONS: Final = (
+    "审查发现劳动合同复印件缺页，请补正完整复印件",
+    "申请表所填银行账号与社会保障卡账号不一致，请核对后补正",
+    "所附证明出具日期已超过三个月，请补正近期出具的证明",
+)
 SUSPEND_REASONS: Final = {
     "HRSS-04": ("需实地核查：入户核实申请人家庭经济状况和就业状态", "需实地核查：向社区了解申请人实际居住和就业情况"),
     "HRSS-05": ("需实地核查：核实申请人灵活就业的真实性（经营场所、从业情况）",),
@@ -173,7 +179,7 @@ WITHDRAW_SUBMITTED: Final = ("申请人已找到工作，申请撤回", "申请�
 WITHDRAW_DRAFT: Final = ("同一事项重复建件，申请人要求撤回本件",)
 DEFERRED_NOTE: Final = "容缺受理，承诺于 {day} 前补交"
 MATERIAL_STEPS: Final = frozenset({"upload", "pledge", "defer"})
-PAUSE_OPEN: Final = frozenset({Action.REQUEST_SUPPLEMENT.value, Action.SUSPEND.value})
+PAUSE_OPEN: Final = frozenset({Action.REQUEST_SUPPLEMENT.value, Action.SUSPEND.value, Action.REQUEST_CORRECTION.value})
 PAUSE_CLOSE: Final = frozenset({Action.RESUBMIT.value, Action.RESUME.value})
 
 

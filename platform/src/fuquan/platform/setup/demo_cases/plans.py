@@ -14,6 +14,7 @@ from fuquan.platform.cases.state_machine import Action, Status
 from fuquan.platform.catalog.models import CatalogItem
 from fuquan.platform.setup.demo_cases.people import (
     CLOCKED,
+    CORRECTION_REASONS,
     DENY_REASONS,
     DESKS,
     GENERIC_REFUSALS,
@@ -188,6 +189,8 @@ class _Planner:
                 steps.append(Step(Action.ASSIGN, "back", self._between(n_accept - rng.randint(0, 2), n_accept)))
         elif target == Status.SUSPENDED:
             steps = self._suspended(plan)
+        elif target == Status.CORRECTING:
+            steps = self._correcting(plan)
         else:  # decided: approved, denied, issued, closed
             steps = self._decided(plan)
         plan.steps = steps
@@ -223,6 +226,15 @@ class _Planner:
             steps.append(Step(Action.ASSIGN, "back", self._between(n_suspend, n_accept - rng.randint(0, 1))))
         reason = rng.choice(SUSPEND_REASONS[plan.item.code])
         return [*steps, Step(Action.SUSPEND, "back", n_suspend, reason=reason)]
+
+    def _correcting(self, plan: CasePlan) -> list[Step]:
+        """Accepted, taken for review, then sent back for corrected materials (审查中补正) on C: the clock stops."""
+        rng, days = self.rng, self.days
+        n_correct = days.lag_min + rng.randint(0, 3)
+        n_accept = min(days.n_max, n_correct + rng.randint(1, 3))
+        steps = self._accepted(plan, n_accept)
+        steps.append(Step(Action.ASSIGN, "back", self._between(n_correct, n_accept)))
+        return [*steps, Step(Action.REQUEST_CORRECTION, "back", n_correct, reason=rng.choice(CORRECTION_REASONS))]
 
     def _decided(self, plan: CasePlan) -> list[Step]:
         rng, days = self.rng, self.days
@@ -304,6 +316,8 @@ def _targets(rng: random.Random, count: int) -> list[tuple[Status, Signal | None
 
 
 def _fits(item: CatalogItem, status: Status, signal: Signal | None, days: Days) -> bool:
+    if status == Status.CORRECTING:
+        return item.promised_days > 0 and days.lag_min + 4 <= days.n_max
     if status == Status.SUSPENDED:
         return item.code in SUSPEND_REASONS and _signal_range(item.promised_days, signal)[0] + 1 <= days.n_max
     if status in CLOCKED:

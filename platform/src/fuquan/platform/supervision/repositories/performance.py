@@ -17,7 +17,7 @@ from fuquan.platform.supervision.models import Accountability, SupervisionOrder
 from fuquan.platform.supervision.repositories.dashboard import GOOD_RATING
 from fuquan.tenants.scope import TenantScope
 
-STEP_ACTIONS = ("accept", "refuse", "request_supplement", "approve", "deny", "issue")
+STEP_ACTIONS = ("accept", "refuse", "request_supplement", "request_correction", "approve", "deny", "issue")
 
 
 @dataclass(frozen=True, slots=True)

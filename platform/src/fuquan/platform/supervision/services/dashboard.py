@@ -28,7 +28,12 @@ from fuquan.platform.supervision.schemas import DashboardRead, StatusCount, Unit
 from fuquan.tenants.repositories import UnitRepository
 from fuquan.tenants.scope import TenantScope
 
-OPEN = (Status.ACCEPTED, Status.IN_REVIEW, Status.SUSPENDED)  # 在办: the clock has started, no decision yet
+OPEN = (
+    Status.ACCEPTED,
+    Status.IN_REVIEW,
+    Status.SUSPENDED,
+    Status.CORRECTING,
+)  # 在办: the clock has started, no decision yet
 LIST_LIMIT = 50  # rows per warning list; the totals still count every case
 
 

@@ -32,7 +32,7 @@ By = Literal["unit", "staff"]
 Compare = Literal["previous", "last_year", "none"]
 LONGEST: Final = timedelta(days=3 * 366)
 STEP_FIELDS: Final = {"accept": "accepted", "refuse": "refused", "request_supplement": "supplements",
-                      "issue": "issued"}  # fmt: skip
+                      "request_correction": "supplements", "issue": "issued"}  # fmt: skip
 Sums = Counter[str]
 
 

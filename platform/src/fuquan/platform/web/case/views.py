@@ -340,7 +340,7 @@ def compose_reason(action: Action, reason: str, materials: list[str], procedure:
     reason = reason.strip()
     if days.strip() and not 1 <= (whole_number(days) or 0) <= MAX_PROCEDURE_DAYS:
         raise ValidationFailed(f"预计所需工作日应为 1 到 {MAX_PROCEDURE_DAYS} 之间的整数", rule="expected_days")
-    if action == Action.REQUEST_SUPPLEMENT and materials:
+    if action in (Action.REQUEST_SUPPLEMENT, Action.REQUEST_CORRECTION) and materials:
         listed = "请补正：" + "、".join(m.strip() for m in materials if m.strip())
         reason = f"{reason}；{listed}" if reason else listed
     if action == Action.SUSPEND and reason:

@@ -36,18 +36,27 @@ class QueueFilter:
 
 FILTERS: dict[Side, tuple[QueueFilter, ...]] = {
     "front": (
-        QueueFilter("todo", "待办（待受理、待出件）", (Status.SUBMITTED, Status.APPROVED, Status.DENIED)),
+        QueueFilter(
+            "todo",
+            "待办（待受理、待收补正材料、待出件）",
+            (Status.SUBMITTED, Status.CORRECTING, Status.APPROVED, Status.DENIED),
+        ),
         QueueFilter("submitted", "待受理", (Status.SUBMITTED,)),
         QueueFilter("to_issue", "待出件", (Status.APPROVED, Status.DENIED)),
-        QueueFilter("awaiting_supplement", "待补正", (Status.AWAITING_SUPPLEMENT,)),
+        QueueFilter("awaiting_supplement", "待补正", (Status.AWAITING_SUPPLEMENT, Status.CORRECTING)),
         QueueFilter("in_progress", "审批中", (Status.ACCEPTED, Status.IN_REVIEW, Status.SUSPENDED)),
         QueueFilter("issued", "已出件待办结", (Status.ISSUED,)),
     ),
     "back": (
-        QueueFilter("todo", "待办（待领办、审批中、特别程序）", (Status.ACCEPTED, Status.IN_REVIEW, Status.SUSPENDED)),
+        QueueFilter(
+            "todo",
+            "待办（待领办、审批中、特别程序、待补正）",
+            (Status.ACCEPTED, Status.IN_REVIEW, Status.SUSPENDED, Status.CORRECTING),
+        ),
         QueueFilter("accepted", "待领办", (Status.ACCEPTED,)),
         QueueFilter("in_review", "审批中", (Status.IN_REVIEW,)),
         QueueFilter("suspended", "特别程序中", (Status.SUSPENDED,)),
+        QueueFilter("correcting", "审查中待补正", (Status.CORRECTING,)),
         QueueFilter("decided", "已审批待出件", (Status.APPROVED, Status.DENIED)),
     ),
 }

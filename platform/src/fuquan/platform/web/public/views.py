@@ -50,6 +50,7 @@ STEP_LABELS: Final[dict[str, str]] = {
     Action.ASSIGN: "开始审批",
     Action.REROUTE: "转交有审批权的部门",
     Action.SUSPEND: "进入特别程序（暂停计时）",
+    Action.REQUEST_CORRECTION: "审查中通知补正材料（暂停计时）",
     Action.RESUME: "恢复办理",
     Action.APPROVE: "审批通过",
     Action.DENY: "决定不予许可",
@@ -65,13 +66,14 @@ EXPLANATIONS: Final[dict[str, str]] = {
     Status.AWAITING_SUPPLEMENT: "需要补正材料：请按《补正材料通知书》一次性补齐后交到受理窗口。补正期间暂停计时。",
     Status.IN_REVIEW: "工作人员正在审批您的申请。",
     Status.SUSPENDED: "办件进入特别程序（如核查、公示），这段时间不计入办理时限。",
+    Status.CORRECTING: "审查中发现材料需要补正，请按补正材料通知书补正；补正期间不计入办理时限。",
     Status.APPROVED: "审批已通过，正在准备出件。",
     Status.DENIED: "审批决定不予许可，正在准备出件；结果通知书会写明理由。",
     Status.ISSUED: "办理结果已出具（出件）。请到受理单位领取结果，或按窗口告知的方式接收。",
     Status.CLOSED: "办件已办结。",
     Status.WITHDRAWN: "已按您的要求撤回申请。",
 }
-PAUSED: Final = frozenset({Status.AWAITING_SUPPLEMENT, Status.SUSPENDED})
+PAUSED: Final = frozenset({Status.AWAITING_SUPPLEMENT, Status.SUSPENDED, Status.CORRECTING})
 ENDED_UNISSUED: Final = frozenset({Status.REFUSED, Status.WITHDRAWN})  # over without a result: nothing to rate
 
 
