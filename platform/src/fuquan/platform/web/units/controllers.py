@@ -6,6 +6,7 @@ server's reason and status (404 outside the subtree, 409, 422)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Final
 
 import msgspec
@@ -17,6 +18,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.platform.accounts.actor import Actor
+from fuquan.platform.core.audit.services import rejections_audited
 from fuquan.platform.core.errors import FuquanError
 from fuquan.platform.core.params import RowId
 from fuquan.platform.core.request_context import request_id_of
@@ -88,16 +90,16 @@ class UnitPagesController(PageController):
         self, request: Request[Any, Any, Any], code: FromPath[UnitCode], db_session: NamedDependency[AsyncSession],
         actor: NamedDependency[Actor], data: Annotated[OrganForm, FormBody],
     ) -> Redirect | Template:  # fmt: skip
-        unit = normalise_unit_code(code)
-        try:
-            change = msgspec.convert({"organ_name": data.organ_name.strip() or None,
-                                      "organ_kind": data.organ_kind or None}, OrganWrite)  # fmt: skip
-            await services.name_organ(db_session, actor, unit, change, request_id_of(request))
-        except (FuquanError, msgspec.ValidationError) as error:
-            problem = refusal(error)
-            await db_session.rollback()
-            return await _page(db_session, actor, unit, problem=problem, status_code=problem.status)
-        return Redirect(f"{self.path}/{unit}?done=organ", status_code=303)
+        unit, request_id = normalise_unit_code(code), request_id_of(request)
+        fields = {"organ_name": data.organ_name.strip() or None, "organ_kind": data.organ_kind or None}
+        entry = actor.audit_entry("unit.organ_named", resource=f"unit:{unit}", request_id=request_id, detail=fields)
+
+        async def work() -> None:
+            async with rejections_audited(db_session, entry):  # refused, as through the API: audited
+                await services.name_organ(db_session, actor, unit, msgspec.convert(fields, OrganWrite), request_id)
+
+        refused = await _refused(db_session, actor, unit, work)
+        return refused or Redirect(f"{self.path}/{unit}?done=organ", status_code=303)
 
     @post("/{code:str}/service-points", opt=MANAGE, status_code=303)
     async def open_point(
@@ -105,14 +107,13 @@ class UnitPagesController(PageController):
         actor: NamedDependency[Actor], data: Annotated[PointForm, FormBody],
     ) -> Redirect | Template:  # fmt: skip
         unit = normalise_unit_code(code)
-        try:
+
+        async def work() -> None:
             point = msgspec.convert(_point_fields(data), ServicePointWrite, strict=False)
             await services.open_service_point(db_session, actor, unit, point, request_id_of(request))
-        except (FuquanError, msgspec.ValidationError) as error:
-            problem = refusal(error)
-            await db_session.rollback()
-            return await _page(db_session, actor, unit, problem=problem, point_form=data, status_code=problem.status)
-        return Redirect(f"{self.path}/{unit}?done=opened", status_code=303)
+
+        refused = await _refused(db_session, actor, unit, work, point_form=data)
+        return refused or Redirect(f"{self.path}/{unit}?done=opened", status_code=303)
 
     @post("/{code:str}/service-points/{point_id:int}/close", opt=MANAGE, status_code=303)
     async def close_point(
@@ -122,6 +123,19 @@ class UnitPagesController(PageController):
         unit = normalise_unit_code(code)
         await services.close_service_point(db_session, actor, point_id, request_id_of(request))
         return Redirect(f"{self.path}/{unit}?done=closed", status_code=303)
+
+
+async def _refused(
+    session: AsyncSession, actor: Actor, unit: str, work: Callable[[], Awaitable[None]], **form: Any
+) -> Template | None:
+    """None when ``work`` went through; else the page again, with the server's reason and what was typed."""
+    try:
+        await work()
+    except (FuquanError, msgspec.ValidationError) as error:
+        problem = refusal(error)
+        await session.rollback()
+        return await _page(session, actor, unit, problem=problem, status_code=problem.status, **form)
+    return None
 
 
 def _point_fields(data: PointForm) -> dict[str, Any]:
