@@ -112,7 +112,8 @@ async def notice_issuer(ctx: CaseContext, kind: DocumentKind, case: Case, events
     """The organ the notice is issued in the name of: from the grants by which the unit that took the step held
     the right at that moment (出具机关, 行政许可法 Art. 22–24)."""
     step = recorded_step(kind, events)
-    right = _RIGHT_OF_STEP[step.action] if step else ("decide" if kind in ("result_notice",) else "accept")
+    back_office = kind in ("result_notice", "special_procedure_notice")
+    right = _RIGHT_OF_STEP[step.action] if step else ("decide" if back_office else "accept")
     unit = step.unit if step else (case.accepting_unit if right == "accept" else case.routed_to or case.accepting_unit)
     at = step.at if step else case.accepted_at or case.created_at
     organs = await UnitRepository(ctx.session).organs(ctx.actor.scope.whole(), organ_codes(unit))
