@@ -52,6 +52,8 @@ ENDPOINTS: list[tuple[str, str, Any, str | None, str | None]] = [
     ("GET", "/api/v1/cases/{case}", None, "nx_auditor", "/api/v1/cases/{foreign_case}"),
     ("GET", "/api/v1/cases/{case}/trace", None, "nx_auditor", "/api/v1/cases/{foreign_case}/trace"),
     ("GET", "/api/v1/cases/{case}/evidence", None, "nx_auditor", "/api/v1/cases/{foreign_case}/evidence"),
+    ("POST", "/api/v1/cases/{case}/extension", {"days": 1, "reason": "需核实情况", "version": 1}, "cs_clerk",
+     "/api/v1/cases/{foreign_case}/extension"),
     ("POST", "/api/v1/cases/{case}/transitions", {"action": "submit", "version": 1}, "nx_supervisor",
      "/api/v1/cases/{foreign_case}/transitions"),
     ("POST", "/api/v1/cases/{case}/materials/1", {"pledge": True}, "nx_supervisor",
@@ -129,7 +131,12 @@ ENDPOINTS: list[tuple[str, str, Any, str | None, str | None]] = [
     ("PUT", "/api/v1/escalations/roster/640202/2026-05-06", {"staff": "dwk_head"}, "cs_clerk", None),
 ]  # fmt: skip
 # who holds the permission of a route, for its foreign or out-of-scope target (anyone else: nx_admin)
-INSIDERS = {"/api/v1/cases": "cs_clerk", "/api/v1/staff": "nx_security", "/api/v1/audit": "nx_auditor"}
+INSIDERS = {
+    "/api/v1/cases/{case}/extension": "cs_head",
+    "/api/v1/cases": "cs_clerk",
+    "/api/v1/staff": "nx_security",
+    "/api/v1/audit": "nx_auditor",
+}
 
 
 # the citizens' pages (办件进度查询 and rating) need no login; every other web page does

@@ -71,6 +71,9 @@ def notice(kind: str, **changes: object) -> NoticeData:
         fields |= {"reasons": ["累计缴纳失业保险费不满一年，不符合领取条件。"]}
     elif kind == "special_procedure_notice":  # 特别程序: its reason and its own last day
         fields |= {"accepted_on": date(2026, 11, 3), "deadline": date(2026, 12, 1), "reasons": ["需要专家评审"]}
+    elif kind == "extension_notice":  # 延期: the reason, the new promised days and the new last day
+        fields |= {"accepted_on": date(2026, 11, 3), "deadline": date(2026, 12, 15), "promised_days": 30,
+                   "reasons": ["需向外省社保机构核实参保记录"]}  # fmt: skip
     elif kind == "escalation_transfer":  # the 办不成事 desk's sheet: the problem as the reason, tier 1's last day
         fields |= {"accepted_on": date(2026, 11, 3), "deadline": date(2026, 11, 4), "materials": [],
                    "reasons": ["失业保险金申领在窗口三次未办成，每次要求补交不同材料。"]}  # fmt: skip

@@ -40,7 +40,14 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     # 单位负责人: told of the unit's warnings; answers for the unit (督办 replies, 办不成事 on the spot)
     "unit_head": frozenset(
         _FRONT_DESK
-        | {"supervision.read", "supervision.reply", "escalations.register", "escalations.read", "escalations.handle"}
+        | {
+            "supervision.read",
+            "supervision.reply",
+            "escalations.register",
+            "escalations.read",
+            "escalations.handle",
+            "cases.extend",
+        }
     ),
     # 办不成事反映窗口: registers what residents bring and follows it; the duty leader of the day owns each one
     "escalation_clerk": frozenset(_FRONT_DESK | {"escalations.register", "escalations.read"}),
@@ -83,6 +90,7 @@ PERMISSION_NAMES: Final = {
     "supervision.read": "电子监察（时限预警、逾期、好差评）",
     "cases.create": "收件",
     "cases.handle": "办理办件",
+    "cases.extend": "批准延长办理期限（行政许可法第四十二条）",
     "applicants.reveal": "查看申请人完整身份信息",
     "calendar.manage": "维护工作日历",
     "share.manage": "管理数据共享应用（密钥与授权）",

@@ -24,6 +24,7 @@ from fuquan.platform.cases.schemas import (
     ComplaintWrite,
     EventRead,
     EvidenceRead,
+    ExtensionRequest,
     MaterialRequest,
     PublicProgress,
     RatingWrite,
@@ -180,6 +181,14 @@ class CaseController(Controller):
     ) -> CaseRead:
         file = await services.transition(case_context, case_id, data.action, data.reason, data.version)
         return await _read(case_context, file)
+
+    @post("/{case_id:int}/extension", summary="延长办理期限（审批单位负责人批准，行政许可法第四十二条）",
+          status_code=200, opt={"permission": "cases.extend"})  # fmt: skip
+    async def extension(
+        self, case_id: RowId, data: JSONBody[ExtensionRequest], case_context: NamedDependency[services.CaseContext]
+    ) -> CaseRead:
+        """Once per case, by up to ten working days; the 延长办理期限告知书 then prints."""
+        return await _read(case_context, await services.extend(case_context, case_id, data))
 
     @post("/{case_id:int}/materials/{index:int}", summary="材料：上传照片或 PDF、告知承诺或容缺", status_code=200,
           opt={"permission": "cases.handle"}, request_max_body_size=MAX_UPLOAD_BYTES + 256 * 1024)  # fmt: skip

@@ -55,6 +55,15 @@ class MaterialRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     defer_until: date | None = None
 
 
+class ExtensionRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """延长办理期限 (行政许可法 Art. 42): the deciding organ's head extends the case's time once, by at most ten
+    working days, and the reason is told to the applicant."""
+
+    days: Annotated[int, msgspec.Meta(ge=1, le=10, description="延长的工作日数（1–10）")]
+    reason: Annotated[str, msgspec.Meta(min_length=4, max_length=500)]
+    version: Annotated[int, msgspec.Meta(ge=1)]
+
+
 class MaterialRead(msgspec.Struct, frozen=True, kw_only=True):
     index: int
     name: str

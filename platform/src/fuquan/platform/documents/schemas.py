@@ -13,11 +13,12 @@ from typing import Annotated, Literal
 import msgspec
 
 DocumentKind = Literal[
-    "receipt", "supplement_notice", "refusal_notice", "special_procedure_notice", "result_notice",
-    "escalation_transfer",
+    "receipt", "supplement_notice", "refusal_notice", "special_procedure_notice", "extension_notice",
+    "result_notice", "escalation_transfer",
 ]  # fmt: skip
 """``receipt`` 受理通知书（受理回执）, ``supplement_notice`` 补正材料通知书,
 ``refusal_notice`` 不予受理通知书, ``special_procedure_notice`` 特别程序告知书 (行政许可法 Art. 45),
+``extension_notice`` 延长办理期限告知书 (Art. 42),
 ``result_notice`` 办理结果通知书, ``escalation_transfer`` 《“办不成事”反映窗口受理
 问题转办单》 (the receipt number is the registration number, the item the problem's channel)."""
 

@@ -14,6 +14,7 @@ TITLES: dict[DocumentKind, str] = {
     "supplement_notice": "补正材料通知书",
     "refusal_notice": "不予受理通知书",
     "special_procedure_notice": "特别程序告知书",
+    "extension_notice": "延长办理期限告知书",
     "result_notice": "办理结果通知书",
     "escalation_transfer": "“办不成事”反映窗口受理问题转办单",
 }
@@ -22,6 +23,7 @@ SUBTITLES: dict[DocumentKind, str] = {
     "supplement_notice": "（一次性告知）",
     "refusal_notice": "",
     "special_procedure_notice": "",
+    "extension_notice": "",
     "result_notice": "",
     "escalation_transfer": "",
 }
@@ -30,6 +32,7 @@ REASON_HEADINGS: dict[DocumentKind, str] = {
     "supplement_notice": "需补正的材料及要求",
     "refusal_notice": "不予受理的理由",
     "special_procedure_notice": "需要特别程序的事由",
+    "extension_notice": "延长期限的理由",
     "result_notice": "办理结果",
     "escalation_transfer": "反映的问题",
 }
@@ -68,6 +71,12 @@ def opening(data: NoticeData) -> str:
         return text
     if data.kind == "refusal_notice":
         return f"你申请办理的{item}事项，经审查，不符合受理条件，本机关决定不予受理，理由如下。"
+    if data.kind == "extension_notice":
+        return (
+            f"你申请办理的{item}事项，本机关已于{fmt_date(data.accepted_on)}受理。因下列理由，在原承诺期限内不能作出决定，"
+            "经本机关负责人批准，依照《中华人民共和国行政许可法》第四十二条的规定，办理期限予以延长，"
+            f"延长后的承诺时限为{data.promised_days}个工作日（{fmt_date(data.deadline)}前办结，补正和特别程序所需时间不计入）。"
+        )
     if data.kind == "special_procedure_notice":
         text = (
             f"你申请办理的{item}事项，本机关已于{fmt_date(data.accepted_on)}受理。因下列事由需要依法进行特别程序，"
@@ -94,6 +103,8 @@ def notes(data: NoticeData) -> list[str]:
         )
     elif data.kind == "supplement_notice":
         notes.append("请按上述要求一次性补正全部材料后重新提交，补正期间不计入办理时限。")
+    elif data.kind == "extension_notice":
+        notes.append("延长期间本机关将抓紧办理，办理结果将及时告知你。")
     elif data.kind == "special_procedure_notice":
         notes.append("特别程序结束后，本机关将继续办理，办结期限相应顺延，办理结果将及时告知你。")
     elif data.kind == "refusal_notice" or data.decision == "denied":

@@ -15,6 +15,7 @@ rating) and ``receipts`` (numbers and query codes); the verbs are imported here 
 
 from fuquan.platform.cases.services.applicants import reveal_applicant
 from fuquan.platform.cases.services.context import RIGHT_NAMES, CaseContext, CaseServices, PartnerAccess
+from fuquan.platform.cases.services.extension import extend
 from fuquan.platform.cases.services.intake import create_case
 from fuquan.platform.cases.services.materials import attach_upload, set_material
 from fuquan.platform.cases.services.workflow import ASKING_AGAIN, transition
@@ -27,6 +28,7 @@ __all__ = [
     "PartnerAccess",
     "attach_upload",
     "create_case",
+    "extend",
     "reveal_applicant",
     "set_material",
     "transition",

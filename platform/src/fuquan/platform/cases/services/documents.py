@@ -26,19 +26,22 @@ MATERIAL_STATE_LABELS = {
     "missing": "尚缺",
 }
 
+NOT_ACCEPTED = frozenset({Status.DRAFT, Status.SUBMITTED, Status.AWAITING_SUPPLEMENT, Status.REFUSED, Status.WITHDRAWN})
 # the statuses in which each document makes sense
 AVAILABLE: dict[DocumentKind, frozenset[Status]] = {
-    "receipt": frozenset(Status)
-    - {Status.DRAFT, Status.SUBMITTED, Status.AWAITING_SUPPLEMENT, Status.REFUSED, Status.WITHDRAWN},
+    "receipt": frozenset(Status) - NOT_ACCEPTED,
     "supplement_notice": frozenset({Status.AWAITING_SUPPLEMENT, Status.CORRECTING}),
     "refusal_notice": frozenset({Status.REFUSED}),
     "special_procedure_notice": frozenset({Status.SUSPENDED}),
+    # once the case was extended (checked against its trace): from then until it is closed
+    "extension_notice": frozenset(Status) - NOT_ACCEPTED,
     "result_notice": frozenset({Status.APPROVED, Status.DENIED, Status.ISSUED, Status.CLOSED}),
 }
 _REASON_ACTION: dict[DocumentKind, frozenset[str]] = {
     "supplement_notice": frozenset({"request_supplement", "request_correction"}),
     "refusal_notice": frozenset({"refuse"}),
     "special_procedure_notice": frozenset({"suspend"}),
+    "extension_notice": frozenset({"extend"}),
     "result_notice": frozenset({"deny"}),
 }
 
@@ -50,10 +53,12 @@ _STEP: dict[DocumentKind, frozenset[str]] = {
     "supplement_notice": frozenset({"request_supplement", "request_correction"}),  # before acceptance, in review
     "refusal_notice": frozenset({"refuse"}),
     "special_procedure_notice": frozenset({"suspend"}),
+    "extension_notice": frozenset({"extend"}),
     "result_notice": frozenset({"approve", "deny"}),
 }
-_RIGHT_OF_STEP = {"accept": "accept", "request_supplement": "accept", "refuse": "accept", "suspend": "decide",
-                  "request_correction": "decide", "approve": "decide", "deny": "decide"}  # fmt: skip
+_FRONT_STEPS = ("accept", "request_supplement", "refuse")
+_RIGHT_OF_STEP = {action: "accept" if action in _FRONT_STEPS else "decide" for actions in _STEP.values()
+                  for action in actions}  # fmt: skip
 
 
 def recorded_step(kind: DocumentKind, events: list[CaseEvent]) -> CaseEvent | None:
@@ -94,6 +99,8 @@ def notice_data(
         if not denied:
             reasons = []
     step = recorded_step(kind, events)
+    if kind == "extension_notice" and step is None:
+        raise Conflict("该办件没有延长办理期限", rule="document_not_available")
     deadline = case.deadline
     if kind == "special_procedure_notice":  # the procedure's own last day, not the case's
         deadline = next((p.limit_on for p in reversed(pauses) if p.kind == "special" and p.ended_on is None), None)
@@ -112,7 +119,7 @@ async def notice_issuer(ctx: CaseContext, kind: DocumentKind, case: Case, events
     """The organ the notice is issued in the name of: from the grants by which the unit that took the step held
     the right at that moment (出具机关, 行政许可法 Art. 22–24)."""
     step = recorded_step(kind, events)
-    back_office = kind in ("result_notice", "special_procedure_notice")
+    back_office = kind in ("result_notice", "special_procedure_notice", "extension_notice")
     right = _RIGHT_OF_STEP[step.action] if step else ("decide" if back_office else "accept")
     unit = step.unit if step else (case.accepting_unit if right == "accept" else case.routed_to or case.accepting_unit)
     at = step.at if step else case.accepted_at or case.created_at

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
@@ -18,12 +19,13 @@ from litestar.response import Redirect, Template
 from sqlalchemy.orm.exc import StaleDataError
 
 from fuquan.platform.cases import services
+from fuquan.platform.cases.schemas import ExtensionRequest
 from fuquan.platform.cases.services.documents import print_document
 from fuquan.platform.cases.state_machine import ACTION_NAMES, Action
 from fuquan.platform.core.errors import Conflict, FuquanError, NotFound, ValidationFailed
 from fuquan.platform.core.params import RowId
 from fuquan.platform.core.personal import readable_text, reveal_purpose
-from fuquan.platform.web.case.schemas import ActionForm, RevealForm
+from fuquan.platform.web.case.schemas import ActionForm, ExtensionForm, RevealForm
 from fuquan.platform.web.case.views import case_page, compose_reason
 from fuquan.platform.web.pages import PageController, page, render
 
@@ -53,6 +55,8 @@ class CasePagesController(PageController):
     ) -> Template:
         """办件详情; ``done`` names the step just taken (after the redirect), for the confirmation line."""
         message = f"已完成“{ACTION_NAMES[DONE[done]]}”。" if done in DONE else None
+        if done == "extend":
+            message = "已延长办理期限。请打印《延长办理期限告知书》交申请人（或通过其预留的联系方式告知理由）。"
         return await self._page(case_context, case_id, message=message)
 
     @post("/{case_id:int}/actions", opt=page("cases.handle"))
@@ -73,6 +77,30 @@ class CasePagesController(PageController):
             await ctx.session.rollback()  # nothing of a refused step is kept
             return await self._page(ctx, case_id, status_code=refused.status, error=refused.detail, failed=data)
         return Redirect(f"{case_url(case_id)}?done={data.action.value}", status_code=303)
+
+    @post("/{case_id:int}/extension", opt=page("cases.extend"))
+    async def extend(
+        self,
+        case_id: RowId,
+        data: Annotated[ExtensionForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        case_context: NamedDependency[services.CaseContext],
+    ) -> Template | Redirect:
+        """延长办理期限: the head's step; a refused one shows the page again with the reason and what was typed."""
+        ctx = case_context
+        try:
+            request = msgspec.convert({"days": data.days.strip(), "reason": data.reason.strip(),
+                                       "version": data.version}, ExtensionRequest, strict=False)  # fmt: skip
+            await services.extend(ctx, case_id, request)
+        except NotFound:
+            raise
+        except (FuquanError, StaleDataError, msgspec.ValidationError) as error:
+            refused = (error if isinstance(error, FuquanError) else Conflict("办件已被他人更新，请刷新后重试")
+                       if isinstance(error, StaleDataError)
+                       else ValidationFailed("请填写 1 到 10 之间的工作日数，理由至少 4 个字"))  # fmt: skip
+            await ctx.session.rollback()
+            return await self._page(ctx, case_id, status_code=refused.status, extension_error=refused.detail,
+                                    extension=data)  # fmt: skip
+        return Redirect(f"{case_url(case_id)}?done=extend", status_code=303)
 
     @post("/{case_id:int}/reveal", opt=page("applicants.reveal"))
     async def reveal(

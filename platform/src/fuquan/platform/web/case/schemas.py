@@ -25,6 +25,14 @@ class ActionForm(msgspec.Struct, kw_only=True):
         return [self.materials] if isinstance(self.materials, str) else list(self.materials)
 
 
+class ExtensionForm(msgspec.Struct, kw_only=True):
+    """延长办理期限: the head's days (1–10) and the reason told to the applicant."""
+
+    version: int
+    days: str = ""
+    reason: str = ""
+
+
 class RevealForm(msgspec.Struct, kw_only=True):
     """查看完整身份信息: the purpose (用途) is required and recorded in the audit log."""
 

@@ -22,6 +22,7 @@ from fuquan.platform.cases.models import Case, CaseEvent
 from fuquan.platform.cases.schemas import CaseRead, DeadlineRead, EvidenceRead
 from fuquan.platform.cases.services import CaseContext, forms, reads
 from fuquan.platform.cases.services.documents import AVAILABLE, MATERIAL_STATE_LABELS
+from fuquan.platform.cases.services.extension import EXTENDABLE
 from fuquan.platform.cases.state_machine import (
     ACTION_NAMES,
     STATUS_NAMES,
@@ -48,7 +49,8 @@ EVIDENCE_STATUS = {
 SIDE_NAMES = {"front": "前台（受理窗口）", "back": "后台（审批）"}
 # the documents a desk prints, in the order a case meets them
 DOCUMENT_ORDER: tuple[DocumentKind, ...] = (
-    "receipt", "supplement_notice", "refusal_notice", "special_procedure_notice", "result_notice",
+    "receipt", "supplement_notice", "refusal_notice", "special_procedure_notice", "extension_notice",
+    "result_notice",
 )  # fmt: skip
 # 特别程序 kinds (DESIGN §2): the reason names which one, so the trace and the notice say it
 PROCEDURES = ("专家评审", "现场核查", "听证", "公示", "检验检测", "其他特别程序")
@@ -178,6 +180,7 @@ class CasePageView:
     decider: Person | None
     viewer_is_acceptor: bool
     can_reveal: bool
+    can_extend: bool  # the deciding unit's head, on an open case not yet extended (行政许可法 Art. 42)
     created_at: str
     supplement_choices: list[str]
     form: list[tuple[str, str, Any]]  # 申请表 (name, label, value): personal values masked unless revealed
@@ -304,11 +307,20 @@ async def case_page(ctx: CaseContext, case_id: int, revealed: dict[str, Any] | N
         ],
         events=[_event(e, names, material_names, tz) for e in events],
         actions=await _offered(session, registry, actor, case, separation, blocked),
-        documents=[(f"{kind}.pdf", TITLES[kind]) for kind in DOCUMENT_ORDER if Status(case.status) in AVAILABLE[kind]],
+        documents=[
+            (f"{kind}.pdf", TITLES[kind])
+            for kind in DOCUMENT_ORDER
+            if Status(case.status) in AVAILABLE[kind]
+            and (kind != "extension_notice" or any(e.action == "extend" for e in events))
+        ],
         acceptor=acceptor,
         decider=_person(events, {"approve", "deny"}, names, tz) or _person(events, {"assign"}, names, tz),
         viewer_is_acceptor=case.acceptor_id is not None and case.acceptor_id == actor.staff_id,
         can_reveal="applicants.reveal" in actor.permissions,
+        can_extend="cases.extend" in actor.permissions
+        and actor.unit_code == case.routed_to
+        and case.status in EXTENDABLE
+        and not any(e.action == "extend" for e in events),
         created_at=local_time(case.created_at, tz),
         supplement_choices=[m.name for m in read.materials if m.state != "satisfied_by_shared_data"],
         form=forms.form_labels(item, revealed["form"] if revealed else read.form),
