@@ -4,7 +4,7 @@ in the trace when the clerk accepts it, its deadline running from the submission
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,6 +13,7 @@ from sqlalchemy import update
 
 from fuquan.platform.calendar.services import calendar_for
 from fuquan.platform.cases.models import Case, CaseEvent
+from fuquan.platform.cases.services.alarms import clock_alarms
 from fuquan.platform.core.db import create_engine, session_factory, session_scope
 from fuquan.platform.core.timeutil import local_date, utcnow
 from helpers import NINGXIA, grant_unit, login, open_case, step
@@ -67,3 +68,12 @@ async def test_a_case_unanswered_past_its_acceptance_period_counts_as_accepted(c
     assert accepted["action"] == "accept"
     assert accepted["detail"]["deemed_accepted_since"] == submitted_on and accepted["detail"]["accept_by"] == accept_by
     assert case["accept_by"] is None and case["timing"]["accepted_on"] == submitted_on
+    # the warning days run from the submission too, as the deadline does
+    engine = create_engine(database_url)
+    async with session_scope(session_factory(engine)) as session:
+        calendar = await calendar_for(session, NINGXIA)
+        stored = await session.get(Case, case["id"])
+        assert stored is not None
+        since = date.fromisoformat(submitted_on)
+        assert (stored.yellow_on, stored.red_on) == clock_alarms(calendar, since, stored.promised_days)
+    await engine.dispose()

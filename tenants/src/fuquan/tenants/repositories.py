@@ -118,8 +118,8 @@ class UnitRepository:
         )
         return {row[0]: organ_of(*row) for row in rows.tuples()}
 
-    async def set_organ(self, scope: TenantScope, code: str, name: str | None, kind: str | None) -> None:
-        unit = await self.get(scope, code)
+    async def set_organ(self, unit: Unit, name: str | None, kind: str | None) -> None:
+        """A unit read through this repository (so in the caller's scope) takes the organ's name and kind."""
         unit.organ_name, unit.organ_kind = name, kind
         await self.session.flush()
 

@@ -54,7 +54,7 @@ async def name_organ(
         raise ValidationFailed(
             f"{unit.name}是{LEVEL_NAMES[unit.level]}级单位，只能是：{allowed}", rule="organ_kind_level"
         )
-    await units.set_organ(actor.scope, code, change.organ_name, change.organ_kind)
+    await units.set_organ(unit, change.organ_name, change.organ_kind)
     after = organ_read(unit)
     await append(session, actor.audit_entry(
         "unit.organ_named", resource=f"unit:{code}", request_id=request_id,

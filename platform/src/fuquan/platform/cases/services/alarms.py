@@ -18,6 +18,7 @@ from typing import Any, Final
 
 from fuquan.platform.calendar.workdays import WorkingCalendar
 from fuquan.platform.cases.models import Case, CasePause
+from fuquan.platform.cases.state_machine import Action
 
 ACCEPTANCE_WORKING_DAYS: Final = 5  # 行政许可法第三十二条
 SPECIAL_PROCEDURE_WORKING_DAYS: Final = (
@@ -42,6 +43,10 @@ DEEMED_ACCEPTED: Final = (
     "受理期限已过：依照《中华人民共和国行政许可法》第三十二条，逾期未告知补正、也未决定不予受理的，自收到申请材料之日起"
     "即为受理。请予受理，此后审查中需要的补正或不予许可，依法在审查中作出。"
 )
+
+
+# what the law no longer allows once the period has passed unanswered
+BARRED_AFTER_ACCEPTANCE_PERIOD: Final = (Action.REFUSE, Action.REQUEST_SUPPLEMENT)
 
 
 def acceptance_period_passed(case: Case, today: date) -> bool:

@@ -23,7 +23,7 @@ from fuquan.platform.catalog.models import CatalogItem
 from fuquan.platform.catalog.services import Catalog, CatalogCache
 from fuquan.platform.core.audit.services import append
 from fuquan.platform.core.db import own_session
-from fuquan.platform.core.errors import PermissionDenied
+from fuquan.platform.core.errors import Conflict, PermissionDenied
 from fuquan.platform.core.inserts import NewRow
 from fuquan.platform.core.keys.ciphers import TenantCipher
 from fuquan.platform.core.keys.services import KeyRing
@@ -125,6 +125,15 @@ async def require_rights(ctx: CaseContext, unit: str, item: CatalogItem, right: 
         ctx.session, ctx.registry, ctx.actor.scope, unit, item.code, right, ctx.actor.roles, now
     ):
         raise PermissionDenied(f"您的岗位不能{RIGHT_NAMES[right]}“{item.name}”", rule="role_permission")
+
+
+def require_version(case: Case, version: int) -> None:
+    """A step sent with the version its page or answer showed: a case changed meanwhile is a 409, never overwritten."""
+    if version != case.version:
+        raise Conflict(
+            f"办件已被他人更新（当前版本 {case.version}，您提交的是 {version}），请刷新后重试",
+            rule="stale_version", current_version=case.version,
+        )  # fmt: skip
 
 
 def missing_required(materials: Sequence[CaseMaterial]) -> list[str]:

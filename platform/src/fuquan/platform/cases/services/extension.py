@@ -11,7 +11,7 @@ from fuquan.platform.cases.models import CaseFile
 from fuquan.platform.cases.repositories import CaseRepository
 from fuquan.platform.cases.schemas import ExtensionRequest
 from fuquan.platform.cases.services.alarms import clock_alarms
-from fuquan.platform.cases.services.context import CaseContext, record_step
+from fuquan.platform.cases.services.context import CaseContext, record_step, require_version
 from fuquan.platform.cases.state_machine import Status
 from fuquan.platform.core.errors import Conflict, PermissionDenied
 from fuquan.platform.core.timeutil import utcnow
@@ -28,9 +28,7 @@ async def extend(ctx: CaseContext, case_id: int, request: ExtensionRequest) -> C
     cases = CaseRepository(ctx.session)
     file = await cases.load(ctx.actor.scope, case_id, for_update=True)
     case = file.case
-    if request.version != case.version:
-        raise Conflict(f"办件已被他人更新（当前版本 {case.version}，您提交的是 {request.version}），请刷新后重试",
-                       rule="stale_version", current_version=case.version)  # fmt: skip
+    require_version(case, request.version)
     if case.status not in EXTENDABLE or case.accepted_on is None:
         raise Conflict("只有已受理、尚未作出决定的办件可以延长办理期限", rule="not_extendable")
     if ctx.actor.unit_code != case.routed_to:

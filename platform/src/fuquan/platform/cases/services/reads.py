@@ -28,7 +28,11 @@ from fuquan.platform.cases.schemas import (
     UnavailableSource,
 )
 from fuquan.platform.cases.services import forms
-from fuquan.platform.cases.services.alarms import DEEMED_ACCEPTED, acceptance_period_passed
+from fuquan.platform.cases.services.alarms import (
+    BARRED_AFTER_ACCEPTANCE_PERIOD,
+    DEEMED_ACCEPTED,
+    acceptance_period_passed,
+)
 from fuquan.platform.cases.services.context import missing_reason, missing_required
 from fuquan.platform.cases.state_machine import CLOCK_STOPPED, Action, Status, allowed_actions
 from fuquan.platform.catalog.services import Catalog
@@ -98,7 +102,7 @@ def blocked_steps(
                                      reason=missing_reason(missing)))  # fmt: skip
     if acceptance_period_passed(case, today):
         blocked += [BlockedAction(action=action.value, rule="acceptance_period_passed", reason=DEEMED_ACCEPTED)
-                    for action in (Action.REFUSE, Action.REQUEST_SUPPLEMENT) if action in allowed]  # fmt: skip
+                    for action in BARRED_AFTER_ACCEPTANCE_PERIOD if action in allowed]  # fmt: skip
     return blocked
 
 

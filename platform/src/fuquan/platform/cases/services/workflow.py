@@ -15,6 +15,7 @@ from fuquan.platform.cases.models import Case, CaseFile, applicant_context
 from fuquan.platform.cases.repositories import CaseRepository
 from fuquan.platform.cases.services import partners
 from fuquan.platform.cases.services.alarms import (
+    BARRED_AFTER_ACCEPTANCE_PERIOD,
     DEEMED_ACCEPTED,
     acceptance_last_day,
     acceptance_period_passed,
@@ -28,6 +29,7 @@ from fuquan.platform.cases.services.context import (
     missing_required,
     record_step,
     require_rights,
+    require_version,
     tally,
 )
 from fuquan.platform.cases.services.notices import resident_sms
@@ -117,11 +119,7 @@ async def transition(ctx: CaseContext, case_id: int, action: Action, reason: str
     else:
         file = await cases.load(ctx.actor.scope, case_id, for_update=True)
     case = file.case
-    if version != case.version:  # before the table: a stale request is stale, whatever state it finds
-        raise Conflict(
-            f"办件已被他人更新（当前版本 {case.version}，您提交的是 {version}），请刷新后重试",
-            rule="stale_version", current_version=case.version,
-        )  # fmt: skip
+    require_version(case, version)  # before the table: a stale request is stale, whatever state it finds
     step = transition_for(Status(case.status), action)
     reason = (reason or "").strip() or None
     if step.needs_reason and reason is None:
@@ -136,7 +134,7 @@ async def transition(ctx: CaseContext, case_id: int, action: Action, reason: str
         raise PermissionDenied("该事项实行受审分离：受理人不能审批自己受理的办件", rule="separation_of_duties")
 
     source = Status(case.status)
-    if acceptance_period_passed(case, ctx.today(now)) and action in (Action.REFUSE, Action.REQUEST_SUPPLEMENT):
+    if action in BARRED_AFTER_ACCEPTANCE_PERIOD and acceptance_period_passed(case, ctx.today(now)):
         raise Conflict(DEEMED_ACCEPTED, rule="acceptance_period_passed")
     evidence = partners.apply_answers(ctx, case, file.materials, answers, item, asked_at)
     detail = await _effects(ctx, file, item, action, now)
@@ -238,8 +236,8 @@ def _alarms(ctx: CaseContext, case: Case, action: Action, today: date) -> None:
         case.accept_by = acceptance_last_day(ctx.calendar, today, case.promised_days)
     elif action in (Action.ACCEPT, Action.REFUSE, Action.REQUEST_SUPPLEMENT):
         case.accept_by = None
-    if action == Action.ACCEPT:
-        case.yellow_on, case.red_on = clock_alarms(ctx.calendar, today, case.promised_days)
+    if action == Action.ACCEPT and case.accepted_on is not None:  # from the submission, when deemed accepted
+        case.yellow_on, case.red_on = clock_alarms(ctx.calendar, case.accepted_on, case.promised_days)
     elif action in (Action.APPROVE, Action.DENY, Action.WITHDRAW):
         case.yellow_on = case.red_on = case.accept_by = None
 

@@ -37,6 +37,16 @@ def case_url(case_id: int) -> str:
     return f"/cases/{case_id}"
 
 
+def _refusal(error: Exception, invalid: str = "") -> FuquanError:
+    """Why a step on the case page was refused: the service's reason, a concurrent change (the version check at
+    the flush), or the form's fields not fitting the request."""
+    if isinstance(error, FuquanError):
+        return error
+    if isinstance(error, StaleDataError):
+        return Conflict("办件已被他人更新，请刷新后重试")
+    return ValidationFailed(invalid)
+
+
 class CasePagesController(PageController):
     path = "/cases"
 
@@ -73,7 +83,7 @@ class CasePagesController(PageController):
         except NotFound:
             raise  # another subtree's or tenant's case: the 404 page, exactly like a missing one
         except (FuquanError, StaleDataError) as error:
-            refused = error if isinstance(error, FuquanError) else Conflict("办件已被他人更新，请刷新后重试")
+            refused = _refusal(error)
             await ctx.session.rollback()  # nothing of a refused step is kept
             return await self._page(ctx, case_id, status_code=refused.status, error=refused.detail, failed=data)
         return Redirect(f"{case_url(case_id)}?done={data.action.value}", status_code=303)
@@ -94,9 +104,7 @@ class CasePagesController(PageController):
         except NotFound:
             raise
         except (FuquanError, StaleDataError, msgspec.ValidationError) as error:
-            refused = (error if isinstance(error, FuquanError) else Conflict("办件已被他人更新，请刷新后重试")
-                       if isinstance(error, StaleDataError)
-                       else ValidationFailed("请填写 1 到 10 之间的工作日数，理由至少 4 个字"))  # fmt: skip
+            refused = _refusal(error, invalid="请填写 1 到 10 之间的工作日数，理由至少 4 个字")
             await ctx.session.rollback()
             return await self._page(ctx, case_id, status_code=refused.status, extension_error=refused.detail,
                                     extension=data)  # fmt: skip

@@ -22,7 +22,7 @@ from fuquan.platform.cases.models import Case, CaseEvent
 from fuquan.platform.cases.schemas import CaseRead, DeadlineRead, EvidenceRead
 from fuquan.platform.cases.services import CaseContext, forms, reads
 from fuquan.platform.cases.services.documents import AVAILABLE, MATERIAL_STATE_LABELS
-from fuquan.platform.cases.services.extension import EXTENDABLE
+from fuquan.platform.cases.services.extension import EXTEND, EXTENDABLE
 from fuquan.platform.cases.state_machine import (
     ACTION_NAMES,
     STATUS_NAMES,
@@ -275,6 +275,7 @@ async def case_page(ctx: CaseContext, case_id: int, revealed: dict[str, Any] | N
     case = await reads.get_case(session, actor.scope, case_id)
     read = (await reads.case_reads(session, actor, catalog, ctx.calendar, [case]))[0]
     events = await reads.case_events(session, case.id)
+    extended = any(event.action == EXTEND for event in events)  # 延长办理期限: once, and then its notice prints
     tz = actor.scope.timezone
     codes = {case.accepting_unit, *(e.unit for e in events)} | ({case.routed_to} if case.routed_to else set())
     codes |= {str(e.detail[k]) for e in events for k in ("routed_to", "to_unit") if (e.detail or {}).get(k)}
@@ -310,8 +311,7 @@ async def case_page(ctx: CaseContext, case_id: int, revealed: dict[str, Any] | N
         documents=[
             (f"{kind}.pdf", TITLES[kind])
             for kind in DOCUMENT_ORDER
-            if Status(case.status) in AVAILABLE[kind]
-            and (kind != "extension_notice" or any(e.action == "extend" for e in events))
+            if Status(case.status) in AVAILABLE[kind] and (kind != "extension_notice" or extended)
         ],
         acceptor=acceptor,
         decider=_person(events, {"approve", "deny"}, names, tz) or _person(events, {"assign"}, names, tz),
@@ -320,7 +320,7 @@ async def case_page(ctx: CaseContext, case_id: int, revealed: dict[str, Any] | N
         can_extend="cases.extend" in actor.permissions
         and actor.unit_code == case.routed_to
         and case.status in EXTENDABLE
-        and not any(e.action == "extend" for e in events),
+        and not extended,
         created_at=local_time(case.created_at, tz),
         supplement_choices=[m.name for m in read.materials if m.state != "satisfied_by_shared_data"],
         form=forms.form_labels(item, revealed["form"] if revealed else read.form),
