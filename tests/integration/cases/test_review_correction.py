@@ -45,6 +45,7 @@ async def test_a_reviewer_asks_for_corrected_materials_and_the_clock_stops(clien
     notice = flat_text((await client.get(f"/api/v1/cases/{case['id']}/documents/supplement_notice.pdf",
                                          headers=clerk)).content)  # fmt: skip
     assert "补正材料通知书" in notice and reason in notice and "经办人长胜街道审批员" in notice
+    assert "补正期限" not in notice  # the case's own last day is no 补正 day
 
     case = await step(client, approver, case, "resume")
     assert case["status"] == "in_review" and case["timing"]["clock"] == "running"

@@ -102,7 +102,9 @@ def notice_data(
     if kind == "extension_notice" and step is None:
         raise Conflict("该办件没有延长办理期限", rule="document_not_available")
     deadline = case.deadline
-    if kind == "special_procedure_notice":  # the procedure's own last day, not the case's
+    if kind == "supplement_notice":  # no day is set for a 补正; the case's own last day is not one (审查中补正)
+        deadline = None
+    elif kind == "special_procedure_notice":  # the procedure's own last day, not the case's
         deadline = next((p.limit_on for p in reversed(pauses) if p.kind == "special" and p.ended_on is None), None)
     return NoticeData(
         kind=kind, organ_name=issuer.organ.name, handling_note=issuer.handling_note, unit_name=unit_name,
