@@ -11,7 +11,7 @@ from e2e.browser import Snapper, log_in
 
 # who -> (path, or "first:<css>" to follow the first such link on the previous page; screenshot name)
 TOURS: dict[str, list[tuple[str, str]]] = {
-    "anonymous": [("/progress", "progress")],
+    "anonymous": [("/progress", "progress"), ("/verify", "verify")],
     "jm_grid": [("/intake", "intake"), ("/intake/new", "intake-new"), ("/intake/new/HRSS-01", "intake-item")],
     "cs_clerk": [
         ("/desk", "desk"),

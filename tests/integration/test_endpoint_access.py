@@ -54,6 +54,12 @@ ENDPOINTS: list[tuple[str, str, Any, str | None, str | None]] = [
     ("GET", "/api/v1/cases/{case}/evidence", None, "nx_auditor", "/api/v1/cases/{foreign_case}/evidence"),
     ("POST", "/api/v1/cases/{case}/extension", {"days": 1, "reason": "需核实情况", "version": 1}, "cs_clerk",
      "/api/v1/cases/{foreign_case}/extension"),
+    ("POST", "/api/v1/cases/{case}/revocation", {"reason": "经复议撤销", "version": 1}, "cs_clerk",
+     "/api/v1/cases/{foreign_case}/revocation"),
+    ("GET", "/api/v1/cases/{case}/certificates", None, "nx_auditor", "/api/v1/cases/{foreign_case}/certificates"),
+    ("GET", "/api/v1/units/640202/signing-keys", None, "nx_auditor", "/api/v1/units/4601/signing-keys"),
+    ("POST", "/api/v1/units/640202/signing-keys/rotation", None, "nx_admin",
+     "/api/v1/units/4601/signing-keys/rotation"),
     ("POST", "/api/v1/cases/{case}/transitions", {"action": "submit", "version": 1}, "nx_supervisor",
      "/api/v1/cases/{foreign_case}/transitions"),
     ("POST", "/api/v1/cases/{case}/materials/1", {"pledge": True}, "nx_supervisor",
@@ -133,14 +139,16 @@ ENDPOINTS: list[tuple[str, str, Any, str | None, str | None]] = [
 # who holds the permission of a route, for its foreign or out-of-scope target (anyone else: nx_admin)
 INSIDERS = {
     "/api/v1/cases/{case}/extension": "cs_head",
+    "/api/v1/cases/{case}/revocation": "cs_head",
+    "/api/v1/units/640202/signing-keys/rotation": "nx_security",
     "/api/v1/cases": "cs_clerk",
     "/api/v1/staff": "nx_security",
     "/api/v1/audit": "nx_auditor",
 }
 
 
-# the citizens' pages (办件进度查询 and rating) need no login; every other web page does
-PUBLIC_PAGES = ("/login", "/logout", "/progress")
+# the citizens' pages (办件进度查询 and rating, 电子证照核验) need no login; every other web page does
+PUBLIC_PAGES = ("/login", "/logout", "/progress", "/verify")
 
 
 def _web_routes(app: Any) -> list[tuple[str, str]]:
@@ -251,6 +259,7 @@ async def test_every_route_is_public_or_names_a_permission(client: Any) -> None:
                           "/api/v1/public/cases/{receipt_no:str}/complaints",
                           "/api/v1/public/cases/{receipt_no:str}/data-uses",
                           "/api/v1/public/escalations/{reg_no:str}",
+                          "/api/v1/public/certificates/{number:str}",
                           "/metrics"}  # no staff login: its own scrape token (test_metrics)  # fmt: skip
                 # the data-sharing API: every call signed by a partner's key instead (test_share_api)
                 signed = route.path.startswith("/api/share/v1/")

@@ -83,7 +83,7 @@ async def test_immediate_item_decided_in_one_visit(client: Any, database_url: st
     assert case["routed_to"] == TOWN and case["timing"]["promised_days"] == 0
     for action in ("assign", "approve", "issue", "close"):
         case = await _step(client, desk, case, action)
-    assert case["status"] == "closed" and case["allowed_actions"] == []
+    assert case["status"] == "closed" and case["allowed_actions"] == ["revoke"]  # only the head's 撤销 is left
     trace = (await client.get(f"/api/v1/cases/{case['id']}/trace", headers=desk)).json()
     steps = [e for e in trace if e["action"] != "material"]
     assert [e["action"] for e in steps] == ["create", "submit", "accept", "assign", "approve", "issue", "close"]

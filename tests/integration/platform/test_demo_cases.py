@@ -86,6 +86,23 @@ async def test_demo_cases_cover_every_state_and_signal(client: Any, settings: Se
     assert min(spread) >= today - timedelta(days=31) and len(spread) >= 10
     assert all(local_date(_parse(case["created_at"]), TZ) <= today for case in cases)
 
+    # every approval carries an e-certificate numbered and dated as its back-dated case, and it verifies; a revoked
+    # decision's certificate reads as revoked
+    approved = [case for case in cases if case["status"] in ("approved", "issued", "closed", "revoked")]
+    for case in approved:
+        found = (await client.get(f"/api/v1/cases/{case['id']}/certificates", headers=supervisor)).json()
+        trace = (await client.get(f"/api/v1/cases/{case['id']}/trace", headers=supervisor)).json()
+        approval = next((event for event in trace if event["action"] == "approve"), None)
+        if approval is None:  # issued or closed after a denial: nothing granted, nothing certified
+            assert found == []
+            continue
+        assert [c["number"] for c in found] == [f"{case['receipt_no']}-01"] == [approval["detail"]["certificate"]]
+        assert found[0]["issued_on"] == f"{local_date(_parse(approval['at']), TZ)}"
+        verified = (await client.get(f"/api/v1/public/certificates/{found[0]['number']}",
+                                     params={"code": found[0]["verify_code"]})).json()  # fmt: skip
+        assert verified["standing"] == ("revoked" if case["status"] == "revoked" else "valid"), verified
+    assert any(case["status"] == "revoked" for case in approved)
+
     # a county approver's queue holds cases routed up from townships
     county = await login(client, "dwk_approver")
     routed, _ = await _all_cases(client, county, "&unit=640202")

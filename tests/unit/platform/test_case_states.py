@@ -32,7 +32,7 @@ TABLE = [
     ("approved", "issue", "issued"),
     ("denied", "issue", "issued"),
     ("issued", "close", "closed"),
-] + [(s, "withdraw", "withdrawn") for s in (
+] + [(s, "revoke", "revoked") for s in ("approved", "issued", "closed")] + [(s, "withdraw", "withdrawn") for s in (
     "draft", "submitted", "accepted", "awaiting_supplement", "in_review", "suspended", "correcting", "approved",
     "denied",
 )]  # fmt: skip
@@ -69,9 +69,10 @@ def test_a_correction_resumes_the_review_it_interrupted() -> None:
     assert target_of(resume, Status.IN_REVIEW) == Status.IN_REVIEW
 
 
-def test_terminal_states_allow_nothing() -> None:
-    for status in TERMINAL:
+def test_terminal_states_allow_nothing_but_revoking_a_closed_approval() -> None:
+    for status in TERMINAL - {Status.CLOSED}:
         assert allowed_actions(status) == []
+    assert allowed_actions(Status.CLOSED) == [Action.REVOKE]  # 撤销准予决定 (Art. 69) may come after 办结
 
 
 def test_the_409_message_lists_the_allowed_actions_in_chinese() -> None:

@@ -47,6 +47,7 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "escalations.read",
             "escalations.handle",
             "cases.extend",
+            "cases.revoke",
         }
     ),
     # 办不成事反映窗口: registers what residents bring and follows it; the duty leader of the day owns each one
@@ -71,13 +72,15 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "units.manage",
         }
     ),
-    "security_admin": frozenset({"units.read", "staff.manage"}),
+    # 安全保密管理员 also keeps the organs' signing keys (电子证照): rotates them, never sees the private half
+    "security_admin": frozenset({"units.read", "staff.manage", "seals.manage"}),
     "auditor": frozenset({"audit.read"}),
 }
 
 PERMISSION_NAMES: Final = {
     "units.read": "查看单位",
     "units.manage": "维护机关名称和服务点",
+    "seals.manage": "管理机关签名密钥（电子证照）",
     "catalog.read": "查看事项目录",
     "catalog.manage": "维护事项目录",
     "authority.read": "查询赋权",
@@ -91,6 +94,7 @@ PERMISSION_NAMES: Final = {
     "cases.create": "收件",
     "cases.handle": "办理办件",
     "cases.extend": "批准延长办理期限（行政许可法第四十二条）",
+    "cases.revoke": "撤销准予决定并注销电子证照（行政许可法第六十九条）",
     "applicants.reveal": "查看申请人完整身份信息",
     "calendar.manage": "维护工作日历",
     "share.manage": "管理数据共享应用（密钥与授权）",

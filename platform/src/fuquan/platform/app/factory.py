@@ -67,6 +67,7 @@ from fuquan.platform.cases.controllers import (
 from fuquan.platform.cases.services import CaseServices, PartnerAccess
 from fuquan.platform.catalog.controllers import ItemController
 from fuquan.platform.catalog.services import CatalogCache, provide_catalog
+from fuquan.platform.certificates.controllers import OrganKeyController, PublicCertificateController
 from fuquan.platform.core.config import Settings, load_settings
 from fuquan.platform.core.db import create_engine, session_factory
 from fuquan.platform.core.errors import FuquanError
@@ -299,6 +300,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CaseDocumentController,
             ApplicantRevealController,
             PublicCaseController,
+            PublicCertificateController,
+            OrganKeyController,
             SupervisionController,
             OrderController,
             AccountabilityController,

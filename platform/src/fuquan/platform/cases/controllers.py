@@ -28,6 +28,7 @@ from fuquan.platform.cases.schemas import (
     MaterialRequest,
     PublicProgress,
     RatingWrite,
+    RevocationRequest,
     Signal,
     TransitionRequest,
 )
@@ -35,6 +36,8 @@ from fuquan.platform.cases.services import public, reads
 from fuquan.platform.cases.services.documents import print_document
 from fuquan.platform.cases.state_machine import Status
 from fuquan.platform.catalog.services import Catalog
+from fuquan.platform.certificates import services as certificate_services
+from fuquan.platform.certificates.schemas import CertificateRead
 from fuquan.platform.core.errors import BadRequest, NotFound, ValidationFailed
 from fuquan.platform.core.files import MAX_UPLOAD_BYTES, FileStore, sniff_upload
 from fuquan.platform.core.params import MaterialIndex, Offset, RowId
@@ -144,6 +147,13 @@ class CaseController(Controller):
         case = await repository.get(actor.scope, case_id)
         return [reads.event_read(event) for event in await repository.events(case.id)]
 
+    @get("/{case_id:int}/certificates", summary="电子证照（准予决定的签名记录）", opt={"permission": "cases.read"})
+    async def certificates(
+        self, case_id: RowId, db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor]
+    ) -> list[CertificateRead]:
+        case = await CaseRepository(db_session).get(actor.scope, case_id)
+        return await certificate_services.of_case(db_session, actor.scope, case.id)
+
     @get("/{case_id:int}/evidence", summary="共享数据核验凭证", opt={"permission": "cases.read"})
     async def evidence(
         self, case_id: RowId, db_session: NamedDependency[AsyncSession], actor: NamedDependency[Actor]
@@ -180,6 +190,14 @@ class CaseController(Controller):
         self, case_id: RowId, data: JSONBody[TransitionRequest], case_context: NamedDependency[services.CaseContext]
     ) -> CaseRead:
         file = await services.transition(case_context, case_id, data.action, data.reason, data.version)
+        return await _read(case_context, file)
+
+    @post("/{case_id:int}/revocation", summary="撤销准予决定并注销电子证照（审批单位负责人，行政许可法第六十九条）",
+          status_code=200, opt={"permission": "cases.revoke"})  # fmt: skip
+    async def revocation(
+        self, case_id: RowId, data: JSONBody[RevocationRequest], case_context: NamedDependency[services.CaseContext]
+    ) -> CaseRead:
+        file = await services.revoke_decision(case_context, case_id, data)
         return await _read(case_context, file)
 
     @post("/{case_id:int}/extension", summary="延长办理期限（审批单位负责人批准，行政许可法第四十二条）",

@@ -64,6 +64,14 @@ class ExtensionRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     version: Annotated[int, msgspec.Meta(ge=1)]
 
 
+class RevocationRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """撤销准予决定 (行政许可法 Art. 69, or reversed on 行政复议/诉讼): by the deciding organ's head, with the reason
+    and its instrument; the e-certificate is revoked with it."""
+
+    reason: Annotated[str, msgspec.Meta(min_length=4, max_length=500)]
+    version: Annotated[int, msgspec.Meta(ge=1)]
+
+
 class MaterialRead(msgspec.Struct, frozen=True, kw_only=True):
     index: int
     name: str

@@ -29,6 +29,7 @@ class Status(StrEnum):
     ISSUED = "issued"  # 出件
     CLOSED = "closed"
     WITHDRAWN = "withdrawn"
+    REVOKED = "revoked"  # 准予决定已撤销 (行政许可法 Art. 69, or reversed on 复议/诉讼): its certificate revoked
 
 
 class Action(StrEnum):
@@ -47,6 +48,7 @@ class Action(StrEnum):
     ISSUE = "issue"
     CLOSE = "close"
     WITHDRAW = "withdraw"
+    REVOKE = "revoke"
 
 
 Right = Literal["accept", "decide"]
@@ -65,8 +67,11 @@ class Transition:
     clock: Literal["runs", "stops", "resumes"] = "runs"
 
 
-_BEFORE_ISSUE = frozenset(Status) - {Status.ISSUED, Status.CLOSED, Status.WITHDRAWN, Status.REFUSED}
+_BEFORE_ISSUE = frozenset(Status) - {Status.ISSUED, Status.CLOSED, Status.WITHDRAWN, Status.REFUSED, Status.REVOKED}
 _OPEN_AFTER_ACCEPT = frozenset({Status.ACCEPTED, Status.IN_REVIEW})
+_APPROVED = frozenset(
+    {Status.APPROVED, Status.ISSUED, Status.CLOSED}
+)  # a denial issued is not revoked: nothing granted
 
 TRANSITIONS: Final[tuple[Transition, ...]] = (
     Transition(Action.SUBMIT, frozenset({Status.DRAFT}), Status.SUBMITTED, "accept", "front"),
@@ -97,10 +102,11 @@ TRANSITIONS: Final[tuple[Transition, ...]] = (
     Transition(Action.ISSUE, frozenset({Status.APPROVED, Status.DENIED}), Status.ISSUED, "accept", "front"),
     Transition(Action.CLOSE, frozenset({Status.ISSUED}), Status.CLOSED, "accept", "front"),
     Transition(Action.WITHDRAW, _BEFORE_ISSUE, Status.WITHDRAWN, "accept", "front", needs_reason=True),
+    Transition(Action.REVOKE, _APPROVED, Status.REVOKED, "decide", "back", needs_reason=True),
 )  # fmt: skip
 
 _BY_ACTION: Final = {transition.action: transition for transition in TRANSITIONS}
-TERMINAL: Final = frozenset({Status.REFUSED, Status.CLOSED, Status.WITHDRAWN})
+TERMINAL: Final = frozenset({Status.REFUSED, Status.CLOSED, Status.WITHDRAWN, Status.REVOKED})
 CLOCK_STOPPED: Final = frozenset({Status.AWAITING_SUPPLEMENT, Status.SUSPENDED, Status.CORRECTING})
 
 ACTION_NAMES: Final = {
@@ -119,6 +125,7 @@ ACTION_NAMES: Final = {
     Action.ISSUE: "出件",
     Action.CLOSE: "办结",
     Action.WITHDRAW: "撤回申请",
+    Action.REVOKE: "撤销准予决定",
 }
 STATUS_NAMES: Final = {
     Status.DRAFT: "草稿",
@@ -134,6 +141,7 @@ STATUS_NAMES: Final = {
     Status.ISSUED: "已出件",
     Status.CLOSED: "已办结",
     Status.WITHDRAWN: "已撤回",
+    Status.REVOKED: "准予决定已撤销",
 }
 
 

@@ -58,6 +58,22 @@ def bench_cases(
     click.echo(json.dumps(results, ensure_ascii=False, indent=2, default=str))
 
 
+@bench.command("certificates")
+@click.option("--database-url", default="sqlite", show_default=True,
+              help="sqlite, or a PostgreSQL server (a temporary database is created there and dropped).")  # fmt: skip
+@click.option("--cases", default=20, show_default=True, type=click.IntRange(1, 500))
+@click.option("--requests", "requests", default=50, show_default=True, type=click.IntRange(5, 5000))
+def bench_certificates(database_url: str, cases: int, requests: int) -> None:
+    """电子证照: the result notice with its certificate and the public verification, against a bare /ping."""
+    import tempfile
+
+    from fuquan.platform.setup.bench_certificates import run_certificate_benchmark
+
+    with tempfile.TemporaryDirectory(prefix="fuquan-bench-") as scratch:
+        results = run_certificate_benchmark(database_url, cases=cases, requests=requests, data_dir=Path(scratch))
+    click.echo(json.dumps(results, ensure_ascii=False, indent=2, default=str))
+
+
 @bench.command("files")
 @click.option(
     "--database-url", default="sqlite", show_default=True,

@@ -16,6 +16,7 @@ import click
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from fuquan.platform.certificates.keys import rewrap as rewrap_organ_keys
 from fuquan.platform.cli.running import run, with_sessions
 from fuquan.platform.core.config import command_settings
 from fuquan.platform.core.console import output_console
@@ -104,9 +105,11 @@ def keys_rotate(data_keys: bool, tenant_code: str | None, batch_size: int, grace
     async def work(maker: async_sessionmaker[AsyncSession]) -> None:
         await prepare_keys(ring, maker)
         report = await rewrap(maker, ring, ACTOR)
+        async with own_session(maker, writes=True) as session, session.begin():
+            organ_keys = await rewrap_organ_keys(session, ring.masters)
         console.print(
             f"主密钥 {ring.masters.current.id}：重新包裹数据密钥 {report.rewrapped} 个，"
-            f"原已由它包裹 {report.already_current} 个"
+            f"原已由它包裹 {report.already_current} 个；重新包裹机关签名密钥 {organ_keys} 个"
         )
         if not data_keys:
             return
@@ -124,7 +127,9 @@ def keys_rotate(data_keys: bool, tenant_code: str | None, batch_size: int, grace
     run(with_sessions(settings, work))
     if not ring.masters.previous:
         return
-    console.print("全部数据密钥已由当前主密钥包裹：可以从各进程的 FUQUAN_PREVIOUS_MASTER_KEYS 中移除旧主密钥")
+    console.print(
+        "全部数据密钥和机关签名密钥已由当前主密钥包裹：可以从各进程的 FUQUAN_PREVIOUS_MASTER_KEYS 中移除旧主密钥"
+    )
 
 
 def _say(report: ReencryptReport) -> None:

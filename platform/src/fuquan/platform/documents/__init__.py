@@ -2,10 +2,11 @@
 
 from fuquan.platform.documents.fonts import FontMissing, find_font, font_candidates
 from fuquan.platform.documents.render import TITLES, render_pdf, warm_up
-from fuquan.platform.documents.schemas import Decision, DocumentKind, MaterialRow, NoticeData
+from fuquan.platform.documents.schemas import CertificateMark, Decision, DocumentKind, MaterialRow, NoticeData
 
 __all__ = [
     "TITLES",
+    "CertificateMark",
     "Decision",
     "DocumentKind",
     "FontMissing",

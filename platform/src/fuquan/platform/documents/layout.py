@@ -18,6 +18,7 @@ from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 
 from fuquan.platform.documents.schemas import NoticeData
+from fuquan.platform.documents.seal import draw_seal
 from fuquan.platform.documents.wording import CLOSING, QR_CAPTION, SECTION_NUMBERS, SUBTITLES, TITLES
 
 FAMILY = "fuquancjk"
@@ -380,9 +381,12 @@ class NoticePDF(FPDF):
         self.set_y(self.get_y() + 1.5 * self.spacing)
         self.lines(CLOSING, first_indent=2 * 11.5 * PT)
         self.set_y(self.get_y() + 3 * self.spacing)
+        signed_from = self.get_y()
         self.lines(data.organ_name, size=12.5, bold=True, x=block_x, width=block_w, align=Align.C, leading=1.5)
         if data.handling_note:
             self.lines(data.handling_note, size=9.5, x=block_x, width=block_w, align=Align.C, leading=1.5)
         self.lines(issued, size=12, x=block_x, width=block_w, align=Align.C, leading=1.5)
+        if data.certificate is not None and not data.certificate.revoked:  # the seal over the organ and the date
+            draw_seal(self, block_x + block_w / 2, (signed_from + self.get_y()) / 2, data.organ_name, FAMILY, RED)
         self.set_y(self.get_y() + 2.5 * self.spacing)
         self.lines(f"网上查询：{data.progress_url}", size=8.5, color=GREY, leading=1.45)

@@ -28,8 +28,8 @@ from fpdf.fonts import TTFFont
 
 from fuquan.platform.core.timeutil import as_utc
 from fuquan.platform.documents.fonts import FontMissing, SourceFace, find_font, source_face
-from fuquan.platform.documents.layout import FAMILY, PT, Cell, NoticePDF
-from fuquan.platform.documents.schemas import NoticeData
+from fuquan.platform.documents.layout import FAMILY, LEFT, PT, WIDTH, Cell, NoticePDF
+from fuquan.platform.documents.schemas import CertificateMark, NoticeData
 from fuquan.platform.documents.wording import (
     CLOSING,
     DECISION_LABELS,
@@ -39,6 +39,7 @@ from fuquan.platform.documents.wording import (
     SECTION_NUMBERS,
     SUBTITLES,
     TITLES,
+    certificate_note,
     fmt_date,
     notes,
     opening,
@@ -50,6 +51,7 @@ __all__ = ["TITLES", "FontMissing", "render_pdf", "warm_up"]
 log = structlog.get_logger()
 
 DISPLAY_TZ = "Asia/Shanghai"
+CERTIFICATE_QR = 24.0
 
 # Fixed labels; the sentences built from data are collected by _all_text(). Together they let the
 # font built for a document hold every character it prints (render_pdf falls back to a second
@@ -145,8 +147,16 @@ def _all_text(data: NoticeData, issued: datetime) -> str:
         *data.reasons,
         *(name + state for name, state in data.materials),
         *(cell.text for row in _facts(data, issued) for cell in row),
+        *_certificate_text(data.certificate),
     ]
     return "".join(parts)
+
+
+def _certificate_text(mark: CertificateMark | None) -> list[str]:
+    if mark is None:
+        return []
+    return [mark.title, mark.number, mark.verify_code, mark.algorithm, mark.key_fingerprint, certificate_note(mark),
+            "电子证照证照名称编号核验码签名算法密钥"]  # fmt: skip
 
 
 def _qr_png(url: str) -> bytes:
@@ -156,8 +166,9 @@ def _qr_png(url: str) -> bytes:
 
 
 def _layout(
-    data: NoticeData, issued: datetime, regular: bytes, bold: bytes, qr_png: bytes, spacing: float
-) -> NoticePDF:
+    data: NoticeData, issued: datetime, regular: bytes, bold: bytes, qr_png: bytes, spacing: float,
+    certificate_qr: bytes | None = None,
+) -> NoticePDF:  # fmt: skip
     pdf = NoticePDF(data, spacing)
     for style, font_bytes in (("", regular), ("B", bold)):
         _install_font(pdf, style, font_bytes)
@@ -190,11 +201,31 @@ def _layout(
         section += 1
         pdf.heading(section, reason_heading(data))
         pdf.numbered(data.reasons)
+    if data.certificate is not None:
+        section += 1
+        pdf.heading(section, "电子证照")
+        _certificate_block(pdf, data.certificate, certificate_qr)
     section += 1
     pdf.heading(section, "告知事项")
     pdf.numbered(notes(data))
     pdf.closing(fmt_date(issued.date()))
     return pdf
+
+
+def _certificate_block(pdf: NoticePDF, mark: CertificateMark, qr_png: bytes | None) -> None:
+    """The certificate's facts, and beside them the QR code of its verification page."""
+    pdf.grid((25, 58, 25, 58), [
+        [Cell("证照名称", "label"), Cell(mark.title, span=3)],
+        [Cell("证照编号", "label"), Cell(mark.number), Cell("核验码", "label"), Cell(mark.verify_code)],
+        [Cell("签名算法", "label"), Cell(mark.algorithm), Cell("签名密钥", "label"), Cell(mark.key_fingerprint)],
+    ])  # fmt: skip
+    top = pdf.get_y()
+    if qr_png is not None:
+        pdf.image(BytesIO(qr_png), x=LEFT, y=top, w=CERTIFICATE_QR, h=CERTIFICATE_QR)
+    text_x = LEFT + CERTIFICATE_QR + 4
+    pdf.set_y(top + 1)
+    pdf.lines(certificate_note(mark), size=9.5, x=text_x, width=WIDTH - CERTIFICATE_QR - 4, leading=1.5)
+    pdf.set_y(max(pdf.get_y(), top + CERTIFICATE_QR) + 1)
 
 
 def _install_font(pdf: FPDF, style: str, font_bytes: bytes) -> None:
@@ -226,8 +257,10 @@ def _render(
     spacing: float,
 ) -> NoticePDF:
     regular, bold = faces
+    certificate_qr = None if data.certificate is None else _qr_png(data.certificate.verify_url)
     for _attempt in range(3):
-        pdf = _layout(data, issued, regular.build(codepoints), bold.build(codepoints), qr_png, spacing)
+        pdf = _layout(data, issued, regular.build(codepoints), bold.build(codepoints), qr_png, spacing,
+                      certificate_qr)  # fmt: skip
         missing = {
             cp
             for font in pdf.fonts.values()

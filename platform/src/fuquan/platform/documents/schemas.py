@@ -30,6 +30,19 @@ MaterialRow = tuple[str, str]
 """(material name, state label), e.g. ``("户口簿", "共享数据核验通过")``."""
 
 
+class CertificateMark(msgspec.Struct, frozen=True, kw_only=True):
+    """The e-certificate a result notice carries (电子证照): its number, 核验码 and the page that verifies it. The
+    notice then bears the issuing organ's seal and a second QR code, to that page."""
+
+    number: str
+    verify_code: str
+    title: str
+    verify_url: str
+    key_fingerprint: str
+    algorithm: str
+    revoked: bool = False
+
+
 class NoticeData(msgspec.Struct, frozen=True, kw_only=True):
     """Everything one notice prints.
 
@@ -60,6 +73,7 @@ class NoticeData(msgspec.Struct, frozen=True, kw_only=True):
     decision: Decision | None = None
     contact: str | None = None
     handling_note: str | None = None  # another body took the step: "受…委托，由…办理" or "…代…收件（代收代办）"
+    certificate: CertificateMark | None = None  # on an approved result notice: the signed e-certificate
 
     def __post_init__(self) -> None:
         # msgspec checks Meta constraints when decoding, not on construction: repeat the essentials.
@@ -71,6 +85,8 @@ class NoticeData(msgspec.Struct, frozen=True, kw_only=True):
             raise ValueError("applicant_name_masked must be masked (e.g. 张*)")
         if self.decision is not None and self.kind != "result_notice":
             raise ValueError("decision belongs on a result_notice only")
+        if self.certificate is not None and self.decision != "approved":
+            raise ValueError("a certificate belongs on an approved result_notice only")
         if self.promised_days is not None and self.promised_days < 0:
             raise ValueError("promised_days must not be negative")
         if not self.progress_url:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from fuquan.platform.documents.schemas import DocumentKind, NoticeData
+from fuquan.platform.documents.schemas import CertificateMark, DocumentKind, NoticeData
 
 TITLES: dict[DocumentKind, str] = {
     "receipt": "受理通知书",
@@ -122,3 +122,13 @@ def reason_heading(data: NoticeData) -> str:
     if data.kind == "result_notice" and data.decision == "denied":
         return "不予办理的理由"
     return REASON_HEADINGS[data.kind]
+
+
+def certificate_note(mark: CertificateMark) -> str:
+    """What a resident or a third party reads beside the certificate's QR code."""
+    if mark.revoked:
+        return f"本电子证照已注销，不再有效。核验：{mark.verify_url}"
+    return (
+        "本决定的办理结果已制发电子证照，由颁证机关以 SM2 数字签名，与纸质证照具有同等效力。"
+        f"扫描左侧二维码，或访问 {mark.verify_url} ，凭证照编号和核验码即可核验其真伪和当前状态（有效或已注销）。"
+    )

@@ -13,6 +13,7 @@ from fuquan.platform.accounts.models import FACTOR_SECRETS
 from fuquan.platform.cases.models import APPLICANT_SECRETS, CASE_FORM_SECRETS
 from fuquan.platform.cases.repositories import CaseRepository
 from fuquan.platform.cases.services.forms import seal_plain_forms
+from fuquan.platform.certificates.models import CERTIFICATE_SECRETS
 from fuquan.platform.core.config import Settings
 from fuquan.platform.core.db import own_session
 from fuquan.platform.core.keys.ciphers import LegacyCipher
@@ -34,6 +35,7 @@ ENCRYPTED_COLUMNS: tuple[EncryptedColumns, ...] = (
     SHARE_SECRETS,
     SMS_SECRETS,
     ESCALATION_SECRETS,
+    CERTIFICATE_SECRETS,
 )
 
 

@@ -8,6 +8,7 @@ from fuquan.platform.accounts import models as account_models
 from fuquan.platform.calendar import models as calendar_models
 from fuquan.platform.cases import models as case_models
 from fuquan.platform.catalog import models as catalog_models
+from fuquan.platform.certificates import models as certificate_models
 from fuquan.platform.core.audit import models as audit_models
 from fuquan.platform.core.db import Base
 from fuquan.platform.core.jobs import models as job_models
@@ -37,5 +38,6 @@ MODEL_MODULES = (
     escalation_models,
     supervision_models,
     organ_models,
+    certificate_models,
 )
 metadata = Base.metadata

@@ -111,7 +111,7 @@ def application_form(index: int) -> dict[str, str | int]:
 
 
 @dataclass
-class _Tally:
+class Tally:
     case_seconds: list[float] = field(default_factory=list)
     endpoint_seconds: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     statuses: Counter[str] = field(default_factory=Counter)
@@ -123,7 +123,7 @@ class _Tally:
         return response
 
 
-async def _one_case(http: httpx.AsyncClient, auth: dict[str, str], index: int, tally: _Tally) -> int:
+async def accepted_case(http: httpx.AsyncClient, auth: dict[str, str], index: int, tally: Tally) -> int:
     started = time.perf_counter()
     body = {"item": ITEM, "unit": TOWN, "applicant": resident(index), "form": application_form(index)}
     headers = {**auth, "Idempotency-Key": f"bench-case-{index:06d}"}
@@ -146,10 +146,10 @@ async def _one_case(http: httpx.AsyncClient, auth: dict[str, str], index: int, t
 
 
 async def _flow(app: Served, clerk: dict[str, str], cases: int, concurrency: int) -> dict[str, Any]:
-    tally, warming = _Tally(), _Tally()
+    tally, warming = Tally(), Tally()
     timing = await drive(
-        app, "/health", concurrency, cases, lambda http, n: _one_case(http, clerk, n, tally),
-        warm=lambda http, n: _one_case(http, clerk, n, warming),
+        app, "/health", concurrency, cases, lambda http, n: accepted_case(http, clerk, n, tally),
+        warm=lambda http, n: accepted_case(http, clerk, n, warming),
     )  # fmt: skip
     async with client(app.url) as http:
         response = await http.get("/api/v1/cases", params={"status": "accepted", "limit": 1}, headers=clerk)
@@ -165,7 +165,7 @@ async def _flow(app: Served, clerk: dict[str, str], cases: int, concurrency: int
     }
 
 
-async def _requests(server: Served, warm_up: str, concurrency: int, count: int, send: Any) -> dict[str, Any]:
+async def timed_requests(server: Served, warm_up: str, concurrency: int, count: int, send: Any) -> dict[str, Any]:
     """``count`` requests made by ``send(http, number)``, each expected to answer 2xx; figures and latency."""
     seconds: list[float] = []
 
@@ -188,16 +188,16 @@ async def _checks(app: Served, clerk: dict[str, str], concurrency: int, count: i
         params = {"unit": TOWN, "item": items[number % len(items)], "action": "accept"}
         return http.get("/api/v1/authority/check", params=params, headers=clerk)
 
-    return await _requests(app, "/health", concurrency, count, send)
+    return await timed_requests(app, "/health", concurrency, count, send)
 
 
 async def _baseline(bare: Served, concurrency: int, count: int) -> dict[str, Any]:
     auth = {"Authorization": f"Bearer {BARE_TOKEN}"}
     return {
-        "intake": await _requests(
+        "intake": await timed_requests(
             bare, "/ping", concurrency, count, lambda http, _n: http.post("/intake", headers=auth)
         ),
-        "ping": await _requests(bare, "/ping", concurrency, count, lambda http, _n: http.get("/ping")),
+        "ping": await timed_requests(bare, "/ping", concurrency, count, lambda http, _n: http.get("/ping")),
     }
 
 

@@ -46,7 +46,7 @@ from fuquan.tenants.scope import TenantScope
 LOGIN_PAGE = "/login"
 CODE_PAGE = "/login/code"  # the second step of an admin's login
 HOME_PAGE = "/"
-PUBLIC_PAGES = "/progress"  # 办件进度查询 and rating: citizens, no login
+PUBLIC_PAGES = ("/progress", "/verify")  # 办件进度查询 and rating, 电子证照核验: citizens, no login
 _STAFF = "staff_id"
 _TOKEN = "token_digest"  # noqa: S105 - a session key, not a secret
 _PENDING = "password_checked"  # an admin between the password and the code: {staff_id, username, at, next}

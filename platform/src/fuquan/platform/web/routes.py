@@ -14,7 +14,7 @@ from fuquan.platform.web.inbox.controllers import InboxPagesController
 from fuquan.platform.web.intake.controllers import IntakeController
 from fuquan.platform.web.orders.controllers import OrderPagesController
 from fuquan.platform.web.performance.controllers import PerformancePagesController
-from fuquan.platform.web.public.controllers import ProgressPagesController
+from fuquan.platform.web.public.controllers import CertificateVerifyPageController, ProgressPagesController
 from fuquan.platform.web.rankings.controllers import RankingPagesController
 from fuquan.platform.web.share.controllers import SharePagesController
 from fuquan.platform.web.sms.controllers import SmsPagesController
@@ -42,4 +42,5 @@ PAGE_CONTROLLERS = [
     EscalationPagesController,
     SmsPagesController,
     ProgressPagesController,
+    CertificateVerifyPageController,
 ]

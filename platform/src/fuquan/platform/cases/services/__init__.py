@@ -18,7 +18,7 @@ from fuquan.platform.cases.services.context import RIGHT_NAMES, CaseContext, Cas
 from fuquan.platform.cases.services.extension import extend
 from fuquan.platform.cases.services.intake import create_case
 from fuquan.platform.cases.services.materials import attach_upload, set_material
-from fuquan.platform.cases.services.workflow import ASKING_AGAIN, transition
+from fuquan.platform.cases.services.workflow import ASKING_AGAIN, revoke_decision, transition
 
 __all__ = [
     "ASKING_AGAIN",
@@ -30,6 +30,7 @@ __all__ = [
     "create_case",
     "extend",
     "reveal_applicant",
+    "revoke_decision",
     "set_material",
     "transition",
 ]

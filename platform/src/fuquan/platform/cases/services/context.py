@@ -26,6 +26,7 @@ from fuquan.platform.core.db import own_session
 from fuquan.platform.core.errors import Conflict, PermissionDenied
 from fuquan.platform.core.inserts import NewRow
 from fuquan.platform.core.keys.ciphers import TenantCipher
+from fuquan.platform.core.keys.master import MasterKeys
 from fuquan.platform.core.keys.services import KeyRing
 from fuquan.platform.core.timeutil import local_date
 from fuquan.platform.core.versions.services import TenantSettingCache
@@ -68,7 +69,9 @@ class CaseServices:
             await self.calendars.get(scope),
             await self.keys.cipher(scope),
         )
-        return CaseContext(session, actor, catalog, self.registry, cipher, request_id, calendar, self.partners)
+        return CaseContext(
+            session, actor, catalog, self.registry, cipher, request_id, calendar, self.keys.masters, self.partners
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +85,7 @@ class CaseContext:
     cipher: TenantCipher  # the actor's tenant's
     request_id: str | None
     calendar: WorkingCalendar  # the tenant's working days (deadlines, deferrals)
+    masters: MasterKeys  # what wraps the organs' signing keys (电子证照)
     partners: PartnerAccess | None = None  # None: no partner is asked (commands, the demo's history)
 
     @property
@@ -115,13 +119,16 @@ class CaseContext:
         return local_date(now, self.actor.scope.timezone)
 
 
-async def require_rights(ctx: CaseContext, unit: str, item: CatalogItem, right: str, now: datetime) -> None:
-    """组织权限 then 岗位权限, each refused with the rule it broke."""
+async def require_rights(
+    ctx: CaseContext, unit: str, item: CatalogItem, right: str, now: datetime, *, post: bool = True
+) -> None:
+    """组织权限 then 岗位权限, each refused with the rule it broke. ``post=False`` for a head's own step (延期,
+    撤销): the head's post authority is the permission the step requires."""
     if not await authority.unit_may(ctx.session, ctx.registry, ctx.actor.scope, unit, item.code, right, now):
         raise PermissionDenied(
             f"{unit} 目前没有“{item.name}”的{RIGHT_NAMES[right]}权限（未获赋权或赋权已失效）", rule="unit_authority"
         )
-    if not await authority.roles_permit(
+    if post and not await authority.roles_permit(
         ctx.session, ctx.registry, ctx.actor.scope, unit, item.code, right, ctx.actor.roles, now
     ):
         raise PermissionDenied(f"您的岗位不能{RIGHT_NAMES[right]}“{item.name}”", rule="role_permission")

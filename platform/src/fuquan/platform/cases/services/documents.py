@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlencode
 
 import anyio
 
@@ -13,9 +14,12 @@ from fuquan.platform.cases.models import Applicant, Case, CaseEvent, CaseMateria
 from fuquan.platform.cases.repositories import ApplicantRepository, CaseRepository
 from fuquan.platform.cases.services.context import CaseContext
 from fuquan.platform.cases.state_machine import Status
+from fuquan.platform.certificates import services as certificates
+from fuquan.platform.certificates.models import VALID
+from fuquan.platform.certificates.sm2 import ALGORITHM
 from fuquan.platform.core.errors import Conflict, NotFound
 from fuquan.platform.core.timeutil import utcnow
-from fuquan.platform.documents import DocumentKind, NoticeData, render_pdf
+from fuquan.platform.documents import CertificateMark, DocumentKind, NoticeData, render_pdf
 from fuquan.tenants.repositories import UnitRepository
 
 MATERIAL_STATE_LABELS = {
@@ -80,6 +84,7 @@ def notice_data(
     progress_url: str,
     now: datetime,
     pauses: Sequence[CasePause] = (),
+    certificate: CertificateMark | None = None,
 ) -> NoticeData:
     """What the notice of ``kind`` prints: issued in the name of ``issuer``'s organ, with the person who took the
     step (from the trace) as 经办人."""
@@ -114,6 +119,7 @@ def notice_data(
         accepted_on=case.accepted_on, deadline=deadline, promised_days=case.promised_days,
         materials=[(m.name, MATERIAL_STATE_LABELS.get(m.state, m.state)) for m in materials],
         reasons=reasons, decision=decision,  # type: ignore[arg-type]
+        certificate=certificate if decision == "approved" else None,
     )  # fmt: skip
 
 
@@ -139,6 +145,25 @@ class PrintedDocument:
     pdf: bytes
 
 
+def verify_url(base_url: str, number: str, verify_code: str) -> str:
+    """The public verification page of a certificate (its QR code): the number and 核验码 are meant to be shown to
+    whoever relies on the certificate, and reveal no more than the masked holder."""
+    return f"{base_url.rstrip('/')}/verify?{urlencode({'no': number, 'code': verify_code})}"
+
+
+async def certificate_mark(ctx: CaseContext, case: Case, base_url: str) -> CertificateMark | None:
+    """The case's latest e-certificate, as its result notice prints it."""
+    found = await certificates.of_case(ctx.session, ctx.actor.scope, case.id)
+    if not found:
+        return None
+    latest = found[-1]
+    return CertificateMark(
+        number=latest.number, verify_code=latest.verify_code, title=latest.title, algorithm=ALGORITHM,
+        verify_url=verify_url(base_url, latest.number, latest.verify_code), key_fingerprint=latest.key_fingerprint,
+        revoked=latest.status != VALID,
+    )  # fmt: skip
+
+
 def progress_url(base_url: str, case: Case) -> str:
     """The progress page the QR code opens; the 查询码 is never put in a URL (it would land in logs)."""
     return f"{base_url.rstrip('/')}/progress?receipt={case.receipt_no}"  # the citizen types the 查询码 there
@@ -160,6 +185,7 @@ async def print_document(ctx: CaseContext, case_id: int, document: str, base_url
         unit_name=names.get(case.accepting_unit, case.accepting_unit), item_name=item.name if item else case.item_code,
         progress_url=progress_url(base_url, case), now=utcnow(),
         pauses=(await repository.pauses([case.id]))[case.id] if kind == "special_procedure_notice" else [],
+        certificate=await certificate_mark(ctx, case, base_url) if kind == "result_notice" else None,
     )  # fmt: skip
     pdf = await anyio.to_thread.run_sync(render_pdf, data)
     return PrintedDocument(f"{case.receipt_no}-{kind}.pdf", pdf)

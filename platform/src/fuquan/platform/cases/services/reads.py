@@ -39,7 +39,7 @@ from fuquan.platform.catalog.services import Catalog
 from fuquan.platform.core.timeutil import local_date, utcnow
 from fuquan.tenants.scope import TenantScope
 
-DECIDED = frozenset({Status.APPROVED, Status.DENIED, Status.ISSUED, Status.CLOSED})
+DECIDED = frozenset({Status.APPROVED, Status.DENIED, Status.ISSUED, Status.CLOSED, Status.REVOKED})
 
 
 def timing(case: Case, pauses: list[CasePause], calendar: WorkingCalendar, today: date, tz: str) -> DeadlineRead:

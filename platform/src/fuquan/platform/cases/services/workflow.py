@@ -13,6 +13,7 @@ from fuquan.integrations.repositories import HrssRecordRepository
 from fuquan.integrations.shared_data import SharedDataAnswer
 from fuquan.platform.cases.models import Case, CaseFile, applicant_context
 from fuquan.platform.cases.repositories import CaseRepository
+from fuquan.platform.cases.schemas import RevocationRequest
 from fuquan.platform.cases.services import partners
 from fuquan.platform.cases.services.alarms import (
     BARRED_AFTER_ACCEPTANCE_PERIOD,
@@ -23,6 +24,7 @@ from fuquan.platform.cases.services.alarms import (
     days_taken,
     special_procedure_limit,
 )
+from fuquan.platform.cases.services.certificates import issue_certificate, revoke_certificate
 from fuquan.platform.cases.services.context import (
     CaseContext,
     missing_reason,
@@ -50,6 +52,7 @@ log = structlog.get_logger()
 
 
 ASKING_AGAIN = frozenset({Action.SUBMIT, Action.RESUBMIT})  # steps that first re-ask partners for missing materials
+HEAD_STEPS = {Action.REVOKE: "cases.revoke"}  # the deciding unit's head's own steps, and the permission each needs
 
 
 def _subjects_of(ctx: CaseContext, file: CaseFile) -> partners.Subjects:
@@ -111,7 +114,7 @@ async def _route(ctx: CaseContext, case: Case, item: CatalogItem, now: datetime)
 
 async def transition(ctx: CaseContext, case_id: int, action: Action, reason: str | None, version: int) -> CaseFile:
     """Move a case one step along the table, if every rule allows it."""
-    ctx.actor.require("cases.handle")
+    ctx.actor.require(HEAD_STEPS.get(action, "cases.handle"))
     answers, asked_at, read = await _ask_again(ctx, case_id) if action in ASKING_AGAIN else ([], utcnow(), None)
     cases = CaseRepository(ctx.session)
     if read is not None and await cases.still_current(read):
@@ -129,7 +132,7 @@ async def transition(ctx: CaseContext, case_id: int, action: Action, reason: str
         raise PermissionDenied(f"该步骤须由 {desk} 办理", rule="wrong_desk")
     item = ctx.catalog.get(case.item_code)
     now = utcnow()
-    await require_rights(ctx, desk, item, step.right, now)
+    await require_rights(ctx, desk, item, step.right, now, post=action not in HEAD_STEPS)
     if item.separation and step.right == "decide" and case.acceptor_id == ctx.actor.staff_id:
         raise PermissionDenied("该事项实行受审分离：受理人不能审批自己受理的办件", rule="separation_of_duties")
 
@@ -137,7 +140,7 @@ async def transition(ctx: CaseContext, case_id: int, action: Action, reason: str
     if action in BARRED_AFTER_ACCEPTANCE_PERIOD and acceptance_period_passed(case, ctx.today(now)):
         raise Conflict(DEEMED_ACCEPTED, rule="acceptance_period_passed")
     evidence = partners.apply_answers(ctx, case, file.materials, answers, item, asked_at)
-    detail = await _effects(ctx, file, item, action, now)
+    detail = await _effects(ctx, file, item, action, now, reason)
     if answers:
         detail = {**detail, **tally(answers)}
     target = target_of(step, Status(case.suspended_from) if case.suspended_from else None)
@@ -151,8 +154,13 @@ async def transition(ctx: CaseContext, case_id: int, action: Action, reason: str
     return file
 
 
+async def revoke_decision(ctx: CaseContext, case_id: int, request: RevocationRequest) -> CaseFile:
+    """撤销准予决定: the deciding unit's head revokes an approval; its certificate is revoked in the same step."""
+    return await transition(ctx, case_id, Action.REVOKE, request.reason, request.version)
+
+
 async def _effects(
-    ctx: CaseContext, file: CaseFile, item: CatalogItem, action: Action, now: datetime
+    ctx: CaseContext, file: CaseFile, item: CatalogItem, action: Action, now: datetime, reason: str | None
 ) -> dict[str, Any]:
     """What a step does besides changing the status; returns what the trace should remember."""
     cases = CaseRepository(ctx.session)
@@ -183,6 +191,10 @@ async def _effects(
             with ctx.session.no_autoflush:  # the case is flushed once, with its new status (one version step)
                 pauses = (await cases.pauses([case.id])).get(case.id, [])
             case.working_days_used = days_taken(ctx.calendar, case.accepted_on, today, pauses)
+        if action == Action.APPROVE:
+            detail = await issue_certificate(ctx, file, item, now)
+    elif action == Action.REVOKE:
+        detail = await revoke_certificate(ctx, file, reason or "", today, now)
     elif action == Action.ISSUE:
         case.issued_at = now
         if source == Status.APPROVED and item.produces:

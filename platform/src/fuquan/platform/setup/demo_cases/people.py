@@ -74,7 +74,7 @@ ITEM_WEIGHTS: Final = {
 STATUS_WEIGHTS: Final = {
     Status.CLOSED: 25, Status.ISSUED: 7, Status.APPROVED: 4, Status.DENIED: 3, Status.IN_REVIEW: 11,
     Status.ACCEPTED: 9, Status.SUSPENDED: 5, Status.AWAITING_SUPPLEMENT: 7, Status.SUBMITTED: 6,
-    Status.DRAFT: 5, Status.REFUSED: 6, Status.WITHDRAWN: 5, Status.CORRECTING: 3,
+    Status.DRAFT: 5, Status.REFUSED: 6, Status.WITHDRAWN: 5, Status.CORRECTING: 3, Status.REVOKED: 1,
 }  # fmt: skip
 CLOCKED: Final = (Status.ACCEPTED, Status.IN_REVIEW, Status.SUSPENDED)
 SIGNAL_WEIGHTS: Final[dict[Status, dict[Signal, int]]] = {
@@ -177,6 +177,11 @@ WITHDRAW_WAITING: Final = (
 )
 WITHDRAW_SUBMITTED: Final = ("申请人已找到工作，申请撤回", "申请人信息填写有误，要求撤回后重新申请")
 WITHDRAW_DRAFT: Final = ("同一事项重复建件，申请人要求撤回本件",)
+REVOKE_REASONS: Final = (
+    "经核查，申请人隐瞒已在外省办理同一事项的情况，以欺骗手段取得准予决定，依照行政许可法第六十九条予以撤销",
+    "申请人提交的劳动合同经用人单位确认系伪造，原准予决定依法撤销",
+    "经行政复议，原准予决定被复议机关撤销（宁人社复决〔2026〕3号）",
+)
 DEFERRED_NOTE: Final = "容缺受理，承诺于 {day} 前补交"
 MATERIAL_STEPS: Final = frozenset({"upload", "pledge", "defer"})
 PAUSE_OPEN: Final = frozenset({Action.REQUEST_SUPPLEMENT.value, Action.SUSPEND.value, Action.REQUEST_CORRECTION.value})

@@ -21,6 +21,7 @@ from fuquan.platform.setup.demo_cases.people import (
     ITEM_WEIGHTS,
     MUST_HAVE,
     REFUSE_REASONS,
+    REVOKE_REASONS,
     SIGNAL_WEIGHTS,
     STATUS_WEIGHTS,
     SUPPLEMENT_MISSING,
@@ -64,7 +65,7 @@ class Days:
 @dataclass(slots=True)
 class Step:
     kind: str  # "create", "upload", "pledge", "defer", or an Action value
-    side: str  # "front" (the accepting desk) or "back" (the deciding unit)
+    side: str  # "front" (the accepting desk), "back" (the deciding unit) or "head" (the deciding unit's head)
     n: int  # working days before today (see Days)
     reason: str | None = None
     index: int | None = None  # the material, for material steps
@@ -191,7 +192,7 @@ class _Planner:
             steps = self._suspended(plan)
         elif target == Status.CORRECTING:
             steps = self._correcting(plan)
-        else:  # decided: approved, denied, issued, closed
+        else:  # decided: approved, denied, issued, closed, revoked
             steps = self._decided(plan)
         plan.steps = steps
 
@@ -274,11 +275,15 @@ class _Planner:
             steps.append(Step(Action.DENY, "back", n_decide, reason=rng.choice(DENY_REASONS[item.code])))
         else:
             steps.append(Step(Action.APPROVE, "back", n_decide))
-        if target in (Status.ISSUED, Status.CLOSED):
+        if target in (Status.ISSUED, Status.CLOSED, Status.REVOKED):
             n_issue = days.clamp(n_decide - issue_gap)
             steps.append(Step(Action.ISSUE, "front", n_issue))
-            if target == Status.CLOSED:
-                steps.append(Step(Action.CLOSE, "front", days.clamp(n_issue - close_gap)))
+            if target in (Status.CLOSED, Status.REVOKED):
+                n_close = days.clamp(n_issue - close_gap)
+                steps.append(Step(Action.CLOSE, "front", n_close))
+            if target == Status.REVOKED:  # found out later: the head revokes the approval (and its certificate)
+                reason = rng.choice(REVOKE_REASONS)
+                steps.append(Step(Action.REVOKE, "head", days.clamp(n_close - rng.randint(1, 3)), reason=reason))
         return steps
 
 
@@ -327,14 +332,19 @@ def _fits(item: CatalogItem, status: Status, signal: Signal | None, days: Days) 
     return True
 
 
-def plan_cases(rng: random.Random, count: int, desk_items: dict[str, list[CatalogItem]], days: Days) -> list[CasePlan]:
+def plan_cases(
+    rng: random.Random, count: int, desk_items: dict[str, list[CatalogItem]], days: Days,
+    head_items: dict[str, list[CatalogItem]],
+) -> list[CasePlan]:  # fmt: skip
+    """``head_items``: what each desk accepts that a unit with a head decides (only a head revokes)."""
     residents = Residents(rng)
     planner = _Planner(rng, days)
     plans = []
     for status, signal in _targets(rng, count):
         for _attempt in range(50):
             desk = rng.choices(DESKS, weights=[d.weight for d in DESKS])[0]
-            candidates = [i for i in desk_items[desk.username] if _fits(i, status, signal, days)]
+            offered = head_items if status == Status.REVOKED else desk_items
+            candidates = [i for i in offered[desk.username] if _fits(i, status, signal, days)]
             if candidates:
                 break
         else:  # pragma: no cover - every state fits at a township window, whose grants cover all 20 items

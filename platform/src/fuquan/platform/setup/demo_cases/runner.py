@@ -39,9 +39,11 @@ from fuquan.platform.core.audit.services import AuditEntry, append
 from fuquan.platform.core.db import session_scope
 from fuquan.platform.core.files import LocalFileStore, sniff_upload
 from fuquan.platform.core.keys.ciphers import TenantCipher
+from fuquan.platform.core.keys.master import MasterKeys
 from fuquan.platform.core.keys.services import KeyRing
 from fuquan.platform.core.timeutil import local_date, utcnow
 from fuquan.platform.setup.demo import DEMO_PASSWORD, DEMO_STAFF, PILOT_START, DemoStaff
+from fuquan.platform.setup.demo_cases import certificates
 from fuquan.platform.setup.demo_cases.people import (
     BATCH,
     CLOCKED,
@@ -75,9 +77,11 @@ class _Run:
     catalog: Catalog
     registry: AuthorityRegistry
     cipher: TenantCipher
+    masters: MasterKeys
     calendar: WorkingCalendar
     actors: dict[str, Actor]
     approvers: dict[str, list[str]]
+    heads: dict[str, str]  # unit → its head's username
     photos: dict[str, dict[str, Any]]
     store: LocalFileStore
     today: date
@@ -134,12 +138,34 @@ async def _desk_items(
     return found
 
 
+async def _head_items(
+    session: AsyncSession, run: _Run, registry: AuthorityRegistry, desk_items: dict[str, list[CatalogItem]],
+    now: datetime,
+) -> dict[str, list[CatalogItem]]:  # fmt: skip
+    """What each desk accepts that a unit with a demo head (who alone may revoke) decides."""
+    found: dict[str, list[CatalogItem]] = {}
+    for desk in DESKS:
+        found[desk.username] = [
+            item for item in desk_items[desk.username]
+            if await authority.nearest_holder(session, registry, run.scope, desk.unit, item.code, "decide", now)
+            in run.heads
+        ]  # fmt: skip
+    return found
+
+
 async def _execute(session: AsyncSession, run: _Run, plan: CasePlan) -> Case:
     """Drive one plan through the case services, step by step, as the staff who would do each step."""
 
     def context(username: str) -> services.CaseContext:
         return services.CaseContext(
-            session, run.actors[username], run.catalog, run.registry, run.cipher, REQUEST_ID, run.calendar
+            session,
+            run.actors[username],
+            run.catalog,
+            run.registry,
+            run.cipher,
+            REQUEST_ID,
+            run.calendar,
+            run.masters,
         )
 
     front = context(plan.desk.username)
@@ -165,6 +191,9 @@ async def _execute(session: AsyncSession, run: _Run, plan: CasePlan) -> Case:
         else:
             if step.side == "front":
                 ctx = front
+            elif step.side == "head":
+                assert case.routed_to is not None
+                ctx = context(run.heads[case.routed_to])
             else:
                 assert case.routed_to is not None
                 staff = run.approvers[case.routed_to]
@@ -200,6 +229,7 @@ async def _backdate(session: AsyncSession, run: _Run, batch: list[tuple[CasePlan
     for (plan, case), number in zip(batch, numbers, strict=True):
         case.receipt_no = number
         _backdate_case(run, plan, case, events_of[case.id], pauses_of[case.id], materials_of[case.id])
+        await certificates.redate(session, run.scope, run.cipher, run.masters, case, events_of[case.id])
         if case.applicant_id not in run.seen_applicants:  # first seen with its earliest case
             run.seen_applicants.add(case.applicant_id)
             applicants[case.applicant_id].created_at = case.created_at
@@ -293,23 +323,28 @@ async def add_demo_cases(
             progress(f"增设演示审批人员等 {len(added)} 人：{'、'.join(m.username for m in added)}")
         actors = await _actors(session, TENANT)
         approvers: dict[str, list[str]] = {}
+        heads: dict[str, str] = {}
         for member in (*DEMO_STAFF, *EXTRA_STAFF):
             if member.tenant == TENANT and member.role == "approver":
                 approvers.setdefault(member.unit, []).append(member.username)
+            elif member.tenant == TENANT and member.role == "unit_head":
+                heads[member.unit] = member.username
         scope = whole_tenant(tenant)
         run = _Run(
             scope=scope, catalog=await catalog_services.current(session, scope), registry=registry,
-            cipher=await keys.cipher(scope, session), calendar=await calendar_for(session, scope), actors=actors,
-            approvers=approvers, photos={}, store=store, today=local_date(now, tenant.timezone),
+            cipher=await keys.cipher(scope, session), masters=keys.masters,
+            calendar=await calendar_for(session, scope), actors=actors,
+            approvers=approvers, heads=heads, photos={}, store=store, today=local_date(now, tenant.timezone),
         )  # fmt: skip
         desk_items = await _desk_items(session, run, registry, now)
+        head_items = await _head_items(session, run, registry, desk_items, now)
         if not all(desk_items.values()):
             idle = [desk.username for desk in DESKS if not desk_items[desk.username]]
             raise RuntimeError(f"demo desks {', '.join(idle)} hold no acceptance grant: run add_demo_grants first")
 
     earliest = max(run.today - timedelta(days=WINDOW_DAYS), PILOT_START)
     days = Days(run.calendar, run.today, earliest, now.astimezone(ZoneInfo(run.scope.timezone)))
-    plans = plan_cases(rng, count, desk_items, days)
+    plans = plan_cases(rng, count, desk_items, days, head_items)
     for plan in plans:
         schedule(plan, days, rng, run.scope.timezone, now)
     plans.sort(key=lambda p: p.created_at)

@@ -19,13 +19,13 @@ from litestar.response import Redirect, Template
 from sqlalchemy.orm.exc import StaleDataError
 
 from fuquan.platform.cases import services
-from fuquan.platform.cases.schemas import ExtensionRequest
+from fuquan.platform.cases.schemas import ExtensionRequest, RevocationRequest
 from fuquan.platform.cases.services.documents import print_document
 from fuquan.platform.cases.state_machine import ACTION_NAMES, Action
 from fuquan.platform.core.errors import Conflict, FuquanError, NotFound, ValidationFailed
 from fuquan.platform.core.params import RowId
 from fuquan.platform.core.personal import readable_text, reveal_purpose
-from fuquan.platform.web.case.schemas import ActionForm, ExtensionForm, RevealForm
+from fuquan.platform.web.case.schemas import ActionForm, ExtensionForm, RevealForm, RevocationForm
 from fuquan.platform.web.case.views import case_page, compose_reason
 from fuquan.platform.web.pages import PageController, page, render
 
@@ -67,6 +67,8 @@ class CasePagesController(PageController):
         message = f"已完成“{ACTION_NAMES[DONE[done]]}”。" if done in DONE else None
         if done == "extend":
             message = "已延长办理期限。请打印《延长办理期限告知书》交申请人（或通过其预留的联系方式告知理由）。"
+        elif done == "revoke":
+            message = "已撤销准予决定，电子证照同时注销；核验页面即刻显示“已注销”。"
         return await self._page(case_context, case_id, message=message)
 
     @post("/{case_id:int}/actions", opt=page("cases.handle"))
@@ -109,6 +111,28 @@ class CasePagesController(PageController):
             return await self._page(ctx, case_id, status_code=refused.status, extension_error=refused.detail,
                                     extension=data)  # fmt: skip
         return Redirect(f"{case_url(case_id)}?done=extend", status_code=303)
+
+    @post("/{case_id:int}/revocation", opt=page("cases.revoke"))
+    async def revoke(
+        self,
+        case_id: RowId,
+        data: Annotated[RevocationForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+        case_context: NamedDependency[services.CaseContext],
+    ) -> Template | Redirect:
+        """撤销准予决定: the head's step; the certificate is revoked with it."""
+        ctx = case_context
+        try:
+            request = msgspec.convert({"reason": data.reason.strip(), "version": data.version}, RevocationRequest,
+                                      strict=False)  # fmt: skip
+            await services.revoke_decision(ctx, case_id, request)
+        except NotFound:
+            raise
+        except (FuquanError, StaleDataError, msgspec.ValidationError) as error:
+            refused = _refusal(error, invalid="请写明撤销的理由和依据（至少 4 个字）")
+            await ctx.session.rollback()
+            return await self._page(ctx, case_id, status_code=refused.status, revocation_error=refused.detail,
+                                    revocation=data)  # fmt: skip
+        return Redirect(f"{case_url(case_id)}?done=revoke", status_code=303)
 
     @post("/{case_id:int}/reveal", opt=page("applicants.reveal"))
     async def reveal(

@@ -33,6 +33,13 @@ class ExtensionForm(msgspec.Struct, kw_only=True):
     reason: str = ""
 
 
+class RevocationForm(msgspec.Struct, kw_only=True):
+    """撤销准予决定: the head's reason (with the instrument, e.g. the 复议决定书's number)."""
+
+    version: int
+    reason: str = ""
+
+
 class RevealForm(msgspec.Struct, kw_only=True):
     """查看完整身份信息: the purpose (用途) is required and recorded in the audit log."""
 

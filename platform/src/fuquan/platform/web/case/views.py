@@ -23,6 +23,7 @@ from fuquan.platform.cases.schemas import CaseRead, DeadlineRead, EvidenceRead
 from fuquan.platform.cases.services import CaseContext, forms, reads
 from fuquan.platform.cases.services.documents import AVAILABLE, MATERIAL_STATE_LABELS
 from fuquan.platform.cases.services.extension import EXTEND, EXTENDABLE
+from fuquan.platform.cases.services.workflow import HEAD_STEPS
 from fuquan.platform.cases.state_machine import (
     ACTION_NAMES,
     STATUS_NAMES,
@@ -31,6 +32,8 @@ from fuquan.platform.cases.state_machine import (
     allowed_actions,
     transition_for,
 )
+from fuquan.platform.certificates import services as certificates
+from fuquan.platform.certificates.schemas import CertificateRead
 from fuquan.platform.core.errors import ValidationFailed
 from fuquan.platform.core.timeutil import local_time, utcnow
 from fuquan.platform.documents import DocumentKind
@@ -181,6 +184,8 @@ class CasePageView:
     viewer_is_acceptor: bool
     can_reveal: bool
     can_extend: bool  # the deciding unit's head, on an open case not yet extended (行政许可法 Art. 42)
+    can_revoke: bool  # the deciding unit's head, on an approval (撤销准予决定, Art. 69)
+    certificates: list[CertificateRead]  # 电子证照 issued with the approval
     created_at: str
     supplement_choices: list[str]
     form: list[tuple[str, str, Any]]  # 申请表 (name, label, value): personal values masked unless revealed
@@ -197,15 +202,15 @@ async def _offered(
     blocked: dict[str, str],
 ) -> list[ActionView]:
     """The status's actions the viewer could take at their own desk (the server checks again when posted)."""
-    if "cases.handle" not in actor.permissions:
-        return []
     now, offered = utcnow(), []
     for action in allowed_actions(Status(case.status)):
         step = transition_for(Status(case.status), action)
         desk = case.accepting_unit if step.side == "front" else case.routed_to
         if desk != actor.unit_code:
             continue
-        if not await authority.roles_permit(
+        if action in HEAD_STEPS:  # the head's own step has its own form (撤销准予决定)
+            continue
+        if "cases.handle" not in actor.permissions or not await authority.roles_permit(
             session, registry, actor.scope, desk, case.item_code, step.right, actor.roles, now
         ):
             continue
@@ -321,6 +326,10 @@ async def case_page(ctx: CaseContext, case_id: int, revealed: dict[str, Any] | N
         and actor.unit_code == case.routed_to
         and case.status in EXTENDABLE
         and not extended,
+        can_revoke="cases.revoke" in actor.permissions
+        and actor.unit_code == case.routed_to
+        and Action.REVOKE in allowed_actions(Status(case.status)),
+        certificates=await certificates.of_case(session, actor.scope, case.id),
         created_at=local_time(case.created_at, tz),
         supplement_choices=[m.name for m in read.materials if m.state != "satisfied_by_shared_data"],
         form=forms.form_labels(item, revealed["form"] if revealed else read.form),

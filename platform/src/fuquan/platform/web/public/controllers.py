@@ -1,4 +1,4 @@
-"""Public pages (no login): 办件进度查询 by 受理编号 and 查询码, and 好差评 after issuance.
+"""Public pages (no login): 办件进度查询 by 受理编号 and 查询码, 好差评 after issuance, and 电子证照核验.
 
 Every path stays under ``/progress``: the app throttles those per client, because a query code can be
 guessed. A lookup is a POST answered with the page itself, never a redirect, so the query code never
@@ -17,8 +17,11 @@ from litestar.params import Body, FromQuery
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fuquan.platform.certificates import services as certificates
 from fuquan.platform.core.errors import Conflict, FuquanError, NotFound
+from fuquan.platform.core.keys.services import KeyRing
 from fuquan.platform.core.timeutil import local_time
+from fuquan.platform.documents.wording import fmt_date
 from fuquan.platform.escalations.services import reads as escalation_reads
 from fuquan.platform.web.pages import OPEN, PageController, render
 from fuquan.platform.web.public import views
@@ -28,6 +31,8 @@ NO_STORE = CacheControlHeader(no_store=True)  # the result pages hold the query 
 FORM = "public/lookup.html"
 RESULT = "public/progress.html"
 MISSING = "请填写受理编号和查询码，两项都在您的回执上。"
+VERIFY_MISSING = "请填写证照编号和核验码，两项都印在办理结果通知书的“电子证照”一栏"
+VERIFY_NOT_FOUND = "没有这个编号和核验码的电子证照。请对照通知书再核对一遍；仍查不到的，该证照不是本平台签发的"
 CONFLICTS = {
     "already_rated": "这个办件已经评价过了，每个办件只能评价一次。感谢您的反馈！",
     "not_issued": "办件出件（办理结果出具）后才能评价，请在出件后再来。",
@@ -137,3 +142,30 @@ class ProgressPagesController(PageController):
         except FuquanError as error:
             return _result(view, code, error.status, complaint_error=error.detail, complaint_text=text)
         return _result(view, code, complained=complained)
+
+
+VERIFY_FORM = "public/verify.html"
+
+
+class CertificateVerifyPageController(PageController):
+    """电子证照核验: the QR code on a result notice opens this page with the number and 核验码 filled in; anyone
+    may also type them. The answer is read fresh each time (a certificate may be revoked at any moment)."""
+
+    path = "/verify"
+
+    @get("/", opt=OPEN, cache_control=NO_STORE)
+    async def verify(
+        self, db_session: NamedDependency[AsyncSession], key_ring: NamedDependency[KeyRing],
+        no: FromQuery[str] = "", code: FromQuery[str] = "",
+    ) -> Template:  # fmt: skip
+        number, verify_code = views.clean(no)[: views.MAX_FIELD], views.clean(code).upper()[: views.MAX_FIELD]
+        if not number and not verify_code:
+            return render(VERIFY_FORM, None, number="", code="")
+        if not number or not verify_code:
+            return render(VERIFY_FORM, None, 400, number=number, code=verify_code, error=VERIFY_MISSING)
+        found = await certificates.verify(db_session, key_ring.cipher, number, verify_code)
+        if found is None:
+            return render(VERIFY_FORM, None, 404, number=number, code=verify_code, error=VERIFY_NOT_FOUND)
+        return render(VERIFY_FORM, None, number=number, code=verify_code, found=found,
+                      issued=fmt_date(found.issued_on),
+                      revoked=local_time(found.revoked_at, "Asia/Shanghai") if found.revoked_at else None)  # fmt: skip

@@ -57,6 +57,7 @@ STEP_LABELS: Final[dict[str, str]] = {
     Action.ISSUE: "出件（办理结果已出具）",
     Action.CLOSE: "办结",
     Action.WITHDRAW: "撤回申请",
+    Action.REVOKE: "准予决定被依法撤销",
 }
 EXPLANATIONS: Final[dict[str, str]] = {
     Status.DRAFT: "窗口正在为您登记申请，尚未正式提交。",
@@ -72,6 +73,9 @@ EXPLANATIONS: Final[dict[str, str]] = {
     Status.ISSUED: "办理结果已出具（出件）。请到受理单位领取结果，或按窗口告知的方式接收。",
     Status.CLOSED: "办件已办结。",
     Status.WITHDRAWN: "已按您的要求撤回申请。",
+    Status.REVOKED: (
+        "原准予决定已被依法撤销，相应电子证照已注销。撤销的理由和救济途径以撤销决定书为准；如有疑问，请联系作出决定的单位。"
+    ),
 }
 PAUSED: Final = frozenset({Status.AWAITING_SUPPLEMENT, Status.SUSPENDED, Status.CORRECTING})
 ENDED_UNISSUED: Final = frozenset({Status.REFUSED, Status.WITHDRAWN})  # over without a result: nothing to rate
