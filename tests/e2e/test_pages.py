@@ -11,7 +11,14 @@ from e2e.browser import Snapper, log_in
 
 # who -> (path, or "first:<css>" to follow the first such link on the previous page; screenshot name)
 TOURS: dict[str, list[tuple[str, str]]] = {
-    "anonymous": [("/progress", "progress"), ("/verify", "verify")],
+    "anonymous": [
+        ("/progress", "progress"),
+        ("/verify", "verify"),
+        ("/guide/64", "guide-index"),
+        ("/guide/64/HRSS-04?unit=640202001001", "guide"),
+        ("/lists/640202001", "power-list"),
+        ("/policies/64?q=就业", "policies"),
+    ],
     "jm_grid": [("/intake", "intake"), ("/intake/new", "intake-new"), ("/intake/new/HRSS-01", "intake-item")],
     "cs_clerk": [
         ("/desk", "desk"),
@@ -41,6 +48,10 @@ TOURS: dict[str, list[tuple[str, str]]] = {
         ("first:main a[href^='/share/apps/']", "share-app"),
         ("/share/new", "share-new"),
         ("/notifications/sms", "sms-templates"),
+        ("/catalog", "catalog"),
+        ("/catalog/items/HRSS-04", "catalog-item"),
+        ("/catalog/items/HRSS-04/edit", "catalog-edit"),
+        ("/catalog/editions/1", "catalog-edition"),
     ],
     "nx_supervisor": [("/supervision", "supervision")],
     "dwk_supervisor": [

@@ -34,6 +34,11 @@ ENDPOINTS: list[tuple[str, str, Any, str | None, str | None]] = [
     ("POST", "/api/v1/service-points/{point}/close", None, "cs_clerk", "/api/v1/service-points/{foreign_point}/close"),
     ("GET", "/api/v1/items", None, "nx_auditor", None),
     ("GET", "/api/v1/items/HRSS-04", None, "nx_auditor", "/api/v1/items/NOPE-99"),
+    ("PUT", "/api/v1/items/HRSS-04", {"item": {}, "effective_from": "2026-12-31", "base_edition": 1, "note": "改"},
+     "cs_clerk", None),
+    ("GET", "/api/v1/catalog/editions", None, "nx_auditor", None),
+    ("GET", "/api/v1/catalog/editions/1/diff", None, "nx_auditor", "/api/v1/catalog/editions/999/diff"),
+    ("GET", "/api/v1/catalog/editions/1/items/HRSS-04", None, "nx_auditor", "/api/v1/catalog/editions/1/items/NOPE-9"),
     ("POST", "/api/v1/grants", GRANT, "nx_supervisor", "/api/v1/grants#unit=4601"),
     ("POST", "/api/v1/grants/batch", {"grants": [GRANT]}, "nx_supervisor", None),
     ("POST", "/api/v1/grants/{grant}/revoke", {"reason": "调整范围"}, "nx_supervisor",
@@ -147,8 +152,9 @@ INSIDERS = {
 }
 
 
-# the citizens' pages (办件进度查询 and rating, 电子证照核验) need no login; every other web page does
-PUBLIC_PAGES = ("/login", "/logout", "/progress", "/verify")
+# the citizens' pages (办件进度查询 and rating, 电子证照核验, 办事指南, 权力清单, 政策法规库) need no login; every
+# other web page does
+PUBLIC_PAGES = ("/login", "/logout", "/progress", "/verify", "/guide/", "/lists/", "/policies/")
 
 
 def _web_routes(app: Any) -> list[tuple[str, str]]:
@@ -260,6 +266,9 @@ async def test_every_route_is_public_or_names_a_permission(client: Any) -> None:
                           "/api/v1/public/cases/{receipt_no:str}/data-uses",
                           "/api/v1/public/escalations/{reg_no:str}",
                           "/api/v1/public/certificates/{number:str}",
+                          "/api/v1/public/guides/{tenant:str}/{code:str}",
+                          "/api/v1/public/units/{unit:str}/powers",
+                          "/api/v1/public/policies/{tenant:str}",
                           "/metrics"}  # no staff login: its own scrape token (test_metrics)  # fmt: skip
                 # the data-sharing API: every call signed by a partner's key instead (test_share_api)
                 signed = route.path.startswith("/api/share/v1/")
@@ -287,5 +296,6 @@ async def test_every_route_is_public_or_names_a_permission(client: Any) -> None:
                 .replace("{unit:str}", "640202")
                 .replace("{point_id:int}", "{point}")
                 .replace("{day:date}", "2026-05-06")
+                .replace("{number:int}", "1")
             )
             assert normalised in covered or route.path.endswith("{code:str}"), f"{route.path} missing from ENDPOINTS"

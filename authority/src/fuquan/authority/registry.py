@@ -131,6 +131,11 @@ class AuthorityRegistry:
         loaded = self._tenants.get(tenant_id)
         return None if loaded is None else loaded.version
 
+    def known_version(self, tenant_id: int) -> int:
+        """The newest version of the tenant's policy this process knows was committed (0: none yet)."""
+        loaded = self._tenants.get(tenant_id)
+        return max(0 if loaded is None else loaded.version, self._told.get(tenant_id, 0))
+
     def loaded_tenants(self) -> list[int]:
         return sorted(self._tenants)
 

@@ -97,6 +97,22 @@ class GrantRepository:
         )
         return [grant for grant in rows if grant.unit_code == code or grant.subtree]
 
+    async def behind(self, scope: TenantScope, code: str, limit: int = 500) -> list[Grant]:
+        """Every grant (any item, any state) that covers ``code`` — made to it, or to an ancestor for its subtree —
+        newest first: the change history behind a unit's published lists."""
+        rows = await self.session.scalars(
+            select(Grant)
+            .where(Grant.tenant_id == scope.tenant_id, Grant.unit_code.in_([code, *ancestor_codes(code)]))
+            .order_by(Grant.valid_from.desc(), Grant.id.desc())
+        )
+        return [grant for grant in rows if grant.unit_code == code or grant.subtree][:limit]
+
+    async def all_of_tenant(self, scope: TenantScope) -> list[Grant]:
+        """Every grant of the tenant, in any state (the policy library links each instrument to its grants)."""
+        return list(
+            await self.session.scalars(select(Grant).where(Grant.tenant_id == scope.tenant_id).order_by(Grant.id))
+        )
+
     async def under(self, scope: TenantScope, item: str, action: str, code: str) -> list[Grant]:
         """Every grant (any state) for (item, action) that covers some unit of ``code``'s subtree:
         made to a unit in it, or a subtree grant made to a unit above it."""

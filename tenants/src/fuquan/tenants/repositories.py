@@ -100,6 +100,20 @@ class UnitRepository:
         )
         return {level: count for level, count in rows.tuples()}  # noqa: C416 - a Result has keys(): dict() would misread it
 
+    async def named_like(self, scope: TenantScope, text: str, *, levels: Sequence[int], limit: int) -> list[Unit]:
+        """Units of ``levels`` whose name contains ``text`` (a resident looking for their village), exact names
+        first."""
+        if not text:
+            return []
+        rows = await self.session.scalars(
+            select(Unit)
+            .where(Unit.tenant_id == scope.tenant_id, Unit.level.in_(list(levels)),
+                   Unit.name.contains(text, autoescape=True))
+            .order_by((Unit.name == text).desc(), Unit.level.desc(), Unit.code)
+            .limit(limit)
+        )  # fmt: skip
+        return list(rows)
+
     async def names(self, scope: TenantScope, codes: Sequence[str]) -> dict[str, str]:
         if not codes:
             return {}

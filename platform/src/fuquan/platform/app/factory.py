@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import structlog
 from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyAsyncConfig, SQLAlchemyPlugin
 from litestar import Litestar, Request, Response
+from litestar.config.response_cache import ResponseCacheConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
@@ -65,7 +68,7 @@ from fuquan.platform.cases.controllers import (
     provide_case_context,
 )
 from fuquan.platform.cases.services import CaseServices, PartnerAccess
-from fuquan.platform.catalog.controllers import ItemController
+from fuquan.platform.catalog.controllers import EditionController, ItemController
 from fuquan.platform.catalog.services import CatalogCache, provide_catalog
 from fuquan.platform.certificates.controllers import OrganKeyController, PublicCertificateController
 from fuquan.platform.core.config import Settings, load_settings
@@ -79,6 +82,8 @@ from fuquan.platform.migrations.keys import key_ring
 from fuquan.platform.notifications.controllers import InboxController, SmsAdminController
 from fuquan.platform.notifications.services.delivery import SmsDelivery
 from fuquan.platform.organs.controllers import OrganController, ServicePointController
+from fuquan.platform.public.controllers import PublicInformationController
+from fuquan.platform.public.services.tenants import freshness
 from fuquan.platform.share.controllers import (
     PublicDataUseController,
     ShareApiController,
@@ -108,7 +113,8 @@ log = structlog.get_logger()
 STATIC_DIR = Path(__file__).parent / "static"
 LOGIN_PATH = "/api/v1/auth/token"
 ENROLMENT_PATH = "/api/v1/auth/enrolment"  # checks a password too
-PUBLIC_CASES_PATH = "/api/v1/public/"
+# the public API whose answers a guessed code would open (the guides, lists and policies are public information)
+PUBLIC_LOOKUPS = ("/api/v1/public/cases", "/api/v1/public/certificates", "/api/v1/public/escalations")
 
 
 def _store_factory(settings: Settings) -> Any:
@@ -131,12 +137,25 @@ def _store_factory(settings: Settings) -> Any:
 # on every request.
 
 
+def public_cache_key(registry: AuthorityRegistry, catalogs: CatalogCache) -> Callable[[Request[Any, Any, Any]], str]:
+    """The response cache's key of a public information page: its URL, and what its answer depends on (the
+    tenant's policy version and catalogue edition as this process knows them, and the minute), so that a grant,
+    a revocation or a new edition shows at once here and within the propagation time on every replica."""
+
+    def key(request: Request[Any, Any, Any]) -> str:
+        code = str(request.path_params.get("tenant") or request.path_params.get("unit") or "")
+        url = f"{request.url.path}?{request.url.query}"
+        return "public:" + hashlib.sha256(f"{url}#{freshness(code, registry, catalogs)}".encode()).hexdigest()
+
+    return key
+
+
 def _login_attempt(method: str, path: str) -> bool:
     return path in (LOGIN_PATH, ENROLMENT_PATH, WEB_LOGIN_PATH, WEB_CODE_PATH) and method == "POST"
 
 
 def _public_lookup(_method: str, path: str) -> bool:
-    return path.startswith(PUBLIC_PAGES) or path.startswith(PUBLIC_CASES_PATH)
+    return path.startswith(PUBLIC_PAGES) or path.startswith(PUBLIC_LOOKUPS)
 
 
 def _http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
@@ -293,6 +312,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             OrganController,
             ServicePointController,
             ItemController,
+            EditionController,
             GrantController,
             AuthorityController,
             CalendarController,
@@ -301,6 +321,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ApplicantRevealController,
             PublicCaseController,
             PublicCertificateController,
+            PublicInformationController,
             OrganKeyController,
             SupervisionController,
             OrderController,
@@ -370,6 +391,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         template_config=template_config(),
         plugins=[SQLAlchemyPlugin(config=sqlalchemy), structlog_plugin, channels],
         stores=stores,
+        response_cache_config=ResponseCacheConfig(key_builder=public_cache_key(registry, catalogs)),
         openapi_config=openapi,
         lifespan=[lifespan],
         state=State(

@@ -6,10 +6,10 @@ accepted or decided under an edition keeps pointing at the rules it was decided 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, SmallInteger, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, SmallInteger, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fuquan.platform.core.db import Base, BigId, IdMixin, JsonB
@@ -24,6 +24,7 @@ class CatalogEdition(IdMixin, Base):
     created_at: Mapped[datetime]
     created_by: Mapped[str | None] = mapped_column(String(64))
     note: Mapped[str] = mapped_column(String(512), default="")
+    effective_from: Mapped[date | None] = mapped_column(Date)  # in force from this day (None: from creation)
 
 
 class CatalogItem(IdMixin, Base):
@@ -48,6 +49,12 @@ class CatalogItem(IdMixin, Base):
     materials: Mapped[list[dict[str, Any]]] = mapped_column(JsonB, default=list)
     produces: Mapped[str | None] = mapped_column(String(48))  # the record an issued approval creates
     fields: Mapped[list[dict[str, Any]]] = mapped_column(JsonB, default=list)  # the form's declared fields (FormField)
+    subject_nature: Mapped[str] = mapped_column(String(32), default="statutory_organ")  # 实施主体性质
+    power_source: Mapped[str] = mapped_column(String(16), default="own")  # 权力来源
+    conditions: Mapped[list[str]] = mapped_column(JsonB, default=list)  # 受理条件
+    fees: Mapped[list[dict[str, Any]]] = mapped_column(JsonB, default=list)  # 收费 (Fee); none: 不收费
+    flow: Mapped[list[str]] = mapped_column(JsonB, default=list)  # 办理流程
+    result_name: Mapped[str] = mapped_column(String(64), default="")  # 办理结果名称
 
     def floor(self, action: str) -> int:
         """Lowest level (largest number) that may hold ``action`` on this item."""

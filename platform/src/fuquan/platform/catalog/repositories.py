@@ -21,6 +21,20 @@ class CatalogRepository:
             .limit(1)
         )
 
+    async def editions(self, scope: TenantScope) -> list[CatalogEdition]:
+        found = await self.session.scalars(
+            select(CatalogEdition).where(CatalogEdition.tenant_id == scope.tenant_id).order_by(CatalogEdition.number)
+        )
+        return list(found)
+
+    async def item_counts(self, scope: TenantScope) -> dict[int, int]:
+        rows = await self.session.execute(
+            select(CatalogItem.edition_id, func.count())
+            .where(CatalogItem.tenant_id == scope.tenant_id)
+            .group_by(CatalogItem.edition_id)
+        )
+        return {edition_id: int(count) for edition_id, count in rows.tuples()}
+
     async def edition(self, scope: TenantScope, number: int) -> CatalogEdition | None:
         return await self.session.scalar(
             select(CatalogEdition).where(CatalogEdition.tenant_id == scope.tenant_id, CatalogEdition.number == number)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 import msgspec
@@ -52,8 +53,32 @@ class FormField(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_
     personal: bool = False
 
 
+SubjectNature = Literal["statutory_organ", "authorised_organisation", "entrusted_organisation"]
+"""实施主体性质 (GB/T 39554): 法定机关, 法律法规授权的组织, 受委托组织."""
+PowerSource = Literal["own", "devolved", "authorised", "entrusted"]
+"""权力来源 (GB/T 39554): 法定本级行使, 上级下放, 上级授权, 同级或上级委托."""
+SUBJECT_NATURE_NAMES: dict[str, str] = {
+    "statutory_organ": "法定机关",
+    "authorised_organisation": "法律法规授权的组织",
+    "entrusted_organisation": "受委托组织",
+}
+POWER_SOURCE_NAMES: dict[str, str] = {"own": "法定本级行使", "devolved": "上级下放", "authorised": "上级授权",
+                                      "entrusted": "委托"}  # fmt: skip
+STANDARD_FLOW = ("申请", "受理", "审查", "决定", "送达")
+
+
+class Fee(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """收费项目: name, the amount as charged (e.g. "20元/本") and the instrument that sets it."""
+
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    amount: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    basis: Annotated[str, msgspec.Meta(max_length=256)] = ""
+
+
 class ItemSpec(msgspec.Struct, frozen=True, kw_only=True):
-    """One item as the catalogue file (and an edit) states it."""
+    """One item as the catalogue file (and an edit) states it — the elements of GB/T 39554 that a service point
+    and the public need: 事项类型, 办件类型, 法定/承诺时限, 实施主体性质, 权力来源, 设定依据, 受理条件, 材料,
+    收费, 流程."""
 
     code: str
     name: str
@@ -71,6 +96,14 @@ class ItemSpec(msgspec.Struct, frozen=True, kw_only=True):
     materials: list[Material] = msgspec.field(default_factory=list)
     produces: Produces | None = None  # the 人社 record an approved, issued case creates
     fields: list[FormField] = msgspec.field(default_factory=list)  # the application form's declared fields
+    subject_nature: SubjectNature = "statutory_organ"
+    power_source: PowerSource = "own"
+    conditions: list[Annotated[str, msgspec.Meta(min_length=1, max_length=500)]] = msgspec.field(default_factory=list)
+    fees: list[Fee] = msgspec.field(default_factory=list)  # none: 不收费
+    flow: list[Annotated[str, msgspec.Meta(min_length=1, max_length=64)]] = msgspec.field(
+        default_factory=lambda: list(STANDARD_FLOW)
+    )
+    result_name: Annotated[str, msgspec.Meta(max_length=64)] = ""  # 办理结果名称, e.g. 《就业创业证》
 
 
 class CatalogFile(msgspec.Struct, frozen=True):
@@ -94,4 +127,53 @@ class ItemRead(msgspec.Struct, frozen=True, kw_only=True):
     materials: list[Material]
     produces: str | None
     fields: list[FormField]
+    subject_nature: str
+    power_source: str
+    conditions: list[str]
+    fees: list[Fee]
+    flow: list[str]
+    result_name: str
     edition: int
+
+
+class ItemRevision(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """An edit of one item (or a new one): a new edition holding every item, in force from ``effective_from``.
+    ``base_edition`` is the newest edition the editor saw: if another has been published since, 409."""
+
+    item: ItemSpec
+    effective_from: date
+    base_edition: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)]
+    note: Annotated[str, msgspec.Meta(min_length=2, max_length=500)]
+
+
+class EditionRead(msgspec.Struct, frozen=True, kw_only=True):
+    number: int
+    effective_from: date
+    state: Literal["in_force", "scheduled", "superseded"]
+    created_at: datetime
+    created_by: str | None
+    note: str
+    items: int
+
+
+class FieldChange(msgspec.Struct, frozen=True):
+    """One element of an item that differs: its Chinese name, and the value before and after, in words."""
+
+    element: str
+    before: str
+    after: str
+
+
+class ItemChange(msgspec.Struct, frozen=True, kw_only=True):
+    code: str
+    name: str
+    change: Literal["added", "removed", "changed"]
+    fields: list[FieldChange] = msgspec.field(default_factory=list)
+
+
+class EditionDiff(msgspec.Struct, frozen=True, kw_only=True):
+    """What changed from edition ``before`` to edition ``after``."""
+
+    before: int
+    after: int
+    items: list[ItemChange]

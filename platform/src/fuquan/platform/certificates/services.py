@@ -63,6 +63,7 @@ class Issuance:
     receipt_no: str
     item_code: str
     item_name: str
+    title: str  # 证照名称: the item's 办理结果名称, else 准予…决定
     holder: str
     holder_id: str
     holder_masked: str
@@ -76,9 +77,10 @@ class Issuance:
     issued_at: datetime
 
 
-def certificate_title(item_name: str) -> str:
-    """证照名称 of an approved item's result: 准予…决定 (行政许可法 Art. 38's 准予行政许可的书面决定)."""
-    return f"准予{item_name}决定"
+def certificate_title(item_name: str, result_name: str = "") -> str:
+    """证照名称: the item's 办理结果名称 where the catalogue names one, else 准予…决定 (行政许可法 Art. 38's
+    准予行政许可的书面决定)."""
+    return result_name.strip("《》 ") or f"准予{item_name}决定"
 
 
 async def issue(
@@ -89,7 +91,7 @@ async def issue(
     number = f"{facts.receipt_no}-{await repository.count_of_case(facts.case_id) + 1:02d}"
     key = await signing_key(session, masters, scope, facts.organ_code, facts.issued_at)
     record = CertificateRecord(
-        number=number, title=certificate_title(facts.item_name), item_code=facts.item_code,
+        number=number, title=facts.title, item_code=facts.item_code,
         item_name=facts.item_name, holder=facts.holder, holder_id=facts.holder_id, organ=facts.organ_name,
         organ_code=facts.organ_code, handled_by=facts.handled_by, receipt_no=facts.receipt_no,
         issued_on=facts.issued_on, key=key.fingerprint,

@@ -74,6 +74,21 @@ def bench_certificates(database_url: str, cases: int, requests: int) -> None:
     click.echo(json.dumps(results, ensure_ascii=False, indent=2, default=str))
 
 
+@bench.command("public")
+@click.option("--database-url", default="sqlite", show_default=True,
+              help="sqlite, or a PostgreSQL server (a temporary database is created there and dropped).")  # fmt: skip
+@click.option("--requests", "requests", default=2000, show_default=True, type=click.IntRange(16, 100_000))
+def bench_public(database_url: str, requests: int) -> None:
+    """办事指南, 权力清单 and 政策法规库 at concurrency 16 from the cache, against a bare /ping; a new grant shown."""
+    import tempfile
+
+    from fuquan.platform.setup.bench_public import run_public_benchmark
+
+    with tempfile.TemporaryDirectory(prefix="fuquan-bench-") as scratch:
+        results = run_public_benchmark(database_url, requests=requests, data_dir=Path(scratch))
+    click.echo(json.dumps(results, ensure_ascii=False, indent=2, default=str))
+
+
 @bench.command("files")
 @click.option(
     "--database-url", default="sqlite", show_default=True,

@@ -3,6 +3,8 @@ exactly like one that does not exist."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,3 +39,13 @@ class ServicePointRepository:
         if not include_closed:
             query = query.where(ServicePoint.closed_at.is_(None))
         return list(await self.session.scalars(query.order_by(ServicePoint.closed_at.is_not(None), ServicePoint.id)))
+
+    async def open_of_units(self, scope: TenantScope, unit_codes: Sequence[str]) -> list[ServicePoint]:
+        """The open points of several units (published on the service guides: read tenant-wide)."""
+        query = select(ServicePoint).where(
+            ServicePoint.tenant_id == scope.tenant_id, ServicePoint.unit_code.in_(list(unit_codes)),
+            ServicePoint.closed_at.is_(None),
+        )  # fmt: skip
+        return list(
+            await self.session.scalars(query.order_by(ServicePoint.unit_code, ServicePoint.kind, ServicePoint.id))
+        )

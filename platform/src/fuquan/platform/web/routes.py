@@ -6,10 +6,16 @@ from fuquan.platform.web.accountability.controllers import AccountabilityPagesCo
 from fuquan.platform.web.audit.controllers import AuditPagesController
 from fuquan.platform.web.authority.controllers import AuthorityPagesController
 from fuquan.platform.web.case.controllers import CasePagesController
+from fuquan.platform.web.catalog.controllers import CatalogPagesController
 from fuquan.platform.web.controllers import WebController
 from fuquan.platform.web.desk.controllers import DeskController
 from fuquan.platform.web.escalations.controllers import EscalationPagesController
 from fuquan.platform.web.follow_ups.controllers import FollowUpPagesController
+from fuquan.platform.web.guide.controllers import (
+    GuidePagesController,
+    PolicyPagesController,
+    PowerListPagesController,
+)
 from fuquan.platform.web.inbox.controllers import InboxPagesController
 from fuquan.platform.web.intake.controllers import IntakeController
 from fuquan.platform.web.orders.controllers import OrderPagesController
@@ -36,6 +42,7 @@ PAGE_CONTROLLERS = [
     RankingPagesController,
     StaffPagesController,
     UnitPagesController,
+    CatalogPagesController,
     SharePagesController,
     AuditPagesController,
     InboxPagesController,
@@ -43,4 +50,7 @@ PAGE_CONTROLLERS = [
     SmsPagesController,
     ProgressPagesController,
     CertificateVerifyPageController,
+    GuidePagesController,
+    PowerListPagesController,
+    PolicyPagesController,
 ]

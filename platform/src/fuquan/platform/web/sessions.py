@@ -20,6 +20,8 @@ SESSION_COOKIE = "fuquan_session"
 CSRF_COOKIE = "fuquan_csrf"
 # neither sessions nor CSRF apply to the bearer-token API, the OpenAPI pages, assets and probes
 NOT_WEB = ["^/api/", "^/static", "^/schema", "^/health", "^/ready"]
+# the public information pages are cached whole and handed to every visitor: no session, no CSRF cookie in them
+CACHED_PAGES = ["^/guide/", "^/lists/", "^/policies/"]
 _REGENERATE = "fuquan_session_regenerate"
 _NEW_ID = "fuquan_session_new_id"
 
@@ -66,7 +68,7 @@ def session_config(settings: Settings, *, secure: bool) -> ServerSideSessionConf
         httponly=True,
         samesite="lax",
         secure=secure,
-        exclude=NOT_WEB,
+        exclude=[*NOT_WEB, *CACHED_PAGES],
     )
 
 
@@ -77,7 +79,7 @@ def csrf_config(settings: Settings, *, secure: bool) -> CSRFConfig:
         cookie_secure=secure,
         cookie_httponly=True,
         cookie_samesite="lax",
-        exclude=NOT_WEB,
+        exclude=[*NOT_WEB, *CACHED_PAGES],
     )
 
 

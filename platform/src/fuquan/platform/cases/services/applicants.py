@@ -32,7 +32,7 @@ async def reveal_applicant(ctx: CaseContext, case_id: int, purpose: str) -> dict
         else ctx.cipher.decrypt(applicant.phone_cipher, context=context),
     }
     personal = forms.opened(ctx.cipher, ctx.actor.scope.tenant_code, case)
-    revealed["form"] = forms.form_read(ctx.catalog.items.get(case.item_code), case, personal)
+    revealed["form"] = forms.form_read(await ctx.item_of(case), case, personal)
     detail = {"form_fields": sorted(personal)} if personal else None  # which personal values were seen, not them
     entry = ctx.actor.audit_entry(
         "applicant.reveal", resource=f"case:{case.id}", request_id=ctx.request_id, detail=detail

@@ -27,6 +27,7 @@ async def issue_certificate(ctx: CaseContext, file: CaseFile, item: CatalogItem,
     context = applicant_context(ctx.actor.scope.tenant_code)
     facts = certificates.Issuance(
         case_id=case.id, receipt_no=case.receipt_no, item_code=item.code, item_name=item.name,
+        title=certificates.certificate_title(item.name, item.result_name),
         holder=ctx.cipher.decrypt(applicant.name_cipher, context=context),
         holder_id=ctx.cipher.decrypt(applicant.id_cipher, context=context),
         holder_masked=applicant.name_masked, holder_id_masked=applicant.id_masked,

@@ -19,6 +19,7 @@ from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.calendar.workdays import WorkingCalendar
 from fuquan.platform.cases.models import Case, CaseMaterial
 from fuquan.platform.cases.repositories import CaseRepository
+from fuquan.platform.catalog import services as catalog_services
 from fuquan.platform.catalog.models import CatalogItem
 from fuquan.platform.catalog.services import Catalog, CatalogCache
 from fuquan.platform.core.audit.services import append
@@ -91,6 +92,15 @@ class CaseContext:
     @property
     def tenant_id(self) -> int:
         return self.actor.tenant_id
+
+    async def item_of(self, case: Case) -> CatalogItem:
+        """The case's item as the edition it was opened under states it: a case keeps its rules (materials,
+        time limits, 受审分离, form) when the catalogue is revised while it is open."""
+        if case.catalog_edition == self.catalog.edition.number:
+            return self.catalog.get(case.item_code)
+        with self.session.no_autoflush:
+            return await catalog_services.edition_item(self.session, self.actor.scope.whole(), case.catalog_edition,
+                                                       case.item_code)  # fmt: skip
 
     @property
     def session_maker(self) -> async_sessionmaker[AsyncSession] | None:

@@ -178,7 +178,7 @@ async def print_document(ctx: CaseContext, case_id: int, document: str, base_url
     case = await repository.get(ctx.actor.scope, case_id)
     events = await repository.events(case.id)
     names = await UnitRepository(ctx.session).names(ctx.actor.scope.whole(), [case.accepting_unit])
-    item = ctx.catalog.items.get(case.item_code)
+    item = await ctx.item_of(case)
     data = notice_data(
         kind, case, await ApplicantRepository(ctx.session).get(case.applicant_id),
         await repository.materials(case.id), events, issuer=await notice_issuer(ctx, kind, case, events),

@@ -34,7 +34,7 @@ async def extend(ctx: CaseContext, case_id: int, request: ExtensionRequest) -> C
     if ctx.actor.unit_code != case.routed_to:
         raise PermissionDenied(f"延长办理期限须经审批单位 {case.routed_to} 负责人批准", rule="wrong_desk")
     now = utcnow()
-    item = ctx.catalog.get(case.item_code)
+    item = await ctx.item_of(case)
     # the unit must still hold the right to decide; the head's post authority is ``cases.extend`` itself
     if not await authority.unit_may(ctx.session, ctx.registry, ctx.actor.scope, case.routed_to, item.code, "decide",
                                     now):  # fmt: skip

@@ -23,7 +23,7 @@ async def set_material(ctx: CaseContext, case_id: int, index: int, request: Mate
     ctx.actor.require("cases.handle")
     file, material = await _material(ctx, case_id, index)
     case = file.case
-    item_material = _catalog_material(ctx, case, index)
+    item_material = await _catalog_material(ctx, case, index)
     now = utcnow()
     if request.pledge and request.defer_until is None:
         if not item_material.get("pledge"):
@@ -73,13 +73,13 @@ async def _material(ctx: CaseContext, case_id: int, index: int) -> tuple[CaseFil
         raise Conflict("办件已受理或已结束，不能再更改材料", rule="materials_locked")
     if ctx.actor.unit_code != case.accepting_unit:
         raise PermissionDenied(f"材料须由受理单位 {case.accepting_unit} 收取", rule="wrong_desk")
-    await require_rights(ctx, case.accepting_unit, ctx.catalog.get(case.item_code), "accept", utcnow())
+    await require_rights(ctx, case.accepting_unit, await ctx.item_of(case), "accept", utcnow())
     materials = {m.index: m for m in file.materials}
     if index not in materials:
         raise NotFound(f"该事项没有第 {index} 项材料")
     return file, materials[index]
 
 
-def _catalog_material(ctx: CaseContext, case: Case, index: int) -> dict[str, Any]:
-    item = ctx.catalog.get(case.item_code)
+async def _catalog_material(ctx: CaseContext, case: Case, index: int) -> dict[str, Any]:
+    item = await ctx.item_of(case)
     return dict(item.materials[index - 1])

@@ -86,7 +86,7 @@ async def _ask_again(
     reusable = file if session is ctx.session else None
     if file.case.status not in (Status.DRAFT, Status.AWAITING_SUPPLEMENT):
         return [], now, reusable
-    item = ctx.catalog.get(file.case.item_code)
+    item = await ctx.item_of(file.case)
     indexes = [m.index for m in file.materials if m.state == "missing" and partners.worth_asking_again(item, m)]
     if not indexes:
         return [], now, reusable
@@ -130,7 +130,7 @@ async def transition(ctx: CaseContext, case_id: int, action: Action, reason: str
     desk = _desk(case, step)
     if ctx.actor.unit_code != desk:
         raise PermissionDenied(f"该步骤须由 {desk} 办理", rule="wrong_desk")
-    item = ctx.catalog.get(case.item_code)
+    item = await ctx.item_of(case)
     now = utcnow()
     await require_rights(ctx, desk, item, step.right, now, post=action not in HEAD_STEPS)
     if item.separation and step.right == "decide" and case.acceptor_id == ctx.actor.staff_id:
