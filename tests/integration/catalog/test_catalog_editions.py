@@ -53,7 +53,7 @@ async def test_an_edit_is_a_new_edition_and_the_diff_says_what_changed(client: A
     assert [(c["code"], c["change"]) for c in diff["items"]] == [("HRSS-04", "changed")]
     changed = {f["element"]: (f["before"], f["after"]) for f in diff["items"][0]["fields"]}
     assert changed["承诺办结时限"] == (f"{before['promised_days']}个工作日", "3个工作日")
-    assert changed["受理条件"] == ("（无）", "本省户籍或在本省就业的劳动者")
+    assert changed["受理条件"] == ("；".join(before["conditions"]), "本省户籍或在本省就业的劳动者")
     assert changed["权力来源"] == ("法定本级行使", "上级下放") and "办理结果名称" in changed
     assert set(changed) == {"承诺办结时限", "受理条件", "办理结果名称", "权力来源"}
     old = (await client.get(f"/api/v1/catalog/editions/{before['edition']}/items/HRSS-04", headers=clerk)).json()

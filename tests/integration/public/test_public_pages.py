@@ -31,6 +31,8 @@ async def _revoke_all(client: Any, item: str, unit: str) -> None:
 
 
 async def test_the_guide_says_what_to_bring_and_where_to_go_from_the_live_grants(client: Any) -> None:
+    regions = await client.get("/guide")
+    assert regions.status_code == 200 and 'href="/guide/64"' in regions.text
     index = await client.get("/guide/64")
     assert index.status_code == 200 and "/guide/64/HRSS-04" in index.text and "set-cookie" not in index.headers
     guide = await client.get("/guide/64/HRSS-04")
@@ -64,7 +66,7 @@ async def test_a_units_power_and_responsibility_lists_follow_its_grants(client: 
     page = await client.get(f"/lists/{TOWN}")
     assert page.status_code == 200 and "权力清单" in page.text and "责任清单" in page.text
     assert "宁人社发〔2026〕8号" in page.text and "追责情形" in page.text and "事后监管" in page.text
-    assert "set-cookie" not in page.headers
+    assert "set-cookie" not in page.headers and f'href="/lists/{VILLAGE}"' in page.text  # down to its villages
     api = (await client.get(f"/api/v1/public/units/{TOWN}/powers")).json()
     held = {(p["item_code"], p["right"]) for p in api["powers"]}
     assert {("HRSS-04", "受理"), ("HRSS-04", "审批")} <= held

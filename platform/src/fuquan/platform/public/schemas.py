@@ -106,6 +106,11 @@ class GrantEventRead(msgspec.Struct, frozen=True, kw_only=True):
     instrument: str
 
 
+class LinkedUnit(msgspec.Struct, frozen=True):
+    code: str
+    name: str
+
+
 class PowerListRead(msgspec.Struct, frozen=True, kw_only=True):
     tenant: str
     unit_code: str
@@ -116,6 +121,8 @@ class PowerListRead(msgspec.Struct, frozen=True, kw_only=True):
     edition: int
     powers: list[PowerRead]
     history: list[GrantEventRead]
+    parent: LinkedUnit | None = None
+    children: list[LinkedUnit] = msgspec.field(default_factory=list)
 
 
 class LinkedItem(msgspec.Struct, frozen=True):

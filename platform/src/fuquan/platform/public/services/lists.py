@@ -15,7 +15,7 @@ from fuquan.authority.repositories import GrantRepository
 from fuquan.authority.services.issuer import BASIS_NAMES
 from fuquan.platform.catalog.services import Catalog, element_text
 from fuquan.platform.core.timeutil import local_date
-from fuquan.platform.public.schemas import DutyRead, GrantEventRead, PowerListRead, PowerRead
+from fuquan.platform.public.schemas import DutyRead, GrantEventRead, LinkedUnit, PowerListRead, PowerRead
 from fuquan.tenants.organs import organ_of
 from fuquan.tenants.repositories import UnitRepository
 from fuquan.tenants.scope import TenantScope
@@ -68,7 +68,8 @@ async def power_list(
     grants = await GrantRepository(session).by_ids(scope, {g for g in behind.values() if g and g > 0})
     history = await GrantRepository(session).behind(scope, code)
     names = await units.names(scope, sorted({g.grantor_unit_code for g in (*grants.values(), *history)}
-                                           | {g.unit_code for g in history} | {scope.root_code}))  # fmt: skip
+                                           | {g.unit_code for g in history} | {scope.root_code}
+                                           | ({unit.parent_code} if unit.parent_code else set())))  # fmt: skip
     tz = scope.timezone
     powers = []
     for _unit, item_code, action in cells:
@@ -99,4 +100,6 @@ async def power_list(
         tenant=scope.tenant_code, unit_code=unit.code, unit_name=unit.name, organ_name=organ.name,
         administrative=organ.administrative, as_of=local_date(now, tz), edition=catalog.edition.number,
         powers=powers, history=events,
+        parent=LinkedUnit(unit.parent_code, names.get(unit.parent_code, "")) if unit.parent_code else None,
+        children=[LinkedUnit(child.code, child.name) for child in await units.children(scope, code)],
     )  # fmt: skip

@@ -20,12 +20,19 @@ from fuquan.platform.public.controllers import CACHE_SECONDS, MAX_QUERY
 from fuquan.platform.public.services import exports, guides, lists, policies
 from fuquan.platform.public.services.tenants import public_tenant
 from fuquan.platform.web.pages import OPEN, PageController, render
+from fuquan.tenants.repositories import TenantRepository
 
 XLSX: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class GuidePagesController(PageController):
     path = "/guide"
+
+    @get("/", opt=OPEN)
+    async def regions(self, db_session: NamedDependency[AsyncSession]) -> Template:
+        """Where the platform serves: each tenant (province) with its guides, policy library and provincial lists."""
+        tenants = sorted(await TenantRepository(db_session).all(), key=lambda tenant: tenant.code)
+        return render("guide/regions.html", None, tenants=tenants)
 
     @get("/{tenant:str}", opt=OPEN, cache=CACHE_SECONDS)
     async def index(
