@@ -171,7 +171,7 @@ def _layout(
 ) -> NoticePDF:  # fmt: skip
     pdf = NoticePDF(data, spacing)
     for style, font_bytes in (("", regular), ("B", bold)):
-        _install_font(pdf, style, font_bytes)
+        install_font(pdf, style, font_bytes)
     title = TITLES[data.kind]
     pdf.set_title(f"{title} {data.receipt_no}")
     pdf.set_subject(f"{data.item_name}（{data.item_code}）")
@@ -228,7 +228,7 @@ def _certificate_block(pdf: NoticePDF, mark: CertificateMark, qr_png: bytes | No
     pdf.set_y(max(pdf.get_y(), top + CERTIFICATE_QR) + 1)
 
 
-def _install_font(pdf: FPDF, style: str, font_bytes: bytes) -> None:
+def install_font(pdf: FPDF, style: str, font_bytes: bytes) -> None:
     """``add_font`` from memory: fpdf2 only takes a path; its TTFFont reads any file object."""
     key = f"{FAMILY}{style}"
     font = TTFFont(pdf, cast(Path, BytesIO(font_bytes)), key, style)
@@ -236,7 +236,7 @@ def _install_font(pdf: FPDF, style: str, font_bytes: bytes) -> None:
     pdf.fonts[key] = font
 
 
-def _faces(font_paths: Sequence[str | os.PathLike[str]] | None) -> tuple[SourceFace, SourceFace]:
+def font_faces(font_paths: Sequence[str | os.PathLike[str]] | None) -> tuple[SourceFace, SourceFace]:
     files = find_font(font_paths)
     regular = source_face(files.regular)
     bold = source_face(files.bold) if files.bold else regular
@@ -288,7 +288,7 @@ def _render(
 def warm_up(font_paths: Sequence[str | os.PathLike[str]] | None = None) -> None:
     """Parse the fonts and convert the template's glyphs now (~1 s), e.g. at application start,
     so that the first notice printed is as fast as the rest. Raises :class:`FontMissing`."""
-    for face in _faces(font_paths):
+    for face in font_faces(font_paths):
         face.glyphs(ord(c) for c in _FIXED_TEXT)
 
 
@@ -298,7 +298,7 @@ def render_pdf(data: NoticeData, *, font_paths: Sequence[str | os.PathLike[str]]
     ``font_paths``: where to look for the CJK font, in order (default: ``$FUQUAN_CJK_FONT``, read
     now, then the Debian location of fonts-noto-cjk). Raises :class:`FontMissing` if none exists.
     """
-    faces = _faces(font_paths)
+    faces = font_faces(font_paths)
     issued = _local(data.issued_at)
     codepoints = {ord(c) for c in _FIXED_TEXT + _all_text(data, issued)}
     qr_png = _qr_png(data.progress_url)

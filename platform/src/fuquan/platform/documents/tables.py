@@ -12,7 +12,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from fuquan.platform.documents.layout import FAMILY
-from fuquan.platform.documents.render import _faces, _install_font
+from fuquan.platform.documents.render import font_faces, install_font
 
 MARGIN = 12.0
 RED = (190, 22, 28)
@@ -33,12 +33,12 @@ def render_table_pdf(title: str, subtitle: str, sections: Sequence[TableSection]
         for section in sections
     ) + "".join(chr(c) for c in range(0x20, 0x7F))  # fmt: skip
     codepoints = {ord(c) for c in text}
-    regular, bold = _faces(None)
+    regular, bold = font_faces(None)
     pdf = FPDF(orientation="landscape", format="A4")
     pdf.set_margins(MARGIN, MARGIN, MARGIN)
     pdf.set_auto_page_break(True, margin=MARGIN)
-    _install_font(pdf, "", regular.build(codepoints))
-    _install_font(pdf, "B", bold.build(codepoints))
+    install_font(pdf, "", regular.build(codepoints))
+    install_font(pdf, "B", bold.build(codepoints))
     pdf.set_title(title)
     pdf.set_author(author)
     pdf.set_creator("Fuquan 赋权")

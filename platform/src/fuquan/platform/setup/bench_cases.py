@@ -31,7 +31,6 @@ import base64
 import contextlib
 import os
 import shutil
-import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
@@ -57,6 +56,7 @@ from fuquan.platform.setup.bench_integrations import (
 )
 from fuquan.platform.setup.benchkit import (
     ADMIN,
+    BARE_SERVE,
     CLERK,
     KEYS_ENVIRONMENT,
     SERVE,
@@ -80,7 +80,6 @@ MAX_CASES = 10_000  # keeps a run finite (and synthetic birth dates before 1990)
 MAX_CONCURRENCY = 64
 ITEM, COUNTY, PARTNER_ITEM = "HRSS-04", "640202", "HRSS-05"
 PARTNER_CASES = 100  # at most, one at a time
-BARE_SERVE = [sys.executable, "-c", "from fuquan.platform.setup.bench_bare import main; main()"]
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 )

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -21,25 +20,10 @@ from typing import Any
 import httpx
 
 from fuquan.platform.setup.bench_cases import Tally, accepted_case, timed_requests
-from fuquan.platform.setup.benchkit import (
-    ADMIN,
-    CLERK,
-    KEYS_ENVIRONMENT,
-    SERVE,
-    TOWN,
-    Served,
-    bench_database,
-    client,
-    collector_paused,
-    expect,
-    login,
-    seed_database,
-    serving,
-)
+from fuquan.platform.setup.benchkit import ADMIN, CLERK, TOWN, Served, client, expect, login, seeded_app_and_bare
 
 ITEM = "HRSS-04"
 APPROVER = "cs_approver"
-BARE_SERVE = [sys.executable, "-c", "from fuquan.platform.setup.bench_bare import main; main()"]
 
 
 async def _approved(app: Served, cases: int) -> tuple[dict[str, str], list[dict[str, Any]]]:
@@ -100,31 +84,13 @@ async def _measure(app: Served, bare: Served, cases: int, requests: int) -> dict
 
 
 def run_certificate_benchmark(database_url: str, *, cases: int, requests: int, data_dir: Path) -> dict[str, Any]:
-    from fuquan.platform.migrations.runner import upgrade
-
     data_dir.mkdir(parents=True, exist_ok=True)
     root = Path(tempfile.mkdtemp(prefix="bench-certificates-", dir=data_dir))
     try:
-        backend = "sqlite" if database_url.startswith("sqlite") else database_url
-        with bench_database(backend, root, "certificates") as url:
-            upgrade(url)
-            asyncio.run(seed_database(url))
-            env = {
-                "FUQUAN_DATABASE_URL": url, "FUQUAN_DATA_DIR": str(root / "data"), **KEYS_ENVIRONMENT,
-                "FUQUAN_LOGIN_ATTEMPTS_PER_MINUTE": "1000000", "FUQUAN_PUBLIC_LOOKUPS_PER_MINUTE": "1000000",
-                "FUQUAN_LOG_LEVEL": "WARNING",
-            }  # fmt: skip
-            started = time.perf_counter()
-            with (
-                serving([SERVE], env, root) as [app],
-                serving([BARE_SERVE], env, root, "/ping") as [bare],
-                collector_paused(),
-            ):
-                figures = asyncio.run(_measure(app, bare, cases, requests))
-            figures["seconds"] = round(time.perf_counter() - started, 1)
-            return {"backend": "sqlite" if backend == "sqlite" else "postgresql", **figures}
+        started = time.perf_counter()
+        with seeded_app_and_bare(database_url, root, "certificates") as (app, bare):
+            figures = asyncio.run(_measure(app, bare, cases, requests))
+        figures["seconds"] = round(time.perf_counter() - started, 1)
+        return {"backend": "sqlite" if database_url.startswith("sqlite") else "postgresql", **figures}
     finally:
         shutil.rmtree(root, ignore_errors=True)
-
-
-__all__ = ["run_certificate_benchmark"]

@@ -16,21 +16,7 @@ from typing import Any
 import httpx
 
 from fuquan.platform.setup.bench_cases import timed_requests
-from fuquan.platform.setup.bench_certificates import BARE_SERVE
-from fuquan.platform.setup.benchkit import (
-    ADMIN,
-    KEYS_ENVIRONMENT,
-    SERVE,
-    TOWN,
-    Served,
-    bench_database,
-    client,
-    collector_paused,
-    expect,
-    login,
-    seed_database,
-    serving,
-)
+from fuquan.platform.setup.benchkit import ADMIN, TOWN, Served, client, expect, login, seeded_app_and_bare
 
 VILLAGE = "640202001001"
 PAGES = {
@@ -75,23 +61,12 @@ async def _measure(app: Served, bare: Served, requests: int) -> dict[str, Any]:
 
 
 def run_public_benchmark(database_url: str, *, requests: int, data_dir: Path) -> dict[str, Any]:
-    from fuquan.platform.migrations.runner import upgrade
-
     data_dir.mkdir(parents=True, exist_ok=True)
     root = Path(tempfile.mkdtemp(prefix="bench-public-", dir=data_dir))
     try:
-        backend = "sqlite" if database_url.startswith("sqlite") else database_url
-        with bench_database(backend, root, "public") as url:
-            upgrade(url)
-            asyncio.run(seed_database(url))
-            env = {"FUQUAN_DATABASE_URL": url, "FUQUAN_DATA_DIR": str(root / "data"), **KEYS_ENVIRONMENT,
-                   "FUQUAN_LOGIN_ATTEMPTS_PER_MINUTE": "1000000", "FUQUAN_LOG_LEVEL": "WARNING"}  # fmt: skip
-            with (
-                serving([SERVE], env, root) as [app],
-                serving([BARE_SERVE], env, root, "/ping") as [bare],
-                collector_paused(),
-            ):
-                figures = asyncio.run(_measure(app, bare, requests))
-            return {"backend": "sqlite" if backend == "sqlite" else "postgresql", "concurrency": CONCURRENCY, **figures}
+        with seeded_app_and_bare(database_url, root, "public") as (app, bare):
+            figures = asyncio.run(_measure(app, bare, requests))
+        return {"backend": "sqlite" if database_url.startswith("sqlite") else "postgresql", "concurrency": CONCURRENCY,
+                **figures}  # fmt: skip
     finally:
         shutil.rmtree(root, ignore_errors=True)

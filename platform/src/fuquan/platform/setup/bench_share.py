@@ -24,7 +24,6 @@ import asyncio
 import json
 import os
 import shutil
-import sys
 import tempfile
 import time
 from datetime import date, timedelta
@@ -36,6 +35,7 @@ import httpx
 from fuquan.integrations.gateway.protocol import new_nonce, sign
 from fuquan.platform.setup.bench_cases import resident
 from fuquan.platform.setup.benchkit import (
+    BARE_SERVE,
     KEYS_ENVIRONMENT,
     SERVE,
     BenchmarkError,
@@ -53,7 +53,6 @@ __all__ = ["run_share_benchmark"]
 
 PATH = "/api/share/v1/employment/unemployment_registration"
 BATCH = 100
-BARE_SERVE = [sys.executable, "-c", "from fuquan.platform.setup.bench_bare import main; main()"]
 
 
 async def _prepare(database_url: str, people: int) -> tuple[str, str]:

@@ -62,6 +62,7 @@ KEYS_ENVIRONMENT = {"FUQUAN_SECRET_KEY": SECRET_KEY, "FUQUAN_MASTER_KEY": MASTER
 STARTUP_TIMEOUT = 300.0  # a Shandong-scale engine takes a while to build in each process
 REQUEST_TIMEOUT = 60.0
 SERVE = [sys.executable, "-c", "from fuquan.platform.cli.main import main; main()", "serve"]
+BARE_SERVE = [sys.executable, "-c", "from fuquan.platform.setup.bench_bare import main; main()"]  # /ping and /intake
 
 
 class BenchmarkError(RuntimeError):
@@ -362,3 +363,24 @@ def latency(samples: list[float]) -> dict[str, float]:
     if not samples:
         return {}
     return {"p50": percentile(samples, 50), "p99": percentile(samples, 99), "max": round(max(samples) * 1000, 2)}
+
+
+@contextlib.contextmanager
+def seeded_app_and_bare(database_url: str, root: Path, name: str) -> Iterator[tuple[Served, Served]]:
+    """A fresh database (a SQLite file in ``root``, or a temporary PostgreSQL one) migrated and seeded as
+    ``fuquan demo`` seeds it, one app process serving it and a bare Litestar app beside it, limits lifted; the
+    collector paused while they run."""
+    from fuquan.platform.migrations.runner import upgrade
+
+    with bench_database("sqlite" if database_url.startswith("sqlite") else database_url, root, name) as url:
+        upgrade(url)
+        asyncio.run(seed_database(url))
+        env = {"FUQUAN_DATABASE_URL": url, "FUQUAN_DATA_DIR": str(root / "data"), **KEYS_ENVIRONMENT,
+               "FUQUAN_LOGIN_ATTEMPTS_PER_MINUTE": "1000000", "FUQUAN_PUBLIC_LOOKUPS_PER_MINUTE": "1000000",
+               "FUQUAN_LOG_LEVEL": "WARNING"}  # fmt: skip
+        with (
+            serving([SERVE], env, root) as [app],
+            serving([BARE_SERVE], env, root, "/ping") as [bare],
+            collector_paused(),
+        ):
+            yield app, bare

@@ -30,6 +30,11 @@ from fuquan.platform.web.case.views import case_page, compose_reason
 from fuquan.platform.web.pages import PageController, page, render
 
 DONE = {action.value: action for action in Action}
+# a head's step from its form: what the form becomes, the verb, and the ``done`` the page then says
+HEAD_FORMS: dict[str, tuple[type[Any], Any, str]] = {
+    "extension": (ExtensionRequest, services.extend, "extend"),
+    "revocation": (RevocationRequest, services.revoke_decision, "revoke"),
+}
 NO_STORE = {"Cache-Control": "no-store"}  # a page showing a full identity is never cached
 
 
@@ -98,19 +103,9 @@ class CasePagesController(PageController):
         case_context: NamedDependency[services.CaseContext],
     ) -> Template | Redirect:
         """延长办理期限: the head's step; a refused one shows the page again with the reason and what was typed."""
-        ctx = case_context
-        try:
-            request = msgspec.convert({"days": data.days.strip(), "reason": data.reason.strip(),
-                                       "version": data.version}, ExtensionRequest, strict=False)  # fmt: skip
-            await services.extend(ctx, case_id, request)
-        except NotFound:
-            raise
-        except (FuquanError, StaleDataError, msgspec.ValidationError) as error:
-            refused = _refusal(error, invalid="请填写 1 到 10 之间的工作日数，理由至少 4 个字")
-            await ctx.session.rollback()
-            return await self._page(ctx, case_id, status_code=refused.status, extension_error=refused.detail,
-                                    extension=data)  # fmt: skip
-        return Redirect(f"{case_url(case_id)}?done=extend", status_code=303)
+        fields = {"days": data.days.strip(), "reason": data.reason.strip(), "version": data.version}
+        return await self._head_step(case_context, case_id, "extension", data, fields,
+                                     "请填写 1 到 10 之间的工作日数，理由至少 4 个字")  # fmt: skip
 
     @post("/{case_id:int}/revocation", opt=page("cases.revoke"))
     async def revoke(
@@ -120,19 +115,26 @@ class CasePagesController(PageController):
         case_context: NamedDependency[services.CaseContext],
     ) -> Template | Redirect:
         """撤销准予决定: the head's step; the certificate is revoked with it."""
-        ctx = case_context
+        fields = {"reason": data.reason.strip(), "version": data.version}
+        return await self._head_step(case_context, case_id, "revocation", data, fields,
+                                     "请写明撤销的理由和依据（至少 4 个字）")  # fmt: skip
+
+    async def _head_step(
+        self, ctx: services.CaseContext, case_id: int, step: str, form: Any, fields: dict[str, Any], invalid: str
+    ) -> Template | Redirect:
+        """A head's own step (延期, 撤销) from its form: done, or the page again with the reason and what was typed
+        (``{step}_error`` and ``{step}`` in the template)."""
+        request_type, verb, done = HEAD_FORMS[step]
         try:
-            request = msgspec.convert({"reason": data.reason.strip(), "version": data.version}, RevocationRequest,
-                                      strict=False)  # fmt: skip
-            await services.revoke_decision(ctx, case_id, request)
+            await verb(ctx, case_id, msgspec.convert(fields, request_type, strict=False))
         except NotFound:
             raise
         except (FuquanError, StaleDataError, msgspec.ValidationError) as error:
-            refused = _refusal(error, invalid="请写明撤销的理由和依据（至少 4 个字）")
+            refused = _refusal(error, invalid=invalid)
             await ctx.session.rollback()
-            return await self._page(ctx, case_id, status_code=refused.status, revocation_error=refused.detail,
-                                    revocation=data)  # fmt: skip
-        return Redirect(f"{case_url(case_id)}?done=revoke", status_code=303)
+            return await self._page(ctx, case_id, status_code=refused.status,
+                                    **{f"{step}_error": refused.detail, step: form})  # fmt: skip
+        return Redirect(f"{case_url(case_id)}?done={done}", status_code=303)
 
     @post("/{case_id:int}/reveal", opt=page("applicants.reveal"))
     async def reveal(

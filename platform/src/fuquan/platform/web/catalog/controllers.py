@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Final
 
+import msgspec
 from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
@@ -122,9 +123,7 @@ def _count(data: dict[str, Any], key: str) -> int:
 
 def _typed(data: dict[str, Any], base: ItemSpec) -> dict[str, Any]:
     """What the refused form held, in the shape the template reads (rows as typed)."""
-    from msgspec import to_builtins
-
-    values: dict[str, Any] = to_builtins(base)
+    values: dict[str, Any] = msgspec.to_builtins(base)
     for key in ("name", "legal_basis", "result_name", "item_type", "handling", "subject_nature", "power_source",
                 "statutory_days", "promised_days", "accept_floor", "decide_floor"):  # fmt: skip
         values[key] = data.get(key, values[key])

@@ -5,6 +5,7 @@ cookie: the response cache hands one visitor's page to the next."""
 from __future__ import annotations
 
 from typing import Final
+from urllib.parse import quote
 
 import anyio
 from litestar import Response, get
@@ -101,7 +102,5 @@ class PolicyPagesController(PageController):
 
 
 def _file(content: bytes, media_type: str, filename: str) -> Response[bytes]:
-    from urllib.parse import quote
-
     disposition = f"attachment; filename*=UTF-8''{quote(filename)}"
     return Response(content, media_type=media_type, headers={"Content-Disposition": disposition})
