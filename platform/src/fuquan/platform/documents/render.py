@@ -255,9 +255,9 @@ def _render(
     codepoints: set[int],
     qr_png: bytes,
     spacing: float,
+    certificate_qr: bytes | None = None,
 ) -> NoticePDF:
     regular, bold = faces
-    certificate_qr = None if data.certificate is None else _qr_png(data.certificate.verify_url)
     for _attempt in range(3):
         pdf = _layout(data, issued, regular.build(codepoints), bold.build(codepoints), qr_png, spacing,
                       certificate_qr)  # fmt: skip
@@ -302,9 +302,10 @@ def render_pdf(data: NoticeData, *, font_paths: Sequence[str | os.PathLike[str]]
     issued = _local(data.issued_at)
     codepoints = {ord(c) for c in _FIXED_TEXT + _all_text(data, issued)}
     qr_png = _qr_png(data.progress_url)
-    pdf = _render(data, issued, faces, codepoints, qr_png, 1.0)
+    certificate_qr = None if data.certificate is None else _qr_png(data.certificate.verify_url)
+    pdf = _render(data, issued, faces, codepoints, qr_png, 1.0, certificate_qr)
     if pdf.closing_alone:
-        tight = _render(data, issued, faces, codepoints, qr_png, TIGHT)
+        tight = _render(data, issued, faces, codepoints, qr_png, TIGHT, certificate_qr)
         if not tight.closing_alone:
             pdf = tight
     # output() also clears fpdf2's class-wide SubsetMap memo, which would otherwise keep fonts alive
