@@ -154,7 +154,7 @@ INSIDERS = {
 
 # the citizens' pages (办件进度查询 and rating, 电子证照核验, 办事指南, 权力清单, 政策法规库) need no login; every
 # other web page does
-PUBLIC_PAGES = ("/login", "/logout", "/progress", "/verify", "/guide/", "/lists/", "/policies/")
+PUBLIC_PAGES = ("/login", "/logout", "/progress", "/verify", "/guide", "/lists/", "/policies/")
 
 
 def _web_routes(app: Any) -> list[tuple[str, str]]:

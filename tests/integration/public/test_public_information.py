@@ -98,3 +98,18 @@ async def test_the_policy_library_is_searched_by_chinese_words(client: Any) -> N
     page = await client.get("/policies/64", params={"q": "就业"})
     assert page.status_code == 200 and "政策法规库" in page.text and "set-cookie" not in page.headers
     assert (await client.get("/policies/64", params={"q": "没有这样的文件名"})).text.count("没有找到") == 1
+
+
+async def test_nothing_unbounded_is_cached(client: Any) -> None:
+    """Typed words are answered but never stored; other spellings of a page are refused, not stored anew."""
+    from fuquan.platform.app.factory import bounded_cache
+
+    assert bounded_cache({"query_string": b"unit=640202001001"}, 200)  # type: ignore[typeddict-item]
+    assert not bounded_cache({"query_string": b"place=%E9%AA%8F"}, 200)  # type: ignore[typeddict-item]
+    assert not bounded_cache({"query_string": b"q=x&unit=1"}, 200)  # type: ignore[typeddict-item]
+    assert bounded_cache({"query_string": b"q="}, 200)  # type: ignore[typeddict-item]
+    assert not bounded_cache({"query_string": b""}, 404)  # type: ignore[typeddict-item]
+    assert (await client.get("/guide/64x")).status_code == 404
+    assert (await client.get("/guide/64/HRSS-04", params={"unit": "not-a-place"})).status_code == 404
+    assert (await client.get(f"/lists/{TOWN}", params={"format": "zip"})).status_code == 422
+    assert (await client.get("/policies/640")).status_code == 404

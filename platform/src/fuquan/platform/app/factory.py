@@ -7,11 +7,12 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import structlog
 from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyAsyncConfig, SQLAlchemyPlugin
 from litestar import Litestar, Request, Response
-from litestar.config.response_cache import ResponseCacheConfig
+from litestar.config.response_cache import ResponseCacheConfig, default_do_cache_predicate
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
@@ -28,6 +29,7 @@ from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from litestar.stores.registry import StoreRegistry
+from litestar.types import HTTPScope
 from sqlalchemy.exc import DBAPIError
 
 from fuquan.authority.controllers import AuthorityController, GrantController
@@ -83,7 +85,7 @@ from fuquan.platform.notifications.controllers import InboxController, SmsAdminC
 from fuquan.platform.notifications.services.delivery import SmsDelivery
 from fuquan.platform.organs.controllers import OrganController, ServicePointController
 from fuquan.platform.public.controllers import PublicInformationController
-from fuquan.platform.public.services.tenants import freshness
+from fuquan.platform.public.services.tenants import PublicDirectory
 from fuquan.platform.share.controllers import (
     PublicDataUseController,
     ShareApiController,
@@ -132,22 +134,36 @@ def _store_factory(settings: Settings) -> Any:
     return memory_store
 
 
-# Per-client limits where guessing is the threat, each with its own count: logins, and the residents' progress
-# lookups (a query code is guessable too). Coroutines: Litestar runs a plain function here in a worker thread,
-# on every request.
-
-
-def public_cache_key(registry: AuthorityRegistry, catalogs: CatalogCache) -> Callable[[Request[Any, Any, Any]], str]:
+def public_cache_key(directory: PublicDirectory) -> Callable[[Request[Any, Any, Any]], str]:
     """The response cache's key of a public information page: its URL, and what its answer depends on (the
     tenant's policy version and catalogue edition as this process knows them, and the minute), so that a grant,
     a revocation or a new edition shows at once here and within the propagation time on every replica."""
 
     def key(request: Request[Any, Any, Any]) -> str:
         code = str(request.path_params.get("tenant") or request.path_params.get("unit") or "")
-        url = f"{request.url.path}?{request.url.query}"
-        return "public:" + hashlib.sha256(f"{url}#{freshness(code, registry, catalogs)}".encode()).hexdigest()
+        params = sorted((name, value) for name, value in request.query_params.items() if name in KEYED_PARAMS)
+        url = f"{request.url.path}?{params}"
+        return "public:" + hashlib.sha256(f"{url}#{directory.freshness(code)}".encode()).hexdigest()
 
     return key
+
+
+FREE_TEXT = frozenset({"place", "q"})  # a resident's typed words: unbounded, so their answers are never stored
+CACHE_PARAMS = frozenset({"unit", "format"})  # the only query parameters a stored answer depends on
+KEYED_PARAMS = CACHE_PARAMS | FREE_TEXT  # (an answer to typed words is never stored, so its key never matches)
+
+
+def bounded_cache(scope: HTTPScope, status_code: int) -> bool:
+    """Store a successful answer unless its query carries free text: what is cached is then bounded by the units,
+    items and formats there are, and nobody can fill the cache by typing (unknown units are 404, not stored)."""
+    typed = any(name in FREE_TEXT and value.strip() for name, value in parse_qsl(scope.get("query_string", b"").decode(
+        "latin-1")))  # fmt: skip
+    return default_do_cache_predicate(scope, status_code) and not typed
+
+
+# Per-client limits where guessing is the threat, each with its own count: logins, and the residents' progress
+# lookups (a query code is guessable too). Coroutines: Litestar runs a plain function here in a worker thread,
+# on every request.
 
 
 def _login_attempt(method: str, path: str) -> bool:
@@ -226,6 +242,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
 
     catalogs = CatalogCache(session_maker)
+    public_directory = PublicDirectory(registry, catalogs)
     calendars = TenantSettingCache(CALENDAR, calendar_for, session_maker)
     partners = PartnerAccess(
         partner_directory, session_maker, settings.shared_data_budget_seconds, settings.shared_data_concurrency
@@ -373,6 +390,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "key_ring": Provide(lambda: keys, use_cache=True, sync_to_thread=False),
             "authority_registry": Provide(lambda: registry, use_cache=True, sync_to_thread=False),
             "catalogs": Provide(lambda: catalogs, use_cache=True, sync_to_thread=False),
+            "public_directory": Provide(lambda: public_directory, use_cache=True, sync_to_thread=False),
             "session_maker": Provide(lambda: session_maker, use_cache=True, sync_to_thread=False),
             "file_store": Provide(lambda: file_store, use_cache=True, sync_to_thread=False),
             "partner_directory": Provide(lambda: partner_directory, use_cache=True, sync_to_thread=False),
@@ -391,7 +409,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         template_config=template_config(),
         plugins=[SQLAlchemyPlugin(config=sqlalchemy), structlog_plugin, channels],
         stores=stores,
-        response_cache_config=ResponseCacheConfig(key_builder=public_cache_key(registry, catalogs)),
+        response_cache_config=ResponseCacheConfig(
+            key_builder=public_cache_key(public_directory), cache_response_filter=bounded_cache
+        ),
         openapi_config=openapi,
         lifespan=[lifespan],
         state=State(

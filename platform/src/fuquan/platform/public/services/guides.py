@@ -95,8 +95,8 @@ async def guide(
     spec = item_spec(catalog.get(code))
     place, places, candidates = None, [], []
     if place_code:
-        unit = await UnitRepository(session).find(scope, place_code)
-        place = None if unit is None else (await _matches(session, scope, [unit]))[0]
+        unit = await UnitRepository(session).get(scope, place_code)  # an unknown place is a 404, never a cached page
+        place = (await _matches(session, scope, [unit]))[0]
     elif place_text:
         candidates = await match_places(session, scope, place_text)
         place = candidates[0] if len(candidates) == 1 else None

@@ -16,10 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fuquan.authority.registry import AuthorityRegistry
 from fuquan.platform.catalog.services import CatalogCache
+from fuquan.platform.core.errors import ValidationFailed
 from fuquan.platform.core.timeutil import utcnow
 from fuquan.platform.public.controllers import CACHE_SECONDS, MAX_QUERY
 from fuquan.platform.public.services import exports, guides, lists, policies
-from fuquan.platform.public.services.tenants import public_tenant
+from fuquan.platform.public.services.tenants import PublicDirectory
 from fuquan.platform.web.pages import OPEN, PageController, render
 from fuquan.tenants.repositories import TenantRepository
 
@@ -37,9 +38,13 @@ class GuidePagesController(PageController):
 
     @get("/{tenant:str}", opt=OPEN, cache=CACHE_SECONDS)
     async def index(
-        self, tenant: FromPath[str], db_session: NamedDependency[AsyncSession], catalogs: NamedDependency[CatalogCache]
+        self,
+        tenant: FromPath[str],
+        db_session: NamedDependency[AsyncSession],
+        public_directory: NamedDependency[PublicDirectory],
+        catalogs: NamedDependency[CatalogCache],
     ) -> Template:
-        scope = await public_tenant(db_session, tenant)
+        scope = await public_directory.province(db_session, tenant)
         catalog = await catalogs.current(scope)
         items = sorted(catalog.items.values(), key=lambda item: item.code)
         return render("guide/index.html", None, tenant=scope.tenant_code, items=items)
@@ -47,10 +52,11 @@ class GuidePagesController(PageController):
     @get("/{tenant:str}/{code:str}", opt=OPEN, cache=CACHE_SECONDS)
     async def guide(
         self, tenant: FromPath[str], code: FromPath[str], db_session: NamedDependency[AsyncSession],
+        public_directory: NamedDependency[PublicDirectory],
         authority_registry: NamedDependency[AuthorityRegistry], catalogs: NamedDependency[CatalogCache],
         place: FromQuery[str] = "", unit: FromQuery[str] = "",
     ) -> Template:  # fmt: skip
-        scope = await public_tenant(db_session, tenant)
+        scope = await public_directory.province(db_session, tenant)
         catalog = await catalogs.current(scope)
         found = await guides.guide(
             db_session,
@@ -71,15 +77,18 @@ class PowerListPagesController(PageController):
     @get("/{unit:str}", opt=OPEN, cache=CACHE_SECONDS)
     async def power_list(
         self, unit: FromPath[str], db_session: NamedDependency[AsyncSession],
+        public_directory: NamedDependency[PublicDirectory],
         authority_registry: NamedDependency[AuthorityRegistry], catalogs: NamedDependency[CatalogCache],
         format: FromQuery[str] = "",
     ) -> Template | Response[bytes]:  # fmt: skip
         """The lists; ``format=xlsx`` or ``pdf`` for the file."""
-        scope = await public_tenant(db_session, unit)
+        scope = await public_directory.tenant(db_session, unit)
         read = await lists.power_list(db_session, authority_registry, scope, await catalogs.current(scope), unit,
                                       utcnow())  # fmt: skip
         if format == "xlsx":
             return _file(exports.to_xlsx(read), XLSX, f"{read.unit_code}-权力清单和责任清单.xlsx")
+        if format not in ("", "html", "xlsx", "pdf"):
+            raise ValidationFailed(f"没有“{format[:16]}”格式：可选 xlsx 或 pdf", rule="format")
         if format == "pdf":
             return _file(await anyio.to_thread.run_sync(exports.to_pdf, read), "application/pdf",
                          f"{read.unit_code}-权力清单和责任清单.pdf")  # fmt: skip
@@ -92,10 +101,12 @@ class PolicyPagesController(PageController):
     @get("/{tenant:str}", opt=OPEN, cache=CACHE_SECONDS)
     async def library(
         self, tenant: FromPath[str], db_session: NamedDependency[AsyncSession],
-        catalogs: NamedDependency[CatalogCache], q: FromQuery[str] = "",
+        public_directory: NamedDependency[PublicDirectory],
+        authority_registry: NamedDependency[AuthorityRegistry], catalogs: NamedDependency[CatalogCache],
+        q: FromQuery[str] = "",
     ) -> Template:  # fmt: skip
-        scope = await public_tenant(db_session, tenant)
-        entries = await policies.library(db_session, scope, await catalogs.current(scope))
+        scope = await public_directory.province(db_session, tenant)
+        entries = await public_directory.library(db_session, scope, await catalogs.current(scope))
         query = q.strip()[:MAX_QUERY]
         return render("guide/policies.html", None, tenant=scope.tenant_code, entries=policies.search(entries, query),
                       total=len(entries), q=query)  # fmt: skip
