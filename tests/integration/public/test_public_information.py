@@ -102,7 +102,7 @@ async def test_the_policy_library_is_searched_by_chinese_words(client: Any) -> N
 
 async def test_nothing_unbounded_is_cached(client: Any) -> None:
     """Typed words are answered but never stored; other spellings of a page are refused, not stored anew."""
-    from fuquan.platform.app.factory import bounded_cache
+    from fuquan.platform.app.caching import bounded_cache
 
     assert bounded_cache({"query_string": b"unit=640202001001"}, 200)  # type: ignore[typeddict-item]
     assert not bounded_cache({"query_string": b"place=%E9%AA%8F"}, 200)  # type: ignore[typeddict-item]

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
 
 import structlog
 from advanced_alchemy.extensions.litestar import AsyncSessionConfig, SQLAlchemyAsyncConfig, SQLAlchemyPlugin
 from litestar import Litestar, Request, Response
-from litestar.config.response_cache import ResponseCacheConfig, default_do_cache_predicate
+from litestar.config.response_cache import ResponseCacheConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
@@ -29,7 +26,6 @@ from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from litestar.stores.registry import StoreRegistry
-from litestar.types import HTTPScope
 from sqlalchemy.exc import DBAPIError
 
 from fuquan.authority.controllers import AuthorityController, GrantController
@@ -43,6 +39,7 @@ from fuquan.platform.accounts.logins import LoginDirectory
 from fuquan.platform.accounts.throttle import LoginThrottle
 from fuquan.platform.app.assets import AssetFiles
 from fuquan.platform.app.background import audit_sealer, background_work, channels_plugin, job_runner
+from fuquan.platform.app.caching import bounded_cache, public_cache_key
 from fuquan.platform.app.headers import security_headers
 from fuquan.platform.app.health import HealthController
 from fuquan.platform.app.input_guard import input_guard
@@ -132,33 +129,6 @@ def _store_factory(settings: Settings) -> Any:
         return MemoryStore()
 
     return memory_store
-
-
-def public_cache_key(directory: PublicDirectory) -> Callable[[Request[Any, Any, Any]], str]:
-    """The response cache's key of a public information page: its URL, and what its answer depends on (the
-    tenant's policy version and catalogue edition as this process knows them, and the minute), so that a grant,
-    a revocation or a new edition shows at once here and within the propagation time on every replica."""
-
-    def key(request: Request[Any, Any, Any]) -> str:
-        code = str(request.path_params.get("tenant") or request.path_params.get("unit") or "")
-        params = sorted((name, value) for name, value in request.query_params.items() if name in KEYED_PARAMS)
-        url = f"{request.url.path}?{params}"
-        return "public:" + hashlib.sha256(f"{url}#{directory.freshness(code)}".encode()).hexdigest()
-
-    return key
-
-
-FREE_TEXT = frozenset({"place", "q"})  # a resident's typed words: unbounded, so their answers are never stored
-CACHE_PARAMS = frozenset({"unit", "format"})  # the only query parameters a stored answer depends on
-KEYED_PARAMS = CACHE_PARAMS | FREE_TEXT  # (an answer to typed words is never stored, so its key never matches)
-
-
-def bounded_cache(scope: HTTPScope, status_code: int) -> bool:
-    """Store a successful answer unless its query carries free text: what is cached is then bounded by the units,
-    items and formats there are, and nobody can fill the cache by typing (unknown units are 404, not stored)."""
-    typed = any(name in FREE_TEXT and value.strip() for name, value in parse_qsl(scope.get("query_string", b"").decode(
-        "latin-1")))  # fmt: skip
-    return default_do_cache_predicate(scope, status_code) and not typed
 
 
 # Per-client limits where guessing is the threat, each with its own count: logins, and the residents' progress
