@@ -15,6 +15,7 @@ from fuquan.platform.core.errors import NotFound
 from fuquan.platform.core.timeutil import utcnow
 from fuquan.platform.public.schemas import PolicyRead
 from fuquan.platform.public.services import policies
+from fuquan.tenants.models import Tenant
 from fuquan.tenants.repositories import TenantRepository
 from fuquan.tenants.scope import TenantScope, whole_tenant
 
@@ -27,6 +28,10 @@ class PublicDirectory:
         self._catalogs = catalogs
         self._known: dict[str, TenantScope] = {}
         self._libraries: dict[int, tuple[str, list[PolicyRead]]] = {}
+
+    async def provinces(self, session: AsyncSession) -> list[Tenant]:
+        """Every tenant (province) the platform serves, by code."""
+        return sorted(await TenantRepository(session).all(), key=lambda tenant: tenant.code)
 
     async def province(self, session: AsyncSession, code: str) -> TenantScope:
         """The whole tenant named by its own code (two digits), or NotFound: no other spelling reaches a page."""

@@ -22,7 +22,6 @@ from fuquan.platform.public.controllers import CACHE_SECONDS, MAX_QUERY
 from fuquan.platform.public.services import exports, guides, lists, policies
 from fuquan.platform.public.services.tenants import PublicDirectory
 from fuquan.platform.web.pages import OPEN, PageController, render
-from fuquan.tenants.repositories import TenantRepository
 
 XLSX: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -31,10 +30,11 @@ class GuidePagesController(PageController):
     path = "/guide"
 
     @get("/", opt=OPEN)
-    async def regions(self, db_session: NamedDependency[AsyncSession]) -> Template:
+    async def regions(
+        self, db_session: NamedDependency[AsyncSession], public_directory: NamedDependency[PublicDirectory]
+    ) -> Template:
         """Where the platform serves: each tenant (province) with its guides, policy library and provincial lists."""
-        tenants = sorted(await TenantRepository(db_session).all(), key=lambda tenant: tenant.code)
-        return render("guide/regions.html", None, tenants=tenants)
+        return render("guide/regions.html", None, tenants=await public_directory.provinces(db_session))
 
     @get("/{tenant:str}", opt=OPEN, cache=CACHE_SECONDS)
     async def index(
