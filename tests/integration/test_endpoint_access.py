@@ -259,7 +259,7 @@ async def test_every_route_is_public_or_names_a_permission(client: Any) -> None:
             if route.path.startswith(("/schema", "/static")) or handler.http_methods == {"OPTIONS"}:
                 continue  # the OpenAPI pages, vendored assets and Litestar's automatic OPTIONS answers
             if handler.opt.get("public"):
-                public = {"/health", "/ready", "/api/v1/auth/token", "/api/v1/auth/enrolment",
+                public = {"/health", "/ready", "/favicon.ico", "/api/v1/auth/token", "/api/v1/auth/enrolment",
                           "/api/v1/public/cases/{receipt_no:str}",
                           "/api/v1/public/cases/{receipt_no:str}/rating",
                           "/api/v1/public/cases/{receipt_no:str}/complaints",

@@ -55,3 +55,34 @@ async def test_hsts_behind_tls(settings: Settings) -> None:
     async with AsyncTestClient(app=create_app(msgspec.structs.replace(settings, secure_cookies=True))) as client:
         answer = await client.get("/health")
     assert answer.headers["strict-transport-security"].startswith("max-age=31536000")
+
+
+async def test_the_site_icon_is_served_where_browsers_ask_and_may_be_cached(client: Any) -> None:
+    """Browsers ask for /favicon.ico on their own: a 404 there logged an error on every first visit (issue 18)."""
+    icon = await client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/x-icon"
+    assert icon.content[:4] == b"\x00\x00\x01\x00" and icon.headers["cache-control"] == "public, max-age=86400"
+    hardened(icon)
+    page = await client.get("/login")
+    assert 'rel="icon" href="/static/web/favicon.svg"' in page.text
+    assert (await client.get("/static/web/favicon.svg")).status_code == 200
+
+
+async def test_the_casework_link_opens_each_persons_own_queue(client: Any) -> None:
+    """办件 in the header (issue 18, finding 6): grid specialists and village agents see it too; an approver's opens
+    the back office, not the front desk."""
+    from helpers import web_login
+
+    client.follow_redirects = False
+    expected = {
+        "jm_grid": 'href="/desk">办件',
+        "cs_clerk": 'href="/desk">办件',
+        "cs_approver": 'href="/desk/back">办件',
+    }
+    for username, link in expected.items():
+        client.cookies.clear()
+        await web_login(client, username)
+        landing = await client.get("/")
+        assert link in landing.text, username
+        queue = await client.get(link.split('"')[1])
+        assert queue.status_code == 200 and "<h1" in queue.text, username

@@ -22,6 +22,7 @@ from structlog.testing import capture_logs
 from fuquan.platform.core.errors import IntegrationUnavailable
 from fuquan.platform.documents import (
     TITLES,
+    CertificateMark,
     FontMissing,
     NoticeData,
     find_font,
@@ -274,3 +275,23 @@ def test_notice_data_refuses_unmasked_personal_data() -> None:
 def test_notice_data_decodes_from_json() -> None:
     data = notice("result_notice")
     assert msgspec.json.decode(msgspec.json.encode(data), type=NoticeData) == data
+
+
+def test_an_immediate_item_says_it_is_settled_on_the_spot() -> None:
+    """即办件 (issue 18, finding 6): no "0个工作日" on a receipt or a result notice."""
+    for kind in ("receipt", "result_notice"):
+        text = flat_text(render_pdf(notice(kind, promised_days=0)))
+        assert "即办件，当场办结" in text and "0个工作日" not in text, kind
+
+
+def test_a_result_notice_carries_its_certificate_and_the_organs_seal() -> None:
+    """Issue 17: the certificate's number, 核验码, algorithm and key, with the verification address beside its QR
+    code; a certificate is printed on an approval only."""
+    mark = CertificateMark(number="640202001-20261103-0007-01", verify_code="K7M3Q9TX", title="《就业创业证》",
+                           verify_url="https://fuquan.example/verify?no=640202001-20261103-0007-01&code=K7M3Q9TX",
+                           key_fingerprint="9EA0DDE6698C6CB6", algorithm="SM2-SM3")  # fmt: skip
+    text = flat_text(render_pdf(notice("result_notice", certificate=mark)))
+    for part in ("电子证照", mark.number, mark.verify_code, "SM2-SM3", mark.key_fingerprint, "/verify?no="):
+        assert part in text, part
+    with pytest.raises(ValueError, match="approved"):
+        notice("result_notice", certificate=mark, decision="denied")

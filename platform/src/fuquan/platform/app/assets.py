@@ -1,10 +1,13 @@
-"""The file system the static assets (/static/…) are served from."""
+"""The file system the static assets (/static/…) are served from, and the site icon at the address browsers ask for
+on their own (/favicon.ico): without it every first visit logged a 404."""
 
 from __future__ import annotations
 
 import errno
-from typing import Any
+from pathlib import Path
+from typing import Any, Final
 
+from litestar import Controller, Response, get
 from litestar.file_system import BaseLocalFileSystem
 from litestar.types import PathType
 from litestar.types.file_types import FileInfo
@@ -21,3 +24,15 @@ class AssetFiles(BaseLocalFileSystem):
             if error.errno == errno.ENAMETOOLONG:
                 raise FileNotFoundError(errno.ENOENT, "no such asset", str(path)) from None
             raise
+
+
+ICON: Final = Path(__file__).parent / "static" / "web" / "favicon.ico"
+_ICON_BYTES: Final = ICON.read_bytes()
+
+
+class FaviconController(Controller):
+    include_in_schema = False
+
+    @get("/favicon.ico", opt={"public": True, "exclude_from_auth": True}, media_type="image/x-icon")
+    async def favicon(self) -> Response[bytes]:
+        return Response(_ICON_BYTES, media_type="image/x-icon", headers={"Cache-Control": "public, max-age=86400"})

@@ -37,7 +37,7 @@ from fuquan.integrations.sms.client import SmsGateway
 from fuquan.platform.accounts.controllers import AuthController
 from fuquan.platform.accounts.logins import LoginDirectory
 from fuquan.platform.accounts.throttle import LoginThrottle
-from fuquan.platform.app.assets import AssetFiles
+from fuquan.platform.app.assets import AssetFiles, FaviconController
 from fuquan.platform.app.background import audit_sealer, background_work, channels_plugin, job_runner
 from fuquan.platform.app.caching import bounded_cache, public_cache_key
 from fuquan.platform.app.headers import security_headers
@@ -293,6 +293,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=[
             HealthController,
+            FaviconController,
             MetricsController,
             AuthController,
             UnitController,

@@ -39,7 +39,7 @@ def security_headers(*, tls: bool) -> BeforeMessageSendHookHandler:
         headers["X-Frame-Options"] = "DENY"
         headers["X-Content-Type-Options"] = "nosniff"
         headers["Referrer-Policy"] = "same-origin"
-        if not path.startswith("/static/"):
+        if not path.startswith("/static/") and path != "/favicon.ico":
             headers["Cache-Control"] = "no-store"
         if tls:
             headers["Strict-Transport-Security"] = HSTS

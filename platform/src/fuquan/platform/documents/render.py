@@ -92,7 +92,7 @@ def _facts(data: NoticeData, issued: datetime) -> list[list[Cell]]:
     if data.kind == "result_notice":
         pairs.append(("办理结果", DECISION_LABELS[data.decision]))
     if data.promised_days is not None and data.kind in ("receipt", "extension_notice", "result_notice"):
-        pairs.append(("承诺时限", f"{data.promised_days}个工作日"))
+        pairs.append(("承诺时限", f"{data.promised_days}个工作日" if data.promised_days else "即办件，当场办结"))
     if data.deadline:
         label = {"supplement_notice": "补正期限", "special_procedure_notice": "特别程序期限"}.get(data.kind, "办结期限")
         pairs.append((label, fmt_date(data.deadline)))

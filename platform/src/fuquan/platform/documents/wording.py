@@ -57,7 +57,9 @@ def opening(data: NoticeData) -> str:
         )
     if data.kind == "receipt":
         text = f"你申请办理的{item}事项，经审查，申请材料齐全、符合法定形式，本机关决定予以受理。"
-        if data.promised_days is not None:
+        if data.promised_days == 0:
+            text += "本事项为即办件，当场办结。"
+        elif data.promised_days is not None:
             text += f"本事项承诺在{data.promised_days}个工作日内办结"
             text += f"（{fmt_date(data.deadline)}前）" if data.deadline else ""
             text += "，补正材料和特别程序所需时间不计入办理时限。"
