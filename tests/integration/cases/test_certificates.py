@@ -136,6 +136,13 @@ async def test_a_record_altered_in_the_database_no_longer_verifies(client: Any, 
     await in_session(database_url, forge)
     verified = (await _verify(client, certificate)).json()
     assert verified["standing"] == "not_authentic"
+
+    async def swap_holder(session: AsyncSession) -> None:  # the organ restored, the masked holder changed
+        await session.execute(update(Certificate).where(Certificate.number == certificate["number"])
+                              .values(organ_name=certificate["organ_name"], holder_masked="李*"))  # fmt: skip
+
+    await in_session(database_url, swap_holder)
+    assert (await _verify(client, certificate)).json()["standing"] == "not_authentic"
     page = await client.get("/verify", params={"no": certificate["number"], "code": certificate["verify_code"]})
     assert "核验未通过" in page.text
 

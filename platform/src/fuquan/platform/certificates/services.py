@@ -26,6 +26,7 @@ from fuquan.platform.certificates.schemas import CertificateRead, OrganKeyRead, 
 from fuquan.platform.core.audit.services import AuditEntry, append
 from fuquan.platform.core.keys.ciphers import DecryptionFailed, TenantCipher
 from fuquan.platform.core.keys.master import MasterKeys
+from fuquan.platform.core.personal import mask_id_number, mask_name
 from fuquan.platform.core.tenancy import NamedTenant, OfTenant
 
 log = structlog.get_logger()
@@ -194,9 +195,11 @@ async def verify(
 
 
 def _agrees(certificate: Certificate, record: CertificateRecord) -> bool:
-    """The clear columns the page shows say what the signed record says."""
+    """The clear columns the page shows say what the signed record says (the holder too, as masked)."""
     return (
         record.number == certificate.number
+        and mask_name(record.holder) == certificate.holder_masked
+        and mask_id_number(record.holder_id) == certificate.holder_id_masked
         and record.title == certificate.title
         and record.organ == certificate.organ_name
         and record.organ_code == certificate.organ_code
