@@ -151,3 +151,25 @@ async def test_evidence_from_a_partner_that_answered(client: Any, database_url: 
     assert "核验通过" in evidence and "数据返回" in evidence and re.search(r"SM3 [0-9a-f]{16}…", evidence)
     assert person.id_number not in html and person.name not in html
     assert "即办件" in html  # HRSS-06 is decided on the spot: no working days promised
+
+
+async def test_an_optional_material_not_given_is_no_warning(client: Any) -> None:
+    """Issue 18, finding 6: a material that does not apply (optional, not given) is not a red 尚缺 — one wording on
+    the case page, the intake page and the receipt."""
+    from helpers import grant_unit, login, open_case, step, web_login
+    from pdfs import flat_text
+
+    await grant_unit(client, "HRSS-04", TOWN, "accept", "decide")
+    clerk = await login(client, "cs_clerk")
+    case = await step(client, clerk, await open_case(client, clerk, "HRSS-04", TOWN, RESIDENT, "张三"),
+                      "submit", "accept")  # fmt: skip
+    optional = [m["name"] for m in case["materials"] if not m["required"] and m["state"] == "missing"]
+    assert optional
+    client.follow_redirects = False
+    await web_login(client, "cs_clerk")
+    for page in (f"/cases/{case['id']}", f"/intake/{case['id']}"):
+        html = (await client.get(page)).text
+        assert "未提供（非必需）" in html, page
+        assert "material-missing" not in html and "state-missing" not in html, page
+    receipt = flat_text((await client.get(f"/api/v1/cases/{case['id']}/documents/receipt.pdf", headers=clerk)).content)
+    assert "未提供（非必需）" in receipt and "尚缺" not in receipt

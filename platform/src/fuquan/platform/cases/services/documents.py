@@ -30,6 +30,21 @@ MATERIAL_STATE_LABELS = {
     "missing": "尚缺",
 }
 
+OPTIONAL_NOT_GIVEN = "未提供（非必需）"
+
+
+def material_label(state: str, required: bool) -> str:
+    """A material's state in the one wording every page and notice uses: a missing optional one is not 尚缺."""
+    if state == "missing" and not required:
+        return OPTIONAL_NOT_GIVEN
+    return MATERIAL_STATE_LABELS.get(state, state)
+
+
+def material_tone(state: str, required: bool) -> str:
+    """The state a page colours by: a missing optional material is no warning (``optional``)."""
+    return "optional" if state == "missing" and not required else state
+
+
 NOT_ACCEPTED = frozenset({Status.DRAFT, Status.SUBMITTED, Status.AWAITING_SUPPLEMENT, Status.REFUSED, Status.WITHDRAWN})
 # the statuses in which each document makes sense
 AVAILABLE: dict[DocumentKind, frozenset[Status]] = {
@@ -117,7 +132,7 @@ def notice_data(
         applicant_name_masked=applicant.name_masked, applicant_id_masked=applicant.id_masked, issued_at=now,
         staff_name=step.actor_name if step else "", progress_url=progress_url,
         accepted_on=case.accepted_on, deadline=deadline, promised_days=case.promised_days,
-        materials=[(m.name, MATERIAL_STATE_LABELS.get(m.state, m.state)) for m in materials],
+        materials=[(m.name, material_label(m.state, m.required)) for m in materials],
         reasons=reasons, decision=decision,  # type: ignore[arg-type]
         certificate=certificate if decision == "approved" else None,
     )  # fmt: skip

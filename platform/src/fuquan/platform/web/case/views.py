@@ -21,7 +21,12 @@ from fuquan.platform.accounts.roles import ROLE_NAMES
 from fuquan.platform.cases.models import Case, CaseEvent
 from fuquan.platform.cases.schemas import CaseRead, DeadlineRead, EvidenceRead
 from fuquan.platform.cases.services import CaseContext, forms, reads
-from fuquan.platform.cases.services.documents import AVAILABLE, MATERIAL_STATE_LABELS
+from fuquan.platform.cases.services.documents import (
+    AVAILABLE,
+    MATERIAL_STATE_LABELS,
+    material_label,
+    material_tone,
+)
 from fuquan.platform.cases.services.extension import EXTEND, EXTENDABLE
 from fuquan.platform.cases.services.workflow import HEAD_STEPS
 from fuquan.platform.cases.state_machine import (
@@ -135,6 +140,7 @@ class MaterialView:
     required: bool
     state: str
     state_label: str
+    tone: str  # what the badge is coloured by (``optional`` for a missing optional material)
     source: str
     evidence: str
     note: str
@@ -291,7 +297,7 @@ async def case_page(ctx: CaseContext, case_id: int, revealed: dict[str, Any] | N
     materials = [
         MaterialView(
             index=m.index, name=m.name, required=m.required, state=m.state,
-            state_label=MATERIAL_STATE_LABELS.get(m.state, m.state),
+            state_label=material_label(m.state, m.required), tone=material_tone(m.state, m.required),
             source=SOURCE_LABELS.get(m.source, m.source) if m.source else "申请人提供",
             evidence=_material_evidence(m.evidence, tz), note=m.note or "",
         )

@@ -26,7 +26,7 @@ from fuquan.platform.accounts.actor import Actor
 from fuquan.platform.cases.models import Case, CaseMaterial
 from fuquan.platform.cases.schemas import ApplicantWrite, CaseCreate, CaseRead, PersonWrite
 from fuquan.platform.cases.services import CaseContext, forms, reads
-from fuquan.platform.cases.services.documents import AVAILABLE, MATERIAL_STATE_LABELS
+from fuquan.platform.cases.services.documents import AVAILABLE, material_label, material_tone
 from fuquan.platform.cases.state_machine import STATUS_NAMES, Action, Status
 from fuquan.platform.catalog.models import CatalogItem
 from fuquan.platform.catalog.schemas import FormField
@@ -306,6 +306,7 @@ class MaterialView:
     required: bool
     state: str
     state_label: str
+    tone: str  # what the state is coloured by (``optional`` for a missing optional material)
     note: str | None
     source: str | None  # e.g. 公安（居民身份信息）: who answered, or who would have
     answered_at: str | None  # when the partner answered (local time)
@@ -349,7 +350,8 @@ def _material_view(row: CaseMaterial, spec: dict[str, Any], tz: str) -> Material
         answered = _time_text(evidence.get("fetched_at"), tz) or _time_text(row.updated_at, tz)
     return MaterialView(
         index=row.index, name=row.name, required=row.required, state=row.state,
-        state_label=MATERIAL_STATE_LABELS.get(row.state, row.state), note=row.note, source=source,
+        state_label=material_label(row.state, row.required), tone=material_tone(row.state, row.required),
+        note=row.note, source=source,
         answered_at=answered,
         unavailable=row.state == "missing" and evidence.get("status") in ("unavailable", "not_configured"),
         pledge_allowed=bool(spec.get("pledge")), deferral_allowed=bool(spec.get("deferrable")),
