@@ -154,11 +154,15 @@ async def editions(session: AsyncSession, scope: TenantScope) -> Editions:
 
 async def current(session: AsyncSession, scope: TenantScope, today: date | None = None) -> Catalog:
     """The edition in force today (a scheduled one takes over on its day)."""
-    repository = CatalogRepository(session)
-    edition = (await editions(session, scope)).in_force(today or local_date(utcnow(), scope.timezone))
+    known = await editions(session, scope)
+    return await _in_force(session, known, today or local_date(utcnow(), scope.timezone))
+
+
+async def _in_force(session: AsyncSession, known: Editions, today: date) -> Catalog:
+    edition = known.in_force(today)
     if edition is None:
         raise NotFound("该租户尚未发布事项目录")
-    return Catalog(edition, {item.code: item for item in await repository.items(edition.id)})
+    return Catalog(edition, {item.code: item for item in await CatalogRepository(session).items(edition.id)})
 
 
 async def edition_item(session: AsyncSession, scope: TenantScope, number: int, code: str) -> CatalogItem:
@@ -266,7 +270,7 @@ class CatalogCache:
             return cached.catalog
         async with own_session(self._session_maker, writes=False) as session:
             known = await editions(session, scope)
-            catalog = await current(session, scope, today)
+            catalog = await _in_force(session, known, today)
             session.expunge_all()
         newest = known.all[-1].number
         self._catalogs[scope.tenant_id] = _Cached(catalog, newest, known.next_after(catalog.edition))

@@ -42,7 +42,7 @@ class PublicCertificateController(Controller):
                                       code.strip().upper()[:MAX_FIELD])  # fmt: skip
         if found is None:
             raise NotFound(NOT_FOUND)
-        return found.read()
+        return found
 
 
 class OrganKeyController(Controller):

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 import msgspec
+
+Standing = Literal["valid", "revoked", "not_authentic"]
 
 
 class CertificateRead(msgspec.Struct, frozen=True, kw_only=True):
@@ -28,7 +31,7 @@ class VerificationRead(msgspec.Struct, frozen=True, kw_only=True):
     """核验结果 for anyone holding the number and 核验码: ``standing`` is ``valid`` (authentic and in force),
     ``revoked`` (authentic, revoked since) or ``not_authentic`` (the signature does not hold)."""
 
-    standing: str
+    standing: Standing
     number: str
     title: str
     organ_name: str

@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Final, Literal
+from typing import Final
 
 import msgspec
 import structlog
@@ -22,7 +22,7 @@ from fuquan.platform.certificates import sm2
 from fuquan.platform.certificates.keys import signing_key
 from fuquan.platform.certificates.models import REVOKED, VALID, Certificate, OrganKey, certificate_context
 from fuquan.platform.certificates.repositories import CertificateRepository, OrganKeyRepository
-from fuquan.platform.certificates.schemas import CertificateRead, OrganKeyRead, VerificationRead
+from fuquan.platform.certificates.schemas import CertificateRead, OrganKeyRead, Standing, VerificationRead
 from fuquan.platform.core.audit.services import AuditEntry, append
 from fuquan.platform.core.keys.ciphers import DecryptionFailed, TenantCipher
 from fuquan.platform.core.keys.master import MasterKeys
@@ -138,37 +138,9 @@ async def revoke(
     return numbers
 
 
-Standing = Literal["valid", "revoked", "not_authentic"]
-
-
-@dataclass(frozen=True, slots=True)
-class Verification:
-    """What the public verification page shows: never the holder's full name or number."""
-
-    standing: Standing
-    number: str
-    title: str
-    organ_name: str
-    holder_masked: str
-    holder_id_masked: str
-    issued_on: date
-    key_fingerprint: str
-    key_retired: bool
-    revoked_at: datetime | None
-    revoked_reason: str | None
-
-    def read(self) -> VerificationRead:
-        return VerificationRead(
-            standing=self.standing, number=self.number, title=self.title, organ_name=self.organ_name,
-            holder=self.holder_masked, holder_id=self.holder_id_masked, issued_on=self.issued_on,
-            key_fingerprint=self.key_fingerprint, signed_with_retired_key=self.key_retired, algorithm=sm2.ALGORITHM,
-            revoked_at=self.revoked_at, revoked_reason=self.revoked_reason,
-        )  # fmt: skip
-
-
 async def verify(
     session: AsyncSession, cipher_of: Callable[[NamedTenant], Awaitable[TenantCipher]], number: str, verify_code: str
-) -> Verification | None:
+) -> VerificationRead | None:
     """核验: the certificate of ``number`` and ``verify_code`` (None when there is none), its signature checked over
     the bytes that were signed, under the key that signed them, and the stored facts checked against the record."""
     found = await CertificateRepository(session).published(number, verify_code)
@@ -183,13 +155,13 @@ async def verify(
         authentic = sm2.verify(key.public_key, signed.encode(), certificate.signature) and _agrees(certificate, record)
     except (DecryptionFailed, msgspec.DecodeError):
         log.warning("certificate_record_unreadable", certificate_id=certificate.id)
-    standing: Standing = "not_authentic" if not authentic else REVOKED if certificate.status == REVOKED else VALID
+    standing: Standing = "not_authentic" if not authentic else "revoked" if certificate.status == REVOKED else "valid"
     if not authentic:
         log.warning("certificate_not_authentic", certificate_id=certificate.id)
-    return Verification(
+    return VerificationRead(
         standing=standing, number=certificate.number, title=certificate.title, organ_name=certificate.organ_name,
-        holder_masked=certificate.holder_masked, holder_id_masked=certificate.holder_id_masked,
-        issued_on=certificate.issued_on, key_fingerprint=key.fingerprint, key_retired=key.state != "active",
+        holder=certificate.holder_masked, holder_id=certificate.holder_id_masked, issued_on=certificate.issued_on,
+        key_fingerprint=key.fingerprint, signed_with_retired_key=key.state != "active", algorithm=key.algorithm,
         revoked_at=certificate.revoked_at, revoked_reason=certificate.revoked_reason,
     )  # fmt: skip
 

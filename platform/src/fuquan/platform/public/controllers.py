@@ -49,7 +49,7 @@ class PublicInformationController(Controller):
     async def policies(
         self, tenant: FromPath[str], db_session: NamedDependency[AsyncSession],
         public_directory: NamedDependency[PublicDirectory],
-        authority_registry: NamedDependency[AuthorityRegistry], catalogs: NamedDependency[CatalogCache],
+        catalogs: NamedDependency[CatalogCache],
         q: FromQuery[str] = "",
     ) -> list[PolicyRead]:  # fmt: skip
         scope = await public_directory.province(db_session, tenant)

@@ -82,13 +82,13 @@ class PowerListPagesController(PageController):
         format: FromQuery[str] = "",
     ) -> Template | Response[bytes]:  # fmt: skip
         """The lists; ``format=xlsx`` or ``pdf`` for the file."""
+        if format not in ("", "html", "xlsx", "pdf"):
+            raise ValidationFailed(f"没有“{format[:16]}”格式：可选 xlsx 或 pdf", rule="format")
         scope = await public_directory.tenant(db_session, unit)
         read = await lists.power_list(db_session, authority_registry, scope, await catalogs.current(scope), unit,
                                       utcnow())  # fmt: skip
         if format == "xlsx":
             return _file(exports.to_xlsx(read), XLSX, f"{read.unit_code}-权力清单和责任清单.xlsx")
-        if format not in ("", "html", "xlsx", "pdf"):
-            raise ValidationFailed(f"没有“{format[:16]}”格式：可选 xlsx 或 pdf", rule="format")
         if format == "pdf":
             return _file(await anyio.to_thread.run_sync(exports.to_pdf, read), "application/pdf",
                          f"{read.unit_code}-权力清单和责任清单.pdf")  # fmt: skip
@@ -101,8 +101,7 @@ class PolicyPagesController(PageController):
     @get("/{tenant:str}", opt=OPEN, cache=CACHE_SECONDS)
     async def library(
         self, tenant: FromPath[str], db_session: NamedDependency[AsyncSession],
-        public_directory: NamedDependency[PublicDirectory],
-        authority_registry: NamedDependency[AuthorityRegistry], catalogs: NamedDependency[CatalogCache],
+        public_directory: NamedDependency[PublicDirectory], catalogs: NamedDependency[CatalogCache],
         q: FromQuery[str] = "",
     ) -> Template:  # fmt: skip
         scope = await public_directory.province(db_session, tenant)
